@@ -1,0 +1,1 @@
+"""REST handlers served by the same Tornado process as the Panel pages."""

@@ -1,0 +1,37 @@
+"""Liveness and readiness probes.
+
+``/healthz``: the process answers. ``/readyz``: the database opens, is at the schema this code
+expects, and answers a query; otherwise 503 with the reason.
+"""
+
+from __future__ import annotations
+
+from apps.api.errors import JSONHandler
+from apps.runtime import Runtime
+from crm_lib.errors import DatabaseError
+from crm_lib.services import database_status
+
+
+class HealthHandler(JSONHandler):
+    def get(self) -> None:
+        self.send_json({"status": "ok"})
+
+
+class ReadyHandler(JSONHandler):
+    def initialize(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def get(self) -> None:
+        with self.runtime.context("system:readyz") as ctx:
+            status = database_status(ctx)
+        if not status["ready"]:
+            raise DatabaseError(status["detail"])
+        self.send_json({"status": "ready", **status})
+
+
+def routes(runtime: Runtime) -> list[tuple]:
+    """Tornado routes for the probes."""
+    return [
+        (r"/healthz", HealthHandler),
+        (r"/readyz", ReadyHandler, {"runtime": runtime}),
+    ]

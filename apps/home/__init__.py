@@ -1,0 +1,1 @@
+"""The home page: where the fundraise stands (funds, lists, largest investors)."""

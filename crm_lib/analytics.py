@@ -1,0 +1,110 @@
+"""DuckDB over the live CRM database, for analysts and heavy reports.
+
+:func:`connect` returns an in-memory DuckDB connection with the CRM's SQLite file attached
+**read-only** as ``crm`` and plain views in front of it that hide archived rows::
+
+    investors     live investors (with owner_name)
+    people        live people of live investors
+    contacts      the live directory
+    funds         live funds
+    commitments   live commitments of live investors, with fund and investor names
+    users         team members, without password hashes
+    grid_fields   the grid's live fields
+    audit_log     the full history (append-only, nothing to hide)
+
+DuckDB's sqlite extension is loaded from the ``duckdb-extension-sqlite`` pip package, never
+downloaded: the wheel's file must be loaded under the name ``sqlite_scanner`` (DuckDB derives the
+entry point from the file name), so it is copied once to a cache folder under that name.
+"""
+
+from __future__ import annotations
+
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from crm_lib.config import Settings, load_settings
+from crm_lib.errors import DatabaseError
+from crm_lib.storage.connect import check_database_file
+
+VIEWS = {
+    "investors": (
+        "SELECT i.*, u.name AS owner_name FROM crm.fundraising_investors i"
+        " LEFT JOIN crm.users u ON u.id = i.owner_id WHERE i.deleted_at IS NULL"
+    ),
+    "people": (
+        "SELECT p.* FROM crm.fundraising_contacts p"
+        " JOIN crm.fundraising_investors i ON i.id = p.investor_id"
+        " WHERE p.deleted_at IS NULL AND i.deleted_at IS NULL"
+    ),
+    "contacts": (
+        "SELECT c.* REPLACE (COALESCE(i.name, c.organization) AS organization),"
+        " i.id AS investor_id FROM crm.contacts c"
+        " LEFT JOIN crm.fundraising_contacts p ON p.id = c.fundraising_contact_id"
+        " LEFT JOIN crm.fundraising_investors i ON i.id = p.investor_id"
+        " WHERE c.deleted_at IS NULL AND (c.fundraising_contact_id IS NULL"
+        " OR (p.deleted_at IS NULL AND i.deleted_at IS NULL))"
+    ),
+    "funds": "SELECT * FROM crm.fundraising_funds WHERE deleted_at IS NULL",
+    "commitments": (
+        "SELECT c.*, f.name AS fund_name, f.vintage_year, i.name AS investor_name,"
+        " i.type AS investor_type FROM crm.fundraising_commitments c"
+        " JOIN crm.fundraising_funds f ON f.id = c.fund_id"
+        " JOIN crm.fundraising_investors i ON i.id = c.investor_id"
+        " WHERE c.deleted_at IS NULL AND i.deleted_at IS NULL AND f.deleted_at IS NULL"
+    ),
+    "users": (
+        "SELECT id, email, name, role, is_active, created_at, updated_at FROM crm.users"
+        " WHERE deleted_at IS NULL"
+    ),
+    "grid_fields": "SELECT * FROM crm.grid_fields WHERE deleted_at IS NULL",
+    "audit_log": "SELECT * FROM crm.audit_log",
+}
+
+
+def sqlite_extension_path(cache_dir: Path) -> Path:
+    """The pip-installed sqlite extension, copied under the name DuckDB needs to load it."""
+    version = duckdb.__version__
+    packaged = resources.files("duckdb_extension_sqlite").joinpath(
+        "extensions", f"v{version}", "sqlite.duckdb_extension"
+    )
+    if not packaged.is_file():
+        raise DatabaseError(
+            f"The DuckDB sqlite extension for DuckDB {version} is not installed; "
+            f"run `pip install duckdb-extension-sqlite=={version}`"
+        )
+    target = cache_dir / f"duckdb-{version}" / "sqlite_scanner.duckdb_extension"
+    source = Path(str(packaged))
+    if not target.exists() or target.stat().st_size != source.stat().st_size:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".partial")
+        shutil.copyfile(source, partial)
+        partial.replace(target)
+    return target
+
+
+def sql_literal(path: Path) -> str:
+    """A path as a SQL string literal (quotes doubled)."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def connect(
+    data_dir: str | Path | None = None, *, settings: Settings | None = None
+) -> duckdb.DuckDBPyConnection:
+    """DuckDB with the CRM attached read-only as ``crm`` and live-row views (see module doc)."""
+    settings = settings or load_settings(data_dir=data_dir)
+    path = settings.database_path
+    if not path.exists():
+        raise DatabaseError(f"No CRM database at {path}; run `crm init` first", path=path)
+    check_database_file(path)
+    con = duckdb.connect(
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
+    # LOAD and ATTACH take no bound parameters: the (operator-chosen) paths go in as literals.
+    con.execute(f"LOAD {sql_literal(sqlite_extension_path(settings.data_dir / 'cache'))}")
+    con.execute(f"ATTACH {sql_literal(path)} AS crm (TYPE sqlite, READ_ONLY)")
+    for name, sql in VIEWS.items():
+        con.execute(f"CREATE VIEW {name} AS {sql}")
+    return con

@@ -1,0 +1,116 @@
+"""``crm``: the operator's command line. Each command is a few lines over the library.
+
+Library errors (:class:`~crm_lib.errors.CRMError`) become a one-line ``Error: ...`` and exit code 1;
+no traceback reaches the operator.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crm_lib import demo, doctor
+from crm_lib.config import Settings, load_settings
+from crm_lib.database import init_database, open_crm
+from crm_lib.errors import CRMError
+from crm_lib.services import count_by_list
+from crm_lib.storage.migrations import latest_version
+
+LEVEL_STYLE = {"ok": ("OK  ", "green"), "warn": ("WARN", "yellow"), "fail": ("FAIL", "red")}
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+def library_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library errors into clean CLI errors."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CRMError as exc:
+            raise click.ClickException(exc.message) from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder holding crm.db (default: $CRM_DATA_DIR or ./data).",
+)
+@click.pass_context
+def main(ctx: click.Context, data_dir: Path | None) -> None:
+    """Venture CRM operator commands."""
+    ctx.ensure_object(dict)
+    ctx.obj["settings"] = load_settings(data_dir=data_dir)
+
+
+@main.command()
+@click.pass_context
+@library_errors
+def init(ctx: click.Context) -> None:
+    """Create the data folder and database, or migrate it to the current schema."""
+    settings = _settings(ctx)
+    applied = init_database(settings)
+    where = settings.database_path
+    if applied:
+        click.echo(f"Migrated {where} to schema {applied[-1]} (applied {applied}).")
+    else:
+        click.echo(f"{where} is up to date (schema {latest_version()}).")
+
+
+@main.command("demo-data")
+@click.option("--investors", default=2000, show_default=True, help="How many investors.")
+@click.option("--seed", default=7, show_default=True, help="Same seed, same data.")
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Date the demo's history leads up to (default: today).",
+)
+@click.option("--if-empty", is_flag=True, help="Do nothing (successfully) if data exists.")
+@click.pass_context
+@library_errors
+def demo_data(ctx: click.Context, investors: int, seed: int, as_of: Any, if_empty: bool) -> None:
+    """Fill a new database with a realistic, deterministic demo fund."""
+    crm = open_crm(settings=_settings(ctx), actor="system:demo")
+    try:
+        existing = count_by_list(crm)["all"]
+        if existing and if_empty:
+            click.echo(f"Database already holds {existing} investors; demo data not loaded.")
+            return
+        as_of_date: date | None = as_of.date() if as_of else None
+        summary = demo.load_demo_data(crm, investors=investors, seed=seed, as_of=as_of_date)
+    finally:
+        crm.close()
+    click.echo(
+        f"Loaded demo fund: {summary.funds} funds, {summary.investors} investors, "
+        f"{summary.people} people, {summary.commitments} commitments, {summary.users} team members."
+    )
+
+
+@main.command("doctor")
+@click.pass_context
+def doctor_command(ctx: click.Context) -> None:
+    """Check the install, the database and disk space; exit 1 if anything failed."""
+    settings = _settings(ctx)
+    click.echo(f"Venture CRM doctor — data folder {settings.data_dir}")
+    report = doctor.run_checks(settings)
+    for name, finding in report:
+        label, colour = LEVEL_STYLE[finding.level]
+        click.echo(f"{click.style(label, fg=colour)}  {name:<12} {finding.message}")
+    failures = sum(f.level == "fail" for _, f in report)
+    warnings = sum(f.level == "warn" for _, f in report)
+    click.echo(f"{failures} failed, {warnings} warnings")
+    if failures:
+        ctx.exit(1)

@@ -1,0 +1,68 @@
+"""Opening the CRM: settings → checked, migrated database → a :class:`Context` to call services with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crm_lib.clock import Clock, SystemClock
+from crm_lib.config import Settings, load_settings
+from crm_lib.context import Context
+from crm_lib.events import EventBus
+from crm_lib.storage.connect import connect
+from crm_lib.storage.migrations import check_not_newer, migrate
+
+
+def init_database(settings: Settings, clock: Clock | None = None) -> list[int]:
+    """Create the data folder and database if needed and apply pending migrations.
+
+    Returns the migration versions applied (empty when already current). A database that already
+    holds data is copied to ``<data>/backups/`` before it is migrated.
+    """
+    clock = clock or SystemClock()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = connect(settings.database_path)
+    try:
+        return migrate(db, clock, backup_dir=settings.backup_dir, path=settings.database_path)
+    finally:
+        db.conn.close()
+
+
+def open_crm(
+    data_dir: str | Path | None = None,
+    *,
+    actor: str = "system:notebook",
+    clock: Clock | None = None,
+    events: EventBus | None = None,
+    settings: Settings | None = None,
+) -> Context:
+    """Open the CRM for a notebook, job or server: migrate forward if needed, return a Context.
+
+    ``data_dir`` defaults to ``CRM_DATA_DIR`` (or ``./data``).
+    """
+    settings = settings or load_settings(data_dir=data_dir)
+    clock = clock or SystemClock()
+    init_database(settings, clock)
+    db = connect(settings.database_path, check_file=False)
+    check_not_newer(db, settings.database_path)
+    return Context(db=db, actor=actor, settings=settings, clock=clock, events=events or EventBus())
+
+
+def connect_context(
+    settings: Settings,
+    *,
+    actor: str,
+    events: EventBus | None = None,
+    clock: Clock | None = None,
+) -> Context:
+    """A Context on a fresh connection to an already-initialised database (the server's fast path).
+
+    Skips migration and the whole-file check, which :func:`init_database` did at start-up.
+    """
+    db = connect(settings.database_path, check_file=False)
+    return Context(
+        db=db,
+        actor=actor,
+        settings=settings,
+        clock=clock or SystemClock(),
+        events=events or EventBus(),
+    )

@@ -1,0 +1,305 @@
+"""A realistic, deterministic demo fund, so every screen has something real to show.
+
+Three funds (Fund I to III), a team of four, and by default 2,000 investors of every kind (family
+offices, endowments, foundations, pensions, funds of funds, corporates, individuals) with about
+5,000 people, commitments sized by investor type and scaled so the closed funds reach their
+targets, list membership, owners, tags and contact dates.
+
+Everything is drawn from ``random.Random(seed)`` and a seeded Faker, and dates are laid out
+relative to ``as_of``: the same ``(seed, as_of, investors)`` always gives the same database.
+Writes go through the services (the bulk path for investors), so demo data is audited like any.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from faker import Faker
+
+from crm_lib import services
+from crm_lib.clock import today
+from crm_lib.context import Context
+from crm_lib.errors import ValidationError
+
+TEAM = (
+    ("maya.chen@northwind-ventures.example", "Maya Chen", "admin"),
+    ("daniel.okafor@northwind-ventures.example", "Daniel Okafor", "member"),
+    ("sofia.rossi@northwind-ventures.example", "Sofia Rossi", "member"),
+    ("james.whitfield@northwind-ventures.example", "James Whitfield", "member"),
+)
+
+#: (name, vintage offset in years before as_of, target, status, share of target committed)
+FUNDS = (
+    ("Fund I", 9, 75_000_000, "closed", 1.0),
+    ("Fund II", 5, 180_000_000, "closed", 1.04),
+    ("Fund III", 1, 350_000_000, "raising", 0.46),
+)
+
+#: investor type → (weight, typical commitment range in USD, people range)
+TYPES: dict[str, tuple[float, tuple[int, int], tuple[int, int]]] = {
+    "Family office": (0.24, (500_000, 5_000_000), (1, 5)),
+    "Endowment": (0.06, (2_000_000, 15_000_000), (2, 5)),
+    "Foundation": (0.06, (1_000_000, 8_000_000), (2, 4)),
+    "Pension": (0.05, (10_000_000, 40_000_000), (2, 5)),
+    "Fund of funds": (0.09, (3_000_000, 20_000_000), (2, 5)),
+    "Corporate": (0.08, (1_000_000, 10_000_000), (2, 4)),
+    "Individual": (0.42, (100_000, 1_000_000), (1, 2)),
+}
+
+
+#: investor type → how its names look (Faker, the seeded Random, a surname)
+NAMERS: dict[str, Callable[[Faker, random.Random, str], str]] = {
+    "Family office": lambda fake, rng, last: rng.choice(
+        [f"{last} Family Office", f"{last} Capital", f"{last} & Sons Holdings"]
+    ),
+    "Endowment": lambda fake, rng, last: rng.choice(
+        [f"{fake.city()} University Endowment", f"{last} College Endowment"]
+    ),
+    "Foundation": lambda fake, rng, last: (
+        f"{last} {rng.choice(['Foundation', 'Charitable Trust'])}"
+    ),
+    "Pension": lambda fake, rng, last: (
+        f"{fake.state()} {rng.choice(['Teachers', 'Public Employees', 'Municipal', 'Firefighters'])}"
+        " Retirement System"
+    ),
+    "Fund of funds": lambda fake, rng, last: (
+        f"{last} {rng.choice(['Partners', 'Private Markets', 'Fund Investors'])}"
+    ),
+    "Corporate": lambda fake, rng, last: f"{fake.company()} Ventures",
+    "Individual": lambda fake, rng, last: fake.name(),
+}
+
+TITLES = {
+    "Individual": ["Wealth advisor", "Family office manager", "Accountant"],
+    "default": [
+        "Chief Investment Officer",
+        "Managing Director",
+        "Head of Private Markets",
+        "Director of Private Equity",
+        "Investment Director",
+        "Principal",
+        "Portfolio Manager",
+        "Senior Associate",
+        "Analyst",
+    ],
+}
+TAGS = [
+    "warm intro",
+    "re-up",
+    "ESG mandate",
+    "emerging managers",
+    "co-invest",
+    "conference",
+    "board referral",
+    "first-time LP",
+    "tech focus",
+]
+HUBS = [
+    "London, UK",
+    "Zurich, Switzerland",
+    "Geneva, Switzerland",
+    "Singapore",
+    "Hong Kong",
+    "Tokyo, Japan",
+    "Dubai, UAE",
+    "Toronto, Canada",
+    "Sydney, Australia",
+    "Oslo, Norway",
+    "Munich, Germany",
+    "Paris, France",
+]
+NOTES = [
+    "Prefers quarterly updates by email.",
+    "Asked for the data room after the last AGM.",
+    "Allocation decisions at the Q1 investment committee.",
+    "Intro came through a portfolio founder.",
+    "Interested in co-investment rights.",
+    "Wants to see Fund II DPI before committing.",
+    "Met at the annual LP summit.",
+    "Sensitive to fee terms; send the side-letter draft.",
+]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What the demo loader created."""
+
+    users: int
+    funds: int
+    investors: int
+    people: int
+    commitments: int
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower())[:24] or "investor"
+
+
+class _Generator:
+    def __init__(self, seed: int, as_of: date) -> None:
+        self.rng = random.Random(seed)
+        self.fake = Faker("en_US")
+        self.fake.seed_instance(seed)
+        self.as_of = as_of
+        self.names: set[str] = set()
+
+    def investor_name(self, kind: str) -> str:
+        for _ in range(20):
+            name = NAMERS[kind](self.fake, self.rng, self.fake.last_name())
+            if name not in self.names:
+                break
+        else:
+            name = f"{name} ({len(self.names)})"
+        self.names.add(name)
+        return name
+
+    def person(self, kind: str, org_domain: str, primary: bool, name: str | None) -> dict[str, Any]:
+        fake, rng = self.fake, self.rng
+        if name:  # an individual investor is their own primary contact
+            first, _, last = name.partition(" ")
+            title = "Private investor"
+        else:
+            first, last = fake.first_name(), fake.last_name()
+            title = rng.choice(TITLES.get(kind, TITLES["default"]))
+        handle = f"{_slug(first)}.{_slug(last)}" if last else _slug(first)
+        return {
+            "full_name": f"{first} {last}".strip(),
+            "email": f"{handle}@{org_domain}",
+            "title": title,
+            "phone": fake.phone_number() if rng.random() < 0.7 else None,
+            "is_primary": primary,
+        }
+
+    def day_within(self, days: int, before: date | None = None) -> str:
+        end = before or self.as_of
+        return (end - timedelta(days=self.rng.randint(0, days))).isoformat()
+
+
+def load_demo_data(
+    ctx: Context, *, investors: int = 2000, seed: int = 7, as_of: date | None = None
+) -> DemoSummary:
+    """Fill an empty database with the demo fund (refuses one that already has investors)."""
+    existing = services.count_by_list(ctx)["all"]
+    if existing:
+        raise ValidationError(
+            f"The database already holds {existing} investors; demo data goes into a new "
+            "database only (point CRM_DATA_DIR at an empty folder)"
+        )
+    gen = _Generator(seed, as_of or today(ctx.clock))
+    rng = gen.rng
+    team = [services.create_user(ctx, email, name, role)["id"] for email, name, role in TEAM]
+    funds = []
+    for name, years_back, target, status, _ in FUNDS:
+        vintage = gen.as_of.year - years_back
+        funds.append(
+            services.create_fund(
+                ctx,
+                {
+                    "name": name,
+                    "vintage_year": vintage,
+                    "target_size": target,
+                    "status": status,
+                    "first_close_on": date(vintage, 3, 1).isoformat(),
+                    "final_close_on": date(vintage + 1, 2, 15).isoformat()
+                    if status == "closed"
+                    else None,
+                },
+            )
+        )
+
+    kinds = list(TYPES)
+    weights = [TYPES[k][0] for k in kinds]
+    records: list[dict[str, Any]] = []
+    for _ in range(investors):
+        kind = rng.choices(kinds, weights)[0]
+        name = gen.investor_name(kind)
+        domain = "example.com" if kind == "Individual" else f"{_slug(name)}.example.com"
+        low, high = TYPES[kind][2]
+        count = rng.randint(low, high)
+        people = [
+            gen.person(kind, domain, i == 0, name if kind == "Individual" and i == 0 else None)
+            for i in range(count)
+        ]
+        records.append(
+            {
+                "name": name,
+                "type": kind,
+                "owner_id": rng.choice(team),
+                "location": rng.choice(HUBS)
+                if rng.random() < 0.25
+                else f"{gen.fake.city()}, {gen.fake.state_abbr()}",
+                "website": None if kind == "Individual" else f"https://www.{domain}",
+                "tags": rng.sample(TAGS, rng.choice([0, 0, 1, 1, 2, 3])),
+                "notes": rng.choice(NOTES) if rng.random() < 0.3 else None,
+                "people": people,
+                "commitments": [],
+            }
+        )
+    _add_commitments(gen, records, funds)
+    _add_pipeline_state(gen, records)
+    result = services.bulk_create_investors(ctx, records)
+    return DemoSummary(
+        users=len(team),
+        funds=len(funds),
+        investors=result.investors,
+        people=result.people,
+        commitments=result.commitments,
+    )
+
+
+def _add_commitments(gen: _Generator, records: list[dict[str, Any]], funds: list[dict]) -> None:
+    """Give each fund a realistic LP base, scaled so the total matches its target share."""
+    rng = gen.rng
+    previous: list[int] = []
+    for fund, (_, _, target, status, share) in zip(funds, FUNDS, strict=True):
+        # LPs re-up: most of the previous fund's investors come back, plus new ones.
+        returning = [i for i in previous if rng.random() < 0.7]
+        newcomers = rng.sample(range(len(records)), k=max(1, len(records) // 12))
+        lps = sorted(set(returning) | set(newcomers))
+        amounts = {i: rng.uniform(*TYPES[records[i]["type"]][1]) for i in lps}
+        scale = target * share / sum(amounts.values())
+        vintage = fund["vintage_year"]
+        for i in lps:
+            amount = max(25_000, round(amounts[i] * scale / 25_000) * 25_000)
+            day = date(vintage, 3, 1) + timedelta(days=rng.randint(0, 330))
+            records[i]["commitments"].append(
+                {
+                    "fund_id": fund["id"],
+                    "amount": amount,
+                    "status": "closed"
+                    if status == "closed"
+                    else rng.choice(["committed", "committed", "soft_circled"]),
+                    "committed_on": min(day, gen.as_of).isoformat(),
+                }
+            )
+        previous = lps
+
+
+def _add_pipeline_state(gen: _Generator, records: list[dict[str, Any]]) -> None:
+    """Status, list membership and last contact, consistent with the commitments."""
+    rng = gen.rng
+    for record in records:
+        if record["commitments"]:
+            record["status"] = "Committed"
+            record["list_membership"] = rng.choices(["main", "follow_up"], [0.8, 0.2])[0]
+            record["last_contacted_at"] = gen.day_within(120)
+            continue
+        status = rng.choices(
+            ["Prospect", "Contacted", "Meeting", "Due diligence", "Passed"],
+            [0.35, 0.25, 0.15, 0.07, 0.18],
+        )[0]
+        record["status"] = status
+        if status == "Passed":
+            record["list_membership"] = "graveyard"
+        elif status in ("Meeting", "Due diligence"):
+            record["list_membership"] = rng.choices(["follow_up", "main"], [0.7, 0.3])[0]
+        else:
+            record["list_membership"] = rng.choices(["main", "longshot"], [0.7, 0.3])[0]
+        record["last_contacted_at"] = (
+            None if status == "Prospect" and rng.random() < 0.6 else gen.day_within(540)
+        )

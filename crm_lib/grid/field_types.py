@@ -1,0 +1,299 @@
+"""The field-type registry: how each kind of grid field is stored, parsed and read back.
+
+Each type says which SQL column type holds it, how a value coming from a person, an import or a
+notebook becomes the stored value (or a clear error), and how the stored value reads back as Python.
+Adding a type is one registration; validation, the grid and imports all consult this table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import urlsplit
+
+Options = Mapping[str, Any]
+
+
+class FieldValueError(ValueError):
+    """A value that does not fit its field; the message says what was expected."""
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """One kind of field."""
+
+    name: str
+    sql_type: str
+    parse: Callable[[Any, Options], Any]
+    decode: Callable[[Any], Any]
+    doc: str
+
+
+FIELD_TYPES: dict[str, FieldType] = {}
+
+
+def register(
+    name: str, sql_type: str, doc: str, decode: Callable[[Any], Any] = lambda v: v
+) -> Callable[[Callable[[Any, Options], Any]], Callable[[Any, Options], Any]]:
+    """Register ``parse`` as the parser of field type ``name``."""
+
+    def decorator(parse: Callable[[Any, Options], Any]) -> Callable[[Any, Options], Any]:
+        FIELD_TYPES[name] = FieldType(name, sql_type, parse, decode, doc)
+        return parse
+
+    return decorator
+
+
+def field_type(name: str) -> FieldType:
+    """Look a type up by name, with the list of known ones in the error."""
+    try:
+        return FIELD_TYPES[name]
+    except KeyError:
+        known = ", ".join(sorted(FIELD_TYPES))
+        raise FieldValueError(f"Unknown field type {name!r}; known types: {known}") from None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# -- text-like -------------------------------------------------------------------------------------
+@register("text", "TEXT", "A single line of text.")
+def parse_text(value: Any, options: Options) -> str | None:
+    if type(value) is str:
+        value = value.strip()
+        return value or None
+    if value is None:
+        return None
+    if isinstance(value, bool | int | float | Decimal):
+        return str(value)
+    raise FieldValueError(f"{_describe(value)} is not text")
+
+
+@register("long_text", "TEXT", "Free text over several lines (notes).")
+def parse_long_text(value: Any, options: Options) -> str | None:
+    if type(value) is str:
+        return value if value.strip() else None
+    return parse_text(value, options)
+
+
+@register("url", "TEXT", "A web address; 'example.com' is stored as 'https://example.com'.")
+def parse_url(value: Any, options: Options) -> str | None:
+    text = parse_text(value, options)
+    if text is None:
+        return None
+    if "://" not in text:
+        text = "https://" + text
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or "." not in parts.netloc or " " in text:
+        raise FieldValueError(f"{_describe(value)} is not a web address (like https://example.com)")
+    return text
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@register("email", "TEXT", "An email address, stored as typed (matching ignores case).")
+def parse_email(value: Any, options: Options) -> str | None:
+    text = parse_text(value, options)
+    if text is None:
+        return None
+    if not _EMAIL.match(text):
+        raise FieldValueError(f"{_describe(value)} is not an email address")
+    return text
+
+
+# -- numbers ---------------------------------------------------------------------------------------
+_NUMBER_CLUTTER = re.compile(r"[,\s$€£_]")
+
+
+def _to_number(value: Any) -> float | int | None:
+    if _blank(value):
+        return None
+    if isinstance(value, bool):
+        raise FieldValueError(f"{value!r} is a checkbox value, not a number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float | Decimal):
+        number = float(value)
+    elif isinstance(value, str):
+        cleaned = _NUMBER_CLUTTER.sub("", value.strip())
+        negative = cleaned.startswith("(") and cleaned.endswith(")")
+        cleaned = cleaned.strip("()")
+        try:
+            number = float(Decimal(cleaned))
+        except InvalidOperation:
+            raise FieldValueError(f"{_describe(value)} is not a number") from None
+        if negative:
+            number = -number
+    elif hasattr(value, "item"):  # numpy scalars: never store them as BLOBs
+        return _to_number(value.item())
+    else:
+        raise FieldValueError(f"{_describe(value)} is not a number")
+    if not math.isfinite(number):
+        raise FieldValueError(f"{_describe(value)} is not a finite number")
+    return int(number) if number.is_integer() and abs(number) < 2**53 else number
+
+
+def _check_range(number: float | int | None, options: Options, value: Any) -> None:
+    if number is None:
+        return
+    minimum = options.get("min")
+    if minimum is not None and number < minimum:
+        raise FieldValueError(f"{_describe(value)} is below the minimum of {minimum}")
+
+
+@register("number", "REAL", "A number; '1,250' and '1250.0' are both 1250.")
+def parse_number(value: Any, options: Options) -> float | int | None:
+    number = _to_number(value)
+    _check_range(number, options, value)
+    return number
+
+
+@register("currency", "REAL", "An amount of money, kept to cents; '$1,000.50' is 1000.5.")
+def parse_currency(value: Any, options: Options) -> float | None:
+    number = _to_number(value)
+    _check_range(number, options, value)
+    return None if number is None else round(float(number), 2)
+
+
+@register("percent", "REAL", "A fraction shown as a percentage; '12%' is 0.12.")
+def parse_percent(value: Any, options: Options) -> float | None:
+    if isinstance(value, str) and value.strip().endswith("%"):
+        number = _to_number(value.strip()[:-1])
+        return None if number is None else number / 100
+    number = _to_number(value)
+    return None if number is None else float(number)
+
+
+# -- dates -----------------------------------------------------------------------------------------
+@register("date", "TEXT", "A calendar date, stored as YYYY-MM-DD.")
+def parse_date(value: Any, options: Options) -> str | None:
+    if _blank(value):
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        text = value.strip()
+        for parse in (date.fromisoformat, lambda t: datetime.fromisoformat(t).date()):
+            try:
+                return parse(text).isoformat()
+            except ValueError:
+                continue
+    raise FieldValueError(f"{_describe(value)} is not a date (use YYYY-MM-DD)")
+
+
+@register("datetime", "TEXT", "A moment in time, stored as ISO-8601 UTC.")
+def parse_datetime(value: Any, options: Options) -> str | None:
+    if _blank(value):
+        return None
+    moment: datetime | None = None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        moment = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            moment = None
+    if moment is None:
+        raise FieldValueError(f"{_describe(value)} is not a date and time (use ISO-8601)")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+# -- choices, flags, people ------------------------------------------------------------------------
+_TRUE = {"true", "yes", "y", "1", "checked", "x", "on"}
+_FALSE = {"false", "no", "n", "0", "unchecked", "off", ""}
+
+
+@register("checkbox", "INTEGER", "True or false, stored as 1 or 0.", decode=lambda v: bool(v))
+def parse_checkbox(value: Any, options: Options) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float) and value in (0, 1):
+        return int(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return int(value.strip().lower() in _TRUE)
+    raise FieldValueError(f"{_describe(value)} is not a checkbox value (true/false)")
+
+
+def _match_choice(text: str, options: Options) -> str:
+    choices = options.get("choices") or []
+    if text in choices:
+        return text
+    for choice in choices:
+        if choice.lower() == text.lower():
+            return choice
+    if options.get("allow_new"):
+        return text
+    allowed = ", ".join(repr(c) for c in choices)
+    raise FieldValueError(f"{text!r} is not one of the choices ({allowed})")
+
+
+@register("single_select", "TEXT", "One value from a list of choices.")
+def parse_single_select(value: Any, options: Options) -> str | None:
+    text = parse_text(value, options)
+    if text is None:
+        if options.get("required"):
+            raise FieldValueError("a value is required")
+        return None
+    return _match_choice(text, options)
+
+
+def _decode_list(value: Any) -> list[str]:
+    return json.loads(value) if value else []
+
+
+@register(
+    "multi_select",
+    "TEXT",
+    "Several values from a list of choices, stored as a JSON array.",
+    decode=_decode_list,
+)
+def parse_multi_select(value: Any, options: Options) -> str | None:
+    if _blank(value):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        items = json.loads(text) if text.startswith("[") else text.split(",")
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = list(value)
+    else:
+        raise FieldValueError(f"{_describe(value)} is not a list of choices")
+    chosen: list[str] = []
+    for item in items:
+        text = parse_text(item, options)
+        if text is not None:
+            choice = _match_choice(text, options)
+            if choice not in chosen:
+                chosen.append(choice)
+    return json.dumps(chosen) if chosen else None
+
+
+@register("user", "INTEGER", "A team member (the id of a row in users).")
+def parse_user(value: Any, options: Options) -> int | None:
+    if _blank(value):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise FieldValueError(f"{_describe(value)} is not a user id")

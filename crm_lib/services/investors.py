@@ -1,0 +1,227 @@
+"""Investors (LPs): the rows of the master grid.
+
+Values are given by field key (``"last_contacted_at"``) or label (``"Last contacted"``) and are
+validated by each field's type; user-defined fields work exactly like built-in ones.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from crm_lib.context import Context
+from crm_lib.errors import NotFound, ValidationError
+from crm_lib.grid.fields import FieldSpec, load_fields, parse_values, resolve_field
+from crm_lib.services.users import require_live_user
+from crm_lib.storage.reads import LIVE, query_dicts, query_value
+from crm_lib.storage.sql import quote
+from crm_lib.storage.writes import write
+
+INVESTORS = "fundraising_investors"
+LISTS = ("main", "follow_up", "graveyard", "longshot")
+MAX_PAGE_SIZE = 1000
+HISTORY_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class InvestorPage:
+    """One page of investors plus the total number of rows the query matches."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    page_size: int
+
+
+def decode_investor(fields: Mapping[str, FieldSpec], row: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored row as Python values (tags as a list, and so on)."""
+    return {k: (fields[k].decode(v) if k in fields else v) for k, v in row.items()}
+
+
+def _validated(ctx: Context, values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    stored = parse_values(load_fields(ctx.db), values)
+    if (creating or "name" in stored) and not stored.get("name"):
+        raise ValidationError("Name cannot be empty", field="name")
+    if "list_membership" in stored and stored["list_membership"] is None:
+        raise ValidationError("List cannot be empty", field="list_membership")
+    require_live_user(ctx, stored.get("owner_id"))
+    return stored
+
+
+def create_investor(ctx: Context, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Add an investor; ``values`` must include a name. Returns the stored record."""
+    stored = _validated(ctx, values, creating=True)
+    stored.setdefault("list_membership", "main")
+    with write(ctx) as tx:
+        investor_id = tx.insert(INVESTORS, stored)
+    return get_investor(ctx, investor_id)["investor"]
+
+
+def update_investor(
+    ctx: Context, investor_id: int, changes: Mapping[str, Any], *, expected_version: int
+) -> dict[str, Any]:
+    """Change several fields at once, if the row is still at ``expected_version``."""
+    stored = _validated(ctx, changes, creating=False)
+    with write(ctx) as tx:
+        row = tx.update(INVESTORS, investor_id, stored, expected_version=expected_version)
+    return decode_investor(load_fields(ctx.db), row)
+
+
+def update_field(
+    ctx: Context, investor_id: int, field: str, value: Any, *, expected_version: int
+) -> dict[str, Any]:
+    """Change one cell (what a grid edit does)."""
+    return update_investor(ctx, investor_id, {field: value}, expected_version=expected_version)
+
+
+def archive_investor(ctx: Context, investor_id: int, *, expected_version: int) -> dict[str, Any]:
+    """Hide an investor (and with it its people and commitments) from every read; restorable."""
+    with write(ctx) as tx:
+        row = tx.archive(INVESTORS, investor_id, expected_version=expected_version)
+    return decode_investor(load_fields(ctx.db), row)
+
+
+def restore_investor(ctx: Context, investor_id: int, *, expected_version: int) -> dict[str, Any]:
+    """Bring an archived investor back, with the people and commitments it had."""
+    with write(ctx) as tx:
+        row = tx.restore(INVESTORS, investor_id, expected_version=expected_version)
+    return decode_investor(load_fields(ctx.db), row)
+
+
+def require_live_investor(ctx: Context, investor_id: int) -> None:
+    """Refuse a reference to an investor that does not exist or is archived."""
+    if (
+        query_value(ctx.db, f"SELECT 1 FROM {INVESTORS} WHERE id = ? AND {LIVE}", [investor_id])
+        is None
+    ):
+        raise NotFound("investor", investor_id)
+
+
+def get_investor(
+    ctx: Context, investor_id: int, *, include_archived: bool = False
+) -> dict[str, Any]:
+    """An investor with its people, commitments and history (newest first).
+
+    Returns ``{"investor": {...}, "people": [...], "commitments": [...], "history": [...]}``.
+    """
+    live = "" if include_archived else f" AND {LIVE}"
+    rows = query_dicts(ctx.db, f"SELECT * FROM {INVESTORS} WHERE id = ?{live}", [investor_id])
+    if not rows:
+        raise NotFound("investor", investor_id)
+    investor = decode_investor(load_fields(ctx.db), rows[0])
+    people = query_dicts(
+        ctx.db,
+        f"SELECT * FROM fundraising_contacts WHERE investor_id = ? AND {LIVE}"
+        " ORDER BY is_primary DESC, lower(full_name), id",
+        [investor_id],
+    )
+    for person in people:
+        person["is_primary"] = bool(person["is_primary"])
+    commitments = query_dicts(
+        ctx.db,
+        "SELECT c.*, f.name AS fund_name FROM fundraising_commitments c"
+        " JOIN fundraising_funds f ON f.id = c.fund_id"
+        " WHERE c.investor_id = ? AND c.deleted_at IS NULL ORDER BY f.vintage_year, f.id",
+        [investor_id],
+    )
+    return {
+        "investor": investor,
+        "people": people,
+        "commitments": commitments,
+        "history": investor_history(ctx, investor_id),
+    }
+
+
+def investor_history(
+    ctx: Context, investor_id: int, *, limit: int = HISTORY_LIMIT
+) -> list[dict[str, Any]]:
+    """Audit rows of the investor and of its people and commitments, newest first.
+
+    ``old_value`` / ``new_value`` come back decoded from JSON (a create row's ``new_value`` is the
+    dict of the created row's values).
+    """
+    rows = query_dicts(
+        ctx.db,
+        "SELECT id, at, actor, txn, entity, entity_id, action, field, old_value, new_value"
+        " FROM audit_log WHERE (entity = 'fundraising_investors' AND entity_id = :id)"
+        " OR (entity = 'fundraising_contacts' AND entity_id IN"
+        "     (SELECT id FROM fundraising_contacts WHERE investor_id = :id))"
+        " OR (entity = 'fundraising_commitments' AND entity_id IN"
+        "     (SELECT id FROM fundraising_commitments WHERE investor_id = :id))"
+        " ORDER BY id DESC LIMIT :limit",
+        {"id": investor_id, "limit": limit},
+    )
+    for row in rows:
+        for key in ("old_value", "new_value"):
+            row[key] = None if row[key] is None else json.loads(row[key])
+    return rows
+
+
+def _order_by(
+    fields: Mapping[str, FieldSpec], sort: Sequence[tuple[str, str]], prefix: str = ""
+) -> str:
+    """ORDER BY terms for ``sort`` (whitelisted through the field list), ending in ``id``."""
+    terms = []
+    for name, direction in sort:
+        spec = resolve_field(fields, name)
+        if direction.lower() not in ("asc", "desc"):
+            raise ValidationError(f"Sort direction must be 'asc' or 'desc', not {direction!r}")
+        collate = " COLLATE NOCASE" if spec.kind.sql_type == "TEXT" else ""
+        terms.append(f"{prefix}{quote(spec.key)}{collate} {direction.upper()} NULLS LAST")
+    return ", ".join([*terms, f"{prefix}id"])
+
+
+def list_investors(
+    ctx: Context,
+    *,
+    list_membership: str = "all",
+    sort: Sequence[tuple[str, str]] = (("name", "asc"),),
+    page: int = 1,
+    page_size: int = 100,
+) -> InvestorPage:
+    """One page of live investors in a list, sorted, with a stable tiebreak on id.
+
+    Uses a deferred join (page ids first, through an index, then the full rows), so deep pages
+    stay fast and no caller ever holds the whole table.
+    """
+    if list_membership != "all" and list_membership not in LISTS:
+        raise ValidationError(
+            f"Unknown list {list_membership!r}; use all, {', '.join(LISTS)}",
+            field="list_membership",
+        )
+    if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValidationError(f"Page must be >= 1 and page size between 1 and {MAX_PAGE_SIZE}")
+    fields = load_fields(ctx.db)
+    where, params = LIVE, []
+    if list_membership != "all":
+        where += " AND list_membership = ?"
+        params.append(list_membership)
+    order = _order_by(fields, sort)
+    total = int(query_value(ctx.db, f"SELECT count(*) FROM {INVESTORS} WHERE {where}", params))
+    rows = query_dicts(
+        ctx.db,
+        f"SELECT i.*, u.name AS owner_name FROM {INVESTORS} i"
+        " LEFT JOIN users u ON u.id = i.owner_id"
+        f" WHERE i.id IN (SELECT id FROM {INVESTORS} WHERE {where} ORDER BY {order}"
+        " LIMIT ? OFFSET ?)"
+        f" ORDER BY {_order_by(fields, sort, prefix='i.')}",
+        [*params, page_size, (page - 1) * page_size],
+    )
+    return InvestorPage(
+        rows=[decode_investor(fields, row) for row in rows],
+        total=total,
+        page=page,
+        page_size=page_size,
+    )
+
+
+def count_by_list(ctx: Context) -> dict[str, int]:
+    """Live investors per list, plus ``all``."""
+    counts = dict.fromkeys(LISTS, 0)
+    for name, count in ctx.db.execute(
+        f"SELECT list_membership, count(*) FROM {INVESTORS} WHERE {LIVE} GROUP BY 1"
+    ).fetchall():
+        counts[name] = count
+    return {"all": sum(counts.values()), **counts}

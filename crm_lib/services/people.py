@@ -1,0 +1,157 @@
+"""People at an investor (``fundraising_contacts``), each mirrored into the ``contacts`` directory.
+
+The two rows point at each other (``contact_id`` / ``fundraising_contact_id``) and are written in
+the same transaction, so the directory always agrees with the investor's people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from crm_lib.context import Context
+from crm_lib.errors import NotFound, ValidationError
+from crm_lib.grid.field_types import FieldValueError, field_type
+from crm_lib.services.investors import require_live_investor
+from crm_lib.storage.reads import LIVE, query_dicts
+from crm_lib.storage.writes import WriteTransaction, write
+
+PEOPLE = "fundraising_contacts"
+CONTACTS = "contacts"
+
+#: Editable person fields and their types (the same type registry as grid fields).
+PERSON_FIELDS = {
+    "full_name": "text",
+    "email": "email",
+    "title": "text",
+    "phone": "text",
+    "is_primary": "checkbox",
+    "notes": "long_text",
+}
+#: Fields copied to the directory row, as (person column, contact column).
+MIRRORED = (("full_name", "full_name"), ("email", "email"), ("title", "title"), ("phone", "phone"))
+
+
+def parse_person(
+    values: Mapping[str, Any], *, creating: bool, row: int | None = None
+) -> dict[str, Any]:
+    """Validate person values; raises :class:`ValidationError` naming the field."""
+    where = f"Row {row}, " if row is not None else ""
+    stored: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in PERSON_FIELDS:
+            known = ", ".join(PERSON_FIELDS)
+            raise ValidationError(
+                f"{where}Unknown person field {key!r}; known: {known}", field=key, row=row
+            )
+        try:
+            stored[key] = field_type(PERSON_FIELDS[key]).parse(value, {})
+        except FieldValueError as exc:
+            raise ValidationError(f"{where}{key}: {exc}", field=key, row=row) from None
+    if (creating or "full_name" in stored) and not stored.get("full_name"):
+        raise ValidationError(f"{where}A person needs a name", field="full_name", row=row)
+    return stored
+
+
+def _clear_other_primary(tx: WriteTransaction, investor_id: int, keep_id: int) -> None:
+    others = tx.conn.execute(
+        f"SELECT id, version FROM {PEOPLE} WHERE investor_id = ? AND id != ? AND is_primary = 1"
+        f" AND {LIVE}",
+        (investor_id, keep_id),
+    ).fetchall()
+    for other_id, version in others:
+        tx.update(PEOPLE, other_id, {"is_primary": 0}, expected_version=version)
+
+
+def add_person(ctx: Context, investor_id: int, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Add a person to a live investor (and to the directory)."""
+    stored = parse_person(values, creating=True)
+    with write(ctx) as tx:
+        require_live_investor(ctx, investor_id)
+        person_id = tx.next_id(PEOPLE)
+        contact_id = tx.insert(
+            CONTACTS,
+            {
+                **{c: stored.get(p) for p, c in MIRRORED},
+                "fundraising_contact_id": person_id,
+            },
+        )
+        tx.insert(
+            PEOPLE,
+            {**stored, "investor_id": investor_id, "contact_id": contact_id},
+            row_id=person_id,
+        )
+        if stored.get("is_primary"):
+            _clear_other_primary(tx, investor_id, person_id)
+    return get_person(ctx, person_id)
+
+
+def update_person(
+    ctx: Context, person_id: int, changes: Mapping[str, Any], *, expected_version: int
+) -> dict[str, Any]:
+    """Change a person; the directory row follows."""
+    stored = parse_person(changes, creating=False)
+    with write(ctx) as tx:
+        row = tx.update(PEOPLE, person_id, stored, expected_version=expected_version)
+        mirrored = {c: stored[p] for p, c in MIRRORED if p in stored}
+        if mirrored and row["contact_id"] is not None:
+            tx.update(CONTACTS, row["contact_id"], mirrored, expected_version=None)
+        if stored.get("is_primary"):
+            _clear_other_primary(tx, row["investor_id"], person_id)
+    return get_person(ctx, person_id)
+
+
+def remove_person(ctx: Context, person_id: int, *, expected_version: int) -> dict[str, Any]:
+    """Archive a person and their directory row (restorable; nothing is deleted)."""
+    with write(ctx) as tx:
+        row = tx.archive(PEOPLE, person_id, expected_version=expected_version)
+        if row["contact_id"] is not None:
+            tx.archive(CONTACTS, row["contact_id"], expected_version=None)
+    return row
+
+
+def get_person(ctx: Context, person_id: int) -> dict[str, Any]:
+    """A live person of a live investor."""
+    rows = query_dicts(
+        ctx.db,
+        f"SELECT p.* FROM {PEOPLE} p JOIN fundraising_investors i ON i.id = p.investor_id"
+        " WHERE p.id = ? AND p.deleted_at IS NULL AND i.deleted_at IS NULL",
+        [person_id],
+    )
+    if not rows:
+        raise NotFound("person", person_id)
+    rows[0]["is_primary"] = bool(rows[0]["is_primary"])
+    return rows[0]
+
+
+def find_people_by_email(ctx: Context, email: str) -> list[dict[str, Any]]:
+    """Live people (of live investors) with this email, ignoring case, via the directory index."""
+    return query_dicts(
+        ctx.db,
+        f"SELECT p.*, i.name AS investor_name FROM {CONTACTS} c"
+        f" JOIN {PEOPLE} p ON p.id = c.fundraising_contact_id"
+        " JOIN fundraising_investors i ON i.id = p.investor_id"
+        " WHERE lower(c.email) = lower(?) AND c.deleted_at IS NULL"
+        " AND p.deleted_at IS NULL AND i.deleted_at IS NULL",
+        [email.strip()],
+    )
+
+
+def list_contacts(ctx: Context, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    """The directory: live contacts whose person (if any) belongs to a live investor.
+
+    A linked contact's organization is its investor's current name (never a stale copy);
+    ``organization`` is stored only for people not yet linked to an investor.
+    """
+    return query_dicts(
+        ctx.db,
+        "SELECT c.*, COALESCE(i.name, c.organization) AS organization,"
+        " i.id AS investor_id"
+        f" FROM {CONTACTS} c"
+        f" LEFT JOIN {PEOPLE} p ON p.id = c.fundraising_contact_id"
+        " LEFT JOIN fundraising_investors i ON i.id = p.investor_id"
+        " WHERE c.deleted_at IS NULL AND (c.fundraising_contact_id IS NULL"
+        "   OR (p.deleted_at IS NULL AND i.deleted_at IS NULL))"
+        " ORDER BY lower(c.full_name), c.id LIMIT ? OFFSET ?",
+        [limit, offset],
+    )

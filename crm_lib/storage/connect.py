@@ -1,0 +1,109 @@
+"""Opening the database: the right SQLite, the right pragmas, and a refusal for bad files.
+
+Every connection goes through :func:`connect`, which
+
+* uses ``pysqlite3`` (SQLite >= 3.51.3; older versions have the WAL-reset corruption race when two
+  connections write or checkpoint at once) and refuses a library older than that;
+* refuses a file that is not a SQLite database, or is corrupt, *before* anything could write to it:
+  the header is read as bytes, then the file is checked through a read-only connection;
+* turns on WAL, foreign keys and a busy timeout, and leaves memory mapping off.
+
+Transactions are managed explicitly (``isolation_level=None``) by the write path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pysqlite3.dbapi2 as sqlite3
+import sqlite_utils
+
+from crm_lib.errors import NotADatabaseError, SQLiteTooOldError
+
+MIN_SQLITE_VERSION = (3, 51, 3)
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+
+#: The DB-API module every part of crm_lib uses (errors are caught from here, too).
+dbapi = sqlite3
+
+
+def sqlite_library_version() -> tuple[int, int, int]:
+    """The version of the SQLite library linked into the driver in use."""
+    major, minor, patch = (int(part) for part in sqlite3.sqlite_version.split("."))
+    return major, minor, patch
+
+
+def check_sqlite_library() -> None:
+    """Refuse to run on a SQLite library that has the WAL-reset bug."""
+    if sqlite_library_version() < MIN_SQLITE_VERSION:
+        wanted = ".".join(map(str, MIN_SQLITE_VERSION))
+        raise SQLiteTooOldError(
+            f"SQLite {sqlite3.sqlite_version} is too old (need >= {wanted}, which fixes the "
+            "WAL-reset corruption race); reinstall with `pip install -e .` to get pysqlite3"
+        )
+
+
+def check_database_file(path: Path) -> None:
+    """Refuse a file that is not a healthy SQLite database, without modifying it.
+
+    A missing or empty file is fine (it becomes a new database). Anything else must start with the
+    SQLite header and pass ``PRAGMA quick_check`` through a read-only connection.
+    """
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    if path.is_dir():
+        raise NotADatabaseError(f"{path} is a folder, not a database file", path=path)
+    with path.open("rb") as handle:
+        header = handle.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        raise NotADatabaseError(
+            f"{path} is not a SQLite database (its first bytes are not the SQLite header); "
+            "it was left untouched. Point CRM_DATA_DIR at another folder or move the file away",
+            path=path,
+        )
+    try:
+        probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            problems = [row[0] for row in probe.execute("PRAGMA quick_check").fetchall()]
+        finally:
+            probe.close()
+    except sqlite3.DatabaseError as exc:
+        raise NotADatabaseError(
+            f"{path} is corrupt ({exc}); it was left untouched. Restore it from a backup",
+            path=path,
+        ) from None
+    if problems != ["ok"]:
+        raise NotADatabaseError(
+            f"{path} is corrupt ({'; '.join(problems[:3])}); it was left untouched. "
+            "Restore it from a backup",
+            path=path,
+        )
+
+
+def connect(path: Path | str, *, check_file: bool = True) -> sqlite_utils.Database:
+    """Open (creating if needed) the database at ``path`` with the project's pragmas.
+
+    ``check_file=False`` skips the quick_check for callers that open many short connections to a
+    file already checked in this process (the check reads the whole file).
+    """
+    check_sqlite_library()
+    path = Path(path)
+    if check_file:
+        check_database_file(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(
+        str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise NotADatabaseError(f"{path} could not be switched to WAL mode (got {mode})")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA mmap_size = 0")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise NotADatabaseError(f"{path} cannot be opened: {exc}", path=path) from None
+    return sqlite_utils.Database(conn)

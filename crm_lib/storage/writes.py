@@ -1,0 +1,301 @@
+"""THE write path: every change to the database goes through :func:`write`.
+
+One call of ``with write(ctx) as tx:`` is one ``BEGIN IMMEDIATE`` transaction. Inside it,
+``tx.insert`` / ``tx.update`` / ``tx.archive`` / ``tx.restore``
+
+* check the version the caller read (``expected_version``) and raise :class:`ConflictError` with the
+  current version, ``updated_at`` and ``updated_by`` if another write came first;
+* fill the bookkeeping columns (version, created/updated/deleted at and by);
+* write audit rows: one per created/archived/restored row (with a JSON image of the row) and one per
+  changed field (old → new, each JSON-encoded), all sharing the transaction's ``txn`` id;
+* remember what changed, so that on commit ``fundraising_state`` is bumped (if the grid's data
+  changed) and change events are published.
+
+Any exception rolls everything back: nothing is half-written. Calls nest: a service that calls
+another service inside its own ``write`` shares the outer transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import sqlite_utils
+
+from crm_lib.clock import timestamp
+from crm_lib.context import Context
+from crm_lib.errors import ConflictError, NotFound, ValidationError
+from crm_lib.events import Change
+from crm_lib.storage.connect import dbapi
+from crm_lib.storage.sql import quote
+
+#: Columns every mutable table carries and that only the write path sets.
+BOOKKEEPING = (
+    "id",
+    "version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "deleted_at",
+    "deleted_by",
+)
+
+#: Tables whose changes the grid shows; a change to any of them bumps ``fundraising_state``.
+GRID_TABLES = frozenset(
+    {
+        "fundraising_investors",
+        "fundraising_contacts",
+        "fundraising_commitments",
+        "fundraising_funds",
+        "fundraising_views",
+        "grid_fields",
+        "contacts",
+    }
+)
+
+#: Human names for error messages.
+ENTITY_NAMES = {
+    "fundraising_investors": "Investor",
+    "fundraising_contacts": "Person",
+    "fundraising_commitments": "Commitment",
+    "fundraising_funds": "Fund",
+    "fundraising_views": "View",
+    "contacts": "Contact",
+    "grid_fields": "Field",
+    "users": "User",
+    "feature_requests": "Feature request",
+    "app_settings": "Setting",
+}
+
+
+def data_columns(db: sqlite_utils.Database, table: str) -> list[str]:
+    """The table's columns minus bookkeeping, in table order (what a create audit row records)."""
+    return [c.name for c in db[table].columns if c.name not in BOOKKEEPING]
+
+
+class WriteTransaction:
+    """The open transaction of one :func:`write` block. Use only inside that block."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.conn = ctx.db.conn
+        self.actor = ctx.actor
+        self.now = timestamp(ctx.clock.now())
+        self.txn = uuid.uuid4().hex
+        self.changes: list[Change] = []
+        self._columns: dict[str, list[str]] = {}
+
+    # -- helpers -------------------------------------------------------------------------------
+    def columns(self, table: str) -> list[str]:
+        """Data columns of ``table`` (cached for this transaction)."""
+        if table not in self._columns:
+            self._columns[table] = data_columns(self.ctx.db, table)
+        return self._columns[table]
+
+    def next_id(self, table: str) -> int:
+        """The id the next insert into ``table`` will get (safe: we hold the write lock)."""
+        row = self.conn.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {quote(table)}").fetchone()
+        return int(row[0])
+
+    def fetch(self, table: str, row_id: int) -> dict[str, Any]:
+        """The row as stored, archived or not; :class:`NotFound` if it never existed."""
+        cursor = self.conn.execute(f"SELECT * FROM {quote(table)} WHERE id = ?", (row_id,))
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFound(ENTITY_NAMES.get(table, table).lower(), row_id)
+        return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+    def _check_version(self, table: str, row: Mapping[str, Any], expected: int | None) -> None:
+        if expected is not None and row["version"] != expected:
+            raise ConflictError(
+                ENTITY_NAMES.get(table, table),
+                row["id"],
+                expected_version=expected,
+                current_version=row["version"],
+                updated_at=row["updated_at"],
+                updated_by=row["updated_by"],
+            )
+
+    def _audit(
+        self,
+        table: str,
+        row_id: int,
+        action: str,
+        field: str | None = None,
+        old: Any = None,
+        new: Any = None,
+    ) -> None:
+        self.conn.execute(
+            "INSERT INTO audit_log (at, actor, txn, entity, entity_id, action, field,"
+            " old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                self.now,
+                self.actor,
+                self.txn,
+                table,
+                row_id,
+                action,
+                field,
+                json.dumps(old),
+                json.dumps(new),
+            ),
+        )
+
+    def audit_row_images(self, table: str, action: str, first_id: int, last_id: int) -> None:
+        """Audit rows holding a JSON image of each row with ``first_id <= id <= last_id``.
+
+        Built by SQLite itself (``json_object``), so the bulk path and the single-row path record
+        exactly the same thing, at C speed.
+        """
+        pairs = ", ".join(f"'{column}', {quote(column)}" for column in self.columns(table))
+        self.conn.execute(
+            "INSERT INTO audit_log (at, actor, txn, entity, entity_id, action, new_value)"
+            f" SELECT ?, ?, ?, ?, id, ?, json_object({pairs}) FROM {quote(table)}"
+            " WHERE id BETWEEN ? AND ?",
+            (self.now, self.actor, self.txn, table, action, first_id, last_id),
+        )
+
+    def _execute(self, sql: str, params: tuple[Any, ...] | list[Any]) -> None:
+        try:
+            self.conn.execute(sql, params)
+        except dbapi.IntegrityError as exc:
+            raise ValidationError(f"Cannot save: {exc}") from None
+
+    # -- the four writes ----------------------------------------------------------------------
+    def insert(self, table: str, values: Mapping[str, Any], *, row_id: int | None = None) -> int:
+        """Insert one row (values already validated and in storage form); returns its id."""
+        record = dict(values)
+        if row_id is not None:
+            record["id"] = row_id
+        record.update(
+            version=1,
+            created_at=self.now,
+            created_by=self.actor,
+            updated_at=self.now,
+            updated_by=self.actor,
+        )
+        names = ", ".join(quote(k) for k in record)
+        marks = ", ".join("?" for _ in record)
+        self._execute(
+            f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", list(record.values())
+        )
+        new_id = (
+            row_id
+            if row_id is not None
+            else int(self.conn.execute("SELECT last_insert_rowid()").fetchone()[0])
+        )
+        self.audit_row_images(table, "create", new_id, new_id)
+        self.changes.append(Change(table, new_id, "create", (), 1, self.actor, self.txn))
+        return new_id
+
+    def update(
+        self,
+        table: str,
+        row_id: int,
+        changes: Mapping[str, Any],
+        *,
+        expected_version: int | None,
+    ) -> dict[str, Any]:
+        """Change fields of a live row; returns the row as now stored.
+
+        ``expected_version=None`` is reserved for derived values the library maintains itself
+        (rollups); every caller-initiated change passes the version it read.
+        Fields whose value does not change are not written and not audited; if nothing changes,
+        the version is not bumped.
+        """
+        row = self.fetch(table, row_id)
+        if row["deleted_at"] is not None:
+            raise NotFound(ENTITY_NAMES.get(table, table).lower(), row_id)
+        self._check_version(table, row, expected_version)
+        changed = {k: v for k, v in changes.items() if row[k] != v or type(row[k]) is not type(v)}
+        if not changed:
+            return row
+        assignments = ", ".join(f"{quote(k)} = ?" for k in changed)
+        self._execute(
+            f"UPDATE {quote(table)} SET {assignments}, version = version + 1,"
+            " updated_at = ?, updated_by = ? WHERE id = ?",
+            [*changed.values(), self.now, self.actor, row_id],
+        )
+        for field, new in changed.items():
+            self._audit(table, row_id, "update", field, row[field], new)
+        row.update(changed, version=row["version"] + 1, updated_at=self.now, updated_by=self.actor)
+        self.changes.append(
+            Change(table, row_id, "update", tuple(changed), row["version"], self.actor, self.txn)
+        )
+        return row
+
+    def archive(self, table: str, row_id: int, *, expected_version: int | None) -> dict[str, Any]:
+        """Soft-delete a live row (sets ``deleted_at``); the row stays in the file."""
+        return self._set_deleted(table, row_id, expected_version, archive=True)
+
+    def restore(self, table: str, row_id: int, *, expected_version: int | None) -> dict[str, Any]:
+        """Bring an archived row back."""
+        return self._set_deleted(table, row_id, expected_version, archive=False)
+
+    def _set_deleted(
+        self, table: str, row_id: int, expected_version: int | None, *, archive: bool
+    ) -> dict[str, Any]:
+        row = self.fetch(table, row_id)
+        entity = ENTITY_NAMES.get(table, table)
+        if archive and row["deleted_at"] is not None:
+            raise NotFound(entity.lower(), row_id)
+        if not archive and row["deleted_at"] is None:
+            raise ValidationError(f"{entity} {row_id} is not archived, so it cannot be restored")
+        self._check_version(table, row, expected_version)
+        deleted_at, deleted_by = (self.now, self.actor) if archive else (None, None)
+        self.conn.execute(
+            f"UPDATE {quote(table)} SET deleted_at = ?, deleted_by = ?, version = version + 1,"
+            " updated_at = ?, updated_by = ? WHERE id = ?",
+            (deleted_at, deleted_by, self.now, self.actor, row_id),
+        )
+        action = "archive" if archive else "restore"
+        self.audit_row_images(table, action, row_id, row_id)
+        row.update(
+            deleted_at=deleted_at,
+            deleted_by=deleted_by,
+            version=row["version"] + 1,
+            updated_at=self.now,
+            updated_by=self.actor,
+        )
+        self.changes.append(Change(table, row_id, action, (), row["version"], self.actor, self.txn))
+        return row
+
+    def record_bulk(self, table: str, first_id: int, last_id: int) -> None:
+        """Note rows created by the bulk path (audited by :meth:`audit_row_images`)."""
+        self.changes.append(Change(table, first_id, "create", (), 1, self.actor, self.txn))
+        if last_id != first_id:
+            self.changes.append(Change(table, last_id, "create", (), 1, self.actor, self.txn))
+
+    def _bump_state(self) -> None:
+        if any(change.entity in GRID_TABLES for change in self.changes):
+            self.conn.execute(
+                "UPDATE fundraising_state SET version = version + 1, updated_at = ?,"
+                " updated_by = ? WHERE id = 1",
+                (self.now, self.actor),
+            )
+
+
+@contextmanager
+def write(ctx: Context) -> Iterator[WriteTransaction]:
+    """Open the one transaction for a service call (or join the caller's, when nested)."""
+    if ctx.active_write is not None:
+        yield ctx.active_write
+        return
+    tx = WriteTransaction(ctx)
+    ctx.db.conn.execute("BEGIN IMMEDIATE")
+    ctx.active_write = tx
+    try:
+        yield tx
+        tx._bump_state()
+    except BaseException:
+        ctx.db.conn.execute("ROLLBACK")
+        raise
+    else:
+        ctx.db.conn.execute("COMMIT")
+    finally:
+        ctx.active_write = None
+    ctx.events.publish(tx.changes)

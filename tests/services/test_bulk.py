@@ -1,0 +1,122 @@
+"""The bulk path: same validation, audit and rollups as single writes, one transaction, batches."""
+
+from __future__ import annotations
+
+import pytest
+
+from crm_lib import services
+from crm_lib.context import Context
+from crm_lib.errors import ValidationError
+
+
+def records(n: int, fund_id: int) -> list[dict]:
+    return [
+        {
+            "name": f"Investor {i}",
+            "type": "Pension",
+            "tags": ["re-up"],
+            "people": [
+                {
+                    "full_name": f"Person {i}.{j}",
+                    "email": f"p{i}.{j}@example.com",
+                    "is_primary": j == 0,
+                }
+                for j in range(3)
+            ],
+            "commitments": [{"fund_id": fund_id, "amount": 1000 * i, "status": "closed"}]
+            if i % 2
+            else [],
+        }
+        for i in range(n)
+    ]
+
+
+def counts(ctx: Context) -> dict[str, int]:
+    tables = [
+        "fundraising_investors",
+        "fundraising_contacts",
+        "contacts",
+        "fundraising_commitments",
+        "audit_log",
+    ]
+    return {t: ctx.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+def test_bulk_create_writes_people_links_rollups_and_one_audit_image_per_row(
+    ctx: Context, fund: dict
+) -> None:
+    before = counts(ctx)["audit_log"]
+    state = services.grid_state(ctx)["version"]
+    result = services.bulk_create_investors(ctx, records(25, fund["id"]), batch_size=7)
+    assert (result.investors, result.people, result.commitments) == (25, 75, 12)
+    assert counts(ctx) == {
+        "fundraising_investors": 25,
+        "fundraising_contacts": 75,
+        "contacts": 75,
+        "fundraising_commitments": 12,
+        "audit_log": before + 25 + 75 + 75 + 12,
+    }
+    broken_links = ctx.db.execute(
+        "SELECT count(*) FROM fundraising_contacts p JOIN contacts c ON c.id = p.contact_id"
+        " WHERE c.fundraising_contact_id != p.id OR c.email != p.email"
+    ).fetchone()[0]
+    assert broken_links == 0
+    assert ctx.db.execute("PRAGMA foreign_key_check").fetchall() == []
+    record = services.get_investor(ctx, result.first_investor_id + 3)
+    assert record["investor"]["total_invested"] == 3000
+    assert record["investor"]["tags"] == ["re-up"]
+    assert [p["is_primary"] for p in record["people"]].count(True) == 1
+    oldest = record["history"][-1]
+    assert (oldest["action"], oldest["new_value"]["name"]) == ("create", "Investor 3")
+    assert services.grid_state(ctx)["version"] == state + 1
+
+
+def test_same_records_through_bulk_and_single_writes_store_the_same_rows(
+    ctx: Context, fund: dict
+) -> None:
+    [one] = records(1, fund["id"])
+    one["commitments"] = []
+    single = services.create_investor(
+        ctx, {k: v for k, v in one.items() if k not in ("people", "commitments")}
+    )
+    result = services.bulk_create_investors(ctx, [one])
+    cols = "name, type, status, list_membership, owner_id, location, website, notes, tags, last_contacted_at, total_invested, version, created_by"
+    rows = ctx.db.execute(f"SELECT {cols} FROM fundraising_investors ORDER BY id").fetchall()
+    assert rows[0] == rows[1]
+    images = ctx.db.execute(
+        "SELECT new_value FROM audit_log WHERE entity = 'fundraising_investors' AND entity_id IN (?, ?)",
+        [single["id"], result.first_investor_id],
+    ).fetchall()
+    assert images[0] == images[1]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda r: r[7].update(name=""), "Row 8: Name cannot be empty"),
+        (
+            lambda r: r[4].update(type="Hedge fund"),
+            "Row 5, Type: 'Hedge fund' is not one of the choices",
+        ),
+        (
+            lambda r: r[9]["people"].append({"full_name": "X", "email": "nope"}),
+            "Row 10, email: 'nope' is not an email",
+        ),
+        (lambda r: r[3]["commitments"].append({"fund_id": 1, "amount": -1}), "Row 4"),
+        (
+            lambda r: r[6].update(commitments=[{"fund_id": 77, "amount": 5}]),
+            "Row 7: no fund with id 77",
+        ),
+        (lambda r: r[2]["people"][1].update(is_primary=True), "Row 3: 2 people are marked primary"),
+    ],
+)
+def test_one_bad_row_names_its_row_and_field_and_nothing_is_written(
+    ctx: Context, fund: dict, mutate, message: str
+) -> None:
+    rows = records(12, fund["id"])
+    mutate(rows)
+    before, state = counts(ctx), services.grid_state(ctx)
+    with pytest.raises(ValidationError, match=message):
+        services.bulk_create_investors(ctx, rows, batch_size=5)  # the error is in a later batch
+    assert counts(ctx) == before
+    assert services.grid_state(ctx) == state

@@ -1,0 +1,83 @@
+"""Layer rules, checked by walking the imports and string constants (failures name file:line)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import crm_lib
+
+ROOT = Path(__file__).resolve().parents[1]
+SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|PRAGMA)\b", re.IGNORECASE)
+FRONT_END_FORBIDDEN = ("panel", "bokeh", "tornado", "apps", "param")
+
+
+def python_files(folder: str) -> Iterator[Path]:
+    yield from sorted((ROOT / folder).rglob("*.py"))
+
+
+def imports(path: Path) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.lineno, node.module
+
+
+def test_crm_lib_never_imports_front_end_frameworks_or_apps() -> None:
+    offences = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in python_files("crm_lib")
+        for line, name in imports(path)
+        if name.split(".")[0] in FRONT_END_FORBIDDEN
+    ]
+    assert offences == []
+
+
+def test_apps_hold_no_sql_and_no_storage_imports() -> None:
+    offences = []
+    for path in python_files("apps"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and SQL.match(node.value)
+            ):
+                offences.append(
+                    f"{path.relative_to(ROOT)}:{node.lineno} has SQL {node.value[:40]!r}"
+                )
+        for line, name in imports(path):
+            if name.startswith(("crm_lib.storage", "sqlite3", "pysqlite3", "sqlite_utils")):
+                offences.append(f"{path.relative_to(ROOT)}:{line} imports {name}")
+    assert offences == []
+
+
+def test_only_config_reads_the_environment() -> None:
+    offences = [
+        f"{path.relative_to(ROOT)}:{node.lineno}"
+        for path in python_files("crm_lib")
+        if path.name != "config.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv")
+    ]
+    assert offences == []
+
+
+def test_public_surface_is_pinned() -> None:
+    assert sorted(crm_lib.__all__) == [
+        "CRMError",
+        "ConflictError",
+        "Context",
+        "DatabaseError",
+        "NotFound",
+        "PermissionDenied",
+        "ValidationError",
+        "init_database",
+        "open_crm",
+        "services",
+    ]
+    assert all(hasattr(crm_lib.services, name) for name in crm_lib.services.__all__)

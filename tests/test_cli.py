@@ -1,0 +1,67 @@
+"""The `crm` command: init, demo-data and doctor, with clean errors and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from crm_lib.cli import main
+
+
+def run(data_dir: Path, *args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, ["--data-dir", str(data_dir), *args])
+
+
+def test_init_creates_then_reports_up_to_date(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    first = run(data_dir, "init")
+    assert first.exit_code == 0 and "Migrated" in first.output
+    assert (data_dir / "crm.db").exists()
+    second = run(data_dir, "init")
+    assert second.exit_code == 0 and "is up to date (schema 1)" in second.output
+
+
+def test_init_honours_crm_data_dir(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["init"], env={"CRM_DATA_DIR": str(tmp_path / "from-env")})
+    assert result.exit_code == 0
+    assert (tmp_path / "from-env" / "crm.db").exists()
+
+
+def test_demo_data_loads_once_and_then_refuses_or_skips(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    loaded = run(data_dir, "demo-data", "--investors", "120", "--as-of", "2026-11-25")
+    assert loaded.exit_code == 0, loaded.output
+    assert "120 investors" in loaded.output
+    refused = run(data_dir, "demo-data")
+    assert refused.exit_code == 1
+    assert "Error: The database already holds 120 investors" in refused.output
+    assert "Traceback" not in refused.output
+    skipped = run(data_dir, "demo-data", "--if-empty")
+    assert skipped.exit_code == 0 and "not loaded" in skipped.output
+
+
+def test_doctor_passes_on_a_healthy_install(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    run(data_dir, "init")
+    result = run(data_dir, "doctor")
+    assert result.exit_code == 0, result.output
+    for name in ("python", "packages", "sqlite", "duckdb", "data folder", "disk", "database"):
+        assert f"OK    {name}" in result.output
+    assert "0 failed, 0 warnings" in result.output
+
+
+def test_doctor_names_what_is_wrong_and_exits_1(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / "crm.db").write_bytes(b"PK\x03\x04 this is a zip file")
+    result = run(data_dir, "doctor")
+    assert result.exit_code == 1
+    assert "FAIL  database" in result.output and "is not a SQLite database" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_doctor_warns_before_init(tmp_path: Path) -> None:
+    result = run(tmp_path / "nothing-yet", "doctor")
+    assert result.exit_code == 0
+    assert "WARN  database" in result.output and "run `crm init`" in result.output
