@@ -65,6 +65,7 @@ CREATE TABLE fundraising_investors (
 -- The grid sorts by name (case-insensitively) with id as the stable tiebreak; matching looks names up.
 CREATE INDEX investors_name_live ON fundraising_investors (name COLLATE NOCASE, id)
     WHERE deleted_at IS NULL;
+CREATE INDEX investors_owner ON fundraising_investors (owner_id);
 CREATE INDEX investors_list_live ON fundraising_investors (list_membership, name COLLATE NOCASE, id)
     WHERE deleted_at IS NULL;
 
@@ -89,11 +90,13 @@ CREATE TABLE contacts (
 CREATE INDEX contacts_email_lower ON contacts (lower(email)) WHERE deleted_at IS NULL;
 
 -- A person at an investor. Mirrors into contacts: contact_id here, fundraising_contact_id there
--- (unique there). Matching by email uses the directory's lower(email) index.
+-- (unique on both sides). Matching by email uses the directory's lower(email) index.
+-- Every foreign-key child column is indexed: without one, SQLite scans the child table on each
+-- parent insert while deferred violations are outstanding (measured: quadratic bulk inserts).
 CREATE TABLE fundraising_contacts (
     id INTEGER PRIMARY KEY,
     investor_id INTEGER NOT NULL REFERENCES fundraising_investors (id),
-    contact_id INTEGER REFERENCES contacts (id) DEFERRABLE INITIALLY DEFERRED,
+    contact_id INTEGER UNIQUE REFERENCES contacts (id) DEFERRABLE INITIALLY DEFERRED,
     full_name TEXT NOT NULL CHECK (length(trim(full_name)) > 0),
     email TEXT,
     title TEXT,
@@ -130,6 +133,7 @@ CREATE TABLE fundraising_commitments (
 -- One live commitment per investor and fund.
 CREATE UNIQUE INDEX commitments_investor_fund_live
     ON fundraising_commitments (investor_id, fund_id) WHERE deleted_at IS NULL;
+CREATE INDEX commitments_investor ON fundraising_commitments (investor_id);
 CREATE INDEX commitments_fund ON fundraising_commitments (fund_id, investor_id);
 
 -- Describes every column of the investor grid: built-in ones and user-defined ones
@@ -176,6 +180,8 @@ CREATE TABLE fundraising_views (
     deleted_at TEXT,
     deleted_by TEXT
 );
+
+CREATE INDEX views_owner ON fundraising_views (owner_id);
 
 -- The grid's global version: any change to fields, rows or views bumps it.
 CREATE TABLE fundraising_state (
