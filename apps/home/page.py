@@ -17,6 +17,8 @@ LIST_LABELS = {
     "longshot": "Longshot",
 }
 MONEY = {"type": "money", "symbol": "$", "precision": 0}
+PERCENT = {"type": "money", "symbol": "%", "symbolAfter": True, "precision": 1}
+PLAIN = {"type": "plaintext"}  # years: no thousands separator
 
 
 class HomePage(Viewer):
@@ -27,8 +29,11 @@ class HomePage(Viewer):
         self.store = HomeStore()
         with runtime.context("system:web") as ctx:
             self.store.load(ctx)
-        self.funds_table = self._table(self.store.funds, ["Target", "Committed"])
-        self.top_table = self._table(self.store.top_investors, ["Total invested"])
+        self.funds_table = self._table(
+            self.store.funds,
+            {"Target": MONEY, "Committed": MONEY, "% of target": PERCENT, "Vintage": PLAIN},
+        )
+        self.top_table = self._table(self.store.top_investors, {"Total invested": MONEY})
 
     def _counts(self) -> pn.Row:
         return pn.Row(
@@ -46,13 +51,13 @@ class HomePage(Viewer):
         )
 
     @staticmethod
-    def _table(frame: pd.DataFrame, money: list[str]) -> pn.widgets.Tabulator:
+    def _table(frame: pd.DataFrame, formatters: dict[str, dict]) -> pn.widgets.Tabulator:
         return pn.widgets.Tabulator(
             frame,
             disabled=True,
             show_index=False,
             layout="fit_data_table",
-            formatters=dict.fromkeys(money, MONEY),
+            formatters=formatters,
             sizing_mode="stretch_width",
         )
 

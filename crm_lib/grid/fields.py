@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import sqlite_utils
@@ -34,7 +35,7 @@ class FieldSpec:
     formula: str | None = None
     version: int = 1
 
-    @property
+    @cached_property
     def kind(self) -> FieldType:
         return field_type(self.type)
 

@@ -28,6 +28,7 @@ PERSON_FIELDS = {
     "is_primary": "checkbox",
     "notes": "long_text",
 }
+PERSON_PARSERS = {key: field_type(name).parse for key, name in PERSON_FIELDS.items()}
 #: Fields copied to the directory row, as (person column, contact column).
 MIRRORED = (("full_name", "full_name"), ("email", "email"), ("title", "title"), ("phone", "phone"))
 
@@ -45,7 +46,7 @@ def parse_person(
                 f"{where}Unknown person field {key!r}; known: {known}", field=key, row=row
             )
         try:
-            stored[key] = field_type(PERSON_FIELDS[key]).parse(value, {})
+            stored[key] = PERSON_PARSERS[key](value, {})
         except FieldValueError as exc:
             raise ValidationError(f"{where}{key}: {exc}", field=key, row=row) from None
     if (creating or "full_name" in stored) and not stored.get("full_name"):
