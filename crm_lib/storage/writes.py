@@ -72,6 +72,17 @@ ENTITY_NAMES = {
 }
 
 
+def same_stored_value(old: Any, new: Any) -> bool:
+    """Would writing ``new`` leave the stored value as it is? (SQLite compares 2 and 2.0 equal.)
+
+    Text "1" and the number 1 differ, so a type change is still a change, except int vs float.
+    """
+    numeric = (int, float)
+    if isinstance(old, numeric) and isinstance(new, numeric):
+        return isinstance(old, bool) == isinstance(new, bool) and old == new
+    return type(old) is type(new) and old == new
+
+
 def data_columns(db: sqlite_utils.Database, table: str) -> list[str]:
     """The table's columns minus bookkeeping, in table order (what a create audit row records)."""
     return [c.name for c in db[table].columns if c.name not in BOOKKEEPING]
@@ -211,7 +222,7 @@ class WriteTransaction:
         if row["deleted_at"] is not None:
             raise NotFound(ENTITY_NAMES.get(table, table).lower(), row_id)
         self._check_version(table, row, expected_version)
-        changed = {k: v for k, v in changes.items() if row[k] != v or type(row[k]) is not type(v)}
+        changed = {k: v for k, v in changes.items() if not same_stored_value(row[k], v)}
         if not changed:
             return row
         assignments = ", ".join(f"{quote(k)} = ?" for k in changed)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from crm_lib.storage.connect import connect
 from tests.apps.server import ROOT, free_port, get, running
 
 
@@ -56,3 +57,21 @@ def test_panel_serve_sh_rejects_bad_options() -> None:
         )
         assert result.returncode == 2
         assert message in result.stderr
+
+
+def test_readyz_reports_a_database_it_cannot_serve_in_the_json_error_shape(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    port = free_port()
+    with running([sys.executable, "-m", "apps.serve", "--port", str(port)], data_dir, port) as base:
+        db = connect(data_dir / "crm.db", check_file=False)
+        db.execute(
+            "INSERT INTO schema_migrations VALUES (999, 'from_the_future', 'x', '2030-01-01')"
+        )
+        db.conn.close()
+        status, body = get(f"{base}/readyz")
+        assert status == 503
+        assert json.loads(body) == {
+            "error": "database",
+            "detail": "Database is at schema 999, this app expects 1; run `crm init`",
+        }
+        assert get(f"{base}/healthz")[0] == 200

@@ -11,7 +11,7 @@ from crm_lib.clock import FixedClock
 from crm_lib.context import Context
 from crm_lib.errors import ConflictError, ValidationError
 from crm_lib.events import Change, EventBus
-from crm_lib.storage.writes import write
+from crm_lib.storage.writes import same_stored_value, write
 
 
 def audit_rows(ctx: Context, entity: str = "fundraising_investors") -> list[tuple]:
@@ -160,3 +160,27 @@ def test_nothing_is_hard_deleted_archive_keeps_the_row(ctx: Context) -> None:
     ).fetchone()
     assert row == ("Acme", "2026-11-25T09:00:00.000000+00:00", "alice@fund.example", 2)
     assert [r[1] for r in audit_rows(ctx)] == ["create", "archive"]
+
+
+def test_saving_the_same_number_again_is_not_a_change(ctx: Context) -> None:
+    field = services.add_field(ctx, "Ticket", "number")
+    investor = services.create_investor(ctx, {"name": "Acme", field.label: 1_500_000})
+    again = services.update_field(ctx, investor["id"], "Ticket", "1,500,000", expected_version=1)
+    assert again["version"] == 1
+    changed = services.update_field(ctx, investor["id"], "Ticket", 1_500_000.5, expected_version=1)
+    assert changed["version"] == 2
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "same"),
+    [
+        (2, 2.0, True),
+        (2, "2", False),
+        (None, None, True),
+        (None, "", False),
+        ("a", "a", True),
+        (1, True, False),
+    ],
+)
+def test_same_stored_value(old: object, new: object, same: bool) -> None:
+    assert same_stored_value(old, new) is same
