@@ -24,9 +24,10 @@ def test_connections_use_pysqlite3_without_the_wal_reset_bug(tmp_path: Path) -> 
     assert type(db.conn).__module__.startswith("pysqlite3")
 
 
-def test_pragmas_wal_foreign_keys_busy_timeout_no_mmap(tmp_path: Path) -> None:
+def test_pragmas_wal_full_sync_foreign_keys_busy_timeout_no_mmap(tmp_path: Path) -> None:
     db = connect(tmp_path / "crm.db")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
     assert db.execute("PRAGMA mmap_size").fetchone()[0] == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -184,3 +185,28 @@ def test_saving_the_same_number_again_is_not_a_change(ctx: Context) -> None:
 )
 def test_same_stored_value(old: object, new: object, same: bool) -> None:
     assert same_stored_value(old, new) is same
+
+
+def test_concurrent_writers_on_two_connections_all_land(ctx: Context, bob: Context) -> None:
+    investors = [services.create_investor(ctx, {"name": f"Investor {n}"}) for n in range(2)]
+
+    def edit(who: Context, investor_id: int) -> None:
+        version = 1
+        for n in range(60):
+            version = services.update_field(
+                who, investor_id, "notes", f"note {n}", expected_version=version
+            )["version"]
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [
+            pool.submit(edit, who, inv["id"])
+            for who, inv in zip((ctx, bob), investors, strict=True)
+        ]
+        for future in futures:
+            future.result()
+    rows = ctx.db.execute("SELECT notes, version FROM fundraising_investors ORDER BY id").fetchall()
+    assert rows == [("note 59", 61), ("note 59", 61)]
+    updates = ctx.db.execute(
+        "SELECT actor, count(*) FROM audit_log WHERE action = 'update' GROUP BY actor"
+    ).fetchall()
+    assert sorted(updates) == [("alice@fund.example", 60), ("bob@fund.example", 60)]
