@@ -104,7 +104,11 @@ def check_sqlite(settings: Settings) -> Iterable[Finding]:
 
 @check("duckdb")
 def check_duckdb(settings: Settings) -> Iterable[Finding]:
-    path = sqlite_extension_path(settings.data_dir / "cache")
+    # Cache the extension copy under the data folder only if it exists: the doctor creates nothing.
+    cache = (
+        settings.data_dir / "cache" if settings.data_dir.exists() else Path(tempfile.gettempdir())
+    )
+    path = sqlite_extension_path(cache)
     con = duckdb.connect(config={"autoinstall_known_extensions": False})
     try:
         con.execute(f"LOAD {sql_literal(path)}")

@@ -27,6 +27,7 @@ class Change:
     version: int  # the row's version after the change
     actor: str
     txn: str
+    last_entity_id: int | None = None  # bulk creates: the rows entity_id..last_entity_id
 
 
 Listener = Callable[[list[Change]], None]

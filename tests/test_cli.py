@@ -65,3 +65,4 @@ def test_doctor_warns_before_init(tmp_path: Path) -> None:
     result = run(tmp_path / "nothing-yet", "doctor")
     assert result.exit_code == 0
     assert "WARN  database" in result.output and "run `crm init`" in result.output
+    assert not (tmp_path / "nothing-yet").exists()  # the doctor only looks

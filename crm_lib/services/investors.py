@@ -40,8 +40,10 @@ def decode_investor(fields: Mapping[str, FieldSpec], row: Mapping[str, Any]) -> 
     return {k: (fields[k].decode(v) if k in fields else v) for k, v in row.items()}
 
 
-def _validated(ctx: Context, values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
-    stored = parse_values(load_fields(ctx.db), values)
+def _validated(
+    ctx: Context, fields: Mapping[str, FieldSpec], values: Mapping[str, Any], *, creating: bool
+) -> dict[str, Any]:
+    stored = parse_values(fields, values)
     if (creating or "name" in stored) and not stored.get("name"):
         raise ValidationError("Name cannot be empty", field="name")
     if "list_membership" in stored and stored["list_membership"] is None:
@@ -52,7 +54,7 @@ def _validated(ctx: Context, values: Mapping[str, Any], *, creating: bool) -> di
 
 def create_investor(ctx: Context, values: Mapping[str, Any]) -> dict[str, Any]:
     """Add an investor; ``values`` must include a name. Returns the stored record."""
-    stored = _validated(ctx, values, creating=True)
+    stored = _validated(ctx, load_fields(ctx.db), values, creating=True)
     stored.setdefault("list_membership", "main")
     with write(ctx) as tx:
         investor_id = tx.insert(INVESTORS, stored)
@@ -63,10 +65,11 @@ def update_investor(
     ctx: Context, investor_id: int, changes: Mapping[str, Any], *, expected_version: int
 ) -> dict[str, Any]:
     """Change several fields at once, if the row is still at ``expected_version``."""
-    stored = _validated(ctx, changes, creating=False)
+    fields = load_fields(ctx.db)
+    stored = _validated(ctx, fields, changes, creating=False)
     with write(ctx) as tx:
         row = tx.update(INVESTORS, investor_id, stored, expected_version=expected_version)
-    return decode_investor(load_fields(ctx.db), row)
+    return decode_investor(fields, row)
 
 
 def update_field(

@@ -276,10 +276,10 @@ class WriteTransaction:
         return row
 
     def record_bulk(self, table: str, first_id: int, last_id: int) -> None:
-        """Note rows created by the bulk path (audited by :meth:`audit_row_images`)."""
-        self.changes.append(Change(table, first_id, "create", (), 1, self.actor, self.txn))
-        if last_id != first_id:
-            self.changes.append(Change(table, last_id, "create", (), 1, self.actor, self.txn))
+        """Note rows created by the bulk path (audited by :meth:`audit_row_images`) as one change."""
+        self.changes.append(
+            Change(table, first_id, "create", (), 1, self.actor, self.txn, last_entity_id=last_id)
+        )
 
     def _bump_state(self) -> None:
         if any(change.entity in GRID_TABLES for change in self.changes):

@@ -71,6 +71,22 @@ def test_bulk_create_writes_people_links_rollups_and_one_audit_image_per_row(
     assert services.grid_state(ctx)["version"] == state + 1
 
 
+def test_bulk_create_publishes_one_change_per_table_with_the_id_range(
+    ctx: Context, fund: dict
+) -> None:
+    received: list = []
+    ctx.events.subscribe(received.extend)
+    result = services.bulk_create_investors(ctx, records(4, fund["id"]))
+    ranges = {c.entity: (c.action, c.entity_id, c.last_entity_id) for c in received}
+    assert ranges["fundraising_investors"] == (
+        "create",
+        result.first_investor_id,
+        result.last_investor_id,
+    )
+    assert ranges["fundraising_contacts"] == ("create", 1, 12)
+    assert len(received) == 4
+
+
 def test_same_records_through_bulk_and_single_writes_store_the_same_rows(
     ctx: Context, fund: dict
 ) -> None:
