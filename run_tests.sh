@@ -10,6 +10,15 @@ cd "$(dirname "$0")"
 
 ./panel_serve.sh --install-only --extras test
 
+# Browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "Installing Debian's chromium for the browser tests ..."
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q chromium
+fi
+
 echo "== ruff check"
 .venv/bin/ruff check .
 echo "== ruff format --check"

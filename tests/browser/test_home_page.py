@@ -1,0 +1,42 @@
+"""The served home page as a person sees it in Chromium."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from crm_lib import analytics
+from tests.apps.server import free_port, running
+
+pytestmark = pytest.mark.browser
+
+
+def test_home_page_shows_funds_counts_and_top_investors(
+    page: Page, demo_dir: Path, tmp_path: Path
+) -> None:
+    errors: list[str] = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    duck = analytics.connect(demo_dir)
+    [(top_name, top_total)] = duck.sql(
+        "SELECT name, total_invested FROM investors ORDER BY total_invested DESC, name, id LIMIT 1"
+    ).fetchall()
+    port = free_port()
+    with running([sys.executable, "-m", "apps.serve", "--port", str(port)], demo_dir, port) as base:
+        page.goto(f"{base}/")
+        page.wait_for_selector('.tabulator-cell[tabulator-field="Fund"]', timeout=30_000)
+        expect(page.get_by_text("Venture CRM").first).to_be_visible()
+        fund_cells = page.locator('.tabulator-cell[tabulator-field="Fund"]')
+        expect(fund_cells).to_have_text(["Fund I", "Fund II", "Fund III"])
+        vintage = page.locator('.tabulator-cell[tabulator-field="Vintage"]').first.inner_text()
+        assert "," not in vintage  # a year, not "2,017"
+        first_investor = page.locator('.tabulator-cell[tabulator-field="Investor"]').first
+        expect(first_investor).to_have_text(top_name)
+        expect(page.get_by_text(f"${top_total:,.0f}").first).to_be_visible()
+        expect(page.get_by_text("300", exact=True).first).to_be_visible()  # all investors
+        page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
+    assert errors == []
