@@ -58,7 +58,7 @@ def create_investor(ctx: Context, values: Mapping[str, Any]) -> dict[str, Any]:
     stored.setdefault("list_membership", "main")
     with write(ctx) as tx:
         investor_id = tx.insert(INVESTORS, stored)
-    return get_investor(ctx, investor_id)["investor"]
+    return _read_investor(ctx, investor_id, include_archived=False)
 
 
 def update_investor(
@@ -102,6 +102,15 @@ def require_live_investor(ctx: Context, investor_id: int) -> None:
         raise NotFound("investor", investor_id)
 
 
+def _read_investor(ctx: Context, investor_id: int, *, include_archived: bool) -> dict[str, Any]:
+    """The investor row alone, decoded (no people, commitments or history)."""
+    live = "" if include_archived else f" AND {LIVE}"
+    rows = query_dicts(ctx.db, f"SELECT * FROM {INVESTORS} WHERE id = ?{live}", [investor_id])
+    if not rows:
+        raise NotFound("investor", investor_id)
+    return decode_investor(load_fields(ctx.db), rows[0])
+
+
 def get_investor(
     ctx: Context, investor_id: int, *, include_archived: bool = False
 ) -> dict[str, Any]:
@@ -109,11 +118,7 @@ def get_investor(
 
     Returns ``{"investor": {...}, "people": [...], "commitments": [...], "history": [...]}``.
     """
-    live = "" if include_archived else f" AND {LIVE}"
-    rows = query_dicts(ctx.db, f"SELECT * FROM {INVESTORS} WHERE id = ?{live}", [investor_id])
-    if not rows:
-        raise NotFound("investor", investor_id)
-    investor = decode_investor(load_fields(ctx.db), rows[0])
+    investor = _read_investor(ctx, investor_id, include_archived=include_archived)
     people = query_dicts(
         ctx.db,
         f"SELECT * FROM fundraising_contacts WHERE investor_id = ? AND {LIVE}"
