@@ -4,6 +4,7 @@
 
     CRMError                      code="error"            HTTP 500
     ├── ValidationError           code="invalid"          HTTP 422   field, row, column
+    │   └── FormulaError          code="formula"          HTTP 422   position (0-based offset)
     ├── NotFound                  code="not_found"        HTTP 404   entity, entity_id
     ├── ConflictError             code="conflict"         HTTP 409   current_version, updated_at, updated_by
     ├── PermissionDenied          code="forbidden"        HTTP 403   action
@@ -60,6 +61,29 @@ class ValidationError(CRMError):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
+        return data
+
+
+class FormulaError(ValidationError):
+    """A formula that cannot be compiled or evaluated: names the problem and its character offset.
+
+    ``position`` counts characters from 0, the way the formula editor's caret does, so the editor can
+    put the cursor on the problem. Messages read like
+    "Unknown field {Comitted} at 14 — did you mean {Committed}?".
+    """
+
+    code = "formula"
+
+    def __init__(
+        self, message: str, *, position: int | None = None, field: str | None = None
+    ) -> None:
+        super().__init__(message, field=field)
+        self.position = position
+
+    def to_dict(self) -> dict[str, object]:
+        data = super().to_dict()
+        if self.position is not None:
+            data["position"] = self.position
         return data
 
 

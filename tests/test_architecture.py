@@ -81,3 +81,47 @@ def test_public_surface_is_pinned() -> None:
         "services",
     ]
     assert all(hasattr(crm_lib.services, name) for name in crm_lib.services.__all__)
+
+
+FORMULAS_MAY_IMPORT = ("crm_lib.formulas", "crm_lib.errors", "crm_lib.clock")
+
+
+def test_formulas_are_pure_values_in_values_out() -> None:
+    """The engine reads no database and calls no service: the grid stores what it computes."""
+    offences = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path in python_files("crm_lib/formulas")
+        for line, name in imports(path)
+        if (name.startswith("crm_lib") and not name.startswith(FORMULAS_MAY_IMPORT))
+        or name.split(".")[0] in ("sqlite3", "pysqlite3", "sqlite_utils", "duckdb", "os")
+    ]
+    assert offences == []
+
+
+def test_formulas_never_evaluate_text_as_code() -> None:
+    """No eval/exec/compile and no getattr driven by formula text anywhere in the engine."""
+    offences = [
+        f"{path.relative_to(ROOT)}:{node.lineno} calls {node.func.id}"
+        for path in python_files("crm_lib/formulas")
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("eval", "exec", "compile", "__import__", "getattr")
+    ]
+    assert offences == []
+
+
+def test_formulas_public_api_is_pinned() -> None:
+    import crm_lib.formulas as formulas
+
+    assert sorted(formulas.__all__) == [
+        "ErrorValue",
+        "Formula",
+        "FormulaError",
+        "FormulaGraph",
+        "Limits",
+        "RecordInfo",
+        "ValueType",
+        "compile_formula",
+        "evaluate",
+    ]

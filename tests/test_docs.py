@@ -47,3 +47,12 @@ def test_environment_yml_mirrors_the_pins_in_pyproject() -> None:
         declared += [d for d in extra if "==" in d]
     assert pins(declared) == pins((ROOT / "environment.yml").read_text().splitlines())
     assert all("==" in d for d in project["dependencies"]), "runtime dependencies must be pinned"
+
+
+def test_formula_reference_is_generated_from_the_registry() -> None:
+    from crm_lib.formulas.reference import render
+
+    committed = (ROOT / "docs" / "formulas.md").read_text()
+    assert committed == render(), (
+        "docs/formulas.md is stale: python -m crm_lib.formulas.reference > docs/formulas.md"
+    )
