@@ -1,8 +1,9 @@
 """Numeric functions. Arguments arrive as numbers (the engine coerced them); results are checked finite.
 
-Rounding follows Airtable and spreadsheets, not Python: halves round away from zero
-(``ROUND(2.5, 0)`` is 3, ``ROUND(-2.5, 0)`` is -3), and float noise is removed first so
-``ROUND(1.005, 2)`` is 1.01 as a person expects.
+Rounding follows Airtable, not Python: ``ROUND`` breaks ties toward positive infinity, as
+Airtable's reference says (``ROUND(2.5, 0)`` is 3, ``ROUND(-2.5, 0)`` is -2), and float noise is
+removed first so ``ROUND(1.005, 2)`` is 1.01 as a person expects. ``ROUNDUP``/``ROUNDDOWN`` round
+away from / toward zero.
 """
 
 from __future__ import annotations
@@ -43,15 +44,18 @@ def _unscale(magnitude: float, value: float, places: int) -> float | int:
     result=N,
     examples=[
         ("ROUND(2.5, 0)", 3),
-        ("ROUND(-2.5, 0)", -3),
+        ("ROUND(-2.5, 0)", -2),
+        ("ROUND(-2.55, 1)", -2.5),
         ("ROUND(1.005, 2)", 1.01),
         ("ROUND(1234, -2)", 1200),
     ],
 )
 def ROUND(value: float, precision: float = 0) -> float | int:
-    """Rounds to the given number of decimal places, halves away from zero."""
+    """Rounds to the given number of decimal places; ties go toward positive infinity."""
     places = _places(precision)
-    return _unscale(math.floor(_scaled(value, places) + 0.5), value, places)
+    scaled = math.copysign(_scaled(value, places), value)
+    rounded = math.floor(scaled + 0.5)
+    return _unscale(abs(rounded), math.copysign(1.0, rounded) if rounded else value, places)
 
 
 @register(
