@@ -2,15 +2,22 @@
 
 Every setting has a name, an environment variable, a default and a line of help, so that
 ``crm doctor`` and the docs can list them and nothing else in the code reads ``os.environ``.
-Later issues add their settings to ``SETTINGS`` (secret key, SMTP, Qdrant URL, ...).
+Later issues add their settings to ``SETTINGS`` (SMTP, Qdrant URL, ...).
+
+Values are checked here, once: a malformed number or an unknown environment name stops start-up
+with a message naming the variable, instead of surfacing later as a confusing failure.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from argon2 import Parameters, profiles
+
+from crm_lib.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -36,7 +43,65 @@ SETTINGS: tuple[Setting, ...] = (
         "development",
         "'development' or 'production'; production turns on stricter checks.",
     ),
+    Setting(
+        "secret_key",
+        "CRM_SECRET_KEY",
+        "",
+        "Signs session cookies. Required (32+ random characters) when CRM_ENV=production; "
+        "in development an unset key is generated once into <data dir>/secret_key.",
+    ),
+    Setting(
+        "public_url",
+        "CRM_PUBLIC_URL",
+        "",
+        "The address users type, e.g. https://crm.example.com (default: http://127.0.0.1:<port>). "
+        "Invite links use it and websockets must come from it.",
+    ),
+    Setting(
+        "cors_origin",
+        "CRM_CORS_ORIGIN",
+        "",
+        "Comma-separated origins allowed to call the API from a browser (default: same origin only).",
+    ),
+    Setting(
+        "session_idle_minutes",
+        "CRM_SESSION_IDLE_MINUTES",
+        "720",
+        "A login ends after this many minutes without a request.",
+    ),
+    Setting(
+        "session_max_hours",
+        "CRM_SESSION_MAX_HOURS",
+        "168",
+        "A login ends this many hours after it started, however active.",
+    ),
+    Setting(
+        "rate_limits",
+        "CRM_RATE_LIMITS",
+        "on",
+        "'on' or 'off': login back-off and API write limits (keep on outside benchmarks).",
+    ),
+    Setting(
+        "login_max_failures",
+        "CRM_LOGIN_MAX_FAILURES",
+        "5",
+        "Failed logins per account or IP before back-off starts (30 s, doubling up to 1 h).",
+    ),
+    Setting(
+        "write_rate_per_minute",
+        "CRM_WRITE_RATE_PER_MINUTE",
+        "600",
+        "API writes allowed per user (or IP) per minute, in bursts of up to a tenth of that.",
+    ),
+    Setting(
+        "max_body_kb",
+        "CRM_MAX_BODY_KB",
+        "10240",
+        "Largest API request body accepted, in KiB (413 above it).",
+    ),
 )
+
+ENVIRONMENTS = ("development", "production")
 
 
 @dataclass(frozen=True)
@@ -45,6 +110,21 @@ class Settings:
 
     data_dir: Path
     env: str = "development"
+    secret_key: str = field(default="", repr=False)  # never printed
+    public_url: str = ""
+    cors_origins: tuple[str, ...] = ()
+    session_idle_minutes: int = 720
+    session_max_hours: int = 168
+    rate_limits: bool = True
+    login_max_failures: int = 5
+    write_rate_per_minute: int = 600
+    max_body_kb: int = 10240
+    #: argon2id cost; not an environment setting. Tests inject a cheap profile to stay fast.
+    password_hashing: Parameters = field(default_factory=lambda: profiles.RFC_9106_LOW_MEMORY)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
 
     @property
     def database_path(self) -> Path:
@@ -56,6 +136,16 @@ class Settings:
         """Where automatic pre-migration copies (and later nightly backups) go."""
         return self.data_dir / "backups"
 
+    @property
+    def base_url(self) -> str:
+        """Where users reach the app: ``CRM_PUBLIC_URL``, else the default local address."""
+        return self.public_url or "http://127.0.0.1:5006"
+
+    @property
+    def secret_key_file(self) -> Path:
+        """Development only: the generated key used when ``CRM_SECRET_KEY`` is unset."""
+        return self.data_dir / "secret_key"
+
 
 def load_settings(
     environ: Mapping[str, str] | None = None, *, data_dir: str | Path | None = None
@@ -65,6 +155,42 @@ def load_settings(
     ``data_dir`` wins over ``CRM_DATA_DIR`` so a command-line flag can override the environment.
     """
     env = os.environ if environ is None else environ
-    values = {s.name: env.get(s.env_var, s.default) for s in SETTINGS}
+    values = {s.name: env.get(s.env_var, s.default).strip() for s in SETTINGS}
     chosen_dir = Path(data_dir) if data_dir is not None else Path(values["data_dir"])
-    return Settings(data_dir=chosen_dir.expanduser().resolve(), env=values["env"])
+    if values["env"] not in ENVIRONMENTS:
+        raise ConfigError(
+            f"CRM_ENV must be one of {', '.join(ENVIRONMENTS)}, not {values['env']!r}"
+        )
+    return Settings(
+        data_dir=chosen_dir.expanduser().resolve(),
+        env=values["env"],
+        secret_key=values["secret_key"],
+        public_url=values["public_url"].rstrip("/"),
+        cors_origins=tuple(
+            o.strip().rstrip("/") for o in values["cors_origin"].split(",") if o.strip()
+        ),
+        session_idle_minutes=_positive_int(values, "session_idle_minutes"),
+        session_max_hours=_positive_int(values, "session_max_hours"),
+        rate_limits=_on_off(values, "rate_limits"),
+        login_max_failures=_positive_int(values, "login_max_failures"),
+        write_rate_per_minute=_positive_int(values, "write_rate_per_minute"),
+        max_body_kb=_positive_int(values, "max_body_kb"),
+    )
+
+
+def _env_var(name: str) -> str:
+    return next(s.env_var for s in SETTINGS if s.name == name)
+
+
+def _positive_int(values: Mapping[str, str], name: str) -> int:
+    text = values[name]
+    if not text.isdigit() or int(text) <= 0:
+        raise ConfigError(f"{_env_var(name)} must be a whole number above 0, not {text!r}")
+    return int(text)
+
+
+def _on_off(values: Mapping[str, str], name: str) -> bool:
+    text = values[name].lower()
+    if text not in ("on", "off"):
+        raise ConfigError(f"{_env_var(name)} must be 'on' or 'off', not {values[name]!r}")
+    return text == "on"

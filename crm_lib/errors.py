@@ -7,7 +7,10 @@
     │   └── FormulaError          code="formula"          HTTP 422   position (0-based offset)
     ├── NotFound                  code="not_found"        HTTP 404   entity, entity_id
     ├── ConflictError             code="conflict"         HTTP 409   current_version, updated_at, updated_by
+    ├── NotAuthenticated          code="unauthenticated"  HTTP 401   (no, expired or revoked login)
     ├── PermissionDenied          code="forbidden"        HTTP 403   action
+    ├── RateLimited               code="rate_limited"     HTTP 429   retry_after (seconds)
+    ├── ConfigError               code="config"           HTTP 500   a setting is missing or malformed
     └── DatabaseError             code="database"         HTTP 503   path
         ├── NotADatabaseError     the file is not SQLite, or it is corrupt; left untouched
         ├── SchemaTooNewError     written by a newer Venture CRM
@@ -150,6 +153,40 @@ class PermissionDenied(CRMError):
     def __init__(self, action: str, message: str | None = None) -> None:
         super().__init__(message or f"You are not allowed to {action}")
         self.action = action
+
+
+class NotAuthenticated(CRMError):
+    """No valid login: never logged in, expired, logged out, or the account was deactivated.
+
+    The message never says which, so it cannot be used to probe accounts.
+    """
+
+    code = "unauthenticated"
+    http_status = 401
+
+    def __init__(self, message: str = "Please log in") -> None:
+        super().__init__(message)
+
+
+class RateLimited(CRMError):
+    """Too many attempts: try again after ``retry_after`` seconds. Nothing was done."""
+
+    code = "rate_limited"
+    http_status = 429
+
+    def __init__(self, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message or f"Too many attempts; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "retry_after": self.retry_after}
+
+
+class ConfigError(CRMError):
+    """A setting is missing, malformed or unsafe; start-up stops with this message."""
+
+    code = "config"
+    http_status = 500
 
 
 class DatabaseError(CRMError):

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from argon2 import profiles
 
 import crm_lib
 from crm_lib import services
@@ -27,7 +28,8 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data")
+    # argon2's cheapest profile keeps password tests fast; tests/auth checks the real default.
+    return Settings(data_dir=tmp_path / "data", password_hashing=profiles.CHEAPEST)
 
 
 @pytest.fixture

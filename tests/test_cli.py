@@ -7,6 +7,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from crm_lib.cli import main
+from crm_lib.storage.migrations import latest_version
 
 
 def run(data_dir: Path, *args: str):  # type: ignore[no-untyped-def]
@@ -19,7 +20,7 @@ def test_init_creates_then_reports_up_to_date(tmp_path: Path) -> None:
     assert first.exit_code == 0 and "Migrated" in first.output
     assert (data_dir / "crm.db").exists()
     second = run(data_dir, "init")
-    assert second.exit_code == 0 and "is up to date (schema 1)" in second.output
+    assert second.exit_code == 0 and f"is up to date (schema {latest_version()})" in second.output
 
 
 def test_init_honours_crm_data_dir(tmp_path: Path) -> None:

@@ -5,6 +5,28 @@ lists, small dataclasses). Writes go through :func:`crm_lib.storage.writes.write
 optimistic version check, audit rows, ``fundraising_state`` bump, change events after commit.
 """
 
+from crm_lib.services.accounts import (
+    Link,
+    accept_link,
+    change_password,
+    create_admin_link,
+    create_setup_link,
+    has_admin_login,
+    inspect_link,
+    invite_user,
+    list_accounts,
+    list_invites,
+    reset_password_link,
+    revoke_invite,
+    set_user_active,
+    set_user_role,
+)
+from crm_lib.services.api_tokens import (
+    authenticate_api_token,
+    create_api_token,
+    list_api_tokens,
+    revoke_api_token,
+)
 from crm_lib.services.bulk import BulkResult, bulk_create_investors
 from crm_lib.services.commitments import get_commitment, remove_commitment, set_commitment
 from crm_lib.services.fields import add_field, archive_field, list_fields
@@ -29,23 +51,43 @@ from crm_lib.services.people import (
     remove_person,
     update_person,
 )
+from crm_lib.services.sessions import (
+    Login,
+    SessionUser,
+    authenticate_session,
+    end_user_sessions,
+    list_sessions,
+    login,
+    logout,
+)
 from crm_lib.services.state import database_status, grid_state
 from crm_lib.services.users import create_user, get_user, list_users
 
 __all__ = [
     "BulkResult",
     "InvestorPage",
+    "Link",
+    "Login",
+    "SessionUser",
+    "accept_link",
     "add_field",
     "add_person",
     "archive_field",
     "archive_fund",
     "archive_investor",
+    "authenticate_api_token",
+    "authenticate_session",
     "bulk_create_investors",
+    "change_password",
     "count_by_list",
+    "create_admin_link",
+    "create_api_token",
     "create_fund",
     "create_investor",
+    "create_setup_link",
     "create_user",
     "database_status",
+    "end_user_sessions",
     "find_people_by_email",
     "get_commitment",
     "get_fund",
@@ -53,16 +95,30 @@ __all__ = [
     "get_person",
     "get_user",
     "grid_state",
+    "has_admin_login",
+    "inspect_link",
     "investor_history",
+    "invite_user",
+    "list_accounts",
+    "list_api_tokens",
     "list_contacts",
     "list_fields",
     "list_funds",
     "list_investors",
+    "list_invites",
+    "list_sessions",
     "list_users",
+    "login",
+    "logout",
     "remove_commitment",
     "remove_person",
+    "reset_password_link",
     "restore_investor",
+    "revoke_api_token",
+    "revoke_invite",
     "set_commitment",
+    "set_user_active",
+    "set_user_role",
     "update_field",
     "update_fund",
     "update_investor",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crm_lib.auth.permissions import ROLES, require
 from crm_lib.context import Context
 from crm_lib.errors import NotFound, ValidationError
 from crm_lib.grid.field_types import FieldValueError, parse_email
@@ -11,21 +12,33 @@ from crm_lib.storage.reads import LIVE, query_dicts, query_value
 from crm_lib.storage.writes import write
 
 USERS = "users"
-ROLES = ("admin", "member")
+
 #: Columns safe to hand to any caller (never the password hash).
 PUBLIC_COLUMNS = "id, email, name, role, is_active, version, created_at, updated_at"
 
 
-def create_user(ctx: Context, email: str, name: str = "", role: str = "member") -> dict[str, Any]:
-    """Add a team member (without a password: they get one through an invite)."""
+def clean_email(email: str) -> str:
+    """A user's email as stored, or :class:`ValidationError` naming the problem."""
     try:
         address = parse_email(email, {})
     except FieldValueError as exc:
         raise ValidationError(f"Email: {exc}", field="email") from None
     if address is None:
         raise ValidationError("Email cannot be empty", field="email")
+    return address
+
+
+def check_role(role: str) -> None:
+    """Refuse a role that does not exist."""
     if role not in ROLES:
         raise ValidationError(f"Role must be one of {', '.join(ROLES)}, not {role!r}", field="role")
+
+
+def create_user(ctx: Context, email: str, name: str = "", role: str = "member") -> dict[str, Any]:
+    """Add a team member (without a password: they get one through an invite). Admins only."""
+    require(ctx, "manage_users")
+    address = clean_email(email)
+    check_role(role)
     with write(ctx) as tx:
         taken = query_value(
             ctx.db, f"SELECT id FROM users WHERE lower(email) = lower(?) AND {LIVE}", [address]

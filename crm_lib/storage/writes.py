@@ -68,8 +68,17 @@ ENTITY_NAMES = {
     "grid_fields": "Field",
     "users": "User",
     "feature_requests": "Feature request",
+    "feature_request_votes": "Vote",
     "app_settings": "Setting",
+    "invites": "Invite",
+    "sessions": "Session",
+    "api_tokens": "API token",
 }
+
+#: Columns holding secrets (password hashes, token digests). Audit rows never copy them: history
+#: shows that such a value changed, as ``"[redacted]"``, never the value.
+SECRET_COLUMNS = frozenset({"password_hash", "token_hash"})
+REDACTED = "[redacted]"
 
 
 def same_stored_value(old: Any, new: Any) -> bool:
@@ -88,6 +97,11 @@ def data_columns(db: sqlite_utils.Database, table: str) -> list[str]:
     return [c.name for c in db[table].columns if c.name not in BOOKKEEPING]
 
 
+def audited_columns(db: sqlite_utils.Database, table: str) -> list[str]:
+    """Data columns whose values audit rows may copy (all but :data:`SECRET_COLUMNS`)."""
+    return [c for c in data_columns(db, table) if c not in SECRET_COLUMNS]
+
+
 class WriteTransaction:
     """The open transaction of one :func:`write` block. Use only inside that block."""
 
@@ -99,6 +113,7 @@ class WriteTransaction:
         self.txn = uuid.uuid4().hex
         self.changes: list[Change] = []
         self._columns: dict[str, list[str]] = {}
+        self._audited: dict[str, list[str]] = {}
 
     # -- helpers -------------------------------------------------------------------------------
     def columns(self, table: str) -> list[str]:
@@ -106,6 +121,12 @@ class WriteTransaction:
         if table not in self._columns:
             self._columns[table] = data_columns(self.ctx.db, table)
         return self._columns[table]
+
+    def audited(self, table: str) -> list[str]:
+        """Columns of ``table`` that audit row images copy (cached for this transaction)."""
+        if table not in self._audited:
+            self._audited[table] = audited_columns(self.ctx.db, table)
+        return self._audited[table]
 
     def next_id(self, table: str) -> int:
         """The id the next insert into ``table`` will get (safe: we hold the write lock)."""
@@ -140,6 +161,8 @@ class WriteTransaction:
         old: Any = None,
         new: Any = None,
     ) -> None:
+        if field in SECRET_COLUMNS:
+            old, new = (REDACTED if old is not None else None), REDACTED
         self.conn.execute(
             "INSERT INTO audit_log (at, actor, txn, entity, entity_id, action, field,"
             " old_value, new_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -162,7 +185,7 @@ class WriteTransaction:
         Built by SQLite itself (``json_object``), so the bulk path and the single-row path record
         exactly the same thing, at C speed.
         """
-        pairs = ", ".join(f"'{column}', {quote(column)}" for column in self.columns(table))
+        pairs = ", ".join(f"'{column}', {quote(column)}" for column in self.audited(table))
         self.conn.execute(
             "INSERT INTO audit_log (at, actor, txn, entity, entity_id, action, new_value)"
             f" SELECT ?, ?, ?, ?, id, ?, json_object({pairs}) FROM {quote(table)}"
@@ -238,6 +261,18 @@ class WriteTransaction:
             Change(table, row_id, "update", tuple(changed), row["version"], self.actor, self.txn)
         )
         return row
+
+    def touch(self, table: str, row_id: int, values: Mapping[str, Any]) -> None:
+        """Set housekeeping columns the library maintains (a session's ``last_seen_at``, a
+        token's ``last_used_at``): no version bump, no audit row, no change event.
+
+        Only for bookkeeping that is not the record's content; anything a person could care
+        about in history goes through :meth:`update`.
+        """
+        assignments = ", ".join(f"{quote(k)} = ?" for k in values)
+        self._execute(
+            f"UPDATE {quote(table)} SET {assignments} WHERE id = ?", [*values.values(), row_id]
+        )
 
     def archive(self, table: str, row_id: int, *, expected_version: int | None) -> dict[str, Any]:
         """Soft-delete a live row (sets ``deleted_at``); the row stays in the file."""

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from crm_lib.storage.connect import connect
+from crm_lib.storage.migrations import latest_version
 from tests.apps.server import ROOT, free_port, get, running
 
 
@@ -16,7 +17,7 @@ def test_panel_serve_sh_sets_up_and_serves_home_and_probes(tmp_path: Path) -> No
     port = free_port()
     with running(["./panel_serve.sh", "--port", str(port)], data_dir, port) as base:
         status, body = get(f"{base}/readyz")
-        assert status == 200 and json.loads(body)["schema"] == 1
+        assert status == 200 and json.loads(body)["schema"] == latest_version()
         status, page = get(f"{base}/")
         assert status == 200 and "<title>Venture CRM</title>" in page
         assert "cdn" not in page.lower() or "cdn.holoviz" not in page
@@ -72,6 +73,6 @@ def test_readyz_reports_a_database_it_cannot_serve_in_the_json_error_shape(tmp_p
         assert status == 503
         assert json.loads(body) == {
             "error": "database",
-            "detail": "Database is at schema 999, this app expects 1; run `crm init`",
+            "detail": f"Database is at schema 999, this app expects {latest_version()}; run `crm init`",
         }
         assert get(f"{base}/healthz")[0] == 200
