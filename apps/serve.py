@@ -1,37 +1,56 @@
-"""Start the one Venture CRM server process: Panel pages and REST handlers on one port.
+"""Start the one Venture CRM server process: Panel pages, login pages and the REST API on one
+port, behind one login.
 
     python -m apps.serve [--port 5006] [--host 127.0.0.1]
 
-Usually started by ``./panel_serve.sh``, which also prepares the venv and the database.
+Usually started by ``./panel_serve.sh``, which also prepares the venv and the database. On a
+database where no admin can log in yet, it prints a one-time setup link for the first admin.
 """
 
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
+import re
 import sys
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlparse
 
 import panel as pn
 
 from apps.api import health
+from apps.api import server as api_server
+from apps.auth import handlers as auth_handlers
+from apps.auth.cookies import SESSION_COOKIE
+from apps.auth.live import OpenPages
+from apps.auth.provider import LOGIN_URL, CRMAuthProvider, authorize_pages
 from apps.home.page import HomePage
 from apps.runtime import Runtime
-from crm_lib.config import load_settings
+from crm_lib import services
+from crm_lib.config import Settings, load_settings
 from crm_lib.database import init_database
 from crm_lib.errors import CRMError
 
 log = logging.getLogger("crm.serve")
+TEMPLATES = Path(__file__).parent / "auth" / "templates"
+#: Page path -> permission action needed (other pages need only a login).
+PAGE_ACTIONS: dict[str, str] = {}
 
 
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses (127.0.0.0/8, ::1)."""
-    if host == "localhost":
+class RedactSecrets(logging.Filter):
+    """Keep one-time link tokens out of the access log (``GET /invite/<token>``)."""
+
+    PATTERN = re.compile(r"(/invite/)[A-Za-z0-9_\-]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(
+                self.PATTERN.sub(r"\1[redacted]", a) if isinstance(a, str) else a
+                for a in record.args
+            )
+        record.msg = self.PATTERN.sub(r"\1[redacted]", str(record.msg))
         return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -41,39 +60,81 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def websocket_origins(settings: Settings, host: str, port: int) -> list[str]:
+    """Origins whose pages may open the live websocket: the public URL's host, and local ones.
+
+    Bokeh compares ``host[:port]`` and treats a missing port as 80, so the public host is given
+    without its port when it uses the scheme's default (https://crm.example.com → crm.example.com).
+    """
+    origins = {f"{name}:{port}" for name in {host, "localhost", "127.0.0.1"}}
+    if settings.public_url:
+        parsed = urlparse(settings.public_url)
+        if parsed.hostname:
+            origins.add(
+                parsed.hostname if parsed.port is None else f"{parsed.hostname}:{parsed.port}"
+            )
+    return sorted(origins)
+
+
+def print_setup_link(runtime: Runtime) -> None:
+    """On a database no admin can log into, print the one-time link that creates the first one."""
+    with runtime.context("system:setup") as ctx:
+        if services.has_admin_login(ctx):
+            return
+        link = services.create_setup_link(ctx)
+    print(
+        "\nNo admin account yet. Open this one-time link (valid 24 h) to create the first admin:\n"
+        f"    {link.url}\n"
+        "(or run `crm create-admin EMAIL`).\n",
+        flush=True,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if not is_loopback(args.host):
-        print(
-            f"Refusing to listen on {args.host}: user accounts and login are not set up yet, "
-            "so the CRM only listens on loopback addresses (127.0.0.1, ::1, localhost).",
-            file=sys.stderr,
-        )
-        return 2
-    settings = load_settings()
+    logging.getLogger("tornado.access").addFilter(RedactSecrets())
     try:
+        settings = load_settings()
+        if not settings.public_url:
+            settings = replace(settings, public_url=f"http://{args.host}:{args.port}")
         init_database(settings)
+        runtime = Runtime(settings)
     except CRMError as exc:
         print(f"Error: {exc.message}", file=sys.stderr)
-        return 1
-    runtime = Runtime(settings)
+        return 2
+    pages = OpenPages(runtime.events)
     pn.extension("tabulator", notifications=True)
-    origins = [f"{host}:{args.port}" for host in {args.host, "localhost", "127.0.0.1"}]
+    pn.config.authorize_callback = authorize_pages(PAGE_ACTIONS)
+    pn.config.auth_template = str(TEMPLATES / "forbidden.html")
+    print_setup_link(runtime)
     print(
         f"Venture CRM serving {settings.database_path} at http://{args.host}:{args.port}",
         flush=True,
     )
     pn.serve(
-        {"/": lambda: HomePage(runtime)},
+        {"/": lambda: HomePage(runtime, pages)},
         port=args.port,
         address=args.host,
-        allow_websocket_origin=origins,
+        allow_websocket_origin=websocket_origins(settings, args.host, args.port),
         show=False,
         title="Venture CRM",
-        extra_patterns=health.routes(runtime),
+        auth_provider=CRMAuthProvider(runtime),
+        login_url=LOGIN_URL,
+        cookie_secret=runtime.secret_key,
+        xsrf_cookies=True,
+        # Keep the session cookie out of the page: Bokeh would otherwise copy every cookie
+        # into the session token it embeds in the HTML, readable by scripts despite HttpOnly.
+        exclude_cookies=[SESSION_COOKIE],
+        exclude_headers=["Cookie"],
+        http_server_kwargs={"max_body_size": (settings.max_body_kb + 1024) * 1024},
+        extra_patterns=[
+            *health.routes(runtime),
+            *auth_handlers.routes(runtime),
+            *api_server.routes(runtime),
+        ],
     )
     return 0
 

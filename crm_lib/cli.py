@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from crm_lib import demo, doctor
+from crm_lib import demo, doctor, services
 from crm_lib.config import Settings, load_settings
 from crm_lib.database import init_database, open_crm
 from crm_lib.errors import CRMError
@@ -114,3 +114,44 @@ def doctor_command(ctx: click.Context) -> None:
     click.echo(f"{failures} failed, {warnings} warnings")
     if failures:
         ctx.exit(1)
+
+
+def _print_link(link: Any, what: str) -> None:
+    expires = link.invite["expires_at"][:16].replace("T", " ")
+    click.echo(f"{what}. Send this one-time link (valid until {expires} UTC, works once):")
+    click.echo(f"    {link.url}")
+
+
+@main.command("create-admin")
+@click.argument("email")
+@click.pass_context
+@library_errors
+def create_admin(ctx: click.Context, email: str) -> None:
+    """Print a one-time link that creates an admin account for EMAIL (also a way back in)."""
+    crm = open_crm(settings=_settings(ctx), actor="system:cli")
+    try:
+        link = services.create_admin_link(crm, email)
+    finally:
+        crm.close()
+    _print_link(link, f"Admin invite for {link.invite['email']}")
+
+
+@main.command("invite")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice(["member", "admin"]),
+    default="member",
+    show_default=True,
+    help="Members use the grid; admins also manage users, backups and security.",
+)
+@click.pass_context
+@library_errors
+def invite(ctx: click.Context, email: str, role: str) -> None:
+    """Invite EMAIL to the CRM and print the invite link (valid 7 days)."""
+    crm = open_crm(settings=_settings(ctx), actor="system:cli")
+    try:
+        link = services.invite_user(crm, email, role)
+    finally:
+        crm.close()
+    _print_link(link, f"Invited {link.invite['email']} as {role}")

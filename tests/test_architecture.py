@@ -10,7 +10,14 @@ from pathlib import Path
 import crm_lib
 
 ROOT = Path(__file__).resolve().parents[1]
-SQL = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|PRAGMA)\b", re.IGNORECASE)
+# A statement's shape, not just its first word ("DELETE" is also an HTTP method, "Create a
+# token" a sentence).
+SQL = re.compile(
+    r"^\s*(SELECT\s.+\sFROM\s|INSERT\s+(OR\s+\w+\s+)?INTO\s|UPDATE\s+\S+\s+SET\s|DELETE\s+FROM\s"
+    r"|CREATE\s+(UNIQUE\s+)?(TABLE|INDEX|VIEW|TRIGGER)\s|ALTER\s+TABLE\s|DROP\s+(TABLE|INDEX|VIEW)\s"
+    r"|PRAGMA\s+\w)",
+    re.IGNORECASE | re.DOTALL,
+)
 FRONT_END_FORBIDDEN = ("panel", "bokeh", "tornado", "apps", "param")
 
 

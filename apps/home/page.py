@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import panel as pn
 from panel.viewable import Viewer
 
+from apps.auth.live import OpenPages
+from apps.auth.provider import current_session
 from apps.home.store import HomeStore
 from apps.runtime import Runtime
 
@@ -24,9 +28,12 @@ PLAIN = {"type": "plaintext"}  # years: no thousands separator
 class HomePage(Viewer):
     """Read-only overview; the editable grid is its own page."""
 
-    def __init__(self, runtime: Runtime, **params: object) -> None:
+    def __init__(self, runtime: Runtime, pages: OpenPages | None = None, **params: object) -> None:
         super().__init__(**params)
         self.store = HomeStore()
+        self.session = current_session()
+        if self.session is not None and pages is not None:
+            pages.register(self.session.session.session_id)
         with runtime.context("system:web") as ctx:
             self.store.load(ctx)
         self.funds_table = self._table(
@@ -61,10 +68,25 @@ class HomePage(Viewer):
             sizing_mode="stretch_width",
         )
 
+    def _user_bar(self) -> pn.pane.HTML:
+        if self.session is None:
+            return pn.pane.HTML("")
+        user = self.session.user
+        name = html.escape(user["name"] or user["email"])
+        role = "admin" if user["role"] == "admin" else "member"
+        return pn.pane.HTML(
+            f'<div class="crm-user-bar">Signed in as <b>{name}</b> ({role}) · '
+            '<a href="/logout">Log out</a></div>',
+            styles={"margin-left": "auto"},
+        )
+
     def __panel__(self) -> pn.viewable.Viewable:
-        header = pn.pane.Markdown(
-            "# Venture CRM\nThe fundraising team's record of investors, people, funds and "
-            "commitments."
+        header = pn.Column(
+            self._user_bar(),
+            pn.pane.Markdown(
+                "# Venture CRM\nThe fundraising team's record of investors, people, funds and "
+                "commitments."
+            ),
         )
         if not self.store.list_counts.get("all"):
             empty = pn.pane.Alert(

@@ -28,7 +28,12 @@ from crm_lib.services.api_tokens import (
     revoke_api_token,
 )
 from crm_lib.services.bulk import BulkResult, bulk_create_investors
-from crm_lib.services.commitments import get_commitment, remove_commitment, set_commitment
+from crm_lib.services.commitments import (
+    get_commitment,
+    remove_commitment,
+    restore_commitment,
+    set_commitment,
+)
 from crm_lib.services.fields import add_field, archive_field, list_fields
 from crm_lib.services.funds import archive_fund, create_fund, get_fund, list_funds, update_fund
 from crm_lib.services.investors import (
@@ -49,8 +54,10 @@ from crm_lib.services.people import (
     get_person,
     list_contacts,
     remove_person,
+    restore_person,
     update_person,
 )
+from crm_lib.services.security import security_status
 from crm_lib.services.sessions import (
     Login,
     SessionUser,
@@ -113,9 +120,12 @@ __all__ = [
     "remove_commitment",
     "remove_person",
     "reset_password_link",
+    "restore_commitment",
     "restore_investor",
+    "restore_person",
     "revoke_api_token",
     "revoke_invite",
+    "security_status",
     "set_commitment",
     "set_user_active",
     "set_user_role",

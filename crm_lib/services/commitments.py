@@ -12,7 +12,7 @@ from crm_lib.errors import ConflictError, NotFound, ValidationError
 from crm_lib.grid.field_types import FieldValueError, parse_currency, parse_date
 from crm_lib.grid.rollups import refresh_total_invested
 from crm_lib.services.investors import require_live_investor
-from crm_lib.storage.reads import LIVE, query_dicts
+from crm_lib.storage.reads import LIVE, query_dicts, query_value
 from crm_lib.storage.writes import write
 
 COMMITMENTS = "fundraising_commitments"
@@ -104,6 +104,29 @@ def remove_commitment(ctx: Context, commitment_id: int, *, expected_version: int
         row = tx.archive(COMMITMENTS, commitment_id, expected_version=expected_version)
         refresh_total_invested(tx, row["investor_id"])
     return row
+
+
+def restore_commitment(
+    ctx: Context, commitment_id: int, *, expected_version: int
+) -> dict[str, Any]:
+    """Bring an archived commitment back, unless the investor has another live one to that fund."""
+    with write(ctx) as tx:
+        row = tx.fetch(COMMITMENTS, commitment_id)
+        require_live_investor(ctx, row["investor_id"])
+        _live_fund(ctx, row["fund_id"])
+        clash = query_value(
+            ctx.db,
+            f"SELECT id FROM {COMMITMENTS} WHERE investor_id = ? AND fund_id = ? AND {LIVE}",
+            [row["investor_id"], row["fund_id"]],
+        )
+        if clash is not None:
+            raise ValidationError(
+                f"Investor {row['investor_id']} already has commitment {clash} to this fund;"
+                " change that one instead"
+            )
+        tx.restore(COMMITMENTS, commitment_id, expected_version=expected_version)
+        refresh_total_invested(tx, row["investor_id"])
+    return get_commitment(ctx, commitment_id)
 
 
 def get_commitment(ctx: Context, commitment_id: int) -> dict[str, Any]:

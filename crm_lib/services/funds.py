@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from crm_lib.auth.permissions import require
 from crm_lib.context import Context
 from crm_lib.errors import NotFound, ValidationError
 from crm_lib.grid.field_types import FieldValueError, field_type
@@ -66,6 +67,7 @@ def _require_unique_name(ctx: Context, name: str, except_id: int | None = None) 
 
 def create_fund(ctx: Context, values: Mapping[str, Any]) -> dict[str, Any]:
     """Add a fund: ``{"name": "Fund III", "vintage_year": 2024, "target_size": 300e6}``."""
+    require(ctx, "manage_funds")
     stored = _parse_fund(values, creating=True)
     with write(ctx) as tx:
         _require_unique_name(ctx, stored["name"])
@@ -77,6 +79,7 @@ def update_fund(
     ctx: Context, fund_id: int, changes: Mapping[str, Any], *, expected_version: int
 ) -> dict[str, Any]:
     """Change a fund's details."""
+    require(ctx, "manage_funds")
     stored = _parse_fund(changes, creating=False)
     with write(ctx) as tx:
         if "name" in stored:
@@ -87,6 +90,7 @@ def update_fund(
 
 def archive_fund(ctx: Context, fund_id: int, *, expected_version: int) -> dict[str, Any]:
     """Archive a fund that has no live commitments (remove those first, so no total moves)."""
+    require(ctx, "manage_funds")
     with write(ctx) as tx:
         live = query_value(
             ctx.db,

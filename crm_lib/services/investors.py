@@ -14,6 +14,7 @@ from typing import Any
 from crm_lib.context import Context
 from crm_lib.errors import NotFound, ValidationError
 from crm_lib.grid.fields import FieldSpec, load_fields, parse_values, resolve_field
+from crm_lib.grid.filters import compile_conditions
 from crm_lib.services.users import require_live_user
 from crm_lib.storage.reads import LIVE, query_dicts, query_value
 from crm_lib.storage.sql import quote
@@ -188,9 +189,13 @@ def list_investors(
     sort: Sequence[tuple[str, str]] = (("name", "asc"),),
     page: int = 1,
     page_size: int = 100,
+    conditions: Sequence[tuple[str, str, Any]] = (),
+    search: str | None = None,
 ) -> InvestorPage:
-    """One page of live investors in a list, sorted, with a stable tiebreak on id.
+    """One page of live investors in a list, filtered, sorted, with a stable tiebreak on id.
 
+    ``conditions`` are ``(field, operator, value)`` (see :mod:`crm_lib.grid.filters`), all of
+    which must hold; ``search`` matches the name, location or notes (case-insensitive substring).
     Uses a deferred join (page ids first, through an index, then the full rows), so deep pages
     stay fast and no caller ever holds the whole table.
     """
@@ -206,6 +211,14 @@ def list_investors(
     if list_membership != "all":
         where += " AND list_membership = ?"
         params.append(list_membership)
+    if conditions:
+        sql, values = compile_conditions(fields, conditions)
+        where += f" AND {sql}"
+        params.extend(values)
+    if search and search.strip():
+        sql, values = compile_conditions(fields, [("name", "contains", search.strip())])
+        where += f" AND ({sql} OR location LIKE ? ESCAPE '\\' OR notes LIKE ? ESCAPE '\\')"
+        params.extend([*values, values[0], values[0]])
     order = _order_by(fields, sort)
     total = int(query_value(ctx.db, f"SELECT count(*) FROM {INVESTORS} WHERE {where}", params))
     rows = query_dicts(

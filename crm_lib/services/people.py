@@ -111,6 +111,18 @@ def remove_person(ctx: Context, person_id: int, *, expected_version: int) -> dic
     return row
 
 
+def restore_person(ctx: Context, person_id: int, *, expected_version: int) -> dict[str, Any]:
+    """Bring an archived person (and their directory row) back; the investor must be live."""
+    with write(ctx) as tx:
+        row = tx.fetch(PEOPLE, person_id)
+        require_live_investor(ctx, row["investor_id"])
+        row = tx.restore(PEOPLE, person_id, expected_version=expected_version)
+        contact = tx.fetch(CONTACTS, row["contact_id"]) if row["contact_id"] else None
+        if contact is not None and contact["deleted_at"] is not None:
+            tx.restore(CONTACTS, contact["id"], expected_version=None)
+    return get_person(ctx, person_id)
+
+
 def get_person(ctx: Context, person_id: int) -> dict[str, Any]:
     """A live person of a live investor."""
     rows = query_dicts(

@@ -30,17 +30,29 @@ def get(url: str) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
+def server_log(data_dir: Path) -> Path:
+    """Where :func:`running` writes the server's output (beside the data folder)."""
+    return data_dir.parent / f"{data_dir.name}-server.log"
+
+
 @contextmanager
 def running(
-    command: Sequence[str], data_dir: Path, port: int, timeout: float = 90
+    command: Sequence[str],
+    data_dir: Path,
+    port: int,
+    timeout: float = 90,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """Run ``command`` until /healthz answers; yield the base URL; stop the whole process group."""
-    env = {**os.environ, "CRM_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "CRM_DATA_DIR": str(data_dir), **(extra_env or {})}
+    log_path = server_log(data_dir)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("wb")
     process = subprocess.Popen(
         command,
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -49,7 +61,7 @@ def running(
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                raise AssertionError(f"server exited early: {process.stdout.read().decode()}")
+                raise AssertionError(f"server exited early: {log_path.read_text()}")
             try:
                 if get(f"{base}/healthz")[0] == 200:
                     break
@@ -66,4 +78,4 @@ def running(
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        process.stdout.close()
+        log.close()

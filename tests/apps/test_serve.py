@@ -1,15 +1,16 @@
-"""The served app: one process, pages and probes on one port, loopback only until login exists."""
+"""The served app: one process, pages, login and probes on one port."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 from crm_lib.storage.connect import connect
 from crm_lib.storage.migrations import latest_version
-from tests.apps.server import ROOT, free_port, get, running
+from tests.apps.server import ROOT, free_port, get, running, server_log
 
 
 def test_panel_serve_sh_sets_up_and_serves_home_and_probes(tmp_path: Path) -> None:
@@ -18,9 +19,15 @@ def test_panel_serve_sh_sets_up_and_serves_home_and_probes(tmp_path: Path) -> No
     with running(["./panel_serve.sh", "--port", str(port)], data_dir, port) as base:
         status, body = get(f"{base}/readyz")
         assert status == 200 and json.loads(body)["schema"] == latest_version()
-        status, page = get(f"{base}/")
-        assert status == 200 and "<title>Venture CRM</title>" in page
-        assert "cdn" not in page.lower() or "cdn.holoviz" not in page
+        status, page = get(f"{base}/")  # redirected to the login page
+        assert status == 200 and "<title>Log in · Venture CRM</title>" in page
+        assert "https://" not in page  # no CDN assets
+        output = server_log(data_dir).read_text()
+        assert "No admin account yet. Open this one-time link (valid 24 h)" in output
+        link = re.search(rf"{base}/invite/[A-Za-z0-9_-]{{43}}", output)
+        assert link is not None
+        status, page = get(link.group(0))
+        assert status == 200 and "Create the first admin account" in page
     assert (data_dir / "crm.db").exists()
 
 
@@ -34,18 +41,25 @@ def test_serving_the_demo_database(demo_dir: Path, tmp_path: Path) -> None:
         assert status == 404
 
 
-def test_non_loopback_addresses_are_refused_while_there_is_no_login(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "apps.serve", "--host", "0.0.0.0", "--port", str(free_port())],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={"CRM_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        timeout=60,
-    )
-    assert result.returncode == 2
-    assert "Refusing to listen on 0.0.0.0" in result.stderr
-    assert not (tmp_path / "crm.db").exists()
+def test_production_without_a_strong_secret_key_refuses_to_start(tmp_path: Path) -> None:
+    for key in ("", "short"):
+        result = subprocess.run(
+            [sys.executable, "-m", "apps.serve", "--port", str(free_port())],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={
+                "CRM_DATA_DIR": str(tmp_path),
+                "CRM_ENV": "production",
+                "CRM_SECRET_KEY": key,
+                "PATH": "/usr/bin:/bin",
+            },
+            timeout=60,
+        )
+        assert result.returncode == 2
+        assert "CRM_ENV=production needs a strong random key" in result.stderr
+        assert "secrets.token_urlsafe(48)" in result.stderr
+        assert "Traceback" not in result.stderr
 
 
 def test_panel_serve_sh_rejects_bad_options() -> None:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from argon2 import profiles
 from playwright.sync_api import Browser, Page, sync_playwright
+
+import crm_lib
+from crm_lib import services
+from crm_lib.config import Settings
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -34,3 +41,30 @@ def page(browser: Browser) -> Iterator[Page]:
     opened = context.new_page()
     yield opened
     context.close()
+
+
+ADMIN_EMAIL = "alice@fund.example"
+PASSWORD = "tangerine orbit mosaic"
+
+
+@pytest.fixture
+def demo_with_admin(demo_dir: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo fund with an admin who can log in (the shared copy stays as is)."""
+    data_dir = tmp_path / "data"
+    shutil.copytree(demo_dir, data_dir, ignore=shutil.ignore_patterns("*-wal", "*-shm"))
+    settings = Settings(data_dir=data_dir, password_hashing=profiles.CHEAPEST)
+    ctx = crm_lib.open_crm(settings=settings, actor="system:test")
+    link = services.invite_user(ctx, ADMIN_EMAIL, "admin")
+    services.accept_link(ctx, link.token, name="Alice", password=PASSWORD)
+    ctx.close()
+    return data_dir
+
+
+def log_in(page: Page, base: str, email: str = ADMIN_EMAIL, password: str = PASSWORD) -> None:
+    """Through the login form, as a person would."""
+    page.goto(f"{base}/")
+    page.wait_for_url("**/login?next=%2F")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")

@@ -1,0 +1,247 @@
+"""The one tornado handler class behind every API path: authentication (session cookie or
+``Authorization: Bearer``), CSRF for cookie-authenticated writes, CORS, body size, write rate
+limits, JSON in and out, and the one error shape. Route handlers run in a worker thread, each with
+its own database connection, so a slow call (argon2 at login, an export) never stalls the server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pydantic
+import tornado.web
+from tornado.ioloop import IOLoop
+
+from apps.api.calls import Call, Reply
+from apps.api.errors import JSONHandler, error_body
+from apps.api.registry import PUBLIC, Route
+from apps.auth.cookies import (
+    SESSION_COOKIE,
+    clear_session_cookie,
+    read_session_token,
+    set_session_cookie,
+)
+from apps.runtime import Runtime
+from crm_lib import services
+from crm_lib.auth.permissions import ACTIONS, allowed
+from crm_lib.errors import CRMError, NotAuthenticated, PermissionDenied, RateLimited
+
+log = logging.getLogger(__name__)
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+WORKERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="crm-api")
+
+
+class APIError(CRMError):
+    """HTTP-level refusals that are not library errors (bad JSON, size, method, CSRF)."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.http_status = status
+        self.code = code
+        self.headers = headers or {}
+
+
+class APIHandler(JSONHandler):
+    SUPPORTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+    def initialize(self, runtime: Runtime, routes: dict[str, Route]) -> None:
+        self.runtime = runtime
+        self.routes = routes
+
+    # -- before the method ----------------------------------------------------------------------
+    def _bearer(self) -> str | None:
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    def check_xsrf_cookie(self) -> None:
+        """CSRF applies to cookie-authenticated writes only: a bearer token cannot be sent by a
+        hostile page, and a request without our cookie is refused as unauthenticated anyway."""
+        if self._bearer() or not self.get_cookie(SESSION_COOKIE):
+            return
+        try:
+            super().check_xsrf_cookie()
+        except tornado.web.HTTPError:
+            raise APIError(
+                403,
+                "csrf",
+                "Missing or wrong CSRF token: send the X-XSRFToken header with the value of the "
+                "_xsrf cookie (GET /api/me returns it as csrf_token)",
+            ) from None
+
+    def _cors(self) -> None:
+        origin = self.request.headers.get("Origin")
+        if origin and origin.rstrip("/") in self.runtime.settings.cors_origins:
+            self.set_header("Access-Control-Allow-Origin", origin)
+            self.set_header("Vary", "Origin")
+            self.set_header("Access-Control-Allow-Credentials", "true")
+            self.set_header(
+                "Access-Control-Allow-Headers", "Authorization, Content-Type, X-XSRFToken"
+            )
+            self.set_header("Access-Control-Allow-Methods", ", ".join(self._allowed_methods()))
+            self.set_header("Access-Control-Max-Age", "600")
+
+    def _allowed_methods(self) -> list[str]:
+        return sorted({*self.routes, "OPTIONS"})
+
+    def options(self, *args: str) -> None:
+        self._cors()
+        self.set_header("Allow", ", ".join(self._allowed_methods()))
+        self.set_status(204)
+        self.finish()
+
+    def prepare(self) -> None:
+        if self.request.method == "OPTIONS":
+            return
+        self._cors()
+        limit = self.runtime.settings.max_body_kb * 1024
+        length = self.request.headers.get("Content-Length")
+        if (length and length.isdigit() and int(length) > limit) or len(self.request.body) > limit:
+            raise APIError(413, "too_large", f"Request body is over the {limit // 1024} KiB limit")
+
+    # -- the methods ----------------------------------------------------------------------------
+    async def get(self, *args: str) -> None:
+        await self._dispatch(args)
+
+    async def post(self, *args: str) -> None:
+        await self._dispatch(args)
+
+    async def put(self, *args: str) -> None:
+        await self._dispatch(args)
+
+    async def patch(self, *args: str) -> None:
+        await self._dispatch(args)
+
+    async def delete(self, *args: str) -> None:
+        await self._dispatch(args)
+
+    async def _dispatch(self, args: tuple[str, ...]) -> None:
+        route = self.routes.get(self.request.method or "")
+        if route is None:
+            allow = ", ".join(self._allowed_methods())
+            raise APIError(
+                405,
+                "method_not_allowed",
+                f"{self.request.method} is not supported here; use {allow}",
+                headers={"Allow": allow},
+            )
+        session_token = (
+            None if self._bearer() else read_session_token(self, self.runtime.secret_key)
+        )
+        request = {
+            "ip": self.request.remote_ip or "unknown",
+            "user_agent": self.request.headers.get("User-Agent", ""),
+            "query": {k: self.get_query_argument(k) for k in self.request.query_arguments},
+            "path_args": {n: int(a) for n, a in zip(route.path_params, args, strict=True)},
+            "csrf_token": self.xsrf_token.decode(),
+        }
+        reply = await IOLoop.current().run_in_executor(
+            WORKERS, self._run, route, self._bearer(), session_token, request
+        )
+        self._send(route, reply)
+
+    def _parse_body(self, route: Route) -> pydantic.BaseModel | None:
+        if route.body is None:
+            return None
+        try:
+            data = json.loads(self.request.body or b"null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise APIError(400, "bad_json", f"Request body is not valid JSON: {exc}") from None
+        try:
+            return route.body.model_validate(data)
+        except pydantic.ValidationError as exc:
+            raise _invalid(exc) from None
+
+    def _run(
+        self,
+        route: Route,
+        bearer: str | None,
+        session_token: str | None,
+        request: dict[str, Any],
+    ) -> Any:
+        """In a worker thread: authenticate, check the role, rate-limit writes, call the route."""
+        with self.runtime.context("system:api") as ctx:
+            user: dict[str, Any] | None = None
+            session_id = None
+            if bearer:
+                user = services.authenticate_api_token(ctx, bearer)
+            elif session_token:
+                try:
+                    found = services.authenticate_session(ctx, session_token)
+                    user, session_id = found.user, found.session_id
+                except NotAuthenticated:
+                    if route.action is not PUBLIC:
+                        raise
+                    session_token = None
+            if route.action is not PUBLIC:
+                if user is None:
+                    raise NotAuthenticated()
+                if not allowed(user["role"], route.action):
+                    raise PermissionDenied(
+                        route.action, f"Only admins can {ACTIONS[route.action][1]}"
+                    )
+            if route.method in UNSAFE:
+                key = f"user:{user['id']}" if user else f"ip:{request['ip']}"
+                self.runtime.write_limiter.take(key)
+            body = self._parse_body(route)  # after authentication: strangers learn nothing
+            call = Call(
+                ctx=ctx.as_user(user) if user else ctx.as_actor("anonymous"),
+                runtime=self.runtime,
+                path_args=request["path_args"],
+                query=request["query"],
+                body=body,
+                ip=request["ip"],
+                user_agent=request["user_agent"],
+                session_token=session_token,
+                session_id=session_id,
+                csrf_token=request["csrf_token"],
+            )
+            return route.handler(call)
+
+    def _send(self, route: Route, result: Any) -> None:
+        reply = result if isinstance(result, Reply) else Reply(payload=result, status=route.status)
+        for name, value in reply.headers.items():
+            self.set_header(name, value)
+        if reply.set_session:
+            set_session_cookie(
+                self, reply.set_session, self.runtime.settings, self.runtime.secret_key
+            )
+        if reply.clear_session:
+            clear_session_cookie(self, self.runtime.settings)
+        self.set_status(reply.status)
+        if reply.status == 204:
+            self.finish()
+        elif reply.text is not None:
+            self.finish(reply.text)
+        else:
+            self.finish(json.dumps(reply.payload, default=str))
+
+    # -- errors ---------------------------------------------------------------------------------
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc_info = kwargs.get("exc_info")
+        exc = exc_info[1] if isinstance(exc_info, tuple) else None
+        if isinstance(exc, CRMError):
+            for name, value in getattr(exc, "headers", {}).items():
+                self.set_header(name, value)
+            if isinstance(exc, RateLimited):
+                self.set_header("Retry-After", str(exc.retry_after))
+            if isinstance(exc, NotAuthenticated):
+                self.set_header("WWW-Authenticate", 'Bearer realm="Venture CRM"')
+            self.set_status(exc.http_status)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps(error_body(self.get_status(), exc, self._reason), default=str))
+
+
+def _invalid(exc: pydantic.ValidationError) -> CRMError:
+    """The first pydantic problem as our 422 shape, naming the field's path."""
+    from crm_lib.errors import ValidationError
+
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "body"
+    message = first["msg"]
+    return ValidationError(f"{where}: {message}", field=where)

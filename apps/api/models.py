@@ -1,0 +1,93 @@
+"""Request bodies of the REST API (pydantic): validated before any service is called, and the
+source of the request schemas in /api/openapi.json.
+
+Bodies are strict about shape (unknown keys are refused, so a typo such as ``expected_verison``
+is an error instead of a silently ignored field); the *values* of grid fields are validated by the
+library's field types, which know each field's type and options.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _whole_number(value: Any) -> Any:
+    # JSON has one number type: 3.0 is a valid "integer" in JSON Schema, so accept it as 3.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Version = Annotated[int, Field(ge=1, le=2**53), BeforeValidator(_whole_number)]
+Role = Literal["admin", "member"]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class LoginBody(Body):
+    email: Annotated[str, Field(min_length=1, max_length=320)]
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class PasswordChangeBody(Body):
+    current_password: Annotated[str, Field(min_length=1, max_length=1024)]
+    new_password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+class TokenCreateBody(Body):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    expires_in_days: Annotated[int | None, Field(ge=1, le=3650), BeforeValidator(_whole_number)] = (
+        None
+    )
+
+
+class InviteBody(Body):
+    email: Annotated[str, Field(min_length=1, max_length=320)]
+    role: Role = "member"
+
+
+class UserPatchBody(Body):
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class FieldsBody(Body):
+    """A new record: ``{"fields": {"Name": "Acme LP", "Status": "Meeting"}}`` (keys or labels)."""
+
+    fields: dict[str, Any]
+
+
+class FieldsPatchBody(Body):
+    """Changes to a record read at ``expected_version`` (409 if someone changed it since)."""
+
+    fields: dict[str, Any]
+    expected_version: Version
+
+
+class VersionBody(Body):
+    """Archive or restore a record read at ``expected_version``."""
+
+    expected_version: Version
+
+
+class CommitmentBody(Body):
+    """A new commitment of an investor to a fund (one live commitment per pair)."""
+
+    investor_id: Annotated[int, Field(ge=1), BeforeValidator(_whole_number)]
+    fund_id: Annotated[int, Field(ge=1), BeforeValidator(_whole_number)]
+    amount: Any
+    status: Literal["soft_circled", "committed", "closed"] = "committed"
+    committed_on: str | None = None
+
+
+class CommitmentPatchBody(Body):
+    """Changes to a commitment read at ``expected_version``."""
+
+    expected_version: Version
+    amount: Any = None
+    status: Literal["soft_circled", "committed", "closed"] | None = None
+    committed_on: str | None = None

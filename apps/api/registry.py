@@ -1,0 +1,97 @@
+"""The REST API's one route table: each route's method, path, permission, body model, response
+schema and handler function. The tornado dispatch, the OpenAPI document and the permission-matrix
+test are all generated from it, so they cannot drift apart.
+
+Handlers are plain functions ``fn(call) -> payload | Reply`` that turn an HTTP call into one or two
+service calls; they hold no SQL and no business rules (permissions included: ``action`` names an
+entry of :data:`crm_lib.auth.permissions.ACTIONS`, and the services check again).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from apps.api.calls import Call
+
+Handler = Callable[["Call"], Any]
+JSONSchema = dict[str, Any]
+PUBLIC = None
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    """A query-string parameter, for parsing and for the OpenAPI document."""
+
+    name: str
+    schema: JSONSchema
+    description: str = ""
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # OpenAPI form under /api, e.g. "/fundraising/investors/{investor_id}"
+    handler: Handler
+    summary: str
+    action: str | None  # permission needed; None: public (no login)
+    tag: str
+    body: type[BaseModel] | None = None
+    response: type[BaseModel] | JSONSchema | None = None
+    status: int = 200
+    query: tuple[QueryParam, ...] = ()
+    errors: tuple[int, ...] = ()  # statuses beyond the common ones this route can answer
+    content_type: str = "application/json"
+
+    @property
+    def operation_id(self) -> str:
+        return self.handler.__name__
+
+    @property
+    def path_params(self) -> list[str]:
+        return re.findall(r"{(\w+)}", self.path)
+
+    @property
+    def pattern(self) -> str:
+        """The tornado URL pattern: ``{x_id}`` becomes a positive-integer group."""
+        return "/api" + re.sub(r"{\w+}", r"([0-9]{1,18})", self.path) + "/?"
+
+
+@dataclass
+class RouteTable:
+    routes: list[Route] = field(default_factory=list)
+
+    def add(
+        self,
+        method: str,
+        path: str,
+        *,
+        summary: str,
+        action: str | None,
+        tag: str,
+        **options: Any,
+    ) -> Callable[[Handler], Handler]:
+        def decorate(fn: Handler) -> Handler:
+            self.routes.append(
+                Route(method, path, fn, summary, action, tag, **options)  # type: ignore[arg-type]
+            )
+            return fn
+
+        return decorate
+
+    def by_path(self) -> dict[str, dict[str, Route]]:
+        """path -> {method: route}: one tornado handler per path."""
+        grouped: dict[str, dict[str, Route]] = {}
+        for route in self.routes:
+            grouped.setdefault(route.path, {})[route.method] = route
+        return grouped
+
+
+#: Every API route; modules in apps/api/routes/ add to it when imported.
+API = RouteTable()

@@ -1,0 +1,195 @@
+"""JSON Schemas of API responses, for /api/openapi.json (and so for the schemathesis checks).
+
+Records carry the grid's user-defined fields too, so record schemas pin the bookkeeping every
+record has and allow further properties.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.api.registry import QueryParam
+
+Schema = dict[str, Any]
+
+INT = {"type": "integer"}
+NUM = {"type": "number"}
+STR = {"type": "string"}
+BOOL = {"type": "boolean"}
+TEXT_OR_NULL = {"type": ["string", "null"]}
+INT_OR_NULL = {"type": ["integer", "null"]}
+NUM_OR_NULL = {"type": ["number", "null"]}
+
+
+def obj(properties: Schema, *, required: list[str] | None = None, extra: bool = True) -> Schema:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+        "additionalProperties": extra,
+    }
+
+
+def list_of(item: Schema) -> Schema:
+    return {"type": "array", "items": item}
+
+
+def param(name: str, schema: Schema, description: str = "", required: bool = False) -> QueryParam:
+    return QueryParam(name, schema, description, required)
+
+
+BOOKKEEPING = {
+    "id": INT,
+    "version": INT,
+    "created_at": STR,
+    "created_by": STR,
+    "updated_at": STR,
+    "updated_by": STR,
+    "deleted_at": TEXT_OR_NULL,
+    "deleted_by": TEXT_OR_NULL,
+}
+
+USER = obj(
+    {
+        "id": INT,
+        "email": STR,
+        "name": STR,
+        "role": {"type": "string", "enum": ["admin", "member"]},
+        "is_active": INT,
+        "version": INT,
+        "created_at": STR,
+        "updated_at": STR,
+    },
+    extra=False,
+)
+ACCOUNT = obj(
+    {
+        **USER["properties"],
+        "last_login_at": TEXT_OR_NULL,
+        "password_changed_at": TEXT_OR_NULL,
+        "has_password": INT,
+    },
+    extra=False,
+)
+SESSION_USER = obj({"id": INT, "email": STR, "name": STR, "role": STR}, extra=False)
+SESSION = obj({"user": SESSION_USER, "expires_at": STR}, extra=False)
+ME = obj({"user": USER, "session_id": INT_OR_NULL, "csrf_token": STR}, extra=False)
+SESSION_ROW = obj(
+    {
+        "id": INT,
+        "ip": TEXT_OR_NULL,
+        "user_agent": TEXT_OR_NULL,
+        "created_at": STR,
+        "last_seen_at": STR,
+        "expires_at": STR,
+    },
+    extra=False,
+)
+API_TOKEN = obj(
+    {
+        "id": INT,
+        "user_id": INT,
+        "name": STR,
+        "token_hint": STR,
+        "last_used_at": TEXT_OR_NULL,
+        "expires_at": TEXT_OR_NULL,
+        "created_at": STR,
+        "version": INT,
+    },
+    extra=False,
+)
+NEW_API_TOKEN = obj({**API_TOKEN["properties"], "token": STR}, extra=False)
+INVITE = obj(
+    {
+        "id": INT,
+        "kind": {"type": "string", "enum": ["setup", "invite", "reset"]},
+        "email": TEXT_OR_NULL,
+        "role": STR,
+        "user_id": INT_OR_NULL,
+        "expires_at": STR,
+        "accepted_at": TEXT_OR_NULL,
+        "created_at": STR,
+        "created_by": STR,
+        "deleted_at": TEXT_OR_NULL,
+        "deleted_by": TEXT_OR_NULL,
+        "version": INT,
+    },
+    required=["id", "kind", "email", "role", "expires_at", "version"],
+)
+LINK = obj({"invite": INVITE, "url": STR}, extra=False)
+SECURITY = obj(
+    {
+        "ok": BOOL,
+        "checks": list_of(
+            obj({"key": STR, "label": STR, "passed": BOOL, "detail": STR}, extra=False)
+        ),
+    },
+    extra=False,
+)
+INVESTOR = obj(
+    {
+        **BOOKKEEPING,
+        "name": STR,
+        "list_membership": {
+            "type": "string",
+            "enum": ["main", "follow_up", "graveyard", "longshot"],
+        },
+        "total_invested": NUM,
+    }
+)
+PERSON = obj(
+    {**BOOKKEEPING, "investor_id": INT, "full_name": STR, "email": TEXT_OR_NULL, "is_primary": BOOL}
+)
+COMMITMENT = obj(
+    {
+        **BOOKKEEPING,
+        "investor_id": INT,
+        "fund_id": INT,
+        "amount": NUM,
+        "status": STR,
+        "fund_name": STR,
+    },
+    required=[*BOOKKEEPING, "investor_id", "fund_id", "amount", "status"],
+)
+FUND = obj(
+    {
+        **BOOKKEEPING,
+        "name": STR,
+        "vintage_year": INT_OR_NULL,
+        "target_size": NUM_OR_NULL,
+        "currency": STR,
+        "status": STR,
+    },
+)
+FUND_SUMMARY = obj({**FUND["properties"], "committed": NUM, "commitment_count": INT})
+HISTORY_ROW = obj(
+    {
+        "id": INT,
+        "at": STR,
+        "actor": STR,
+        "txn": STR,
+        "entity": STR,
+        "entity_id": INT,
+        "action": STR,
+        "field": TEXT_OR_NULL,
+        "old_value": {},
+        "new_value": {},
+    },
+    extra=False,
+)
+INVESTOR_DETAIL = obj(
+    {
+        "investor": INVESTOR,
+        "people": list_of(PERSON),
+        "commitments": list_of(COMMITMENT),
+        "history": list_of(HISTORY_ROW),
+    },
+    extra=False,
+)
+INVESTOR_PAGE = obj(
+    {"rows": list_of(INVESTOR), "total": INT, "page": INT, "page_size": INT}, extra=False
+)
+ERROR = obj(
+    {"error": STR, "detail": STR},
+    required=["error", "detail"],
+)

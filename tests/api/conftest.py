@@ -1,0 +1,111 @@
+"""A live server on loopback with an admin and a member (and their API tokens), for API tests."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from argon2 import profiles
+
+import crm_lib
+from crm_lib import services
+from crm_lib.config import Settings
+from tests.apps.server import free_port, running
+
+PASSWORD = "tangerine orbit mosaic"
+SECRET_KEY = secrets.token_urlsafe(48)
+
+
+@dataclass
+class LiveServer:
+    base: str
+    data_dir: Path
+    admin_token: str
+    member_token: str
+    admin_email: str = "alice@fund.example"
+    member_email: str = "bob@fund.example"
+
+    def bearer(self, role: str | None) -> dict[str, str]:
+        if role is None:
+            return {}
+        token = self.admin_token if role == "admin" else self.member_token
+        return {"Authorization": f"Bearer {token}"}
+
+    def login(self, email: str | None = None, password: str = PASSWORD) -> requests.Session:
+        """A browser-like session: logged in through the HTML form, with its XSRF cookie."""
+        session = requests.Session()
+        response = post_login(session, self.base, email or self.member_email, password)
+        assert response.status_code == 302, response.text
+        return session
+
+
+def post_login(
+    session: requests.Session, base: str, email: str, password: str, next_path: str = "/"
+) -> requests.Response:
+    """Fill in and submit the login form (fetching it first for its XSRF cookie)."""
+    if "_xsrf" not in session.cookies:
+        session.get(f"{base}/login")
+    return session.post(
+        f"{base}/login",
+        data={
+            "email": email,
+            "password": password,
+            "_xsrf": session.cookies["_xsrf"],
+            "next": next_path,
+        },
+        allow_redirects=False,
+    )
+
+
+def seed_accounts(data_dir: Path) -> tuple[str, str]:
+    """An admin (via the setup link) and a member (via an invite), each with an API token."""
+    settings = Settings(data_dir=data_dir, password_hashing=profiles.CHEAPEST)
+    ctx = crm_lib.open_crm(settings=settings, actor="system:test")
+    try:
+        setup = services.create_setup_link(ctx)
+        alice = services.accept_link(
+            ctx, setup.token, email="alice@fund.example", name="Alice", password=PASSWORD
+        )
+        invite = services.invite_user(ctx, "bob@fund.example", "member")
+        bob = services.accept_link(ctx, invite.token, name="Bob", password=PASSWORD)
+        admin_token = services.create_api_token(ctx.as_user(alice), "tests")["token"]
+        member_token = services.create_api_token(ctx.as_user(bob), "tests")["token"]
+        services.create_fund(ctx, {"name": "Fund I", "vintage_year": 2024})
+        services.create_investor(ctx, {"name": "Acme Family Office"})
+    finally:
+        ctx.close()
+    return admin_token, member_token
+
+
+def start(tmp: Path, **env: str) -> Iterator[LiveServer]:
+    data_dir = tmp / "data"
+    admin_token, member_token = seed_accounts(data_dir)
+    port = free_port()
+    extra = {"CRM_SECRET_KEY": SECRET_KEY, **env}
+    with running(
+        [sys.executable, "-m", "apps.serve", "--port", str(port)], data_dir, port, extra_env=extra
+    ) as base:
+        yield LiveServer(base, data_dir, admin_token, member_token)
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Rate limits set high: these tests make many writes quickly."""
+    yield from start(tmp_path_factory.mktemp("live"), CRM_WRITE_RATE_PER_MINUTE="100000")
+
+
+@pytest.fixture
+def strict(tmp_path: Path) -> Iterator[LiveServer]:
+    """A server of its own with tight limits, for back-off, rate-limit and CORS tests."""
+    yield from start(
+        tmp_path,
+        CRM_LOGIN_MAX_FAILURES="2",
+        CRM_WRITE_RATE_PER_MINUTE="60",
+        CRM_MAX_BODY_KB="4",
+        CRM_CORS_ORIGIN="https://app.fund.example",
+    )
