@@ -238,10 +238,17 @@ class APIHandler(JSONHandler):
 
 
 def _invalid(exc: pydantic.ValidationError) -> CRMError:
-    """The first pydantic problem as our 422 shape, naming the field's path."""
+    """pydantic's problems as our 422 shape: each names its place in the body (up to three)."""
     from crm_lib.errors import ValidationError
 
-    first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "body"
-    message = first["msg"]
-    return ValidationError(f"{where}: {message}", field=where)
+    problems = []
+    for error in exc.errors()[:3]:
+        where = ".".join(str(part) for part in error["loc"]) or "body"
+        message = (
+            "unknown field (not allowed here)"
+            if error["type"] == "extra_forbidden"
+            else error["msg"]
+        )
+        problems.append((where, message))
+    detail = "; ".join(f"{where}: {message}" for where, message in problems)
+    return ValidationError(detail, field=problems[0][0])

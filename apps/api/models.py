@@ -91,3 +91,34 @@ class CommitmentPatchBody(Body):
     amount: Any = None
     status: Literal["soft_circled", "committed", "closed"] | None = None
     committed_on: str | None = None
+
+
+class StateBody(BaseModel):
+    """The grid document from GET /fundraising/state, edited, with the version it was read at.
+
+    ``version``, ``updated_at`` and ``updated_by`` as read may be left in; they are ignored.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    expected_version: Version
+    version: int | None = None
+    updated_at: str | None = None
+    updated_by: str | None = None
+    investors: list[dict[str, Any]] | None = None
+    funds: list[dict[str, Any]] | None = None
+    fields: list[dict[str, Any]] | None = None
+    views: list[dict[str, Any]] | None = None
+
+
+class FeatureRequestBody(Body):
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    body: Annotated[str, Field(max_length=10_000)] = ""
+
+
+class FeatureRequestPatchBody(Body):
+    """Vote (``true``/``false``) and, for admins, set the status of the version read."""
+
+    vote: bool | None = None
+    status: Literal["open", "planned", "done", "declined"] | None = None
+    expected_version: Version | None = None

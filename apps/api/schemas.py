@@ -193,3 +193,85 @@ ERROR = obj(
     {"error": STR, "detail": STR},
     required=["error", "detail"],
 )
+FIELD = obj(
+    {
+        "key": STR,
+        "label": STR,
+        "type": STR,
+        "options": {"type": "object"},
+        "formula": TEXT_OR_NULL,
+        "position": INT,
+        "is_builtin": BOOL,
+        "is_editable": BOOL,
+    },
+    extra=False,
+)
+VIEW = obj({"id": INT, "name": STR, "list_membership": STR, "version": INT})
+STATE = obj(
+    {
+        "version": INT,
+        "updated_at": STR,
+        "updated_by": STR,
+        "fields": list_of(FIELD),
+        "funds": list_of(FUND_SUMMARY),
+        "views": list_of(VIEW),
+        "investors": list_of(
+            obj(
+                {
+                    **INVESTOR["properties"],
+                    "people": list_of(PERSON),
+                    "commitments": list_of(COMMITMENT),
+                }
+            )
+        ),
+    },
+    extra=False,
+)
+STATE_APPLIED = obj(
+    {
+        "changes": {"type": "object", "additionalProperties": INT},
+        "state": obj({"version": INT, "updated_at": STR, "updated_by": STR}, extra=False),
+    },
+    extra=False,
+)
+SUMMARY = obj(
+    {
+        "totals": obj(
+            {
+                "investors": INT,
+                "people": INT,
+                "contacts": INT,
+                "funds": INT,
+                "commitments": INT,
+                "committed": NUM,
+            },
+            extra=False,
+        ),
+        "by_fund": list_of(
+            obj({"fund_id": INT, "fund": STR, "commitments": INT, "committed": NUM})
+        ),
+        "by_list": list_of(
+            obj({"list": STR, "investors": INT, "total_invested": NUM}, extra=False)
+        ),
+        "by_type": list_of(
+            obj({"type": STR, "investors": INT, "total_invested": NUM}, extra=False)
+        ),
+    },
+    extra=False,
+)
+FEATURE_REQUEST = obj(
+    {
+        "id": INT,
+        "title": STR,
+        "body": STR,
+        "status": {"type": "string", "enum": ["open", "planned", "done", "declined"]},
+        "version": INT,
+        "votes": INT,
+        "voted": BOOL,
+        "created_at": STR,
+        "created_by": STR,
+        "updated_at": STR,
+        "updated_by": STR,
+    },
+    extra=False,
+)

@@ -34,6 +34,13 @@ from crm_lib.services.commitments import (
     restore_commitment,
     set_commitment,
 )
+from crm_lib.services.exports import investors_csv
+from crm_lib.services.feature_requests import (
+    create_feature_request,
+    get_feature_request,
+    list_feature_requests,
+    update_feature_request,
+)
 from crm_lib.services.fields import add_field, archive_field, list_fields
 from crm_lib.services.funds import archive_fund, create_fund, get_fund, list_funds, update_fund
 from crm_lib.services.investors import (
@@ -67,7 +74,9 @@ from crm_lib.services.sessions import (
     login,
     logout,
 )
+from crm_lib.services.snapshot import apply_snapshot, grid_snapshot
 from crm_lib.services.state import database_status, grid_state
+from crm_lib.services.summary import relational_summary
 from crm_lib.services.users import create_user, get_user, list_users
 
 __all__ = [
@@ -79,6 +88,7 @@ __all__ = [
     "accept_link",
     "add_field",
     "add_person",
+    "apply_snapshot",
     "archive_field",
     "archive_fund",
     "archive_investor",
@@ -89,6 +99,7 @@ __all__ = [
     "count_by_list",
     "create_admin_link",
     "create_api_token",
+    "create_feature_request",
     "create_fund",
     "create_investor",
     "create_setup_link",
@@ -97,18 +108,22 @@ __all__ = [
     "end_user_sessions",
     "find_people_by_email",
     "get_commitment",
+    "get_feature_request",
     "get_fund",
     "get_investor",
     "get_person",
     "get_user",
+    "grid_snapshot",
     "grid_state",
     "has_admin_login",
     "inspect_link",
     "investor_history",
+    "investors_csv",
     "invite_user",
     "list_accounts",
     "list_api_tokens",
     "list_contacts",
+    "list_feature_requests",
     "list_fields",
     "list_funds",
     "list_investors",
@@ -117,6 +132,7 @@ __all__ = [
     "list_users",
     "login",
     "logout",
+    "relational_summary",
     "remove_commitment",
     "remove_person",
     "reset_password_link",
@@ -129,6 +145,7 @@ __all__ = [
     "set_commitment",
     "set_user_active",
     "set_user_role",
+    "update_feature_request",
     "update_field",
     "update_fund",
     "update_investor",

@@ -16,6 +16,7 @@ from apps.api.models import (
     CommitmentPatchBody,
     FieldsBody,
     FieldsPatchBody,
+    StateBody,
     VersionBody,
 )
 from apps.api.registry import API
@@ -26,7 +27,7 @@ from crm_lib.grid.filters import OPERATORS
 TAG = "fundraising"
 GRID = "use_grid"
 FUNDS = "manage_funds"
-RESERVED = {"list", "sort", "page", "page_size", "q"}
+RESERVED = {"list", "sort", "page", "page_size", "q", "format"}
 LIST_PARAMS = (
     s.param(
         "list",
@@ -119,14 +120,87 @@ def _conditions(query: dict[str, str]) -> list[tuple[str, str, Any]]:
 @API.add(
     "GET",
     "/fundraising/state",
-    summary="The grid's global version (bumped by any change)",
+    summary="The whole grid (fields, funds, views, investors with people and commitments)"
+    " with its version",
     action=GRID,
     tag=TAG,
-    response=s.obj({"version": s.INT, "updated_at": s.STR, "updated_by": s.STR}),
+    response=s.STATE,
     errors=(401,),
 )
 def get_state(call: Call) -> dict[str, Any]:
-    return services.grid_state(call.ctx)
+    return services.grid_snapshot(call.ctx)
+
+
+@API.add(
+    "PUT",
+    "/fundraising/state",
+    summary="Apply an edited grid document if the grid is still at expected_version"
+    " (409 with who changed it otherwise)",
+    action=GRID,
+    tag=TAG,
+    body=StateBody,
+    response=s.STATE_APPLIED,
+    errors=ERRS,
+)
+def put_state(call: Call) -> dict[str, Any]:
+    body: StateBody = call.body  # type: ignore[assignment]
+    document = body.model_dump(exclude_none=True, exclude={"expected_version"})
+    return services.apply_snapshot(call.ctx, document, expected_version=body.expected_version)
+
+
+@API.add(
+    "GET",
+    "/fundraising/export",
+    summary="Export: the whole grid as JSON (format=json), or investors as CSV (format=csv,"
+    " with the same list, filter and sort parameters as the investor list)",
+    action=GRID,
+    tag=TAG,
+    response=s.STATE,
+    query=(
+        s.param("format", {"type": "string", "enum": ["json", "csv"]}, "default json"),
+        *LIST_PARAMS[:2],
+        LIST_PARAMS[4],
+    ),
+    errors=(401, 422),
+)
+def export(call: Call) -> Reply | dict[str, Any]:
+    fmt = call.query.get("format") or "json"
+    if fmt == "json":
+        snapshot = services.grid_snapshot(call.ctx)
+        return Reply(payload=snapshot, headers=_attachment("venture-crm-grid.json"))
+    if fmt != "csv":
+        raise ValidationError("format must be json or csv", field="format")
+    chunks = services.investors_csv(
+        call.ctx,
+        list_membership=call.query.get("list") or "all",
+        sort=_sort(call.query.get("sort")),
+        conditions=_conditions({k: v for k, v in call.query.items() if k != "format"}),
+        search=call.query.get("q"),
+    )
+    return Reply(
+        text="".join(chunks),
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            **_attachment("venture-crm-investors.csv"),
+        },
+    )
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@API.add(
+    "GET",
+    "/fundraising/relational-summary",
+    summary="Counts and totals by fund, list and investor type",
+    action=GRID,
+    tag=TAG,
+    response=s.SUMMARY,
+    errors=(401,),
+)
+def relational_summary(call: Call) -> dict[str, Any]:
+    return services.relational_summary(call.ctx)
 
 
 @API.add(

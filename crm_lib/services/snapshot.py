@@ -1,0 +1,322 @@
+"""The whole grid as one document, and applying an edited copy of it back.
+
+``grid_snapshot`` is what ``GET /api/fundraising/state`` and the JSON export return: fields, funds,
+views and every live investor with its people and commitments, plus the grid's global version.
+``apply_snapshot`` takes such a document, edited by a script, and applies the *differences*
+through the ordinary services in one transaction, if the grid is still at the version the script
+read; otherwise nothing is written and :class:`ConflictError` says who changed it and when.
+
+Differences, per collection present in the document (a collection left out is left alone):
+an item with an ``id`` that changed is updated; an item without ``id`` is created; a live record
+whose ``id`` is missing from the list is archived (restorable, as everywhere). Fields and views
+are read-only here: a document that changes them is refused, naming what differs, because they
+are managed by the grid (adding a field runs a schema change and formula checks).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from crm_lib.context import Context
+from crm_lib.errors import ConflictError, ValidationError
+from crm_lib.grid.fields import load_fields
+from crm_lib.services import commitments as commitment_service
+from crm_lib.services import funds as fund_service
+from crm_lib.services import investors as investor_service
+from crm_lib.services import people as people_service
+from crm_lib.services.investors import INVESTORS, decode_investor
+from crm_lib.services.state import grid_state
+from crm_lib.storage.reads import LIVE, query_dicts
+from crm_lib.storage.writes import BOOKKEEPING, write
+
+#: Columns a script may not set: bookkeeping, links, and values the library derives.
+READ_ONLY = frozenset(BOOKKEEPING) | {
+    "total_invested",
+    "investor_id",
+    "contact_id",
+    "fund_name",
+    "owner_name",
+    "people",
+    "commitments",
+}
+PERSON_FIELDS = ("full_name", "email", "title", "phone", "is_primary", "notes")
+COMMITMENT_FIELDS = ("fund_id", "amount", "status", "committed_on")
+FUND_FIELDS = (
+    "name",
+    "vintage_year",
+    "target_size",
+    "currency",
+    "status",
+    "first_close_on",
+    "final_close_on",
+    "notes",
+)
+VIEW_COLUMNS = (
+    "id, name, owner_id, list_membership, filters, sorts, hidden_fields, frozen_fields, widths,"
+    " position, version"
+)
+JSON_VIEW_COLUMNS = ("filters", "sorts", "hidden_fields", "frozen_fields", "widths")
+
+
+def _fields(ctx: Context) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": f.key,
+            "label": f.label,
+            "type": f.type,
+            "options": dict(f.options),
+            "formula": f.formula,
+            "position": f.position,
+            "is_builtin": f.is_builtin,
+            "is_editable": f.is_editable,
+        }
+        for f in load_fields(ctx.db).values()
+    ]
+
+
+def _views(ctx: Context) -> list[dict[str, Any]]:
+    views = query_dicts(
+        ctx.db,
+        f"SELECT {VIEW_COLUMNS} FROM fundraising_views WHERE {LIVE}"
+        " AND (owner_id IS NULL OR owner_id IS ?) ORDER BY position, id",
+        [ctx.user_id],
+    )
+    for view in views:
+        for key in JSON_VIEW_COLUMNS:
+            view[key] = json.loads(view[key])
+    return views
+
+
+def grid_snapshot(ctx: Context) -> dict[str, Any]:
+    """The whole live grid with its version (three queries, grouped in Python)."""
+    fields = load_fields(ctx.db)
+    people: dict[int, list[dict[str, Any]]] = {}
+    for person in query_dicts(
+        ctx.db,
+        "SELECT p.* FROM fundraising_contacts p WHERE p.deleted_at IS NULL"
+        " ORDER BY p.investor_id, p.is_primary DESC, lower(p.full_name), p.id",
+    ):
+        person["is_primary"] = bool(person["is_primary"])
+        people.setdefault(person["investor_id"], []).append(person)
+    commitments: dict[int, list[dict[str, Any]]] = {}
+    for commitment in query_dicts(
+        ctx.db,
+        "SELECT c.*, f.name AS fund_name FROM fundraising_commitments c"
+        " JOIN fundraising_funds f ON f.id = c.fund_id"
+        " WHERE c.deleted_at IS NULL ORDER BY c.investor_id, f.vintage_year, f.id",
+    ):
+        commitments.setdefault(commitment["investor_id"], []).append(commitment)
+    investors = []
+    for row in query_dicts(ctx.db, f"SELECT * FROM {INVESTORS} WHERE {LIVE} ORDER BY id"):
+        investor = decode_investor(fields, row)
+        investor["people"] = people.get(row["id"], [])
+        investor["commitments"] = commitments.get(row["id"], [])
+        investors.append(investor)
+    return {
+        **grid_state(ctx),
+        "fields": _fields(ctx),
+        "funds": fund_service.list_funds(ctx),
+        "views": _views(ctx),
+        "investors": investors,
+    }
+
+
+def _editable(item: Mapping[str, Any], allowed: Sequence[str] | None = None) -> dict[str, Any]:
+    return {
+        k: v for k, v in item.items() if k not in READ_ONLY and (allowed is None or k in allowed)
+    }
+
+
+def _changed(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in wanted.items() if current.get(k) != v}
+
+
+class _Counter:
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def add(self, what: str) -> None:
+        self.counts[what] = self.counts.get(what, 0) + 1
+
+
+def _index(items: Sequence[Mapping[str, Any]], what: str) -> dict[int, Mapping[str, Any]]:
+    indexed: dict[int, Mapping[str, Any]] = {}
+    for position, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            raise ValidationError(f"{what}[{position}] must be an object", field=what)
+        item_id = item.get("id")
+        if item_id is not None:
+            if not isinstance(item_id, int) or isinstance(item_id, bool):
+                raise ValidationError(f"{what}[{position}].id must be a whole number", field=what)
+            if item_id in indexed:
+                raise ValidationError(f"{what} lists id {item_id} twice", field=what)
+            indexed[item_id] = item
+    return indexed
+
+
+def apply_snapshot(
+    ctx: Context, document: Mapping[str, Any], *, expected_version: int
+) -> dict[str, Any]:
+    """Apply the differences between ``document`` and the live grid; returns what changed.
+
+    One transaction: any invalid item, unknown id or conflict writes nothing.
+    """
+    with write(ctx):
+        state = grid_state(ctx)
+        if state["version"] != expected_version:
+            raise ConflictError(
+                "Grid",
+                1,
+                expected_version=expected_version,
+                current_version=state["version"],
+                updated_at=state["updated_at"],
+                updated_by=state["updated_by"],
+            )
+        current = grid_snapshot(ctx)
+        for name in ("fields", "views"):
+            if name in document and document[name] != current[name]:
+                raise ValidationError(
+                    f"{name} cannot be changed through the state document; "
+                    f"leave '{name}' out or unchanged",
+                    field=name,
+                )
+        counter = _Counter()
+        if "funds" in document:
+            _apply_funds(ctx, current["funds"], document["funds"], counter)
+        if "investors" in document:
+            _apply_investors(ctx, current["investors"], document["investors"], counter)
+    return {"changes": counter.counts, "state": grid_state(ctx)}
+
+
+def _list(document_value: Any, what: str) -> list[Mapping[str, Any]]:
+    if not isinstance(document_value, list):
+        raise ValidationError(f"{what} must be a list", field=what)
+    return document_value
+
+
+def _apply_funds(
+    ctx: Context, current: list[dict[str, Any]], wanted: Any, counter: _Counter
+) -> None:
+    items = _list(wanted, "funds")
+    by_id = {f["id"]: f for f in current}
+    given = _index(items, "funds")
+    for fund_id in given.keys() - by_id.keys():
+        raise ValidationError(f"funds: no live fund with id {fund_id}", field="funds")
+    for item in items:
+        values = _editable(item, FUND_FIELDS)
+        if item.get("id") is None:
+            fund_service.create_fund(ctx, values)
+            counter.add("funds_created")
+        elif changes := _changed(by_id[item["id"]], values):
+            fund = by_id[item["id"]]
+            fund_service.update_fund(ctx, fund["id"], changes, expected_version=fund["version"])
+            counter.add("funds_updated")
+    for fund_id in by_id.keys() - given.keys():
+        fund_service.archive_fund(ctx, fund_id, expected_version=by_id[fund_id]["version"])
+        counter.add("funds_archived")
+
+
+def _apply_investors(
+    ctx: Context, current: list[dict[str, Any]], wanted: Any, counter: _Counter
+) -> None:
+    items = _list(wanted, "investors")
+    by_id = {i["id"]: i for i in current}
+    given = _index(items, "investors")
+    for investor_id in given.keys() - by_id.keys():
+        raise ValidationError(
+            f"investors: no live investor with id {investor_id}", field="investors"
+        )
+    for item in items:
+        values = _editable(item)
+        if item.get("id") is None:
+            investor = investor_service.create_investor(ctx, values)
+            counter.add("investors_created")
+            existing: dict[str, Any] = {"id": investor["id"], "people": [], "commitments": []}
+        else:
+            existing = by_id[item["id"]]
+            if changes := _changed(existing, values):
+                investor_service.update_investor(
+                    ctx, existing["id"], changes, expected_version=existing["version"]
+                )
+                counter.add("investors_updated")
+        if "people" in item:
+            _apply_people(ctx, existing, item["people"], counter)
+        if "commitments" in item:
+            _apply_commitments(ctx, existing, item["commitments"], counter)
+    for investor_id in by_id.keys() - given.keys():
+        investor_service.archive_investor(
+            ctx, investor_id, expected_version=by_id[investor_id]["version"]
+        )
+        counter.add("investors_archived")
+
+
+def _apply_people(ctx: Context, investor: dict[str, Any], wanted: Any, counter: _Counter) -> None:
+    items = _list(wanted, f"investors[{investor['id']}].people")
+    by_id = {p["id"]: p for p in investor["people"]}
+    given = _index(items, "people")
+    for person_id in given.keys() - by_id.keys():
+        raise ValidationError(
+            f"people: investor {investor['id']} has no live person with id {person_id}",
+            field="people",
+        )
+    for item in items:
+        values = _editable(item, PERSON_FIELDS)
+        if item.get("id") is None:
+            people_service.add_person(ctx, investor["id"], values)
+            counter.add("people_created")
+        elif changes := _changed(by_id[item["id"]], values):
+            person = by_id[item["id"]]
+            people_service.update_person(
+                ctx, person["id"], changes, expected_version=person["version"]
+            )
+            counter.add("people_updated")
+    for person_id in by_id.keys() - given.keys():
+        people_service.remove_person(ctx, person_id, expected_version=by_id[person_id]["version"])
+        counter.add("people_archived")
+
+
+def _apply_commitments(
+    ctx: Context, investor: dict[str, Any], wanted: Any, counter: _Counter
+) -> None:
+    items = _list(wanted, f"investors[{investor['id']}].commitments")
+    by_id = {c["id"]: c for c in investor["commitments"]}
+    given = _index(items, "commitments")
+    for commitment_id in given.keys() - by_id.keys():
+        raise ValidationError(
+            f"commitments: investor {investor['id']} has no live commitment with id {commitment_id}",
+            field="commitments",
+        )
+    for commitment_id in by_id.keys() - given.keys():
+        commitment_service.remove_commitment(
+            ctx, commitment_id, expected_version=by_id[commitment_id]["version"]
+        )
+        counter.add("commitments_archived")
+    for item in items:
+        values = _editable(item, COMMITMENT_FIELDS)
+        existing = by_id.get(item["id"]) if item.get("id") is not None else None
+        if existing is not None:
+            if not _changed(existing, values):
+                continue
+            if values.get("fund_id", existing["fund_id"]) != existing["fund_id"]:
+                raise ValidationError(
+                    f"commitments: commitment {existing['id']} cannot move to another fund;"
+                    " remove it and add a new one",
+                    field="commitments",
+                )
+        merged = {**(existing or {}), **values}
+        if "fund_id" not in merged or "amount" not in merged:
+            raise ValidationError(
+                "commitments: a new commitment needs fund_id and amount", field="commitments"
+            )
+        commitment_service.set_commitment(
+            ctx,
+            investor["id"],
+            merged["fund_id"],
+            merged["amount"],
+            status=merged.get("status", "committed"),
+            committed_on=merged.get("committed_on"),
+            expected_version=existing["version"] if existing else None,
+        )
+        counter.add("commitments_updated" if existing else "commitments_created")

@@ -1,0 +1,158 @@
+"""Record-level routes, the whole-grid state, exports and the summary, over HTTP as a script would."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import requests
+
+from tests.api.conftest import LiveServer
+
+
+def session_for(live: LiveServer, role: str = "member") -> requests.Session:
+    session = requests.Session()
+    session.headers.update(live.bearer(role))
+    return session
+
+
+def test_investor_lifecycle_with_conflicts(live: LiveServer) -> None:
+    api = session_for(live)
+    base = f"{live.base}/api/fundraising/investors"
+    made = api.post(base, json={"fields": {"Name": "Lifecycle LP", "Status": "Meeting"}})
+    assert made.status_code == 201
+    investor = made.json()
+    url = f"{base}/{investor['id']}"
+    patched = api.patch(url, json={"fields": {"Status": "Committed"}, "expected_version": 1})
+    assert patched.status_code == 200 and patched.json()["version"] == 2
+    stale = api.patch(url, json={"fields": {"Status": "Passed"}, "expected_version": 1})
+    assert stale.status_code == 409
+    assert stale.json()["current_version"] == 2
+    assert stale.json()["updated_by"] == live.member_email
+    bad = api.patch(url, json={"fields": {"Last contacted": "soon"}, "expected_version": 2})
+    assert bad.status_code == 422 and bad.json()["field"] == "last_contacted_at"
+    typo = api.patch(url, json={"fields": {}, "expected_verison": 2})
+    assert typo.status_code == 422
+    assert typo.json()["detail"] == (
+        "expected_version: Field required; expected_verison: unknown field (not allowed here)"
+    )
+    archived = api.post(f"{url}/archive", json={"expected_version": 2})
+    assert archived.status_code == 200
+    assert api.get(url).status_code == 404
+    assert api.get(url, params={"archived": "1"}).json()["investor"]["deleted_at"]
+    restored = api.post(f"{url}/restore", json={"expected_version": 3})
+    assert restored.status_code == 200 and restored.json()["deleted_at"] is None
+
+
+def test_people_and_commitments_routes(live: LiveServer) -> None:
+    api = session_for(live)
+    admin = session_for(live, "admin")
+    fund = admin.post(
+        f"{live.base}/api/fundraising/funds",
+        json={"fields": {"name": "Route Fund", "vintage_year": 2026}},
+    ).json()
+    investor = api.post(
+        f"{live.base}/api/fundraising/investors", json={"fields": {"name": "People LP"}}
+    ).json()
+    person = api.post(
+        f"{live.base}/api/fundraising/investors/{investor['id']}/people",
+        json={"fields": {"full_name": "Ann Lee", "email": "ann@people.example"}},
+    )
+    assert person.status_code == 201
+    person_url = f"{live.base}/api/fundraising/people/{person.json()['id']}"
+    assert (
+        api.patch(person_url, json={"fields": {"title": "CIO"}, "expected_version": 1}).json()[
+            "title"
+        ]
+        == "CIO"
+    )
+    assert api.post(f"{person_url}/archive", json={"expected_version": 2}).status_code == 200
+    assert api.post(f"{person_url}/restore", json={"expected_version": 3}).status_code == 200
+
+    made = api.post(
+        f"{live.base}/api/fundraising/commitments",
+        json={"investor_id": investor["id"], "fund_id": fund["id"], "amount": "$1,500,000"},
+    )
+    assert made.status_code == 201 and made.json()["amount"] == 1_500_000
+    again = api.post(
+        f"{live.base}/api/fundraising/commitments",
+        json={"investor_id": investor["id"], "fund_id": fund["id"], "amount": 1},
+    )
+    assert again.status_code == 409
+    url = f"{live.base}/api/fundraising/commitments/{made.json()['id']}"
+    changed = api.patch(url, json={"amount": 2_000_000, "expected_version": 1})
+    assert changed.json()["amount"] == 2e6 and changed.json()["status"] == "committed"
+    total = api.get(f"{live.base}/api/fundraising/investors/{investor['id']}").json()
+    assert total["investor"]["total_invested"] == 2e6
+    assert api.post(f"{url}/archive", json={"expected_version": 2}).status_code == 200
+    assert api.post(f"{url}/restore", json={"expected_version": 3}).status_code == 200
+    members_cannot = api.post(f"{live.base}/api/fundraising/funds", json={"fields": {"name": "X"}})
+    assert members_cannot.status_code == 403
+
+
+def test_list_filters_sorts_and_pages(live: LiveServer) -> None:
+    api = session_for(live)
+    for n in range(5):
+        api.post(
+            f"{live.base}/api/fundraising/investors",
+            json={"fields": {"name": f"Paged {n}", "location": "Zurich", "status": "Meeting"}},
+        )
+    page = api.get(
+        f"{live.base}/api/fundraising/investors",
+        params={"location": "Zurich", "sort": "-name", "page_size": 2, "page": 2},
+    ).json()
+    assert page["total"] == 5 and [r["name"] for r in page["rows"]] == ["Paged 2", "Paged 1"]
+    bad = api.get(f"{live.base}/api/fundraising/investors", params={"page_size": "lots"})
+    assert bad.status_code == 422 and bad.json()["field"] == "page_size"
+    unknown = api.get(f"{live.base}/api/fundraising/investors", params={"Stauts": "x"})
+    assert unknown.status_code == 422 and "did you mean 'Status'" in unknown.json()["detail"]
+
+
+def test_state_round_trip_and_conflict(live: LiveServer) -> None:
+    api = session_for(live)
+    state = api.get(f"{live.base}/api/fundraising/state").json()
+    assert {"version", "fields", "funds", "views", "investors"} <= set(state)
+    target = next(i for i in state["investors"] if i["name"] == "Acme Family Office")
+    target["notes"] = "Met at the annual meeting"
+    applied = api.put(
+        f"{live.base}/api/fundraising/state", json={**state, "expected_version": state["version"]}
+    )
+    assert applied.status_code == 200, applied.text
+    assert applied.json()["changes"] == {"investors_updated": 1}
+    stale = api.put(
+        f"{live.base}/api/fundraising/state", json={**state, "expected_version": state["version"]}
+    )
+    assert stale.status_code == 409
+    assert stale.json()["current_version"] == applied.json()["state"]["version"]
+    assert stale.json()["updated_by"] == live.member_email
+
+
+def test_exports_and_summary(live: LiveServer) -> None:
+    api = session_for(live)
+    snapshot = api.get(f"{live.base}/api/fundraising/export")
+    assert snapshot.status_code == 200 and "attachment" in snapshot.headers["Content-Disposition"]
+    assert "investors" in snapshot.json()
+    exported = api.get(
+        f"{live.base}/api/fundraising/export", params={"format": "csv", "q": "Acme", "sort": "name"}
+    )
+    assert exported.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(exported.text)))
+    assert rows[0][:2] == ["id", "Name"] and rows[1][1] == "Acme Family Office"
+    summary = api.get(f"{live.base}/api/fundraising/relational-summary").json()
+    assert summary["totals"]["investors"] >= 1 and summary["by_fund"][0]["fund"] == "Fund I"
+
+
+def test_feature_requests_over_http(live: LiveServer) -> None:
+    member, admin = session_for(live), session_for(live, "admin")
+    made = member.post(
+        f"{live.base}/api/feature-requests",
+        json={"title": "Dark mode", "body": "late-night diligence"},
+    )
+    assert made.status_code == 201 and made.json()["votes"] == 1
+    url = f"{live.base}/api/feature-requests/{made.json()['id']}"
+    assert admin.patch(url, json={"vote": True}).json()["votes"] == 2
+    assert member.patch(url, json={"status": "done", "expected_version": 1}).status_code == 403
+    done = admin.patch(url, json={"status": "done", "expected_version": 1})
+    assert done.status_code == 200 and done.json()["status"] == "done"
+    listed = member.get(f"{live.base}/api/feature-requests", params={"status": "done"}).json()
+    assert [r["title"] for r in listed] == ["Dark mode"]

@@ -1,0 +1,92 @@
+"""Relational summary, feature requests and the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from crm_lib import services
+from crm_lib.context import Context
+from crm_lib.errors import PermissionDenied, ValidationError
+
+PASSWORD = "tangerine orbit mosaic"
+
+
+def member(ctx: Context, email: str = "bob@fund.example") -> Context:
+    link = services.invite_user(ctx, email)
+    return ctx.as_user(services.accept_link(ctx, link.token, name="Bob", password=PASSWORD))
+
+
+def test_relational_summary_counts_live_rows_by_fund_list_and_type(ctx: Context, fund: dict):
+    a = services.create_investor(ctx, {"name": "A", "type": "Endowment"})
+    b = services.create_investor(
+        ctx, {"name": "B", "type": "Endowment", "list_membership": "longshot"}
+    )
+    gone = services.create_investor(ctx, {"name": "Gone", "type": "Pension"})
+    services.set_commitment(ctx, a["id"], fund["id"], 1_000_000, status="soft_circled")
+    services.set_commitment(ctx, b["id"], fund["id"], 3_000_000)
+    services.set_commitment(ctx, gone["id"], fund["id"], 9_000_000)
+    services.archive_investor(ctx, gone["id"], expected_version=2)
+    summary = services.relational_summary(ctx)
+    assert summary["totals"]["investors"] == 2 and summary["totals"]["committed"] == 4e6
+    [by_fund] = summary["by_fund"]
+    assert (by_fund["commitments"], by_fund["soft_circled"], by_fund["hard_committed"]) == (
+        2,
+        1e6,
+        3e6,
+    )
+    assert {r["list"]: r["investors"] for r in summary["by_list"]} == {"longshot": 1, "main": 1}
+    assert summary["by_type"] == [{"type": "Endowment", "investors": 2, "total_invested": 4e6}]
+
+
+def test_feature_requests_votes_and_admin_status(ctx: Context) -> None:
+    bob = member(ctx)
+    carol = member(ctx, "carol@fund.example")
+    made = services.create_feature_request(bob, "Export to PDF", "for the LP meeting")
+    assert (made["votes"], made["voted"]) == (1, True)
+    voted = services.update_feature_request(carol, made["id"], vote=True)
+    assert voted["votes"] == 2
+    assert services.update_feature_request(carol, made["id"], vote=True)["votes"] == 2
+    assert services.update_feature_request(carol, made["id"], vote=False)["votes"] == 1
+    with pytest.raises(PermissionDenied):
+        services.update_feature_request(bob, made["id"], status="planned", expected_version=1)
+    planned = services.update_feature_request(ctx, made["id"], status="planned", expected_version=1)
+    assert planned["status"] == "planned"
+    assert [r["title"] for r in services.list_feature_requests(bob, status="planned")] == [
+        "Export to PDF"
+    ]
+    with pytest.raises(ValidationError, match="Title must be"):
+        services.create_feature_request(bob, "   ")
+
+
+def test_csv_export_uses_labels_streams_and_defuses_formulas(ctx: Context) -> None:
+    services.create_investor(ctx, {"name": '=HYPERLINK("http://evil")', "tags": ["AI", "Seed"]})
+    services.create_investor(ctx, {"name": "Plain LP", "notes": "+1 555"})
+    text = "".join(services.investors_csv(ctx))
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:3] == ["id", "Name", "Type"]
+    names = {r[1]: r for r in rows[1:]}
+    assert '\'=HYPERLINK("http://evil")' in names
+    tags = rows[0].index("Tags")
+    assert names['\'=HYPERLINK("http://evil")'][tags] == "AI, Seed"
+    assert names["Plain LP"][rows[0].index("Notes")] == "'+1 555"
+
+
+def test_list_filters_by_operator_and_search(ctx: Context) -> None:
+    services.create_investor(ctx, {"name": "Acme", "status": "Meeting", "location": "Boston"})
+    services.create_investor(ctx, {"name": "Beta", "status": "Passed"})
+    services.create_investor(ctx, {"name": "Gamma"})
+
+    def names(**kw):
+        return [r["name"] for r in services.list_investors(ctx, **kw).rows]
+
+    assert names(conditions=[("Status", "ne", "Passed")]) == ["Acme", "Gamma"]
+    assert names(conditions=[("status", "empty", None)]) == ["Gamma"]
+    assert names(conditions=[("status", "not_empty", None)]) == ["Acme", "Beta"]
+    assert names(search="bost") == ["Acme"]
+    with pytest.raises(ValidationError, match="Unknown filter operator 'like'"):
+        names(conditions=[("name", "like", "A")])
+    with pytest.raises(ValidationError, match="Unknown field 'Stauts' — did you mean 'Status'"):
+        names(conditions=[("Stauts", "eq", "x")])
