@@ -188,6 +188,7 @@ class APIHandler(JSONHandler):
             if route.method in UNSAFE:
                 key = f"user:{user['id']}" if user else f"ip:{request['ip']}"
                 self.runtime.write_limiter.take(key)
+            _check_query(route, request["query"])
             body = self._parse_body(route)  # after authentication: strangers learn nothing
             call = Call(
                 ctx=ctx.as_user(user) if user else ctx.as_actor("anonymous"),
@@ -235,6 +236,32 @@ class APIHandler(JSONHandler):
             self.set_status(exc.http_status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps(error_body(self.get_status(), exc, self._reason), default=str))
+
+
+def _check_query(route: Route, query: dict[str, str]) -> None:
+    """Declared query parameters must match their schema (enum, integer range, length); the
+    investor list's free-form filter parameters are checked by the field types instead."""
+    from crm_lib.errors import ValidationError
+
+    for param in route.query:
+        value = query.get(param.name)
+        if value is None:
+            continue
+        schema = param.schema
+        problem = None
+        if "enum" in schema and value not in schema["enum"]:
+            problem = f"must be one of {', '.join(schema['enum'])}"
+        elif schema.get("type") == "integer":
+            if not value.lstrip("-").isdigit():
+                problem = "must be a whole number"
+            elif not schema.get("minimum", -(2**63)) <= int(value) <= schema.get("maximum", 2**63):
+                problem = f"must be between {schema.get('minimum')} and {schema.get('maximum')}"
+        elif len(value) > schema.get("maxLength", 10_000):
+            problem = f"must be at most {schema['maxLength']} characters"
+        if problem:
+            raise ValidationError(
+                f"Query parameter {param.name!r} {problem}, not {value[:40]!r}", field=param.name
+            )
 
 
 def _invalid(exc: pydantic.ValidationError) -> CRMError:

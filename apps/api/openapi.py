@@ -82,10 +82,10 @@ def _operation(route: Route, body_refs: dict[type, dict[str, Any]]) -> dict[str,
         operation["responses"]["204"] = {"description": "Done"}
     else:
         schema = route.response if isinstance(route.response, dict) else {}
-        operation["responses"][str(route.status)] = {
-            "description": "OK",
-            "content": {route.content_type: {"schema": schema}},
-        }
+        content = {route.content_type: {"schema": schema}}
+        for media_type in route.alternate_types:
+            content[media_type] = {"schema": {"type": "string"}}
+        operation["responses"][str(route.status)] = {"description": "OK", "content": content}
     for status in sorted(_error_statuses(route)):
         operation["responses"][str(status)] = {
             "description": ERROR_TEXT.get(status, "Error"),

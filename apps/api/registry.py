@@ -48,6 +48,8 @@ class Route:
     query: tuple[QueryParam, ...] = ()
     errors: tuple[int, ...] = ()  # statuses beyond the common ones this route can answer
     content_type: str = "application/json"
+    #: other media types the success response may have (their body is text), e.g. text/csv
+    alternate_types: tuple[str, ...] = ()
 
     @property
     def operation_id(self) -> str:

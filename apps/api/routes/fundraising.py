@@ -156,6 +156,7 @@ def put_state(call: Call) -> dict[str, Any]:
     action=GRID,
     tag=TAG,
     response=s.STATE,
+    alternate_types=("text/csv",),
     query=(
         s.param("format", {"type": "string", "enum": ["json", "csv"]}, "default json"),
         *LIST_PARAMS[:2],
