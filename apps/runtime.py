@@ -8,9 +8,13 @@ session on every call: a page left open after logout or deactivation cannot writ
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from tornado.ioloop import IOLoop
 
 from crm_lib import services
 from crm_lib.auth.ratelimit import LoginThrottle, WriteLimiter
@@ -18,9 +22,19 @@ from crm_lib.auth.secret_key import resolve_secret_key
 from crm_lib.clock import Clock, SystemClock
 from crm_lib.config import Settings
 from crm_lib.context import Context
-from crm_lib.database import connect_context
+from crm_lib.database import ThreadConnections
 from crm_lib.events import EventBus
 from crm_lib.services import SessionUser
+
+T = TypeVar("T")
+#: Slow calls (argon2 password hashing at 64 MiB, whole-grid exports) run here so that they never
+#: stall the event loop that serves every page and API call of the process.
+SLOW_WORK = ThreadPoolExecutor(max_workers=2, thread_name_prefix="crm-slow")
+
+
+async def run_blocking(fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn(*args)`` on a worker thread and await its result."""
+    return await IOLoop.current().run_in_executor(SLOW_WORK, fn, *args)
 
 
 @dataclass
@@ -33,8 +47,10 @@ class Runtime:
     secret_key: str = field(default="", repr=False)
     throttle: LoginThrottle = field(init=False)
     write_limiter: WriteLimiter = field(init=False)
+    connections: ThreadConnections = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.connections = ThreadConnections(self.settings)
         if not self.secret_key:
             self.secret_key = resolve_secret_key(self.settings)
         self.throttle = LoginThrottle(
@@ -50,12 +66,8 @@ class Runtime:
 
     @contextmanager
     def context(self, actor: str = "system:web") -> Iterator[Context]:
-        """A Context on its own connection, closed afterwards (system role: server internals)."""
-        ctx = connect_context(self.settings, actor=actor, events=self.events, clock=self.clock)
-        try:
-            yield ctx
-        finally:
-            ctx.close()
+        """A Context on this thread's connection (system role: server internals)."""
+        yield self.connections.context(actor=actor, events=self.events, clock=self.clock)
 
     def authenticate(self, session_token: str | None) -> SessionUser:
         """The user behind a session token, or :class:`~crm_lib.errors.NotAuthenticated`."""

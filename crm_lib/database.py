@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+
+import sqlite_utils
 
 from crm_lib.clock import Clock, SystemClock
 from crm_lib.config import Settings, load_settings
@@ -66,3 +69,37 @@ def connect_context(
         clock=clock or SystemClock(),
         events=events or EventBus(),
     )
+
+
+class ThreadConnections:
+    """One connection per thread, opened on first use and kept: what a server's request threads
+    use instead of opening a connection per request (which costs about 0.6 ms each).
+
+    A connection is only ever used by the thread that opened it, so the rule "a Context belongs
+    to one thread of work at a time" holds; reads run in autocommit and every write transaction
+    commits or rolls back inside :func:`~crm_lib.storage.writes.write`, so nothing carries over
+    from one request to the next.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._local = threading.local()
+        self._all: list[sqlite_utils.Database] = []
+        self._lock = threading.Lock()
+
+    def context(self, *, actor: str, events: EventBus, clock: Clock) -> Context:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = connect(self.settings.database_path, check_file=False)
+            self._local.db = db
+            with self._lock:
+                self._all.append(db)
+        elif db.conn.in_transaction:  # an interrupted caller: never let it leak into the next
+            db.conn.execute("ROLLBACK")
+        return Context(db=db, actor=actor, settings=self.settings, clock=clock, events=events)
+
+    def close_all(self) -> None:
+        with self._lock:
+            for db in self._all:
+                db.conn.close()
+            self._all.clear()

@@ -50,6 +50,8 @@ class Route:
     content_type: str = "application/json"
     #: other media types the success response may have (their body is text), e.g. text/csv
     alternate_types: tuple[str, ...] = ()
+    #: a read that can take long (whole-grid state, exports): run off the event loop
+    slow: bool = False
 
     @property
     def operation_id(self) -> str:

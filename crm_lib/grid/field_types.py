@@ -38,8 +38,13 @@ class FieldType:
 FIELD_TYPES: dict[str, FieldType] = {}
 
 
+def stored_as_is(value: Any) -> Any:
+    """The decode of types whose stored value is already the Python value (most of them)."""
+    return value
+
+
 def register(
-    name: str, sql_type: str, doc: str, decode: Callable[[Any], Any] = lambda v: v
+    name: str, sql_type: str, doc: str, decode: Callable[[Any], Any] = stored_as_is
 ) -> Callable[[Callable[[Any, Options], Any]], Callable[[Any, Options], Any]]:
     """Register ``parse`` as the parser of field type ``name``."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -48,8 +49,33 @@ class FieldSpec:
         return self.kind.decode(stored)
 
 
+#: database handle -> (signature of grid_fields, fields read then). Keyed per connection, so a field
+#: added inside an open transaction is seen by that transaction and by no one else until commit.
+_FIELD_CACHE: weakref.WeakKeyDictionary[Any, tuple[tuple, dict[str, FieldSpec]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def load_fields(db: sqlite_utils.Database) -> dict[str, FieldSpec]:
-    """Live grid fields keyed by column name, in grid order."""
+    """Live grid fields keyed by column name, in grid order.
+
+    Every read and write of a record needs them, and they rarely change, so they are cached per
+    connection and re-read only when the table's signature moves (row count, sum of versions,
+    highest id: every insert, change and archive moves one of them). Costs one tiny aggregate
+    instead of a query plus JSON decoding of every field's options.
+    """
+    signature = tuple(
+        db.execute("SELECT count(*), sum(version), max(id) FROM grid_fields").fetchone()
+    )
+    cached = _FIELD_CACHE.get(db)
+    if cached is not None and cached[0] == signature:
+        return dict(cached[1])
+    fields = _read_fields(db)
+    _FIELD_CACHE[db] = (signature, fields)
+    return dict(fields)
+
+
+def _read_fields(db: sqlite_utils.Database) -> dict[str, FieldSpec]:
     rows = db.execute(
         "SELECT id, key, label, type, options, position, is_builtin, is_editable, formula,"
         " version"

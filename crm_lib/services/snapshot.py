@@ -26,7 +26,7 @@ from crm_lib.services import commitments as commitment_service
 from crm_lib.services import funds as fund_service
 from crm_lib.services import investors as investor_service
 from crm_lib.services import people as people_service
-from crm_lib.services.investors import INVESTORS, decode_investor
+from crm_lib.services.investors import INVESTORS, decode_investors
 from crm_lib.services.state import grid_state
 from crm_lib.storage.reads import LIVE, query_dicts
 from crm_lib.storage.writes import BOOKKEEPING, write
@@ -108,12 +108,12 @@ def grid_snapshot(ctx: Context) -> dict[str, Any]:
         " WHERE c.deleted_at IS NULL ORDER BY c.investor_id, f.vintage_year, f.id",
     ):
         commitments.setdefault(commitment["investor_id"], []).append(commitment)
-    investors = []
-    for row in query_dicts(ctx.db, f"SELECT * FROM {INVESTORS} WHERE {LIVE} ORDER BY id"):
-        investor = decode_investor(fields, row)
-        investor["people"] = people.get(row["id"], [])
-        investor["commitments"] = commitments.get(row["id"], [])
-        investors.append(investor)
+    investors = decode_investors(
+        fields, query_dicts(ctx.db, f"SELECT * FROM {INVESTORS} WHERE {LIVE} ORDER BY id")
+    )
+    for investor in investors:
+        investor["people"] = people.get(investor["id"], [])
+        investor["commitments"] = commitments.get(investor["id"], [])
     return {
         **grid_state(ctx),
         "fields": _fields(ctx),

@@ -18,6 +18,7 @@ another service inside its own ``write`` shares the outer transaction.
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -325,23 +326,42 @@ class WriteTransaction:
             )
 
 
+_WRITER_LOCKS: dict[str, threading.RLock] = {}
+_WRITER_LOCKS_GUARD = threading.Lock()
+
+
+def _writer_lock(ctx: Context) -> threading.RLock:
+    """One lock per database file in this process.
+
+    SQLite allows one writer at a time; a second ``BEGIN IMMEDIATE`` waits in SQLite's busy
+    handler, which sleeps in growing steps (1, 2, 5, 10 ... ms), so under concurrent writes from
+    the server's threads a waiter could sleep long after the lock was free (measured: PATCH max
+    460 ms with 8 clients). Queuing on a Python lock first wakes the next writer the moment the
+    previous one commits; other processes (the CLI, a job) still meet SQLite's own lock.
+    """
+    key = str(ctx.settings.database_path)
+    with _WRITER_LOCKS_GUARD:
+        return _WRITER_LOCKS.setdefault(key, threading.RLock())
+
+
 @contextmanager
 def write(ctx: Context) -> Iterator[WriteTransaction]:
     """Open the one transaction for a service call (or join the caller's, when nested)."""
     if ctx.active_write is not None:
         yield ctx.active_write
         return
-    tx = WriteTransaction(ctx)
-    ctx.db.conn.execute("BEGIN IMMEDIATE")
-    ctx.active_write = tx
-    try:
-        yield tx
-        tx._bump_state()
-    except BaseException:
-        ctx.db.conn.execute("ROLLBACK")
-        raise
-    else:
-        ctx.db.conn.execute("COMMIT")
-    finally:
-        ctx.active_write = None
+    with _writer_lock(ctx):
+        tx = WriteTransaction(ctx)
+        ctx.db.conn.execute("BEGIN IMMEDIATE")
+        ctx.active_write = tx
+        try:
+            yield tx
+            tx._bump_state()
+        except BaseException:
+            ctx.db.conn.execute("ROLLBACK")
+            raise
+        else:
+            ctx.db.conn.execute("COMMIT")
+        finally:
+            ctx.active_write = None
     ctx.events.publish(tx.changes)

@@ -22,6 +22,7 @@ TAG = "account"
     body=LoginBody,
     response=s.SESSION,
     errors=(401, 429),
+    slow=True,
 )
 def login(call: Call) -> Reply:
     body: LoginBody = call.body  # type: ignore[assignment]
@@ -76,6 +77,7 @@ def me(call: Call) -> dict[str, Any]:
     body=PasswordChangeBody,
     response=s.USER,
     errors=(401, 422),
+    slow=True,
 )
 def change_password(call: Call) -> dict[str, Any]:
     body: PasswordChangeBody = call.body  # type: ignore[assignment]

@@ -125,6 +125,7 @@ def _conditions(query: dict[str, str]) -> list[tuple[str, str, Any]]:
     action=GRID,
     tag=TAG,
     response=s.STATE,
+    slow=True,
     errors=(401,),
 )
 def get_state(call: Call) -> dict[str, Any]:
@@ -140,6 +141,7 @@ def get_state(call: Call) -> dict[str, Any]:
     tag=TAG,
     body=StateBody,
     response=s.STATE_APPLIED,
+    slow=True,
     errors=ERRS,
 )
 def put_state(call: Call) -> dict[str, Any]:
@@ -157,6 +159,7 @@ def put_state(call: Call) -> dict[str, Any]:
     tag=TAG,
     response=s.STATE,
     alternate_types=("text/csv",),
+    slow=True,
     query=(
         s.param("format", {"type": "string", "enum": ["json", "csv"]}, "default json"),
         *LIST_PARAMS[:2],
