@@ -19,6 +19,8 @@ from urllib.parse import urlparse
 
 import panel as pn
 
+from apps.account.page import AccountPage
+from apps.admin.page import AdminPage
 from apps.api import health
 from apps.api import server as api_server
 from apps.auth import handlers as auth_handlers
@@ -26,6 +28,7 @@ from apps.auth.cookies import SESSION_COOKIE
 from apps.auth.live import OpenPages
 from apps.auth.provider import LOGIN_URL, CRMAuthProvider, authorize_pages
 from apps.home.page import HomePage
+from apps.requests.page import RequestsPage
 from apps.runtime import Runtime
 from crm_lib import services
 from crm_lib.config import Settings, load_settings
@@ -35,7 +38,7 @@ from crm_lib.errors import CRMError
 log = logging.getLogger("crm.serve")
 TEMPLATES = Path(__file__).parent / "auth" / "templates"
 #: Page path -> permission action needed (other pages need only a login).
-PAGE_ACTIONS: dict[str, str] = {}
+PAGE_ACTIONS: dict[str, str] = {"/admin": "manage_users"}
 
 
 class RedactSecrets(logging.Filter):
@@ -115,7 +118,12 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     pn.serve(
-        {"/": lambda: HomePage(runtime, pages)},
+        {
+            "/": lambda: HomePage(runtime, pages),
+            "/admin": lambda: AdminPage(runtime, pages),
+            "/account": lambda: AccountPage(runtime, pages),
+            "/requests": lambda: RequestsPage(runtime, pages),
+        },
         port=args.port,
         address=args.host,
         allow_websocket_origin=websocket_origins(settings, args.host, args.port),

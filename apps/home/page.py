@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import panel as pn
 from panel.viewable import Viewer
 
 from apps.auth.live import OpenPages
 from apps.auth.provider import current_session
+from apps.chrome import nav_bar
 from apps.home.store import HomeStore
 from apps.runtime import Runtime
 
@@ -68,21 +67,9 @@ class HomePage(Viewer):
             sizing_mode="stretch_width",
         )
 
-    def _user_bar(self) -> pn.pane.HTML:
-        if self.session is None:
-            return pn.pane.HTML("")
-        user = self.session.user
-        name = html.escape(user["name"] or user["email"])
-        role = "admin" if user["role"] == "admin" else "member"
-        return pn.pane.HTML(
-            f'<div class="crm-user-bar">Signed in as <b>{name}</b> ({role}) · '
-            '<a href="/logout">Log out</a></div>',
-            styles={"margin-left": "auto"},
-        )
-
     def __panel__(self) -> pn.viewable.Viewable:
         header = pn.Column(
-            self._user_bar(),
+            nav_bar(self.session, "/"),
             pn.pane.Markdown(
                 "# Venture CRM\nThe fundraising team's record of investors, people, funds and "
                 "commitments."

@@ -90,3 +90,15 @@ def test_list_filters_by_operator_and_search(ctx: Context) -> None:
         names(conditions=[("name", "like", "A")])
     with pytest.raises(ValidationError, match="Unknown field 'Stauts' — did you mean 'Status'"):
         names(conditions=[("Stauts", "eq", "x")])
+
+
+def test_readiness_checks_schema_writability_and_disk(ctx: Context, bob: Context) -> None:
+    status = services.database_status(ctx)
+    assert status["ready"] and status["free_disk_mb"] > 0
+    bob.db.conn.execute("BEGIN IMMEDIATE")  # another writer holds the lock for too long
+    try:
+        busy = services.database_status(ctx)
+    finally:
+        bob.db.conn.execute("ROLLBACK")
+    assert not busy["ready"] and busy["detail"].startswith("Database is not writable")
+    assert services.database_status(ctx)["ready"]

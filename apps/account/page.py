@@ -1,0 +1,115 @@
+"""Your account: change your password, manage personal API tokens, see where you are logged in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import panel as pn
+
+from apps.chrome import UserPage, read_only_table, table_frame
+from crm_lib import services
+
+TOKEN_COLUMNS = {
+    "id": "Id",
+    "name": "Name",
+    "token_hint": "Starts with",
+    "last_used_at": "Last used",
+    "expires_at": "Expires",
+    "created_at": "Created",
+}
+SESSION_COLUMNS = {
+    "id": "Id",
+    "ip": "IP",
+    "user_agent": "Browser",
+    "created_at": "Since",
+    "last_seen_at": "Last seen",
+}
+
+
+class AccountPage(UserPage):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.current_password = pn.widgets.PasswordInput(label="Current password")
+        self.new_password = pn.widgets.PasswordInput(label="New password (12+ characters)")
+        self.repeat_password = pn.widgets.PasswordInput(label="Repeat the new password")
+        self.token_name = pn.widgets.TextInput(label="Token name", placeholder="e.g. nightly sync")
+        self.token_days = pn.widgets.IntInput(
+            label="Expires after (days, 0 = never)", value=90, start=0, end=3650
+        )
+        self.token_choice = pn.widgets.Select(label="Token", options={})
+        self.new_token = pn.widgets.TextInput(
+            label="Your new token (shown once: copy it now)",
+            disabled=True,
+            visible=False,
+            sizing_mode="stretch_width",
+        )
+        self.tokens_table = read_only_table(TOKEN_COLUMNS)
+        self.sessions_table = read_only_table(SESSION_COLUMNS)
+        self.change_button = pn.widgets.Button(label="Change password", color="primary")
+        self.create_button = pn.widgets.Button(label="Create token", color="primary")
+        self.revoke_button = pn.widgets.Button(label="Revoke token", color="danger")
+        self.change_button.on_click(lambda _: self.change_password())
+        self.create_button.on_click(lambda _: self.create_token())
+        self.revoke_button.on_click(lambda _: self.revoke_token())
+        self.refresh()
+
+    def refresh(self) -> None:
+        loaded = self.act(lambda ctx: (services.list_api_tokens(ctx), services.list_sessions(ctx)))
+        if loaded is None:
+            return
+        tokens, sessions = loaded
+        self.tokens_table.value = table_frame(tokens, TOKEN_COLUMNS)
+        self.token_choice.options = {f"{t['name']} ({t['token_hint']}…)": t["id"] for t in tokens}
+        self.sessions_table.value = table_frame(sessions, SESSION_COLUMNS)
+
+    def change_password(self) -> None:
+        if self.new_password.value != self.repeat_password.value:
+            self._report("The two new passwords differ", failed=True)
+            return
+        keep = self.session.session.session_id if self.session else None
+        done = self.act(
+            lambda ctx: services.change_password(
+                ctx, self.current_password.value, self.new_password.value, keep_session_id=keep
+            ),
+            success="Password changed; your other sessions were logged out.",
+        )
+        if done is not None:
+            for widget in (self.current_password, self.new_password, self.repeat_password):
+                widget.value = ""
+            self.refresh()
+
+    def create_token(self) -> None:
+        days = self.token_days.value or None
+        made = self.act(
+            lambda ctx: services.create_api_token(ctx, self.token_name.value, expires_in_days=days),
+            success=f"Token {self.token_name.value!r} created.",
+        )
+        if made is not None:
+            self.new_token.param.update(value=made["token"], visible=True)
+            self.token_name.value = ""
+            self.refresh()
+
+    def revoke_token(self) -> None:
+        token_id = self.token_choice.value
+        if token_id is not None:
+            self.act(lambda ctx: services.revoke_api_token(ctx, token_id), success="Token revoked.")
+            self.refresh()
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self.frame(
+            "/account",
+            "Your account",
+            pn.pane.Markdown("## Password"),
+            pn.Row(self.current_password, self.new_password, self.repeat_password),
+            self.change_button,
+            pn.pane.Markdown(
+                "## API tokens\nScripts send `Authorization: Bearer <token>` to "
+                "`/api/...` (see `/api/openapi.json`). A token acts as you."
+            ),
+            self.tokens_table,
+            pn.Row(self.token_name, self.token_days, self.create_button),
+            self.new_token,
+            pn.Row(self.token_choice, self.revoke_button),
+            pn.pane.Markdown("## Where you are logged in"),
+            self.sessions_table,
+        )

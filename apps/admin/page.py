@@ -1,0 +1,167 @@
+"""The admin page: users and invites, and the security checklist. Admins only (the server's
+authorize callback refuses members with 403, and every action is checked again by the services)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import panel as pn
+
+from apps.chrome import UserPage, read_only_table, table_frame
+from crm_lib import services
+
+USER_COLUMNS = {
+    "id": "Id",
+    "name": "Name",
+    "email": "Email",
+    "role": "Role",
+    "is_active": "Active",
+    "has_password": "Can log in",
+    "last_login_at": "Last login",
+}
+INVITE_COLUMNS = {
+    "id": "Id",
+    "kind": "Kind",
+    "email": "Email",
+    "role": "Role",
+    "expires_at": "Expires",
+    "created_by": "By",
+}
+
+
+class AdminPage(UserPage):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.users_table = read_only_table(USER_COLUMNS)
+        self.invites_table = read_only_table(INVITE_COLUMNS)
+        self.user_choice = pn.widgets.Select(label="User", options={})
+        self.role_choice = pn.widgets.Select(label="Role", options=["member", "admin"])
+        self.invite_email = pn.widgets.TextInput(label="Email", placeholder="name@fund.com")
+        self.invite_role = pn.widgets.Select(label="Role", options=["member", "admin"])
+        self.invite_choice = pn.widgets.Select(label="Pending invite", options={})
+        self.link_output = pn.widgets.TextInput(
+            label="One-time link (shown once: copy it now)",
+            disabled=True,
+            visible=False,
+            sizing_mode="stretch_width",
+        )
+        self.security = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.buttons = {
+            "invite": pn.widgets.Button(label="Send invite", color="primary"),
+            "deactivate": pn.widgets.Button(label="Deactivate", color="danger"),
+            "reactivate": pn.widgets.Button(label="Reactivate"),
+            "role": pn.widgets.Button(label="Set role"),
+            "reset": pn.widgets.Button(label="Password reset link"),
+            "revoke": pn.widgets.Button(label="Revoke invite", color="warning"),
+        }
+        self.buttons["invite"].on_click(lambda _: self.invite())
+        self.buttons["deactivate"].on_click(lambda _: self.set_active(False))
+        self.buttons["reactivate"].on_click(lambda _: self.set_active(True))
+        self.buttons["role"].on_click(lambda _: self.set_role())
+        self.buttons["reset"].on_click(lambda _: self.reset_link())
+        self.buttons["revoke"].on_click(lambda _: self.revoke())
+        self.refresh()
+
+    # -- loading ------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        def load(ctx):
+            return (
+                services.list_accounts(ctx),
+                services.list_invites(ctx),
+                services.security_status(ctx),
+            )
+
+        loaded = self.act(load)
+        if loaded is None:
+            return
+        users, invites, security = loaded
+        shown = [
+            {
+                **u,
+                "is_active": "yes" if u["is_active"] else "no",
+                "has_password": "yes" if u["has_password"] else "invited",
+            }
+            for u in users
+        ]
+        self.users_table.value = table_frame(shown, USER_COLUMNS)
+        self.user_choice.options = {
+            f"{u['name'] or u['email']} <{u['email']}>": u["id"] for u in users
+        }
+        self.invites_table.value = table_frame(invites, INVITE_COLUMNS)
+        self.invite_choice.options = {
+            f"{i['email'] or 'first admin'} ({i['kind']})": i["id"] for i in invites
+        }
+        rows = "".join(
+            f"<tr><td>{'pass' if c['passed'] else '<b>FAIL</b>'}</td>"
+            f"<td><b>{html.escape(c['label'])}</b></td><td>{html.escape(c['detail'])}</td></tr>"
+            for c in security["checks"]
+        )
+        self.security.object = f'<table class="crm-security">{rows}</table>'
+
+    # -- actions ------------------------------------------------------------------------------
+    def invite(self) -> None:
+        link = self.act(
+            lambda ctx: services.invite_user(ctx, self.invite_email.value, self.invite_role.value),
+            success=f"Invited {self.invite_email.value}",
+        )
+        if link is not None:
+            self._show_link(link.url)
+            self.invite_email.value = ""
+            self.refresh()
+
+    def set_active(self, active: bool) -> None:
+        user_id = self.user_choice.value
+        verb = "Reactivated" if active else "Deactivated"
+        if user_id is not None and self.act(
+            lambda ctx: services.set_user_active(ctx, user_id, active), success=f"{verb}."
+        ):
+            self.refresh()
+
+    def set_role(self) -> None:
+        user_id, role = self.user_choice.value, self.role_choice.value
+        if user_id is not None and self.act(
+            lambda ctx: services.set_user_role(ctx, user_id, role), success=f"Role set to {role}."
+        ):
+            self.refresh()
+
+    def reset_link(self) -> None:
+        user_id = self.user_choice.value
+        if user_id is None:
+            return
+        link = self.act(
+            lambda ctx: services.reset_password_link(ctx, user_id),
+            success="Password reset link made (valid 24 h).",
+        )
+        if link is not None:
+            self._show_link(link.url)
+            self.refresh()
+
+    def revoke(self) -> None:
+        invite_id = self.invite_choice.value
+        if invite_id is not None and self.act(
+            lambda ctx: services.revoke_invite(ctx, invite_id), success="Invite revoked."
+        ):
+            self.refresh()
+
+    def _show_link(self, url: str) -> None:
+        self.link_output.param.update(value=url, visible=True)
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        b = self.buttons
+        return self.frame(
+            "/admin",
+            "Admin",
+            pn.pane.Markdown("## Users"),
+            self.users_table,
+            pn.Row(self.user_choice, self.role_choice),
+            pn.Row(b["role"], b["deactivate"], b["reactivate"], b["reset"]),
+            pn.pane.Markdown("## Invite someone"),
+            pn.Row(self.invite_email, self.invite_role, b["invite"]),
+            self.link_output,
+            pn.pane.Markdown("## Pending invites"),
+            self.invites_table,
+            pn.Row(self.invite_choice, b["revoke"]),
+            pn.pane.Markdown("## Security checklist (see SECURITY.md)"),
+            self.security,
+        )

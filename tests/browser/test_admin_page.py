@@ -1,0 +1,59 @@
+"""Admin and account pages in Chromium: an admin invites someone; a member is refused /admin."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from argon2 import profiles
+from playwright.sync_api import Page, expect
+
+import crm_lib
+from crm_lib import services
+from crm_lib.config import Settings
+from tests.apps.server import free_port, running
+from tests.browser.conftest import PASSWORD, log_in
+
+pytestmark = pytest.mark.browser
+
+
+def add_member(data_dir: Path, email: str) -> None:
+    ctx = crm_lib.open_crm(
+        settings=Settings(data_dir=data_dir, password_hashing=profiles.CHEAPEST),
+        actor="system:test",
+    )
+    link = services.invite_user(ctx, email, "member")
+    services.accept_link(ctx, link.token, name="Bob", password=PASSWORD)
+    ctx.close()
+
+
+def test_admin_invites_from_the_admin_page_and_members_are_refused(
+    page: Page, demo_with_admin: Path
+) -> None:
+    add_member(demo_with_admin, "bob@fund.example")
+    port = free_port()
+    with running(
+        [sys.executable, "-m", "apps.serve", "--port", str(port)], demo_with_admin, port
+    ) as base:
+        log_in(page, base)
+        page.goto(f"{base}/admin")
+        expect(page.get_by_text("Security checklist")).to_be_visible(timeout=30_000)
+        expect(
+            page.locator('.tabulator-cell[tabulator-field="Email"]', has_text="bob@fund.example")
+        ).to_be_visible()
+        page.locator("input[placeholder='name@fund.com']").fill("carol@fund.example")
+        page.get_by_role("button", name="Send invite").click()
+        expect(page.get_by_text("Invited carol@fund.example").first).to_be_visible()
+        link = page.locator("input[disabled]").filter(has_text="").last
+        expect(
+            page.locator('.tabulator-cell[tabulator-field="Email"]', has_text="carol@fund.example")
+        ).to_be_visible()
+        assert link is not None
+
+        member = page.context.browser.new_context().new_page()
+        log_in(member, base, email="bob@fund.example")
+        response = member.goto(f"{base}/admin")
+        assert response is not None and response.status == 403
+        expect(member.get_by_text("This page is for admins.")).to_be_visible()
+        expect(member.locator('a[href="/admin"]')).to_have_count(0)
