@@ -106,6 +106,39 @@ def remove_commitment(ctx: Context, commitment_id: int, *, expected_version: int
     return row
 
 
+def list_commitments(
+    ctx: Context,
+    *,
+    fund_id: int | None = None,
+    investor_id: int | None = None,
+    page: int = 1,
+    page_size: int = 100,
+) -> dict[str, Any]:
+    """Live commitments of live investors, optionally of one fund and/or one investor, largest
+    first, a page at a time: ``{"rows": [...], "total": n, "page": p, "page_size": s}``."""
+    if page < 1 or not 1 <= page_size <= 1000:
+        raise ValidationError("Page must be >= 1 and page size between 1 and 1000")
+    where = ["c.deleted_at IS NULL", "i.deleted_at IS NULL"]
+    params: list[Any] = []
+    for column, value in (("c.fund_id", fund_id), ("c.investor_id", investor_id)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    joined = (
+        f" FROM {COMMITMENTS} c JOIN fundraising_investors i ON i.id = c.investor_id"
+        " JOIN fundraising_funds f ON f.id = c.fund_id WHERE " + " AND ".join(where)
+    )
+    total = int(query_value(ctx.db, "SELECT count(*)" + joined, params))
+    rows = query_dicts(
+        ctx.db,
+        "SELECT c.*, f.name AS fund_name, i.name AS investor_name"
+        + joined
+        + " ORDER BY c.amount DESC, c.id LIMIT ? OFFSET ?",
+        [*params, page_size, (page - 1) * page_size],
+    )
+    return {"rows": rows, "total": total, "page": page, "page_size": page_size}
+
+
 def restore_commitment(
     ctx: Context, commitment_id: int, *, expected_version: int
 ) -> dict[str, Any]:

@@ -137,6 +137,20 @@ def get_person(ctx: Context, person_id: int) -> dict[str, Any]:
     return rows[0]
 
 
+def list_people(ctx: Context, investor_id: int) -> list[dict[str, Any]]:
+    """The live people of a live investor, primary first, then by name."""
+    require_live_investor(ctx, investor_id)
+    rows = query_dicts(
+        ctx.db,
+        f"SELECT * FROM {PEOPLE} WHERE investor_id = ? AND {LIVE}"
+        " ORDER BY is_primary DESC, lower(full_name), id",
+        [investor_id],
+    )
+    for row in rows:
+        row["is_primary"] = bool(row["is_primary"])
+    return rows
+
+
 def find_people_by_email(ctx: Context, email: str) -> list[dict[str, Any]]:
     """Live people (of live investors) with this email, ignoring case, via the directory index."""
     return query_dicts(

@@ -82,6 +82,16 @@ def test_people_and_commitments_routes(live: LiveServer) -> None:
     url = f"{live.base}/api/fundraising/commitments/{made.json()['id']}"
     changed = api.patch(url, json={"amount": 2_000_000, "expected_version": 1})
     assert changed.json()["amount"] == 2e6 and changed.json()["status"] == "committed"
+    people = api.get(f"{live.base}/api/fundraising/investors/{investor['id']}/people").json()
+    assert [p["full_name"] for p in people] == ["Ann Lee"]
+    listed = api.get(
+        f"{live.base}/api/fundraising/commitments", params={"fund_id": fund["id"]}
+    ).json()
+    assert listed["total"] == 1 and listed["rows"][0]["investor_name"] == "People LP"
+    assert (
+        api.get(f"{live.base}/api/fundraising/commitments", params={"fund_id": "x"}).status_code
+        == 422
+    )
     total = api.get(f"{live.base}/api/fundraising/investors/{investor['id']}").json()
     assert total["investor"]["total_invested"] == 2e6
     assert api.post(f"{url}/archive", json={"expected_version": 2}).status_code == 200

@@ -303,6 +303,19 @@ def add_person(call: Call) -> Reply:
 
 @API.add(
     "GET",
+    "/fundraising/investors/{investor_id}/people",
+    summary="The people of an investor, primary first",
+    action=GRID,
+    tag=TAG,
+    response=s.list_of(s.PERSON),
+    errors=(401, 404),
+)
+def list_people(call: Call) -> list[dict[str, Any]]:
+    return services.list_people(call.ctx, call.arg("investor_id"))
+
+
+@API.add(
+    "GET",
     "/fundraising/people/{person_id}",
     summary="One person",
     action=GRID,
@@ -353,6 +366,36 @@ def create_commitment(call: Call) -> Reply:
         committed_on=body.committed_on,
     )
     return Reply(payload=made, status=201)
+
+
+@API.add(
+    "GET",
+    "/fundraising/commitments",
+    summary="Commitments, largest first, optionally of one fund and/or investor, paged",
+    action=GRID,
+    tag=TAG,
+    response=s.obj(
+        {"rows": s.list_of(s.COMMITMENT), "total": s.INT, "page": s.INT, "page_size": s.INT},
+        extra=False,
+    ),
+    query=(
+        s.param("fund_id", {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}),
+        s.param("investor_id", {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}),
+        LIST_PARAMS[2],
+        LIST_PARAMS[3],
+    ),
+    errors=(401, 422),
+)
+def list_commitments(call: Call) -> dict[str, Any]:
+    ids = {
+        k: call.query_int(k, 0, low=1, high=10**18 - 1) or None for k in ("fund_id", "investor_id")
+    }
+    return services.list_commitments(
+        call.ctx,
+        **ids,
+        page=call.query_int("page", 1, low=1, high=1_000_000),
+        page_size=call.query_int("page_size", 100, low=1, high=1000),
+    )
 
 
 @API.add(
