@@ -137,7 +137,11 @@ def main(argv: list[str] | None = None) -> int:
         # into the session token it embeds in the HTML, readable by scripts despite HttpOnly.
         exclude_cookies=[SESSION_COOKIE],
         exclude_headers=["Cookie"],
-        http_server_kwargs={"max_body_size": (settings.max_body_kb + 1024) * 1024},
+        http_server_kwargs={
+            "max_body_size": (settings.max_body_kb + 1024) * 1024,
+            # only behind a proxy we run: otherwise any client could claim any IP
+            "xheaders": settings.behind_proxy,
+        },
         extra_patterns=[
             *health.routes(runtime),
             *auth_handlers.routes(runtime),

@@ -94,6 +94,13 @@ SETTINGS: tuple[Setting, ...] = (
         "API writes allowed per user (or IP) per minute, in bursts of up to a tenth of that.",
     ),
     Setting(
+        "behind_proxy",
+        "CRM_BEHIND_PROXY",
+        "off",
+        "'on' when a reverse proxy (Caddy, nginx) on this machine forwards requests: client IPs "
+        "for rate limits and session lists then come from X-Forwarded-For / X-Real-IP.",
+    ),
+    Setting(
         "max_body_kb",
         "CRM_MAX_BODY_KB",
         "10240",
@@ -119,6 +126,7 @@ class Settings:
     login_max_failures: int = 5
     write_rate_per_minute: int = 600
     max_body_kb: int = 10240
+    behind_proxy: bool = False
     #: argon2id cost; not an environment setting. Tests inject a cheap profile to stay fast.
     password_hashing: Parameters = field(default_factory=lambda: profiles.RFC_9106_LOW_MEMORY)
 
@@ -175,6 +183,7 @@ def load_settings(
         login_max_failures=_positive_int(values, "login_max_failures"),
         write_rate_per_minute=_positive_int(values, "write_rate_per_minute"),
         max_body_kb=_positive_int(values, "max_body_kb"),
+        behind_proxy=_on_off(values, "behind_proxy"),
     )
 
 

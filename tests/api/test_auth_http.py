@@ -262,3 +262,12 @@ def test_production_cookies_are_secure(tmp_path: Path) -> None:
         response = post_login(requests.Session(), server.base, server.member_email, PASSWORD)
         assert response.status_code == 302
         assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_behind_a_proxy_the_forwarded_client_ip_is_used(tmp_path: Path) -> None:
+    for server in start(tmp_path, CRM_BEHIND_PROXY="on"):
+        listed = requests.Session()
+        listed.headers["X-Forwarded-For"] = "198.51.100.1"
+        assert post_login(listed, server.base, server.member_email, PASSWORD).status_code == 302
+        sessions = listed.get(f"{server.base}/api/me/sessions").json()
+        assert sessions[0]["ip"] == "198.51.100.1"
