@@ -47,6 +47,10 @@ class JSONHandler(tornado.web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
         self.set_header("X-Content-Type-Options", "nosniff")
 
+    def compute_etag(self) -> None:
+        """No ETag: API answers are never cached (no-store), so hashing each body is waste."""
+        return None
+
     def send_json(self, payload: object, status: int = 200) -> None:
         self.set_status(status)
         self.finish(json.dumps(payload, default=str))
