@@ -19,6 +19,7 @@ ERROR_TEXT = {
     405: "Method not allowed",
     409: "Someone changed the record first; nothing was written",
     413: "Request body too large",
+    415: "The body must be JSON (Content-Type: application/json)",
     422: "Invalid input; the detail names the field",
     429: "Too many requests; retry after Retry-After seconds",
 }
@@ -27,7 +28,7 @@ ERROR_TEXT = {
 def _error_statuses(route: Route) -> set[int]:
     statuses = set(route.errors)
     if route.body is not None:
-        statuses |= {400, 413, 422}
+        statuses |= {400, 413, 415, 422}
     if route.method in ("POST", "PUT", "PATCH", "DELETE"):
         statuses |= {403, 429}
     if route.action is not PUBLIC:

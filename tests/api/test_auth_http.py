@@ -271,3 +271,13 @@ def test_behind_a_proxy_the_forwarded_client_ip_is_used(tmp_path: Path) -> None:
         assert post_login(listed, server.base, server.member_email, PASSWORD).status_code == 302
         sessions = listed.get(f"{server.base}/api/me/sessions").json()
         assert sessions[0]["ip"] == "198.51.100.1"
+
+
+def test_bodies_must_be_json_so_html_forms_cannot_post_them(live: LiveServer) -> None:
+    response = requests.post(
+        f"{live.base}/api/auth/login",
+        data='{"email": "bob@fund.example", "password": "tangerine orbit mosaic"}',
+        headers={"Content-Type": "text/plain"},
+    )
+    assert response.status_code == 415
+    assert response.json()["error"] == "unsupported_media_type"
