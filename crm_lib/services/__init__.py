@@ -80,6 +80,17 @@ from crm_lib.services.snapshot import apply_snapshot, grid_snapshot
 from crm_lib.services.state import database_status, grid_state
 from crm_lib.services.summary import relational_summary
 from crm_lib.services.users import create_user, get_user, list_users
+from crm_lib.services.views import (
+    archive_view,
+    create_view,
+    default_view,
+    duplicate_view,
+    get_view,
+    list_views,
+    set_default_view,
+    update_view,
+    view_page,
+)
 
 __all__ = [
     "BulkResult",
@@ -94,6 +105,7 @@ __all__ = [
     "archive_field",
     "archive_fund",
     "archive_investor",
+    "archive_view",
     "authenticate_api_token",
     "authenticate_session",
     "bulk_create_investors",
@@ -106,7 +118,10 @@ __all__ = [
     "create_investor",
     "create_setup_link",
     "create_user",
+    "create_view",
     "database_status",
+    "default_view",
+    "duplicate_view",
     "end_user_sessions",
     "find_people_by_email",
     "get_commitment",
@@ -115,6 +130,7 @@ __all__ = [
     "get_investor",
     "get_person",
     "get_user",
+    "get_view",
     "grid_snapshot",
     "grid_state",
     "has_admin_login",
@@ -134,6 +150,7 @@ __all__ = [
     "list_people",
     "list_sessions",
     "list_users",
+    "list_views",
     "login",
     "logout",
     "relational_summary",
@@ -147,6 +164,7 @@ __all__ = [
     "revoke_invite",
     "security_status",
     "set_commitment",
+    "set_default_view",
     "set_user_active",
     "set_user_role",
     "update_feature_request",
@@ -154,4 +172,6 @@ __all__ = [
     "update_fund",
     "update_investor",
     "update_person",
+    "update_view",
+    "view_page",
 ]

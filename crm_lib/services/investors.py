@@ -11,11 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from crm_lib.clock import today
 from crm_lib.context import Context
 from crm_lib.errors import NotFound, ValidationError
 from crm_lib.grid.field_types import stored_as_is
 from crm_lib.grid.fields import FieldSpec, load_fields, parse_values, resolve_field
-from crm_lib.grid.filters import compile_conditions
+from crm_lib.grid.filters import compile_conditions, compile_tree
 from crm_lib.services.users import require_live_user
 from crm_lib.storage.reads import LIVE, query_dicts, query_value
 from crm_lib.storage.sql import quote
@@ -212,11 +213,12 @@ def list_investors(
     page_size: int = 100,
     conditions: Sequence[tuple[str, str, Any]] = (),
     search: str | None = None,
+    filter_tree: Mapping[str, Any] | None = None,
 ) -> InvestorPage:
     """One page of live investors in a list, filtered, sorted, with a stable tiebreak on id.
 
     ``conditions`` are ``(field, operator, value)`` (see :mod:`crm_lib.grid.filters`), all of
-    which must hold; ``search`` matches the name, location or notes (case-insensitive substring).
+    which must hold, as must ``filter_tree`` (a saved view's nested AND/OR groups); ``search`` matches the name, location or notes (case-insensitive substring).
     Uses a deferred join (page ids first, through an index, then the full rows), so deep pages
     stay fast and no caller ever holds the whole table.
     """
@@ -234,11 +236,18 @@ def list_investors(
         base_params.append(list_membership)
     filters, filter_params = [], []
     if conditions:
-        sql, values = compile_conditions(fields, conditions)
+        sql, values = compile_conditions(fields, conditions, today=today(ctx.clock))
         filters.append(sql)
         filter_params.extend(values)
+    if filter_tree:
+        sql, values = compile_tree(fields, filter_tree, today=today(ctx.clock))
+        if sql:
+            filters.append(f"({sql})")
+            filter_params.extend(values)
     if search and search.strip():
-        sql, values = compile_conditions(fields, [("name", "contains", search.strip())])
+        sql, values = compile_conditions(
+            fields, [("name", "contains", search.strip())], today=today(ctx.clock)
+        )
         filters.append(f"({sql} OR location LIKE ? ESCAPE '\\' OR notes LIKE ? ESCAPE '\\')")
         filter_params.extend([*values, values[0], values[0]])
     where = " AND ".join([base_where, *filters])

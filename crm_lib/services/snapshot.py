@@ -15,7 +15,6 @@ are managed by the grid (adding a field runs a schema change and formula checks)
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -28,6 +27,7 @@ from crm_lib.services import investors as investor_service
 from crm_lib.services import people as people_service
 from crm_lib.services.investors import INVESTORS, decode_investors
 from crm_lib.services.state import grid_state
+from crm_lib.services.views import list_views
 from crm_lib.storage.reads import LIVE, query_dicts
 from crm_lib.storage.writes import BOOKKEEPING, write
 
@@ -53,11 +53,6 @@ FUND_FIELDS = (
     "final_close_on",
     "notes",
 )
-VIEW_COLUMNS = (
-    "id, name, owner_id, list_membership, filters, sorts, hidden_fields, frozen_fields, widths,"
-    " position, version"
-)
-JSON_VIEW_COLUMNS = ("filters", "sorts", "hidden_fields", "frozen_fields", "widths")
 
 
 def _fields(ctx: Context) -> list[dict[str, Any]]:
@@ -74,19 +69,6 @@ def _fields(ctx: Context) -> list[dict[str, Any]]:
         }
         for f in load_fields(ctx.db).values()
     ]
-
-
-def _views(ctx: Context) -> list[dict[str, Any]]:
-    views = query_dicts(
-        ctx.db,
-        f"SELECT {VIEW_COLUMNS} FROM fundraising_views WHERE {LIVE}"
-        " AND (owner_id IS NULL OR owner_id IS ?) ORDER BY position, id",
-        [ctx.user_id],
-    )
-    for view in views:
-        for key in JSON_VIEW_COLUMNS:
-            view[key] = json.loads(view[key])
-    return views
 
 
 def grid_snapshot(ctx: Context) -> dict[str, Any]:
@@ -118,7 +100,7 @@ def grid_snapshot(ctx: Context) -> dict[str, Any]:
         **grid_state(ctx),
         "fields": _fields(ctx),
         "funds": fund_service.list_funds(ctx),
-        "views": _views(ctx),
+        "views": list_views(ctx),
         "investors": investors,
     }
 

@@ -1,0 +1,232 @@
+"""Saved views of the investor grid: which list, which rows (a filter tree), in what order, and
+how the columns look (hidden, frozen, widths, order). Personal or shared; each user has a default.
+
+A view is data, validated when saved (every field resolves, every operator suits its field, every
+value parses), and compiles to one parameterised query when read: :func:`view_page`.
+A personal view is visible to, and so changeable by, its owner only (to anyone else it does not
+exist); shared views by everyone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from crm_lib.clock import today
+from crm_lib.context import Context
+from crm_lib.errors import NotFound, ValidationError
+from crm_lib.grid.fields import FieldSpec, load_fields, resolve_field
+from crm_lib.grid.filters import compile_tree
+from crm_lib.services.investors import LISTS, InvestorPage, list_investors
+from crm_lib.storage.reads import LIVE, query_dicts
+from crm_lib.storage.writes import write
+
+VIEWS = "fundraising_views"
+JSON_COLUMNS = ("filters", "sorts", "hidden_fields", "frozen_fields", "widths", "field_order")
+EDITABLE = ("name", "list_membership", *JSON_COLUMNS)
+NAME_MAX = 100
+EMPTY_FILTER = {"op": "and", "conditions": []}
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    for key in JSON_COLUMNS:
+        row[key] = json.loads(row[key])
+    row["shared"] = row["owner_id"] is None
+    return row
+
+
+def _keys(fields: Mapping[str, FieldSpec], names: Any, what: str) -> list[str]:
+    if not isinstance(names, list):
+        raise ValidationError(f"{what} must be a list of fields", field=what)
+    keys = [resolve_field(fields, str(name)).key for name in names]
+    if len(set(keys)) != len(keys):
+        raise ValidationError(f"{what} lists a field twice", field=what)
+    return keys
+
+
+def _sorts(fields: Mapping[str, FieldSpec], sorts: Any) -> list[dict[str, str]]:
+    if not isinstance(sorts, list) or len(sorts) > 10:
+        raise ValidationError("sorts must be a list of up to 10 {field, direction}", field="sorts")
+    clean = []
+    for sort in sorts:
+        if not isinstance(sort, Mapping) or "field" not in sort:
+            raise ValidationError("Each sort needs a field", field="sorts")
+        direction = str(sort.get("direction", "asc")).lower()
+        if direction not in ("asc", "desc"):
+            raise ValidationError(
+                f"Sort direction must be asc or desc, not {direction!r}", field="sorts"
+            )
+        clean.append(
+            {"field": resolve_field(fields, str(sort["field"])).key, "direction": direction}
+        )
+    return clean
+
+
+def _widths(fields: Mapping[str, FieldSpec], widths: Any) -> dict[str, int]:
+    if not isinstance(widths, Mapping):
+        raise ValidationError("widths must map fields to pixels", field="widths")
+    clean = {}
+    for name, width in widths.items():
+        if isinstance(width, bool) or not isinstance(width, int) or not 40 <= width <= 2000:
+            raise ValidationError(f"Width of {name} must be 40 to 2000 pixels", field="widths")
+        clean[resolve_field(fields, str(name)).key] = width
+    return clean
+
+
+def _validated(ctx: Context, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Storage form of view settings; every field, operator and value checked now."""
+    fields = load_fields(ctx.db)
+    stored: dict[str, Any] = {}
+    unknown = set(values) - set(EDITABLE) - {"shared"}
+    if unknown:
+        raise ValidationError(f"Unknown view settings: {', '.join(sorted(unknown))}")
+    if "name" in values:
+        name = str(values["name"] or "").strip()
+        if not name or len(name) > NAME_MAX:
+            raise ValidationError(
+                f"A view needs a name of 1 to {NAME_MAX} characters", field="name"
+            )
+        stored["name"] = name
+    if "list_membership" in values:
+        if values["list_membership"] not in ("all", *LISTS):
+            raise ValidationError(
+                f"List must be all or one of {', '.join(LISTS)}", field="list_membership"
+            )
+        stored["list_membership"] = values["list_membership"]
+    if "filters" in values:
+        tree = values["filters"] or EMPTY_FILTER
+        compile_tree(fields, tree, today=today(ctx.clock))  # refuses anything invalid, now
+        stored["filters"] = json.dumps(tree)
+    if "sorts" in values:
+        stored["sorts"] = json.dumps(_sorts(fields, values["sorts"]))
+    for key in ("hidden_fields", "frozen_fields", "field_order"):
+        if key in values:
+            stored[key] = json.dumps(_keys(fields, values[key], key))
+    if "widths" in values:
+        stored["widths"] = json.dumps(_widths(fields, values["widths"]))
+    return stored
+
+
+def _visible_row(ctx: Context, view_id: int) -> dict[str, Any]:
+    rows = query_dicts(
+        ctx.db,
+        f"SELECT * FROM {VIEWS} WHERE id = ? AND {LIVE} AND (owner_id IS NULL OR owner_id IS ?)",
+        [view_id, ctx.user_id],
+    )
+    if not rows:
+        raise NotFound("view", view_id)
+    return rows[0]
+
+
+def create_view(ctx: Context, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Save a view: ``{"name", "list_membership", "filters", "sorts", ...}``; ``"shared": True``
+    makes it the team's, otherwise it is the caller's own (the shell's views are shared)."""
+    stored = _validated(ctx, {"filters": EMPTY_FILTER, "sorts": [], **values})
+    if "name" not in stored:
+        raise ValidationError("A view needs a name", field="name")
+    shared = bool(values.get("shared", ctx.user_id is None))
+    if not shared and ctx.user_id is None:
+        raise ValidationError("Only a logged-in user can have personal views", field="shared")
+    with write(ctx) as tx:
+        view_id = tx.insert(VIEWS, {**stored, "owner_id": None if shared else ctx.user_id})
+    return get_view(ctx, view_id)
+
+
+def get_view(ctx: Context, view_id: int) -> dict[str, Any]:
+    return _decode(_visible_row(ctx, view_id))
+
+
+def list_views(ctx: Context) -> list[dict[str, Any]]:
+    """Shared views and the caller's own, shared first, then by position and name."""
+    rows = query_dicts(
+        ctx.db,
+        f"SELECT * FROM {VIEWS} WHERE {LIVE} AND (owner_id IS NULL OR owner_id IS ?)"
+        " ORDER BY owner_id IS NOT NULL, position, lower(name), id",
+        [ctx.user_id],
+    )
+    return [_decode(r) for r in rows]
+
+
+def update_view(
+    ctx: Context, view_id: int, changes: Mapping[str, Any], *, expected_version: int
+) -> dict[str, Any]:
+    """Rename, share/unshare (``"shared"``), or change what the view shows."""
+    stored = _validated(ctx, changes)
+    with write(ctx) as tx:
+        _visible_row(ctx, view_id)  # a personal view is visible to its owner only
+        if "shared" in changes:
+            if not changes["shared"] and ctx.user_id is None:
+                raise ValidationError(
+                    "Only a logged-in user can take a view private", field="shared"
+                )
+            stored["owner_id"] = None if changes["shared"] else ctx.user_id
+        tx.update(VIEWS, view_id, stored, expected_version=expected_version)
+    return get_view(ctx, view_id)
+
+
+def duplicate_view(ctx: Context, view_id: int, name: str | None = None) -> dict[str, Any]:
+    """A personal copy of a view (shared for the shell), named "<name> copy" unless given."""
+    source = get_view(ctx, view_id)
+    copy = {key: source[key] for key in EDITABLE}
+    copy["name"] = name or f"{source['name']} copy"[:NAME_MAX]
+    return create_view(ctx, {**copy, "shared": ctx.user_id is None})
+
+
+def archive_view(ctx: Context, view_id: int, *, expected_version: int) -> None:
+    """Delete a view (soft: it can be restored)."""
+    with write(ctx) as tx:
+        _visible_row(ctx, view_id)
+        tx.archive(VIEWS, view_id, expected_version=expected_version)
+
+
+def set_default_view(ctx: Context, view_id: int | None) -> None:
+    """The view the logged-in user's grid opens with (None: all investors)."""
+    if ctx.user_id is None:
+        raise ValidationError("Only a logged-in user has a default view")
+    if view_id is not None:
+        _visible_row(ctx, view_id)
+    with write(ctx) as tx:
+        user = tx.fetch("users", ctx.user_id)
+        tx.update(
+            "users", ctx.user_id, {"default_view_id": view_id}, expected_version=user["version"]
+        )
+
+
+def default_view(ctx: Context) -> dict[str, Any] | None:
+    """The caller's default view if it is still visible; else None (all investors)."""
+    if ctx.user_id is None:
+        return None
+    rows = query_dicts(ctx.db, "SELECT default_view_id FROM users WHERE id = ?", [ctx.user_id])
+    view_id = rows[0]["default_view_id"] if rows else None
+    if view_id is None:
+        return None
+    try:
+        return get_view(ctx, view_id)
+    except NotFound:
+        return None
+
+
+def view_page(
+    ctx: Context,
+    view: Mapping[str, Any],
+    *,
+    page: int = 1,
+    page_size: int = 100,
+    sorts: Sequence[Mapping[str, str]] | None = None,
+    conditions: Sequence[tuple[str, str, Any]] = (),
+    search: str | None = None,
+) -> InvestorPage:
+    """One page of a view (saved, or an unsaved spec being built): its list, its filter tree AND
+    any header ``conditions`` and ``search``, sorted by ``sorts`` (else the view's), as one query."""
+    order = sorts if sorts is not None else view.get("sorts") or []
+    return list_investors(
+        ctx,
+        list_membership=view.get("list_membership", "all"),
+        sort=[(s["field"], s.get("direction", "asc")) for s in order] or [("name", "asc")],
+        page=page,
+        page_size=page_size,
+        conditions=conditions,
+        search=search,
+        filter_tree=view.get("filters"),
+    )
