@@ -21,6 +21,8 @@ def _whole_number(value: Any) -> Any:
 
 
 Version = Annotated[int, Field(ge=1, le=2**53), BeforeValidator(_whole_number)]
+#: A record id (SQLite integers stop at 2**63; JSON numbers are exact up to 2**53).
+Id = Annotated[int, Field(ge=1, le=2**53), BeforeValidator(_whole_number)]
 Role = Literal["admin", "member"]
 
 
@@ -77,8 +79,8 @@ class VersionBody(Body):
 class CommitmentBody(Body):
     """A new commitment of an investor to a fund (one live commitment per pair)."""
 
-    investor_id: Annotated[int, Field(ge=1), BeforeValidator(_whole_number)]
-    fund_id: Annotated[int, Field(ge=1), BeforeValidator(_whole_number)]
+    investor_id: Id
+    fund_id: Id
     amount: Any
     status: Literal["soft_circled", "committed", "closed"] = "committed"
     committed_on: str | None = None
@@ -122,3 +124,29 @@ class FeatureRequestPatchBody(Body):
     vote: bool | None = None
     status: Literal["open", "planned", "done", "declined"] | None = None
     expected_version: Version | None = None
+
+
+class ViewSettings(Body):
+    """A saved view's settings; omitted settings keep their defaults (or current values)."""
+
+    shared: bool | None = None
+    list_membership: Literal["all", "main", "follow_up", "graveyard", "longshot"] | None = None
+    filters: dict[str, Any] | None = None
+    sorts: list[dict[str, Any]] | None = None
+    hidden_fields: list[str] | None = None
+    frozen_fields: list[str] | None = None
+    widths: dict[str, int] | None = None
+    field_order: list[str] | None = None
+
+
+class ViewBody(ViewSettings):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class ViewPatchBody(ViewSettings):
+    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    expected_version: Version
+
+
+class DefaultViewBody(Body):
+    view_id: Id | None

@@ -275,3 +275,18 @@ FEATURE_REQUEST = obj(
     },
     extra=False,
 )
+SAVED_VIEW = obj(
+    {
+        **BOOKKEEPING,
+        "name": STR,
+        "owner_id": INT_OR_NULL,
+        "shared": BOOL,
+        "list_membership": STR,
+        "filters": {"type": "object"},
+        "sorts": {"type": "array"},
+        "hidden_fields": {"type": "array", "items": STR},
+        "frozen_fields": {"type": "array", "items": STR},
+        "widths": {"type": "object"},
+        "field_order": {"type": "array", "items": STR},
+    }
+)

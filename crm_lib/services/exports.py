@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from crm_lib.context import Context
@@ -35,9 +35,12 @@ def investors_csv(
     sort: Sequence[tuple[str, str]] = (("name", "asc"),),
     conditions: Sequence[tuple[str, str, Any]] = (),
     search: str | None = None,
+    filter_tree: Mapping[str, Any] | None = None,
+    hidden_fields: Sequence[str] = (),
 ) -> Iterator[str]:
-    """CSV text in chunks: a header of field labels, then one row per matching investor."""
-    fields = [f for f in load_fields(ctx.db).values()]
+    """CSV text in chunks: a header of field labels, then one row per matching investor
+    (a view's hidden fields are left out, as on screen)."""
+    fields = [f for f in load_fields(ctx.db).values() if f.key not in hidden_fields]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["id", *(f.label for f in fields)])
@@ -51,6 +54,7 @@ def investors_csv(
             page_size=MAX_PAGE_SIZE,
             conditions=conditions,
             search=search,
+            filter_tree=filter_tree,
         )
         for row in result.rows:
             cells = []

@@ -166,3 +166,63 @@ def test_feature_requests_over_http(live: LiveServer) -> None:
     assert done.status_code == 200 and done.json()["status"] == "done"
     listed = member.get(f"{live.base}/api/feature-requests", params={"status": "done"}).json()
     assert [r["title"] for r in listed] == ["Dark mode"]
+
+
+def test_views_over_http_page_export_and_default(live: LiveServer) -> None:
+    api = session_for(live)
+    for name in ("View A LP", "View B LP", "View C LP"):
+        api.post(
+            f"{live.base}/api/fundraising/investors",
+            json={"fields": {"name": name, "status": "Meeting", "notes": "via view"}},
+        )
+    made = api.post(
+        f"{live.base}/api/fundraising/views",
+        json={
+            "name": "Meetings via view",
+            "filters": {
+                "op": "and",
+                "conditions": [
+                    {"field": "Status", "operator": "eq", "value": "Meeting"},
+                    {"field": "Notes", "operator": "contains", "value": "via view"},
+                ],
+            },
+            "sorts": [{"field": "Name", "direction": "desc"}],
+            "hidden_fields": ["Notes"],
+        },
+    )
+    assert made.status_code == 201 and made.json()["shared"] is False
+    view = made.json()
+    page = api.get(
+        f"{live.base}/api/fundraising/views/{view['id']}/investors", params={"page_size": 2}
+    ).json()
+    assert page["total"] == 3 and [r["name"] for r in page["rows"]] == ["View C LP", "View B LP"]
+    exported = api.get(
+        f"{live.base}/api/fundraising/export", params={"format": "csv", "view": view["id"]}
+    )
+    rows = list(csv.reader(io.StringIO(exported.text)))
+    assert "Notes" not in rows[0] and [r[1] for r in rows[1:]] == [
+        "View C LP",
+        "View B LP",
+        "View A LP",
+    ]
+    bad = api.post(
+        f"{live.base}/api/fundraising/views",
+        json={
+            "name": "Bad",
+            "filters": {
+                "op": "and",
+                "conditions": [{"field": "Total invested", "operator": "contains", "value": "1"}],
+            },
+        },
+    )
+    assert bad.status_code == 422 and "does not apply" in bad.json()["detail"]
+    other = session_for(live, "admin")
+    assert other.get(f"{live.base}/api/fundraising/views/{view['id']}").status_code == 404
+    shared = api.patch(
+        f"{live.base}/api/fundraising/views/{view['id']}",
+        json={"shared": True, "expected_version": 1},
+    )
+    assert shared.json()["shared"] is True
+    assert other.get(f"{live.base}/api/fundraising/views/{view['id']}").status_code == 200
+    default = api.put(f"{live.base}/api/me/default-view", json={"view_id": view["id"]})
+    assert default.json()["default_view"]["id"] == view["id"]

@@ -27,7 +27,7 @@ from crm_lib.grid.filters import OPERATORS
 TAG = "fundraising"
 GRID = "use_grid"
 FUNDS = "manage_funds"
-RESERVED = {"list", "sort", "page", "page_size", "q", "format"}
+RESERVED = {"list", "sort", "page", "page_size", "q", "format", "view"}
 LIST_PARAMS = (
     s.param(
         "list",
@@ -162,10 +162,15 @@ def put_state(call: Call) -> dict[str, Any]:
     slow=True,
     query=(
         s.param("format", {"type": "string", "enum": ["json", "csv"]}, "default json"),
+        s.param(
+            "view",
+            {"type": "integer", "minimum": 1, "maximum": 10**18 - 1},
+            "CSV of this saved view (its list, filters and sorts; hidden fields left out)",
+        ),
         *LIST_PARAMS[:2],
         LIST_PARAMS[4],
     ),
-    errors=(401, 422),
+    errors=(401, 404, 422),
 )
 def export(call: Call) -> Reply | dict[str, Any]:
     fmt = call.query.get("format") or "json"
@@ -174,19 +179,26 @@ def export(call: Call) -> Reply | dict[str, Any]:
         return Reply(payload=snapshot, headers=_attachment("venture-crm-grid.json"))
     if fmt != "csv":
         raise ValidationError("format must be json or csv", field="format")
+    view: dict[str, Any] = {}
+    if call.query.get("view"):
+        view = services.get_view(call.ctx, call.query_int("view", 0, low=1, high=10**18 - 1))
+    sort = call.query.get("sort")
+    sorts = _sort(sort) if sort else [(v["field"], v["direction"]) for v in view.get("sorts", [])]
     chunks = services.investors_csv(
         call.ctx,
-        list_membership=call.query.get("list") or "all",
-        sort=_sort(call.query.get("sort")),
-        conditions=_conditions({k: v for k, v in call.query.items() if k != "format"}),
+        list_membership=call.query.get("list") or view.get("list_membership") or "all",
+        sort=sorts or [("name", "asc")],
+        conditions=_conditions(
+            {k: v for k, v in call.query.items() if k not in ("format", "view")}
+        ),
         search=call.query.get("q"),
+        filter_tree=view.get("filters"),
+        hidden_fields=view.get("hidden_fields", ()),
     )
+    name = f"venture-crm-{view['name']}.csv" if view else "venture-crm-investors.csv"
     return Reply(
         text="".join(chunks),
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            **_attachment("venture-crm-investors.csv"),
-        },
+        headers={"Content-Type": "text/csv; charset=utf-8", **_attachment(name)},
     )
 
 
