@@ -27,6 +27,7 @@ from apps.auth import handlers as auth_handlers
 from apps.auth.cookies import SESSION_COOKIE
 from apps.auth.live import OpenPages
 from apps.auth.provider import LOGIN_URL, CRMAuthProvider, authorize_pages
+from apps.funds.page import FundsPage
 from apps.home.page import HomePage
 from apps.requests.page import RequestsPage
 from apps.runtime import Runtime
@@ -38,7 +39,7 @@ from crm_lib.errors import CRMError
 log = logging.getLogger("crm.serve")
 TEMPLATES = Path(__file__).parent / "auth" / "templates"
 #: Page path -> permission action needed (other pages need only a login).
-PAGE_ACTIONS: dict[str, str] = {"/admin": "manage_users"}
+PAGE_ACTIONS: dict[str, str] = {"/admin": "manage_users", "/funds": "manage_funds"}
 
 
 class RedactSecrets(logging.Filter):
@@ -122,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             "/": lambda: HomePage(runtime, pages),
             "/admin": lambda: AdminPage(runtime, pages),
             "/account": lambda: AccountPage(runtime, pages),
+            "/funds": lambda: FundsPage(runtime, pages),
             "/requests": lambda: RequestsPage(runtime, pages),
         },
         port=args.port,

@@ -43,7 +43,14 @@ from crm_lib.services.feature_requests import (
     update_feature_request,
 )
 from crm_lib.services.fields import add_field, archive_field, list_fields
-from crm_lib.services.funds import archive_fund, create_fund, get_fund, list_funds, update_fund
+from crm_lib.services.funds import (
+    archive_fund,
+    commitments_matrix,
+    create_fund,
+    get_fund,
+    list_funds,
+    update_fund,
+)
 from crm_lib.services.investors import (
     InvestorPage,
     archive_investor,
@@ -110,6 +117,7 @@ __all__ = [
     "authenticate_session",
     "bulk_create_investors",
     "change_password",
+    "commitments_matrix",
     "count_by_list",
     "create_admin_link",
     "create_api_token",

@@ -127,3 +127,42 @@ def get_fund(ctx: Context, fund_id: int) -> dict[str, Any]:
 def list_funds(ctx: Context) -> list[dict[str, Any]]:
     """Live funds by vintage, each with ``committed`` (live commitments of live investors)."""
     return query_dicts(ctx.db, _FUND_SUMMARY.format(extra=""))
+
+
+def commitments_matrix(ctx: Context, *, page: int = 1, page_size: int = 100) -> dict[str, Any]:
+    """Investors by funds: one row per investor with a live commitment, one amount per fund
+    (None where there is none), largest total first, a page at a time; plus each fund's total
+    against its target. Fund ids become result columns (``fund_<id>``): integers from the
+    database, never input, so the pivot's SQL cannot be steered by a caller.
+    """
+    if page < 1 or not 1 <= page_size <= 1000:
+        raise ValidationError("Page must be >= 1 and page size between 1 and 1000")
+    funds = list_funds(ctx)
+    pivot = "".join(
+        f", sum(CASE WHEN c.fund_id = {int(f['id'])} THEN c.amount END) AS fund_{int(f['id'])}"
+        for f in funds
+    )
+    live = (
+        " FROM fundraising_commitments c JOIN fundraising_investors i ON i.id = c.investor_id"
+        " JOIN fundraising_funds f ON f.id = c.fund_id"
+        " WHERE c.deleted_at IS NULL AND i.deleted_at IS NULL AND f.deleted_at IS NULL"
+    )
+    total = int(query_value(ctx.db, "SELECT count(DISTINCT c.investor_id)" + live) or 0)
+    rows = query_dicts(
+        ctx.db,
+        f"SELECT i.id AS investor_id, i.name AS investor, sum(c.amount) AS total{pivot}"
+        + live
+        + " GROUP BY i.id ORDER BY total DESC, i.id LIMIT ? OFFSET ?",
+        [page_size, (page - 1) * page_size],
+    )
+    summary = [
+        {
+            "fund_id": f["id"],
+            "fund": f["name"],
+            "committed": f["committed"],
+            "target_size": f["target_size"],
+            "progress": (f["committed"] / f["target_size"]) if f["target_size"] else None,
+        }
+        for f in funds
+    ]
+    return {"funds": summary, "rows": rows, "total": total, "page": page, "page_size": page_size}

@@ -11,6 +11,7 @@ from apps.account.page import AccountPage
 from apps.admin.page import AdminPage
 from apps.auth.provider import PageSession
 from apps.chrome import nav_bar
+from apps.funds.page import FundsPage
 from apps.requests.page import RequestsPage
 from apps.runtime import Runtime
 from crm_lib import services
@@ -136,3 +137,35 @@ def test_navigation_shows_admin_only_to_admins(runtime: Runtime) -> None:
     admin = nav_bar(session_of(runtime, "alice@fund.example"), "/").object
     assert 'href="/admin"' not in member and 'href="/admin"' in admin
     assert 'href="/logout"' in member
+
+
+def test_funds_page_creates_edits_and_shows_the_matrix(runtime: Runtime) -> None:
+    page = FundsPage(runtime, session=session_of(runtime, "alice@fund.example"))
+    page.fund_name.value = "Fund IV"
+    page.vintage.value = 2026
+    page.target.value = "$200,000,000"
+    page.save()
+    assert not page.failed and list(page.funds_table.value["Fund"]) == ["Fund IV"]
+    fund_id = page.choice.value
+    with runtime.context() as ctx:
+        acme = services.create_investor(ctx, {"name": "Acme"})
+        beta = services.create_investor(ctx, {"name": "Beta"})
+        services.set_commitment(ctx, acme["id"], fund_id, 30_000_000)
+        services.set_commitment(ctx, beta["id"], fund_id, 50_000_000)
+    page.refresh()
+    matrix = page.matrix_table.value
+    assert list(matrix["Investor"]) == ["Beta", "Acme"] and list(matrix["Fund IV"]) == [50e6, 30e6]
+    assert "$80,000,000 of $200,000,000 (40%)" in page.matrix_info.object
+    page.status_choice.value = "closed"
+    page.save()
+    assert list(page.funds_table.value["Status"]) == ["closed"]
+    page.fund_name.value = ""
+    page.save()
+    assert page.failed and page.message == "A fund needs a name"
+
+
+def test_members_cannot_manage_funds(runtime: Runtime) -> None:
+    page = FundsPage(runtime, session=session_of(runtime, "bob@fund.example"))
+    page.fund_name.value = "Sneaky Fund"
+    page.save()
+    assert page.failed and page.message == "Only admins can create or change funds"

@@ -51,9 +51,20 @@ def test_admin_invites_from_the_admin_page_and_members_are_refused(
         ).to_be_visible()
         assert link is not None
 
+        page.goto(f"{base}/funds")
+        expect(page.get_by_text("Commitments by investor and fund")).to_be_visible(timeout=30_000)
+        expect(page.locator('.tabulator-cell[tabulator-field="Fund"]')).to_have_text(
+            ["Fund I", "Fund II", "Fund III"]
+        )
+        expect(page.locator('.tabulator-col[tabulator-field="Fund III"]')).to_be_visible()
+
         member = page.context.browser.new_context().new_page()
         log_in(member, base, email="bob@fund.example")
         response = member.goto(f"{base}/admin")
         assert response is not None and response.status == 403
         expect(member.get_by_text("This page is for admins.")).to_be_visible()
+        assert member.goto(f"{base}/funds").status == 403
+        member.goto(f"{base}/")
+        expect(member.locator('a[href="/requests"]')).to_be_visible(timeout=30_000)
         expect(member.locator('a[href="/admin"]')).to_have_count(0)
+        expect(member.locator('a[href="/funds"]')).to_have_count(0)

@@ -102,3 +102,21 @@ def test_readiness_checks_schema_writability_and_disk(ctx: Context, bob: Context
         bob.db.conn.execute("ROLLBACK")
     assert not busy["ready"] and busy["detail"].startswith("Database is not writable")
     assert services.database_status(ctx)["ready"]
+
+
+def test_commitments_matrix_pivots_live_commitments_by_fund(ctx: Context, fund: dict) -> None:
+    other = services.create_fund(ctx, {"name": "Fund IV", "target_size": 1e8})
+    a = services.create_investor(ctx, {"name": "A"})
+    b = services.create_investor(ctx, {"name": "B"})
+    services.set_commitment(ctx, a["id"], fund["id"], 1e6)
+    services.set_commitment(ctx, a["id"], other["id"], 2e6)
+    services.set_commitment(ctx, b["id"], other["id"], 5e6)
+    matrix = services.commitments_matrix(ctx, page_size=1)
+    assert matrix["total"] == 2
+    [row] = matrix["rows"]
+    assert (row["investor"], row["total"], row[f"fund_{fund['id']}"]) == ("B", 5e6, None)
+    assert row[f"fund_{other['id']}"] == 5e6
+    second = services.commitments_matrix(ctx, page=2, page_size=1)["rows"][0]
+    assert (second["investor"], second["total"]) == ("A", 3e6)
+    by_fund = {f["fund"]: f for f in matrix["funds"]}
+    assert by_fund["Fund IV"]["progress"] == 0.07 and by_fund["Fund III"]["committed"] == 1e6

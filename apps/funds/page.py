@@ -1,0 +1,144 @@
+"""The funds page (admins): create and edit funds, and the commitments matrix (investors by
+funds) with each fund's total against its target."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import panel as pn
+
+from apps.chrome import UserPage, read_only_table, table_frame
+from crm_lib import services
+from crm_lib.services.funds import STATUSES
+
+FUND_COLUMNS = {
+    "id": "Id",
+    "name": "Fund",
+    "vintage_year": "Vintage",
+    "status": "Status",
+    "currency": "Currency",
+    "target_size": "Target",
+    "committed": "Committed",
+    "progress": "% of target",
+    "commitment_count": "LPs",
+}
+MONEY = {"type": "money", "symbol": "$", "precision": 0}
+MATRIX_PAGE = 50
+
+
+class FundsPage(UserPage):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.funds: list[dict[str, Any]] = []
+        self.funds_table = read_only_table(FUND_COLUMNS)
+        self.funds_table.formatters = {
+            "Target": MONEY,
+            "Committed": MONEY,
+            "Vintage": {"type": "plaintext"},
+        }
+        self.matrix_table = read_only_table({"investor": "Investor", "total": "Total"})
+        self.page = 1
+        self.matrix_info = pn.pane.Markdown("")
+        self.choice = pn.widgets.Select(label="Fund to edit", options={"New fund": None})
+        self.fund_name = pn.widgets.TextInput(label="Name")
+        self.vintage = pn.widgets.IntInput(label="Vintage year", value=None, start=1900, end=2200)
+        self.target = pn.widgets.TextInput(label="Target size", placeholder="$350,000,000")
+        self.currency = pn.widgets.TextInput(label="Currency", value="USD")
+        self.status_choice = pn.widgets.Select(
+            label="Status", options=list(STATUSES), value="raising"
+        )
+        self.save_button = pn.widgets.Button(label="Save fund", color="primary")
+        self.prev_button = pn.widgets.Button(label="◀ Previous")
+        self.next_button = pn.widgets.Button(label="Next ▶")
+        self.save_button.on_click(lambda _: self.save())
+        self.prev_button.on_click(lambda _: self.turn(-1))
+        self.next_button.on_click(lambda _: self.turn(+1))
+        self.choice.param.watch(lambda _: self.load_form(), "value")
+        self.refresh()
+
+    def refresh(self) -> None:
+        loaded = self.act(
+            lambda ctx: (
+                services.list_funds(ctx),
+                services.commitments_matrix(ctx, page=self.page, page_size=MATRIX_PAGE),
+            )
+        )
+        if loaded is None:
+            return
+        self.funds, matrix = loaded
+        shown = [
+            {
+                **f,
+                "progress": round(f["committed"] / f["target_size"] * 100, 1)
+                if f["target_size"]
+                else None,
+            }
+            for f in self.funds
+        ]
+        self.funds_table.value = table_frame(shown, FUND_COLUMNS)
+        self.choice.options = {"New fund": None, **{f["name"]: f["id"] for f in self.funds}}
+        columns = {"investor": "Investor", "total": "Total"}
+        columns |= {f"fund_{f['fund_id']}": f["fund"] for f in matrix["funds"]}
+        self.matrix_table.value = table_frame(matrix["rows"], columns)
+        self.matrix_table.formatters = {title: MONEY for title in list(columns.values())[1:]}
+        targets = " · ".join(
+            f"**{f['fund']}** ${f['committed']:,.0f}"
+            + (f" of ${f['target_size']:,.0f} ({f['progress']:.0%})" if f["target_size"] else "")
+            for f in matrix["funds"]
+        )
+        last = max(1, -(-matrix["total"] // MATRIX_PAGE))
+        self.matrix_info.object = f"{targets}\n\n{matrix['total']:,} investors with commitments · page {self.page} of {last}"
+
+    def turn(self, step: int) -> None:
+        self.page = max(1, self.page + step)
+        self.refresh()
+
+    def load_form(self) -> None:
+        fund = next((f for f in self.funds if f["id"] == self.choice.value), None)
+        self.fund_name.value = fund["name"] if fund else ""
+        self.vintage.value = fund["vintage_year"] if fund else None
+        self.target.value = f"{fund['target_size']:,.0f}" if fund and fund["target_size"] else ""
+        self.currency.value = fund["currency"] if fund else "USD"
+        self.status_choice.value = fund["status"] if fund else "raising"
+
+    def _values(self) -> dict[str, Any]:
+        return {
+            "name": self.fund_name.value,
+            "vintage_year": self.vintage.value,
+            "target_size": self.target.value or None,
+            "currency": self.currency.value,
+            "status": self.status_choice.value,
+        }
+
+    def save(self) -> None:
+        fund = next((f for f in self.funds if f["id"] == self.choice.value), None)
+        values = self._values()
+        if fund is None:
+            saved = self.act(
+                lambda ctx: services.create_fund(ctx, values), success=f"Created {values['name']}."
+            )
+        else:
+            saved = self.act(
+                lambda ctx: services.update_fund(
+                    ctx, fund["id"], values, expected_version=fund["version"]
+                ),
+                success=f"Saved {values['name']}.",
+            )
+        if saved is not None:
+            self.refresh()
+            self.choice.value = saved["id"]
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self.frame(
+            "/funds",
+            "Funds",
+            self.funds_table,
+            pn.pane.Markdown("## Create or edit a fund"),
+            self.choice,
+            pn.Row(self.fund_name, self.vintage, self.target),
+            pn.Row(self.currency, self.status_choice, self.save_button),
+            pn.pane.Markdown("## Commitments by investor and fund"),
+            self.matrix_info,
+            self.matrix_table,
+            pn.Row(self.prev_button, self.next_button),
+        )
