@@ -50,27 +50,6 @@ def open_crm(
     return Context(db=db, actor=actor, settings=settings, clock=clock, events=events or EventBus())
 
 
-def connect_context(
-    settings: Settings,
-    *,
-    actor: str,
-    events: EventBus | None = None,
-    clock: Clock | None = None,
-) -> Context:
-    """A Context on a fresh connection to an already-initialised database (the server's fast path).
-
-    Skips migration and the whole-file check, which :func:`init_database` did at start-up.
-    """
-    db = connect(settings.database_path, check_file=False)
-    return Context(
-        db=db,
-        actor=actor,
-        settings=settings,
-        clock=clock or SystemClock(),
-        events=events or EventBus(),
-    )
-
-
 class ThreadConnections:
     """One connection per thread, opened on first use and kept: what a server's request threads
     use instead of opening a connection per request (which costs about 0.6 ms each).

@@ -25,7 +25,13 @@ from apps.auth.cookies import (
 from apps.runtime import Runtime, run_blocking
 from crm_lib import services
 from crm_lib.auth.permissions import ACTIONS, allowed
-from crm_lib.errors import CRMError, NotAuthenticated, PermissionDenied, RateLimited
+from crm_lib.errors import (
+    CRMError,
+    NotAuthenticated,
+    PermissionDenied,
+    RateLimited,
+    ValidationError,
+)
 
 log = logging.getLogger(__name__)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -252,8 +258,6 @@ class APIHandler(JSONHandler):
 def _check_query(route: Route, query: dict[str, str]) -> None:
     """Declared query parameters must match their schema (enum, integer range, length); the
     investor list's free-form filter parameters are checked by the field types instead."""
-    from crm_lib.errors import ValidationError
-
     for param in route.query:
         value = query.get(param.name)
         if value is None:
@@ -277,8 +281,6 @@ def _check_query(route: Route, query: dict[str, str]) -> None:
 
 def _invalid(exc: pydantic.ValidationError) -> CRMError:
     """pydantic's problems as our 422 shape: each names its place in the body (up to three)."""
-    from crm_lib.errors import ValidationError
-
     problems = []
     for error in exc.errors()[:3]:
         where = ".".join(str(part) for part in error["loc"]) or "body"

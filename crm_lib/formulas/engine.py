@@ -14,6 +14,7 @@ looking.
 
 from __future__ import annotations
 
+import abc
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -127,7 +128,7 @@ class Batch:
             raise BudgetExceeded
 
 
-class Step:
+class Step(abc.ABC):
     """A compiled node: ``run(batch)`` gives one value per record."""
 
     __slots__ = ("constant", "is_constant", "position", "type")
@@ -138,8 +139,9 @@ class Step:
         self.is_constant = False
         self.constant: object = None
 
-    def run(self, batch: Batch) -> Column:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def run(self, batch: Batch) -> Column:
+        """One value per record of ``batch``."""
 
 
 def broadcast(value: object, n: int) -> Column:

@@ -66,6 +66,8 @@ class Operator:
     kinds: frozenset[str]
     compile: Compile  # (quoted column, parsed value) -> (sql, params)
     value: str = "one"  # one / none / pair / many / days / text (substring, not parsed)
+    #: how it compiles on a multi-select (stored as a JSON list), where that differs
+    compile_multi: Compile | None = None
 
 
 def _like(text: str) -> str:
@@ -169,6 +171,7 @@ OPERATORS: dict[str, Operator] = {
             frozenset({"select", "multi", "user"}),
             _any_of,
             value="many",
+            compile_multi=_multi_any,
         ),
         Operator("has_all_of", "has all of", frozenset({"multi"}), _multi_all, value="many"),
     )
@@ -275,9 +278,8 @@ def compile_condition(
             f"'{op.label}' does not apply to {spec.label} ({spec.type}); use {usable}",
             field=spec.key,
         )
-    if op.name == "has_any_of" and kind == "multi":
-        return _multi_any(prefix + quote(spec.key), _value(spec, op, value, today))
-    return op.compile(prefix + quote(spec.key), _value(spec, op, value, today))
+    compile = op.compile_multi if kind == "multi" and op.compile_multi else op.compile
+    return compile(prefix + quote(spec.key), _value(spec, op, value, today))
 
 
 def compile_conditions(
@@ -285,15 +287,15 @@ def compile_conditions(
     conditions: Sequence[tuple[str, str, Any]],
     prefix: str = "",
     *,
-    today: date | None = None,
+    today: date,
 ) -> tuple[str, list[Any]]:
-    """``AND`` of flat conditions as SQL plus its parameters ("" when there are none)."""
+    """``AND`` of flat conditions as SQL plus its parameters ("" when there are none).
+
+    ``today`` (from the caller's clock) anchors relative date operators."""
     parts: list[str] = []
     params: list[Any] = []
     for name, op_name, value in conditions:
-        sql, values = compile_condition(
-            fields, name, op_name, value, today=today or date.today(), prefix=prefix
-        )
+        sql, values = compile_condition(fields, name, op_name, value, today=today, prefix=prefix)
         parts.append(sql)
         params.extend(values)
     return " AND ".join(parts), params

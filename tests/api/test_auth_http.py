@@ -73,12 +73,14 @@ def test_a_forged_or_tampered_cookie_is_refused(live: LiveServer) -> None:
 
 def test_logout_ends_only_that_session(live: LiveServer) -> None:
     first, second = live.login(), live.login()
+    old_cookie = first.cookies["crm_session"]
     response = first.post(
         f"{live.base}/logout", data={"_xsrf": first.cookies["_xsrf"]}, allow_redirects=False
     )
     assert response.status_code == 302
     stolen = requests.Session()
-    stolen.cookies.set("crm_session", first.cookies.get("crm_session") or "")
+    stolen.cookies.set("crm_session", old_cookie)
+    assert stolen.get(f"{live.base}/api/me").status_code == 401  # a copied cookie dies too
     assert first.get(f"{live.base}/api/me").status_code == 401
     assert second.get(f"{live.base}/api/me").status_code == 200
 
