@@ -40,8 +40,13 @@ def allowed(role: str, action: str) -> bool:
     return role == SYSTEM or role in ACTIONS[action][0]
 
 
+def denial(action: str) -> PermissionDenied:
+    """The refusal for ``action``, worded the same wherever it is checked."""
+    description = ACTIONS[action][1] if action in ACTIONS else action
+    return PermissionDenied(action, f"Only admins can {description}")
+
+
 def require(ctx: Context, action: str) -> None:
     """Raise :class:`PermissionDenied` unless the context's role may do ``action``."""
     if not allowed(ctx.role, action):
-        description = ACTIONS[action][1] if action in ACTIONS else action
-        raise PermissionDenied(action, f"Only admins can {description}")
+        raise denial(action)

@@ -70,12 +70,19 @@ def _issue(
     user_id: int | None = None,
 ) -> Link:
     """Make a link, archiving any still-pending link of the same kind for the same person."""
+    if kind == "setup":  # there is no person yet: any pending setup link is replaced
+        same, params = "email IS NULL AND user_id IS NULL", []
+    elif email is None:  # a reset names the user only
+        same, params = "user_id = ?", [user_id]
+    elif user_id is None:
+        same, params = "lower(email) = lower(?)", [email]
+    else:  # an invite for an existing user row: by address or by that row
+        same, params = "(lower(email) = lower(?) OR user_id = ?)", [email, user_id]
     pending = query_dicts(
         ctx.db,
         f"SELECT id, version FROM invites WHERE kind = ? AND accepted_at IS NULL AND {LIVE}"
-        " AND ((? IS NULL AND email IS NULL AND user_id IS NULL)"
-        " OR lower(email) = lower(?) OR user_id = ?)",
-        [kind, email if email is not None else user_id, email, user_id],
+        f" AND {same}",
+        [kind, *params],
     )
     for old in pending:
         tx.archive("invites", old["id"], expected_version=old["version"])
