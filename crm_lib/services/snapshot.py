@@ -15,6 +15,7 @@ are managed by the grid (adding a field runs a schema change and formula checks)
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -115,14 +116,6 @@ def _changed(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str,
     return {k: v for k, v in wanted.items() if current.get(k) != v}
 
 
-class _Counter:
-    def __init__(self) -> None:
-        self.counts: dict[str, int] = {}
-
-    def add(self, what: str) -> None:
-        self.counts[what] = self.counts.get(what, 0) + 1
-
-
 def _index(items: Sequence[Mapping[str, Any]], what: str) -> dict[int, Mapping[str, Any]]:
     indexed: dict[int, Mapping[str, Any]] = {}
     for position, item in enumerate(items):
@@ -164,12 +157,12 @@ def apply_snapshot(
                     f"leave '{name}' out or unchanged",
                     field=name,
                 )
-        counter = _Counter()
+        counter: Counter[str] = Counter()
         if "funds" in document:
             _apply_funds(ctx, current["funds"], document["funds"], counter)
         if "investors" in document:
             _apply_investors(ctx, current["investors"], document["investors"], counter)
-    return {"changes": counter.counts, "state": grid_state(ctx)}
+    return {"changes": dict(counter), "state": grid_state(ctx)}
 
 
 def _list(document_value: Any, what: str) -> list[Mapping[str, Any]]:
@@ -179,7 +172,7 @@ def _list(document_value: Any, what: str) -> list[Mapping[str, Any]]:
 
 
 def _apply_funds(
-    ctx: Context, current: list[dict[str, Any]], wanted: Any, counter: _Counter
+    ctx: Context, current: list[dict[str, Any]], wanted: Any, counter: Counter[str]
 ) -> None:
     items = _list(wanted, "funds")
     by_id = {f["id"]: f for f in current}
@@ -190,18 +183,18 @@ def _apply_funds(
         values = _editable(item, FUND_FIELDS)
         if item.get("id") is None:
             fund_service.create_fund(ctx, values)
-            counter.add("funds_created")
+            counter["funds_created"] += 1
         elif changes := _changed(by_id[item["id"]], values):
             fund = by_id[item["id"]]
             fund_service.update_fund(ctx, fund["id"], changes, expected_version=fund["version"])
-            counter.add("funds_updated")
+            counter["funds_updated"] += 1
     for fund_id in by_id.keys() - given.keys():
         fund_service.archive_fund(ctx, fund_id, expected_version=by_id[fund_id]["version"])
-        counter.add("funds_archived")
+        counter["funds_archived"] += 1
 
 
 def _apply_investors(
-    ctx: Context, current: list[dict[str, Any]], wanted: Any, counter: _Counter
+    ctx: Context, current: list[dict[str, Any]], wanted: Any, counter: Counter[str]
 ) -> None:
     items = _list(wanted, "investors")
     by_id = {i["id"]: i for i in current}
@@ -214,7 +207,7 @@ def _apply_investors(
         values = _editable(item)
         if item.get("id") is None:
             investor = investor_service.create_investor(ctx, values)
-            counter.add("investors_created")
+            counter["investors_created"] += 1
             existing: dict[str, Any] = {"id": investor["id"], "people": [], "commitments": []}
         else:
             existing = by_id[item["id"]]
@@ -222,7 +215,7 @@ def _apply_investors(
                 investor_service.update_investor(
                     ctx, existing["id"], changes, expected_version=existing["version"]
                 )
-                counter.add("investors_updated")
+                counter["investors_updated"] += 1
         if "people" in item:
             _apply_people(ctx, existing, item["people"], counter)
         if "commitments" in item:
@@ -231,10 +224,12 @@ def _apply_investors(
         investor_service.archive_investor(
             ctx, investor_id, expected_version=by_id[investor_id]["version"]
         )
-        counter.add("investors_archived")
+        counter["investors_archived"] += 1
 
 
-def _apply_people(ctx: Context, investor: dict[str, Any], wanted: Any, counter: _Counter) -> None:
+def _apply_people(
+    ctx: Context, investor: dict[str, Any], wanted: Any, counter: Counter[str]
+) -> None:
     items = _list(wanted, f"investors[{investor['id']}].people")
     by_id = {p["id"]: p for p in investor["people"]}
     given = _index(items, "people")
@@ -247,20 +242,20 @@ def _apply_people(ctx: Context, investor: dict[str, Any], wanted: Any, counter: 
         values = _editable(item, PERSON_FIELDS)
         if item.get("id") is None:
             people_service.add_person(ctx, investor["id"], values)
-            counter.add("people_created")
+            counter["people_created"] += 1
         elif changes := _changed(by_id[item["id"]], values):
             person = by_id[item["id"]]
             people_service.update_person(
                 ctx, person["id"], changes, expected_version=person["version"]
             )
-            counter.add("people_updated")
+            counter["people_updated"] += 1
     for person_id in by_id.keys() - given.keys():
         people_service.remove_person(ctx, person_id, expected_version=by_id[person_id]["version"])
-        counter.add("people_archived")
+        counter["people_archived"] += 1
 
 
 def _apply_commitments(
-    ctx: Context, investor: dict[str, Any], wanted: Any, counter: _Counter
+    ctx: Context, investor: dict[str, Any], wanted: Any, counter: Counter[str]
 ) -> None:
     items = _list(wanted, f"investors[{investor['id']}].commitments")
     by_id = {c["id"]: c for c in investor["commitments"]}
@@ -274,7 +269,7 @@ def _apply_commitments(
         commitment_service.remove_commitment(
             ctx, commitment_id, expected_version=by_id[commitment_id]["version"]
         )
-        counter.add("commitments_archived")
+        counter["commitments_archived"] += 1
     for item in items:
         values = _editable(item, COMMITMENT_FIELDS)
         existing = by_id.get(item["id"]) if item.get("id") is not None else None
@@ -301,4 +296,4 @@ def _apply_commitments(
             committed_on=merged.get("committed_on"),
             expected_version=existing["version"] if existing else None,
         )
-        counter.add("commitments_updated" if existing else "commitments_created")
+        counter["commitments_updated" if existing else "commitments_created"] += 1
