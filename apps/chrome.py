@@ -126,3 +126,12 @@ def table_frame(rows: list[dict[str, Any]], columns: dict[str, str]) -> pd.DataF
     """Rows as a DataFrame of these columns, titled. ``object`` dtype: pandas 3 would make text
     columns StringDtype, which Tabulator's sync refuses non-text values into (notes/panel.md)."""
     return pd.DataFrame(rows, columns=list(columns)).astype(object).rename(columns=columns)
+
+
+def set_choices(select: pn.widgets.Select, options: dict[str, Any]) -> None:
+    """New options for a picker, keeping the current choice if it is still there, else the first
+    (so the buttons next to it act on what the picker shows, never on an empty choice)."""
+    current = select.value
+    select.options = options
+    values = list(options.values())
+    select.value = current if current in values else (values[0] if values else None)

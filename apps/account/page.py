@@ -6,7 +6,7 @@ from typing import Any
 
 import panel as pn
 
-from apps.chrome import UserPage, read_only_table, table_frame
+from apps.chrome import UserPage, read_only_table, set_choices, table_frame
 from crm_lib import services
 
 TOKEN_COLUMNS = {
@@ -59,7 +59,9 @@ class AccountPage(UserPage):
             return
         tokens, sessions = loaded
         self.tokens_table.value = table_frame(tokens, TOKEN_COLUMNS)
-        self.token_choice.options = {f"{t['name']} ({t['token_hint']}…)": t["id"] for t in tokens}
+        set_choices(
+            self.token_choice, {f"{t['name']} ({t['token_hint']}…)": t["id"] for t in tokens}
+        )
         self.sessions_table.value = table_frame(sessions, SESSION_COLUMNS)
 
     def change_password(self) -> None:

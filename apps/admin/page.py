@@ -8,7 +8,7 @@ from typing import Any
 
 import panel as pn
 
-from apps.chrome import UserPage, read_only_table, table_frame
+from apps.chrome import UserPage, read_only_table, set_choices, table_frame
 from crm_lib import services
 
 USER_COLUMNS = {
@@ -85,13 +85,14 @@ class AdminPage(UserPage):
             for u in users
         ]
         self.users_table.value = table_frame(shown, USER_COLUMNS)
-        self.user_choice.options = {
-            f"{u['name'] or u['email']} <{u['email']}>": u["id"] for u in users
-        }
+        set_choices(
+            self.user_choice, {f"{u['name'] or u['email']} <{u['email']}>": u["id"] for u in users}
+        )
         self.invites_table.value = table_frame(invites, INVITE_COLUMNS)
-        self.invite_choice.options = {
-            f"{i['email'] or 'first admin'} ({i['kind']})": i["id"] for i in invites
-        }
+        set_choices(
+            self.invite_choice,
+            {f"{i['email'] or 'first admin'} ({i['kind']})": i["id"] for i in invites},
+        )
         rows = "".join(
             f"<tr><td>{'pass' if c['passed'] else '<b>FAIL</b>'}</td>"
             f"<td><b>{html.escape(c['label'])}</b></td><td>{html.escape(c['detail'])}</td></tr>"

@@ -7,7 +7,7 @@ from typing import Any
 
 import panel as pn
 
-from apps.chrome import UserPage, read_only_table, table_frame
+from apps.chrome import UserPage, read_only_table, set_choices, table_frame
 from crm_lib import services
 from crm_lib.services.funds import STATUSES
 
@@ -76,7 +76,7 @@ class FundsPage(UserPage):
             for f in self.funds
         ]
         self.funds_table.value = table_frame(shown, FUND_COLUMNS)
-        self.choice.options = {"New fund": None, **{f["name"]: f["id"] for f in self.funds}}
+        set_choices(self.choice, {"New fund": None, **{f["name"]: f["id"] for f in self.funds}})
         columns = {"investor": "Investor", "total": "Total"}
         columns |= {f"fund_{f['fund_id']}": f["fund"] for f in matrix["funds"]}
         self.matrix_table.value = table_frame(matrix["rows"], columns)

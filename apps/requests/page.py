@@ -6,7 +6,7 @@ from typing import Any
 
 import panel as pn
 
-from apps.chrome import UserPage, read_only_table, table_frame
+from apps.chrome import UserPage, read_only_table, set_choices, table_frame
 from crm_lib import services
 from crm_lib.auth.permissions import allowed
 from crm_lib.services.feature_requests import STATUSES
@@ -55,7 +55,7 @@ class RequestsPage(UserPage):
         self.table.value = table_frame(
             [{**r, "voted": "yes" if r["voted"] else ""} for r in rows], COLUMNS
         )
-        self.choice.options = {f"#{r['id']} {r['title']}": r["id"] for r in rows}
+        set_choices(self.choice, {f"#{r['id']} {r['title']}": r["id"] for r in rows})
 
     def _selected(self) -> dict[str, Any] | None:
         return next((r for r in self.rows if r["id"] == self.choice.value), None)

@@ -40,6 +40,7 @@ def session_of(runtime: Runtime, email: str) -> PageSession:
 def test_admin_invites_changes_roles_and_deactivates(runtime: Runtime) -> None:
     page = AdminPage(runtime, session=session_of(runtime, "alice@fund.example"))
     assert list(page.users_table.value["Email"]) == ["alice@fund.example", "bob@fund.example"]
+    assert page.user_choice.value == page.users_table.value["Id"].iloc[0]  # never an empty pick
     assert "FAIL" in page.security.object and "Secret key" in page.security.object
     page.invite_email.value = "carol@fund.example"
     page.invite_role.value = "member"
