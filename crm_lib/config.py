@@ -193,7 +193,8 @@ def _env_var(name: str) -> str:
 
 def _positive_int(values: Mapping[str, str], name: str) -> int:
     text = values[name]
-    if not text.isdigit() or int(text) <= 0:
+    # isascii: "³".isdigit() is True, but int("³") fails
+    if not (text.isascii() and text.isdigit()) or int(text) <= 0:
         raise ConfigError(f"{_env_var(name)} must be a whole number above 0, not {text!r}")
     return int(text)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 import pydantic
@@ -103,7 +104,8 @@ class APIHandler(JSONHandler):
         self._cors()
         limit = self.runtime.settings.max_body_kb * 1024
         length = self.request.headers.get("Content-Length")
-        if (length and length.isdigit() and int(length) > limit) or len(self.request.body) > limit:
+        declared = int(length) if length and length.isascii() and length.isdigit() else 0
+        if declared > limit or len(self.request.body) > limit:
             raise APIError(413, "too_large", f"Request body is over the {limit // 1024} KiB limit")
 
     # -- the methods ----------------------------------------------------------------------------
@@ -264,7 +266,7 @@ def _check_query(route: Route, query: dict[str, str]) -> None:
         if "enum" in schema and value not in schema["enum"]:
             problem = f"must be one of {', '.join(schema['enum'])}"
         elif schema.get("type") == "integer":
-            if not value.lstrip("-").isdigit():
+            if not re.fullmatch(r"-?[0-9]{1,19}", value):  # ASCII digits: "³".isdigit() is True
                 problem = "must be a whole number"
             elif not schema.get("minimum", -(2**63)) <= int(value) <= schema.get("maximum", 2**63):
                 problem = f"must be between {schema.get('minimum')} and {schema.get('maximum')}"

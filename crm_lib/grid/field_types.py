@@ -299,6 +299,6 @@ def parse_user(value: Any, options: Options) -> int | None:
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value.strip())
     raise FieldValueError(f"{_describe(value)} is not a user id")

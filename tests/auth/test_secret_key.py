@@ -64,3 +64,8 @@ def test_malformed_settings_stop_start_up_naming_the_variable(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         load_settings(env, data_dir=tmp_path)
+
+
+def test_unicode_digits_in_number_settings_stop_start_up(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="CRM_MAX_BODY_KB must be a whole number"):
+        load_settings({"CRM_MAX_BODY_KB": "³"}, data_dir=tmp_path)
