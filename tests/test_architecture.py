@@ -131,4 +131,5 @@ def test_formulas_public_api_is_pinned() -> None:
         "ValueType",
         "compile_formula",
         "evaluate",
+        "rename_references",
     ]

@@ -20,6 +20,7 @@ from crm_lib.formulas.engine import RecordInfo
 from crm_lib.formulas.formula import Formula, compile_formula, evaluate
 from crm_lib.formulas.graph import FormulaGraph
 from crm_lib.formulas.limits import Limits
+from crm_lib.formulas.rewrite import rename_references
 from crm_lib.formulas.values import ErrorValue, ValueType
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "ValueType",
     "compile_formula",
     "evaluate",
+    "rename_references",
 ]

@@ -199,6 +199,7 @@ FIELD_TYPE_VALUES: dict[str, ValueType] = {
     "long_text": T.TEXT,
     "url": T.TEXT,
     "email": T.TEXT,
+    "phone": T.TEXT,
     "single_select": T.TEXT,
     "user": T.TEXT,
     "number": T.NUMBER,

@@ -119,6 +119,20 @@ def parse_email(value: Any, options: Options) -> str | None:
     return text
 
 
+_PHONE_CHARACTERS = re.compile(r"^[+]?[0-9 ().\-/]+((ext\.?|x|#)\s*[0-9]+)?$", re.IGNORECASE)
+
+
+@register("phone", "TEXT", "A phone number, stored as typed ('+1 (212) 555-0100 ext 12').")
+def parse_phone(value: Any, options: Options) -> str | None:
+    text = parse_text(value, options)
+    if text is None:
+        return None
+    digits = sum(ch.isdigit() for ch in text)
+    if not _PHONE_CHARACTERS.match(text) or not 5 <= digits <= 20:
+        raise FieldValueError(f"{_describe(value)} is not a phone number (like +1 212 555 0100)")
+    return text
+
+
 # -- numbers ---------------------------------------------------------------------------------------
 _NUMBER_CLUTTER = re.compile(r"[,\s$€£_]")
 
@@ -302,3 +316,8 @@ def parse_user(value: Any, options: Options) -> int | None:
     if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
         return int(value.strip())
     raise FieldValueError(f"{_describe(value)} is not a user id")
+
+
+@register("formula", "TEXT", "Computed by a formula from other fields; read-only, results stored.")
+def parse_formula(value: Any, options: Options) -> Any:
+    raise FieldValueError("is calculated by its formula and cannot be edited")

@@ -24,7 +24,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from crm_lib.errors import ValidationError
-from crm_lib.grid.field_types import FieldValueError
+from crm_lib.grid.field_types import FieldValueError, field_type
 from crm_lib.grid.fields import FieldSpec, resolve_field
 from crm_lib.storage.sql import quote
 
@@ -32,6 +32,7 @@ from crm_lib.storage.sql import quote
 KINDS = {
     "text": "text",
     "long_text": "text",
+    "phone": "text",
     "url": "text",
     "email": "text",
     "number": "number",
@@ -184,11 +185,27 @@ def operators_for(spec: FieldSpec) -> list[Operator]:
     return [op for op in OPERATORS.values() if kind in op.kinds]
 
 
+#: A formula field's filter values parse as the type of value it produces.
+FORMULA_VALUE_TYPES = {
+    "number": "number",
+    "date": "date",
+    "datetime": "date",
+    "boolean": "checkbox",
+}
+
+
+def _parser_of(spec: FieldSpec) -> Callable[[Any, Any], Any]:
+    if spec.formula is not None:
+        result = str(spec.options.get("result_type", "text"))
+        return field_type(FORMULA_VALUE_TYPES.get(result, "text")).parse
+    return spec.kind.parse
+
+
 def _parse_one(spec: FieldSpec, value: Any) -> Any:
     """A filter value in the field's stored form (a multi-select compares one choice at a time;
     a date or datetime compares by day)."""
     try:
-        parsed = spec.parse(value)
+        parsed = _parser_of(spec)(value, spec.options)
     except FieldValueError as exc:
         raise ValidationError(f"Filter on {spec.label}: {exc}", field=spec.key) from None
     kind = kind_of(spec)

@@ -7,6 +7,8 @@ readers never see a commitment without its rollup.
 
 from __future__ import annotations
 
+from crm_lib.grid.fields import load_fields
+from crm_lib.grid.records import update_investor_row
 from crm_lib.storage.writes import WriteTransaction
 
 TOTAL_INVESTED_SQL = (
@@ -18,7 +20,7 @@ TOTAL_INVESTED_SQL = (
 def refresh_total_invested(tx: WriteTransaction, investor_id: int) -> float:
     """Recompute and store the investor's total (audited like any other change)."""
     total = float(tx.conn.execute(TOTAL_INVESTED_SQL, (investor_id,)).fetchone()[0])
-    tx.update(
-        "fundraising_investors", investor_id, {"total_invested": total}, expected_version=None
+    update_investor_row(
+        tx, load_fields(tx.ctx.db), investor_id, {"total_invested": total}, expected_version=None
     )
     return total

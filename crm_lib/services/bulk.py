@@ -17,6 +17,7 @@ from typing import Any
 from crm_lib.context import Context
 from crm_lib.errors import ValidationError
 from crm_lib.grid.fields import load_fields, parse_values
+from crm_lib.grid.records import recompute_formula_columns
 from crm_lib.services.commitments import COMMITMENTS, parse_commitment
 from crm_lib.services.people import CONTACTS, MIRRORED, PEOPLE, parse_person
 from crm_lib.storage.reads import LIVE
@@ -205,6 +206,14 @@ def bulk_create_investors(
             _insert_many(tx, PEOPLE, PERSON_COLUMNS, rows[PEOPLE])
             _insert_many(tx, COMMITMENTS, COMMITMENT_COLUMNS, rows[COMMITMENTS])
         created = {t: plan.next[t] - plan.first[t] for t in plan.next}
+        if created[INVESTORS]:
+            recompute_formula_columns(
+                tx,
+                plan.fields,
+                list(plan.fields),
+                first_id=plan.first[INVESTORS],
+                last_id=plan.next[INVESTORS] - 1,
+            )
         for table, count in created.items():
             if count:
                 last = plan.next[table] - 1

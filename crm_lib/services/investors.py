@@ -17,6 +17,7 @@ from crm_lib.errors import NotFound, ValidationError
 from crm_lib.grid.field_types import stored_as_is
 from crm_lib.grid.fields import FieldSpec, load_fields, parse_values, resolve_field
 from crm_lib.grid.filters import compile_conditions, compile_tree
+from crm_lib.grid.records import insert_investor, update_investor_row
 from crm_lib.services.users import require_live_user
 from crm_lib.storage.reads import LIVE, query_dicts, query_value
 from crm_lib.storage.sql import quote
@@ -36,6 +37,7 @@ class InvestorPage:
     total: int
     page: int
     page_size: int
+    total_invested: float = 0.0  # sum over every matching row, not just this page
 
 
 def decode_investor(fields: Mapping[str, FieldSpec], row: Mapping[str, Any]) -> dict[str, Any]:
@@ -77,10 +79,11 @@ def _validated(
 
 def create_investor(ctx: Context, values: Mapping[str, Any]) -> dict[str, Any]:
     """Add an investor; ``values`` must include a name. Returns the stored record."""
-    stored = _validated(ctx, load_fields(ctx.db), values, creating=True)
+    fields = load_fields(ctx.db)
+    stored = _validated(ctx, fields, values, creating=True)
     stored.setdefault("list_membership", "main")
     with write(ctx) as tx:
-        investor_id = tx.insert(INVESTORS, stored)
+        investor_id = insert_investor(tx, fields, stored)
     return _read_investor(ctx, investor_id, include_archived=False)
 
 
@@ -91,7 +94,9 @@ def update_investor(
     fields = load_fields(ctx.db)
     stored = _validated(ctx, fields, changes, creating=False)
     with write(ctx) as tx:
-        row = tx.update(INVESTORS, investor_id, stored, expected_version=expected_version)
+        row = update_investor_row(
+            tx, fields, investor_id, stored, expected_version=expected_version
+        )
     return decode_investor(fields, row)
 
 
@@ -114,6 +119,33 @@ def restore_investor(ctx: Context, investor_id: int, *, expected_version: int) -
     with write(ctx) as tx:
         row = tx.restore(INVESTORS, investor_id, expected_version=expected_version)
     return decode_investor(load_fields(ctx.db), row)
+
+
+def restore_value(ctx: Context, audit_id: int, *, expected_version: int) -> dict[str, Any]:
+    """Set an investor's field back to the value it had before the change ``audit_id`` recorded
+    ("restore this value" in the record's history). A new change, audited like any edit."""
+    rows = query_dicts(
+        ctx.db,
+        "SELECT entity, entity_id, action, field, old_value FROM audit_log WHERE id = ?",
+        [audit_id],
+    )
+    if not rows or rows[0]["entity"] != INVESTORS:
+        raise NotFound("history entry", audit_id)
+    entry = rows[0]
+    if entry["action"] != "update" or not entry["field"]:
+        raise ValidationError("Only a changed field's value can be restored")
+    fields = load_fields(ctx.db)
+    spec = fields.get(entry["field"])
+    if spec is None:
+        raise ValidationError(
+            f"The field {entry['field']!r} no longer exists", field=entry["field"]
+        )
+    if not spec.is_editable:
+        raise ValidationError(f"{spec.label} is calculated; it follows its inputs", field=spec.key)
+    old = json.loads(entry["old_value"]) if entry["old_value"] is not None else None
+    return update_investor(
+        ctx, entry["entity_id"], {spec.key: old}, expected_version=expected_version
+    )
 
 
 def require_live_investor(ctx: Context, investor_id: int) -> None:
@@ -252,7 +284,10 @@ def list_investors(
         filter_params.extend([*values, values[0], values[0]])
     where = " AND ".join([base_where, *filters])
     params = [*base_params, *filter_params]
-    total = int(query_value(ctx.db, f"SELECT count(*) FROM {INVESTORS} WHERE {where}", params))
+    count, invested = ctx.db.execute(
+        f"SELECT count(*), total(total_invested) FROM {INVESTORS} WHERE {where}", params
+    ).fetchone()
+    total = int(count)
     offset = (page - 1) * page_size
     if filters:
         # Tell SQLite how selective the filter really is (we just counted it): rare matches are
@@ -280,6 +315,7 @@ def list_investors(
         total=total,
         page=page,
         page_size=page_size,
+        total_invested=round(float(invested), 2),
     )
 
 

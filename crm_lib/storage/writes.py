@@ -180,6 +180,11 @@ class WriteTransaction:
             ),
         )
 
+    def audit_change(self, table: str, row_id: int, field: str, old: Any, new: Any) -> None:
+        """Record one changed value made by a bulk statement (a field's type conversion), so
+        history shows it and can restore it like any edit."""
+        self._audit(table, row_id, "update", field, old, new)
+
     def audit_row_images(self, table: str, action: str, first_id: int, last_id: int) -> None:
         """Audit rows holding a JSON image of each row with ``first_id <= id <= last_id``.
 
