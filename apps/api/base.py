@@ -235,6 +235,8 @@ class APIHandler(JSONHandler):
             self.finish()
         elif reply.text is not None:
             self.finish(reply.text)
+        elif reply.body is not None:
+            self.finish(reply.body)
         else:
             self.finish(json.dumps(reply.payload, default=str))
 

@@ -20,6 +20,7 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     text: str | None = None  # sent as-is (CSV) instead of JSON
+    body: bytes | None = None  # sent as-is (an XLSX workbook)
     set_session: str | None = None  # a new session token to put in the cookie
     clear_session: bool = False
 

@@ -35,7 +35,7 @@ from crm_lib.services.commitments import (
     restore_commitment,
     set_commitment,
 )
-from crm_lib.services.exports import investors_csv
+from crm_lib.services.exports import investors_csv, investors_xlsx
 from crm_lib.services.feature_requests import (
     create_feature_request,
     get_feature_request,
@@ -66,6 +66,13 @@ from crm_lib.services.funds import (
     get_fund,
     list_funds,
     update_fund,
+)
+from crm_lib.services.grid import (
+    GridColumns,
+    GridPage,
+    grid_columns,
+    grid_page,
+    set_fund_cell,
 )
 from crm_lib.services.investors import (
     InvestorPage,
@@ -119,6 +126,8 @@ from crm_lib.services.views import (
 __all__ = [
     "BulkResult",
     "FormulaCheck",
+    "GridColumns",
+    "GridPage",
     "InvestorPage",
     "Link",
     "Login",
@@ -160,12 +169,15 @@ __all__ = [
     "get_person",
     "get_user",
     "get_view",
+    "grid_columns",
+    "grid_page",
     "grid_snapshot",
     "grid_state",
     "has_admin_login",
     "inspect_link",
     "investor_history",
     "investors_csv",
+    "investors_xlsx",
     "invite_user",
     "list_accounts",
     "list_api_tokens",
@@ -201,6 +213,7 @@ __all__ = [
     "security_status",
     "set_commitment",
     "set_default_view",
+    "set_fund_cell",
     "set_user_active",
     "set_user_role",
     "update_choices",

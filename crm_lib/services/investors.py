@@ -246,8 +246,9 @@ def list_investors(
     conditions: Sequence[tuple[str, str, Any]] = (),
     search: str | None = None,
     filter_tree: Mapping[str, Any] | None = None,
+    archived: bool = False,
 ) -> InvestorPage:
-    """One page of live investors in a list, filtered, sorted, with a stable tiebreak on id.
+    """One page of live investors (or, with ``archived``, archived ones) in a list, filtered, sorted, with a stable tiebreak on id.
 
     ``conditions`` are ``(field, operator, value)`` (see :mod:`crm_lib.grid.filters`), all of
     which must hold, as must ``filter_tree`` (a saved view's nested AND/OR groups); ``search`` matches the name, location or notes (case-insensitive substring).
@@ -262,7 +263,7 @@ def list_investors(
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValidationError(f"Page must be >= 1 and page size between 1 and {MAX_PAGE_SIZE}")
     fields = load_fields(ctx.db)
-    base_where, base_params = LIVE, []
+    base_where, base_params = ("deleted_at IS NOT NULL" if archived else LIVE), []
     if list_membership != "all":
         base_where += " AND list_membership = ?"
         base_params.append(list_membership)
@@ -320,10 +321,11 @@ def list_investors(
 
 
 def count_by_list(ctx: Context) -> dict[str, int]:
-    """Live investors per list, plus ``all``."""
+    """Live investors per list, plus ``all`` and ``archived`` (archived rows of any list)."""
     counts = dict.fromkeys(LISTS, 0)
     for name, count in ctx.db.execute(
         f"SELECT list_membership, count(*) FROM {INVESTORS} WHERE {LIVE} GROUP BY 1"
     ).fetchall():
         counts[name] = count
-    return {"all": sum(counts.values()), **counts}
+    archived = query_value(ctx.db, f"SELECT count(*) FROM {INVESTORS} WHERE deleted_at IS NOT NULL")
+    return {"all": sum(counts.values()), **counts, "archived": int(archived)}

@@ -164,6 +164,7 @@ def test_pages_filter_by_list_and_refuse_unknown_sorts(ctx: Context) -> None:
         "follow_up": 2,
         "graveyard": 1,
         "longshot": 0,
+        "archived": 0,
     }
     with pytest.raises(ValidationError, match="Unknown field 'name; DROP TABLE'"):
         services.list_investors(ctx, sort=[("name; DROP TABLE", "asc")])

@@ -7,6 +7,7 @@ Investor lists take Datasette-style filters in the query string: ``field=value``
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from apps.api import schemas as s
@@ -26,6 +27,7 @@ from crm_lib.grid.filters import OPERATORS
 
 TAG = "fundraising"
 GRID = "use_grid"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FUNDS = "manage_funds"
 RESERVED = {"list", "sort", "page", "page_size", "q", "format", "view"}
 LIST_PARAMS = (
@@ -158,10 +160,10 @@ def put_state(call: Call) -> dict[str, Any]:
     action=GRID,
     tag=TAG,
     response=s.STATE,
-    alternate_types=("text/csv",),
+    alternate_types=("text/csv", XLSX),
     slow=True,
     query=(
-        s.param("format", {"type": "string", "enum": ["json", "csv"]}, "default json"),
+        s.param("format", {"type": "string", "enum": ["json", "csv", "xlsx"]}, "default json"),
         s.param(
             "view",
             {"type": "integer", "minimum": 1, "maximum": 10**18 - 1},
@@ -177,33 +179,40 @@ def export(call: Call) -> Reply | dict[str, Any]:
     if fmt == "json":
         snapshot = services.grid_snapshot(call.ctx)
         return Reply(payload=snapshot, headers=_attachment("venture-crm-grid.json"))
-    if fmt != "csv":
-        raise ValidationError("format must be json or csv", field="format")
+    if fmt not in ("csv", "xlsx"):
+        raise ValidationError("format must be json, csv or xlsx", field="format")
     view: dict[str, Any] = {}
     if call.query.get("view"):
         view = services.get_view(call.ctx, call.query_int("view", 0, low=1, high=10**18 - 1))
     sort = call.query.get("sort")
     sorts = _sort(sort) if sort else [(v["field"], v["direction"]) for v in view.get("sorts", [])]
-    chunks = services.investors_csv(
-        call.ctx,
-        list_membership=call.query.get("list") or view.get("list_membership") or "all",
-        sort=sorts or [("name", "asc")],
-        conditions=_conditions(
+    query = {
+        "list_membership": call.query.get("list") or view.get("list_membership") or "all",
+        "sort": sorts or [("name", "asc")],
+        "conditions": _conditions(
             {k: v for k, v in call.query.items() if k not in ("format", "view")}
         ),
-        search=call.query.get("q"),
-        filter_tree=view.get("filters"),
-        hidden_fields=view.get("hidden_fields", ()),
-    )
-    name = f"venture-crm-{view['name']}.csv" if view else "venture-crm-investors.csv"
+        "search": call.query.get("q"),
+        "filter_tree": view.get("filters"),
+        "hidden_fields": view.get("hidden_fields", ()),
+    }
+    name = f"venture-crm-{view['name']}" if view else "venture-crm-investors"
+    if fmt == "xlsx":
+        out = io.BytesIO()
+        services.investors_xlsx(call.ctx, out, **query)
+        return Reply(
+            body=out.getvalue(),
+            headers={"Content-Type": XLSX, **_attachment(f"{name}.xlsx")},
+        )
     return Reply(
-        text="".join(chunks),
-        headers={"Content-Type": "text/csv; charset=utf-8", **_attachment(name)},
+        text="".join(services.investors_csv(call.ctx, **query)),
+        headers={"Content-Type": "text/csv; charset=utf-8", **_attachment(f"{name}.csv")},
     )
 
 
 def _attachment(name: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{name}"'}
+    safe = "".join(ch if ch.isalnum() or ch in " ._-" else "_" for ch in name)
+    return {"Content-Disposition": f'attachment; filename="{safe}"'}
 
 
 @API.add(
