@@ -28,6 +28,7 @@ T = TypeVar("T")
 #: (path, label, permission needed to see the link)
 NAV = (
     ("/", "Home", "use_grid"),
+    ("/grid", "Grid", "use_grid"),
     ("/requests", "Feature requests", "file_feature_requests"),
     ("/funds", "Funds", "manage_funds"),
     ("/account", "Account", "manage_own_account"),

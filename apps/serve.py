@@ -28,6 +28,8 @@ from apps.auth.cookies import SESSION_COOKIE
 from apps.auth.live import OpenPages
 from apps.auth.provider import LOGIN_URL, CRMAuthProvider, authorize_pages
 from apps.funds.page import FundsPage
+from apps.grid.live import GridHub
+from apps.grid.page import GridPage
 from apps.home.page import HomePage
 from apps.requests.page import RequestsPage
 from apps.runtime import Runtime
@@ -110,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Error: {exc.message}", file=sys.stderr)
         return 2
     pages = OpenPages(runtime.events)
+    hub = GridHub(runtime.events)
     pn.extension("tabulator", notifications=True)
     pn.config.authorize_callback = authorize_pages(PAGE_ACTIONS)
     pn.config.auth_template = str(TEMPLATES / "forbidden.html")
@@ -121,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     pn.serve(
         {
             "/": lambda: HomePage(runtime, pages),
+            "/grid": lambda: GridPage(runtime, pages, hub),
             "/admin": lambda: AdminPage(runtime, pages),
             "/account": lambda: AccountPage(runtime, pages),
             "/funds": lambda: FundsPage(runtime, pages),

@@ -84,6 +84,7 @@ from crm_lib.services.investors import (
     list_investors,
     restore_investor,
     restore_value,
+    set_investors_archived,
     update_field,
     update_investor,
 )
@@ -214,6 +215,7 @@ __all__ = [
     "set_commitment",
     "set_default_view",
     "set_fund_cell",
+    "set_investors_archived",
     "set_user_active",
     "set_user_role",
     "update_choices",

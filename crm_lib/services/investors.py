@@ -148,6 +148,16 @@ def restore_value(ctx: Context, audit_id: int, *, expected_version: int) -> dict
     )
 
 
+def set_investors_archived(ctx: Context, rows: Sequence[tuple[int, int]], *, archived: bool) -> int:
+    """Archive (or restore) several investors, each at the version the caller saw, in one
+    transaction: all of them or, on any conflict, none. Returns how many."""
+    change = archive_investor if archived else restore_investor
+    with write(ctx):
+        for investor_id, version in rows:
+            change(ctx, investor_id, expected_version=version)
+    return len(rows)
+
+
 def require_live_investor(ctx: Context, investor_id: int) -> None:
     """Refuse a reference to an investor that does not exist or is archived."""
     if (

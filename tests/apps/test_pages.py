@@ -4,37 +4,22 @@
 from __future__ import annotations
 
 import pytest
-from argon2 import profiles
 
 import crm_lib
 from apps.account.page import AccountPage
 from apps.admin.page import AdminPage
-from apps.auth.provider import PageSession
 from apps.chrome import nav_bar
 from apps.funds.page import FundsPage
 from apps.requests.page import RequestsPage
 from apps.runtime import Runtime
 from crm_lib import services
 from crm_lib.config import Settings
-
-PASSWORD = "tangerine orbit mosaic"
+from tests.apps.conftest import PASSWORD, session_of
 
 
 @pytest.fixture
-def runtime(tmp_path) -> Runtime:
-    settings = Settings(data_dir=tmp_path / "data", password_hashing=profiles.CHEAPEST)
-    ctx = crm_lib.open_crm(settings=settings, actor="system:test")
-    for email, role in (("alice@fund.example", "admin"), ("bob@fund.example", "member")):
-        link = services.invite_user(ctx, email, role)
-        services.accept_link(ctx, link.token, name=email.split("@")[0].title(), password=PASSWORD)
-    ctx.close()
-    return Runtime(settings, secret_key="k" * 48)
-
-
-def session_of(runtime: Runtime, email: str) -> PageSession:
-    with runtime.context() as ctx:
-        login = services.login(ctx, email, PASSWORD, ip="127.0.0.1")
-    return PageSession(token=login.token, session=runtime.authenticate(login.token))
+def runtime(settings_with_team: Settings) -> Runtime:
+    return Runtime(settings_with_team, secret_key="k" * 48)
 
 
 def test_admin_invites_changes_roles_and_deactivates(runtime: Runtime) -> None:

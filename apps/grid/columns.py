@@ -1,0 +1,213 @@
+"""How each kind of grid column looks and edits in Tabulator: one registry entry per field type.
+
+An entry gives the editor, the formatter, the header filter (and which filter operator it
+means), and the two conversions between a stored value and a cell: ``to_cell`` (what Tabulator
+holds: dates as datetimes, percents as 12.5, owners by name) and ``from_cell`` (what an edited
+cell sends to the service layer). Keys of the DataFrame are field keys; titles are labels.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+from panel.io.model import JSCode
+
+from crm_lib.grid.fields import FieldSpec
+
+#: Airtable-like pill colours for select options (the service validates names or #rrggbb).
+PALETTE = {
+    "blue": "#cfe2ff",
+    "cyan": "#cff4fc",
+    "teal": "#c2f0e4",
+    "green": "#d1e7dd",
+    "yellow": "#fff3cd",
+    "orange": "#ffe5d0",
+    "red": "#f8d7da",
+    "pink": "#f7d6e6",
+    "purple": "#e2d9f3",
+    "gray": "#e9ecef",
+}
+DEFAULT_ORDER = ("blue", "green", "yellow", "orange", "purple", "teal", "pink", "cyan", "red")
+
+MONEY = {"type": "money", "symbol": "$", "precision": 0}
+PERCENT = {"type": "money", "symbol": "%", "symbolAfter": True, "precision": 1}
+ERROR_STYLE = "color:#b02a37"
+
+
+def _pills_js(colors: Mapping[str, str]) -> JSCode:
+    """A formatter drawing a select value (or a list of them) as coloured pills, escaped."""
+    table = json.dumps({k: PALETTE.get(v, v) for k, v in colors.items()})
+    return JSCode(
+        "function(cell){var v=cell.getValue();if(v===null||v===undefined||v==='')return '';"
+        "if(!Array.isArray(v)){v=String(v).length&&String(v)[0]==='['?JSON.parse(v):[v];}"
+        f"var c={table};var esc=function(s){{var d=document.createElement('span');"
+        "d.textContent=String(s);return d.innerHTML;};"
+        'return v.map(function(x){return \'<span class="crm-pill" style="background:\'+'
+        "(c[x]||'#e9ecef')+'\">'+esc(x)+'</span>';}).join(' ');}"
+    )
+
+
+FORMULA_JS = JSCode(
+    "function(cell){var v=cell.getValue();if(v===null||v===undefined)return '';"
+    "var d=document.createElement('span');d.textContent=String(v);"
+    f"if(String(v).indexOf('#ERROR')===0){{d.setAttribute('style','{ERROR_STYLE}');"
+    "d.setAttribute('title',String(v));d.textContent='#ERROR';}return d.outerHTML;}"
+)
+
+
+def _none(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
+
+
+def _plain(value: Any) -> Any:
+    """A cell value as plain Python (numpy scalars would be stored as BLOBs)."""
+    if hasattr(value, "item") and not isinstance(value, list | str):
+        value = value.item()
+    return None if _none(value) else value
+
+
+@dataclass(frozen=True)
+class ColumnKind:
+    """Tabulator settings and value conversions for one field type."""
+
+    editor: Any = field(default_factory=lambda: {"type": "input"})
+    formatter: Any = None
+    header_filter: dict[str, Any] | None = None
+    filter_operator: str | None = None  # what the header filter means, as a filter operator
+    to_cell: Callable[[Any], Any] = lambda v: v
+    from_cell: Callable[[Any], Any] = _plain
+    align: str | None = None
+
+
+def _to_date(value: Any) -> Any:
+    return pd.NaT if not value else pd.Timestamp(str(value)[:10])
+
+
+def _from_date(value: Any) -> Any:
+    value = _plain(value)
+    if value is None:
+        return None
+    if isinstance(value, int | float):  # epoch milliseconds from the browser
+        return pd.Timestamp(value, unit="ms").date().isoformat()
+    return pd.Timestamp(value).date().isoformat()
+
+
+def _to_percent(value: Any) -> Any:
+    return None if value is None else round(float(value) * 100, 6)
+
+
+def _from_percent(value: Any) -> Any:
+    value = _plain(value)
+    return None if value in (None, "") else f"{value}%"
+
+
+TEXT_FILTER = {"type": "input", "func": "like", "placeholder": "contains"}
+NUMBER_FILTER = {"type": "number", "func": ">=", "placeholder": "≥"}
+
+KINDS: dict[str, ColumnKind] = {
+    "text": ColumnKind(header_filter=TEXT_FILTER, filter_operator="contains"),
+    "url": ColumnKind(header_filter=TEXT_FILTER, filter_operator="contains"),
+    "email": ColumnKind(header_filter=TEXT_FILTER, filter_operator="contains"),
+    "phone": ColumnKind(header_filter=TEXT_FILTER, filter_operator="contains"),
+    "long_text": ColumnKind(
+        editor={"type": "textarea"},
+        formatter={"type": "textarea"},
+        header_filter=TEXT_FILTER,
+        filter_operator="contains",
+    ),
+    "number": ColumnKind(
+        editor={"type": "number"},
+        header_filter=NUMBER_FILTER,
+        filter_operator="gte",
+        align="right",
+    ),
+    "currency": ColumnKind(
+        editor={"type": "number", "step": 1000},
+        formatter=MONEY,
+        header_filter=NUMBER_FILTER,
+        filter_operator="gte",
+        align="right",
+    ),
+    "percent": ColumnKind(
+        editor={"type": "number", "step": 0.1},
+        formatter=PERCENT,
+        to_cell=_to_percent,
+        from_cell=_from_percent,
+        align="right",
+    ),
+    "date": ColumnKind(
+        editor="date",
+        formatter={"type": "datetime", "outputFormat": "yyyy-MM-dd"},
+        to_cell=_to_date,
+        from_cell=_from_date,
+    ),
+    "datetime": ColumnKind(),
+    "checkbox": ColumnKind(
+        editor="tickCross",
+        formatter={"type": "tickCross"},
+        header_filter={"type": "tickCross", "tristate": True, "indeterminateValue": None},
+        filter_operator="eq",
+        to_cell=bool,
+        from_cell=lambda v: bool(_plain(v)),
+        align="center",
+    ),
+    "formula": ColumnKind(editor=None, formatter=FORMULA_JS),
+}
+
+
+def column_kind(spec: FieldSpec, users: Mapping[int, str] | None = None) -> ColumnKind:
+    """The column settings for a field (select options and owners fill in their choices)."""
+    if spec.type in ("single_select", "multi_select"):
+        choices = list(spec.options.get("choices", []))
+        colors = {
+            choice: spec.options.get("colors", {}).get(choice)
+            or DEFAULT_ORDER[index % len(DEFAULT_ORDER)]
+            for index, choice in enumerate(choices)
+        }
+        multi = spec.type == "multi_select"
+        editor: dict[str, Any] = {"type": "list", "values": choices, "clearable": True}
+        if multi:
+            editor.update(
+                multiselect=True, autocomplete=True, freetext=bool(spec.options.get("allow_new"))
+            )
+        return ColumnKind(
+            editor=editor,
+            formatter=_pills_js(colors),
+            header_filter={"type": "list", "values": choices, "func": "in", "multiselect": True}
+            if choices
+            else TEXT_FILTER,
+            filter_operator="has_any_of" if choices else "contains",
+            to_cell=(lambda v: list(v or [])) if multi else (lambda v: v),
+            from_cell=(lambda v: list(v) if isinstance(v, list | tuple) else _plain(v))
+            if multi
+            else _plain,
+        )
+    if spec.type == "user":
+        names = dict(users or {})
+        ids = {name: user_id for user_id, name in names.items()}
+        return ColumnKind(
+            editor={"type": "list", "values": ["", *names.values()]},
+            header_filter={
+                "type": "list",
+                "values": list(names.values()),
+                "func": "in",
+                "multiselect": True,
+            },
+            filter_operator="has_any_of",
+            to_cell=lambda v: names.get(v, "" if v is None else f"#{v}"),
+            from_cell=lambda v: ids.get(_plain(v) or ""),
+        )
+    if spec.formula is not None:
+        result = spec.options.get("result_type")
+        if result == "number":
+            return ColumnKind(editor=None, formatter=FORMULA_JS, align="right")
+        return KINDS["formula"]
+    kind = KINDS.get(spec.type, KINDS["text"])
+    if not spec.is_editable:
+        return replace(kind, editor=None)
+    return kind

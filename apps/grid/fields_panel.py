@@ -1,0 +1,363 @@
+"""The fields panel of the grid: add a field or a formula field (validated as you type), and for
+the chosen column rename it, move it, hide it in this view, change its type (after a preview of
+the values that would not convert), edit its options or formula, archive or restore it."""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING, Any
+
+import panel as pn
+
+from apps.chrome import set_choices
+from crm_lib import services
+from crm_lib.services.fields import COLORS, EDITABLE_TYPES
+
+if TYPE_CHECKING:
+    from apps.grid.page import GridPage
+
+TYPE_LABELS = {
+    "text": "Text",
+    "long_text": "Long text",
+    "number": "Number",
+    "currency": "Currency",
+    "percent": "Percent",
+    "date": "Date",
+    "datetime": "Date and time",
+    "checkbox": "Checkbox",
+    "single_select": "Single select",
+    "multi_select": "Multiple select",
+    "email": "Email",
+    "url": "URL",
+    "phone": "Phone",
+    "user": "Team member",
+    "formula": "Formula",
+}
+
+
+def formula_feedback(check: Any, text: str) -> str:
+    """The editor's verdict as HTML: result type and sample values, or the message with a caret
+    under the position the engine names."""
+    if check.ok:
+        samples = "".join(
+            f"<li>{html.escape(s['name'])}: <code>{html.escape(str(s['value']))}</code></li>"
+            for s in check.samples
+        )
+        return (
+            f"<div class='crm-formula-ok'>✓ Valid — gives a {check.result_type}"
+            f"{'; reads ' + html.escape(', '.join(check.dependencies)) if check.dependencies else ''}"
+            f"<ul>{samples}</ul></div>"
+        )
+    caret = ""
+    if check.position is not None and text:
+        caret = f"<pre style='margin:0'>{html.escape(text)}\n{' ' * check.position}^</pre>"
+    return f"<div class='crm-formula-error' style='color:#b02a37'>✗ {html.escape(check.message or '')}{caret}</div>"
+
+
+def parse_choices(text: str) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """Options typed one per line as ``Name``, ``Name | colour`` or ``Old -> New | colour``:
+    the choices, their colours, and renames."""
+    choices, colors, renames = [], {}, {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        name, _, color = line.partition("|")
+        old, arrow, new = name.partition("->")
+        name = (new if arrow else old).strip()
+        if arrow and old.strip():
+            renames[old.strip()] = name
+        choices.append(name)
+        if color.strip():
+            colors[name] = color.strip()
+    return choices, colors, renames
+
+
+class FieldsPanel:
+    """Side panel of the grid page for its fields."""
+
+    def __init__(self, page: GridPage) -> None:
+        self.page = page
+        self.new_label = pn.widgets.TextInput(label="New field name")
+        self.new_type = pn.widgets.Select(
+            label="Type", options={TYPE_LABELS[t]: t for t in (*EDITABLE_TYPES, "formula")}
+        )
+        self.new_choices = pn.widgets.TextAreaInput(
+            label="Options (one per line; 'Name | red' sets a colour)", height=80, visible=False
+        )
+        self.formula = pn.widgets.TextAreaInput(
+            label="Formula", height=70, visible=False, placeholder="{Total invested} * 0.02"
+        )
+        self.formula_check = pn.pane.HTML("", visible=False, sizing_mode="stretch_width")
+        self.add_button = pn.widgets.Button(label="Add field", color="primary")
+        self.choice = pn.widgets.Select(label="Field", options={})
+        self.rename_box = pn.widgets.TextInput(label="Rename to")
+        self.rename_button = pn.widgets.Button(label="Rename")
+        self.left_button = pn.widgets.Button(label="◀ Move left", width=110)
+        self.right_button = pn.widgets.Button(label="Move right ▶", width=110)
+        self.hide_button = pn.widgets.Button(label="Hide in this view")
+        self.retype = pn.widgets.Select(label="Change type to", options={})
+        self.preview_button = pn.widgets.Button(label="Preview type change")
+        self.apply_type_button = pn.widgets.Button(
+            label="Change type", color="warning", visible=False
+        )
+        self.preview_out = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.options_box = pn.widgets.TextAreaInput(
+            label="Options: one per line; 'Old -> New' renames; '| colour' ("
+            + ", ".join(COLORS)
+            + ")",
+            height=100,
+        )
+        self.options_button = pn.widgets.Button(label="Save options")
+        self.edit_formula = pn.widgets.TextAreaInput(label="Formula", height=70)
+        self.edit_formula_check = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.formula_button = pn.widgets.Button(label="Save formula")
+        self.archive_button = pn.widgets.Button(label="Archive field", color="danger")
+        self.archived_choice = pn.widgets.Select(label="Archived fields", options={})
+        self.restore_button = pn.widgets.Button(label="Restore field")
+        self.select_box = pn.Column(self.options_box, self.options_button)
+        self.formula_box = pn.Column(
+            self.edit_formula, self.edit_formula_check, self.formula_button
+        )
+        self.type_box = pn.Column(
+            self.retype, pn.Row(self.preview_button, self.apply_type_button), self.preview_out
+        )
+        self._wire()
+        self.layout = pn.Column(
+            pn.pane.Markdown("### Fields"),
+            self.new_label,
+            self.new_type,
+            self.new_choices,
+            self.formula,
+            self.formula_check,
+            self.add_button,
+            pn.pane.HTML("<hr>", sizing_mode="stretch_width"),
+            self.choice,
+            pn.Row(self.rename_box, self.rename_button),
+            pn.Row(self.left_button, self.right_button),
+            self.hide_button,
+            self.type_box,
+            self.select_box,
+            self.formula_box,
+            self.archive_button,
+            pn.pane.HTML("<hr>", sizing_mode="stretch_width"),
+            pn.Row(self.archived_choice, self.restore_button),
+            sizing_mode="stretch_width",
+            css_classes=["crm-fields"],
+        )
+
+    def _wire(self) -> None:
+        self.new_type.param.watch(lambda _: self._new_type_changed(), "value")
+        self.formula.param.watch(lambda e: self.check_new_formula(e.new), "value_input")
+        self.edit_formula.param.watch(lambda e: self.check_edited_formula(e.new), "value_input")
+        self.add_button.on_click(lambda _: self.add())
+        self.choice.param.watch(lambda _: self._show_field(), "value")
+        self.rename_button.on_click(lambda _: self.rename())
+        self.left_button.on_click(lambda _: self.move(-1))
+        self.right_button.on_click(lambda _: self.move(+1))
+        self.hide_button.on_click(lambda _: self.hide())
+        self.preview_button.on_click(lambda _: self.preview())
+        self.apply_type_button.on_click(lambda _: self.change_type())
+        self.options_button.on_click(lambda _: self.save_options())
+        self.formula_button.on_click(lambda _: self.save_formula())
+        self.archive_button.on_click(lambda _: self.archive())
+        self.restore_button.on_click(lambda _: self.restore())
+
+    # -- state -------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        fields = self.page.store.fields
+        set_choices(self.choice, {spec.label: key for key, spec in fields.items()})
+        archived = self.page.act(services.list_archived_fields) or []
+        set_choices(self.archived_choice, {f["label"]: f["key"] for f in archived})
+        self.restore_button.disabled = not archived
+        self._show_field()
+
+    def spec(self) -> Any:
+        return self.page.store.fields.get(self.choice.value)
+
+    def _show_field(self) -> None:
+        spec = self.spec()
+        if spec is None:
+            return
+        self.rename_box.value = spec.label
+        builtin = spec.is_builtin
+        self.rename_button.disabled = False
+        self.archive_button.disabled = builtin
+        self.type_box.visible = not builtin and spec.formula is None
+        self.retype.options = {TYPE_LABELS[t]: t for t in EDITABLE_TYPES if t != spec.type}
+        self.apply_type_button.visible = False
+        self.preview_out.object = ""
+        self.select_box.visible = spec.type in ("single_select", "multi_select")
+        if self.select_box.visible:
+            colors = spec.options.get("colors", {})
+            self.options_box.value = "\n".join(
+                f"{c} | {colors[c]}" if c in colors else c for c in spec.options.get("choices", [])
+            )
+        self.formula_box.visible = spec.formula is not None
+        if spec.formula is not None:
+            self.edit_formula.value = spec.formula
+            self.edit_formula_check.object = ""
+
+    def _new_type_changed(self) -> None:
+        kind = self.new_type.value
+        self.new_choices.visible = kind in ("single_select", "multi_select")
+        self.formula.visible = self.formula_check.visible = kind == "formula"
+
+    def _after_change(self, select: str | None = None) -> None:
+        self.page.reload(columns=True)
+        self.refresh()
+        if select is not None and select in self.page.store.fields:
+            self.choice.value = select
+
+    # -- actions -----------------------------------------------------------------------------
+    def check_new_formula(self, text: str) -> Any:
+        check = self.page.act(lambda ctx: services.check_formula(ctx, text or ""))
+        if check is not None:
+            self.formula_check.object = formula_feedback(check, text or "")
+        return check
+
+    def check_edited_formula(self, text: str) -> Any:
+        key = self.choice.value
+        check = self.page.act(lambda ctx: services.check_formula(ctx, text or "", key=key))
+        if check is not None:
+            self.edit_formula_check.object = formula_feedback(check, text or "")
+        return check
+
+    def add(self) -> None:
+        label, kind = self.new_label.value, self.new_type.value
+        options: dict[str, Any] = {}
+        if kind in ("single_select", "multi_select"):
+            choices, colors, _ = parse_choices(self.new_choices.value)
+            options = {"choices": choices, "colors": colors}
+            if kind == "multi_select":
+                options["allow_new"] = False
+        formula = self.formula.value if kind == "formula" else None
+        spec = self.page.act(
+            lambda ctx: services.add_field(ctx, label, kind, options, formula=formula),
+            success=f"Added field {label}.",
+        )
+        if spec is not None:
+            self.new_label.value = ""
+            self.formula.value = ""
+            self.formula_check.object = ""
+            self._after_change(spec.key)
+
+    def rename(self) -> None:
+        spec = self.spec()
+        label = self.rename_box.value
+        done = self.page.act(
+            lambda ctx: services.rename_field(ctx, spec.key, label, expected_version=spec.version),
+            success=f"Renamed to {label}.",
+        )
+        if done is not None:
+            self._after_change(spec.key)
+
+    def move(self, step: int) -> None:
+        """Move the column: within this view when it has its own column order, else for all."""
+        spec, view = self.spec(), self.page.store.view
+        if view.get("field_order"):
+            order = [c.key for c in self.page.store.columns if c.field_key]
+            index = order.index(spec.key)
+            order.insert(max(0, min(len(order) - 1, index + step)), order.pop(index))
+            self.page.apply_view({**view, "field_order": order})
+            return
+        position = list(self.page.store.fields).index(spec.key) + step
+        if self.page.act(lambda ctx: services.move_field(ctx, spec.key, position)) is not None:
+            self._after_change(spec.key)
+
+    def hide(self) -> None:
+        spec = self.spec()
+        view = dict(self.page.store.view)
+        hidden = [k for k in view.get("hidden_fields", []) if k != spec.key]
+        if spec.key == "name":
+            self.page._report("The name column is always shown.", failed=True)
+            return
+        view["hidden_fields"] = [*hidden, spec.key]
+        self.page.apply_view(view)
+        self.page._report(
+            f"{spec.label} is hidden in this view; save the view to keep it that way.",
+            failed=False,
+        )
+
+    def preview(self) -> None:
+        spec, new_type = self.spec(), self.retype.value
+        result = self.page.act(lambda ctx: services.preview_type_change(ctx, spec.key, new_type))
+        if result is None:
+            return
+        lines = "".join(
+            f"<li>{html.escape(f['name'])}: {html.escape(str(f['value']))} — {html.escape(f['error'])}</li>"
+            for f in result.failures
+        )
+        more = (
+            f"<p>…and {result.failure_count - len(result.failures)} more</p>"
+            if result.failure_count > len(result.failures)
+            else ""
+        )
+        self.preview_out.object = (
+            f"<p>{result.convertible:,} of {result.total:,} values convert to"
+            f" {TYPE_LABELS[new_type]}; <b>{result.failure_count:,} would become blank</b>"
+            " (their old values stay in the history).</p>"
+            f"<ul class='crm-type-preview'>{lines}</ul>{more}"
+        )
+        self.apply_type_button.visible = True
+
+    def change_type(self) -> None:
+        spec, new_type = self.spec(), self.retype.value
+        done = self.page.act(
+            lambda ctx: services.change_field_type(
+                ctx, spec.key, new_type, expected_version=spec.version
+            ),
+            success=f"{spec.label} is now {TYPE_LABELS[new_type]}.",
+        )
+        if done is not None:
+            self._after_change(spec.key)
+
+    def save_options(self) -> None:
+        spec = self.spec()
+        choices, colors, renames = parse_choices(self.options_box.value)
+        done = self.page.act(
+            lambda ctx: services.update_choices(
+                ctx,
+                spec.key,
+                choices,
+                colors=colors,
+                renames=renames,
+                expected_version=spec.version,
+            ),
+            success=f"Options of {spec.label} saved.",
+        )
+        if done is not None:
+            self._after_change(spec.key)
+
+    def save_formula(self) -> None:
+        spec, text = self.spec(), self.edit_formula.value
+        done = self.page.act(
+            lambda ctx: services.update_formula(ctx, spec.key, text, expected_version=spec.version),
+            success=f"Formula of {spec.label} saved; its column is recomputed.",
+        )
+        if done is not None:
+            self._after_change(spec.key)
+
+    def archive(self) -> None:
+        spec = self.spec()
+        done = self.page.act(
+            lambda ctx: (
+                services.archive_field(ctx, spec.key, expected_version=spec.version) or True
+            ),
+            success=f"Archived {spec.label}; restore it below.",
+        )
+        if not done:
+            return
+        self._after_change()
+
+    def restore(self) -> None:
+        key = self.archived_choice.value
+        archived = self.page.act(services.list_archived_fields) or []
+        row = next((f for f in archived if f["key"] == key), None)
+        if row is None:
+            return
+        done = self.page.act(
+            lambda ctx: services.restore_field(ctx, key, expected_version=row["version"]),
+            success=f"Restored {row['label']}.",
+        )
+        if done is not None:
+            self._after_change(key)

@@ -1,0 +1,539 @@
+"""The grid page: the team's master table of investors, a page at a time, edited in place.
+
+"Windowed" Tabulator (../shared/notes/panel.md): the widget only ever holds the current page;
+paging, sorting (clicked headers) and header filters become the view's SQL through
+``services.grid_page``. Each edit saves at once through the service layer with the version the
+cell was read at; a conflict shows who changed the record and when and puts the current value
+back. Other open grids see committed changes through :class:`apps.grid.live.GridHub`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import panel as pn
+
+from apps.chrome import UserPage, nav_bar, set_choices
+from apps.grid.fields_panel import FieldsPanel
+from apps.grid.live import GridHub
+from apps.grid.record_panel import RecordPanel
+from apps.grid.store import EMPTY_VIEW, LISTS, OPEN, PAGE_SIZES, GridStore
+from apps.grid.view_builder import ViewBuilder
+from apps.runtime import Runtime, run_blocking
+from crm_lib import services
+from crm_lib.context import Context
+from crm_lib.errors import ConflictError, CRMError, NotAuthenticated
+from crm_lib.events import Change
+
+GRID_CSS = """
+.crm-pill { border-radius: 9px; padding: 1px 8px; margin-right: 2px; font-size: 12px; }
+.tabulator-row.tabulator-selected { background: #e7f1ff !important; }
+"""
+
+
+class Outcome:
+    """What a save did, computed off the event loop and applied to widgets on it."""
+
+    def __init__(
+        self, result: Any = None, error: CRMError | None = None, ended: bool = False
+    ) -> None:
+        self.result, self.error, self.ended = result, error, ended
+
+
+class GridPage(UserPage):
+    """One user's grid session."""
+
+    def __init__(
+        self, runtime: Runtime, pages: Any = None, hub: GridHub | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(runtime, pages, **kwargs)
+        self.store = GridStore()
+        self.document = (
+            pn.state.curdoc if pn.state.curdoc and pn.state.curdoc.session_context else None
+        )
+        self.views: list[dict[str, Any]] = []
+        self.list_tabs = pn.widgets.RadioButtonGroup(
+            options=dict((label, key) for key, label in LISTS.items()),
+            value="main",
+            color="light",
+            css_classes=["crm-lists"],
+        )
+        self.view_choice = pn.widgets.Select(
+            label="View", options={"All investors": 0}, value=0, width=220
+        )
+        self.search_box = pn.widgets.TextInput(
+            label="Search", placeholder="Search name, location, notes", width=260
+        )
+        self.new_name = pn.widgets.TextInput(label="New investor", width=200)
+        self.add_button = pn.widgets.Button(label="+ Add investor", color="primary", align="end")
+        self.archive_button = pn.widgets.Button(label="Archive selected", align="end")
+        self.restore_button = pn.widgets.Button(
+            label="Restore selected", align="end", visible=False
+        )
+        self.fields_button = pn.widgets.Button(label="⚙ Fields", align="end")
+        self.view_button = pn.widgets.Button(label="☰ View: filter, sort, columns", align="end")
+        self.csv_download = pn.widgets.FileDownload(
+            callback=self._csv,
+            filename="investors.csv",
+            label="CSV",
+            color="light",
+            align="end",
+            width=70,
+        )
+        self.xlsx_download = pn.widgets.FileDownload(
+            callback=self._xlsx,
+            filename="investors.xlsx",
+            label="XLSX",
+            color="light",
+            align="end",
+            width=70,
+        )
+        self.summary = pn.pane.HTML("", css_classes=["crm-summary"])
+        self.prev_button = pn.widgets.Button(label="◀", width=40)
+        self.next_button = pn.widgets.Button(label="▶", width=40)
+        self.page_size_choice = pn.widgets.Select(options=list(PAGE_SIZES), value=50, width=80)
+        self.save_state = pn.pane.HTML("", css_classes=["crm-save-state"])
+        self.table = pn.widgets.Tabulator(
+            pd.DataFrame(),
+            pagination=None,
+            show_index=False,
+            selectable="checkbox",
+            sortable=True,
+            layout="fit_data_fill",
+            height=620,
+            sizing_mode="stretch_width",
+            configuration={"clipboard": "copy", "keybindings": {"navNext": "13"}},
+            stylesheets=[GRID_CSS],
+        )
+        self.record = RecordPanel(self)
+        self.fields_panel = FieldsPanel(self)
+        self.view_builder = ViewBuilder(self)
+        self.side = pn.Column(
+            width=430,
+            visible=False,
+            styles={"border-left": "1px solid #dee2e6", "padding-left": "8px"},
+        )
+        self._wire()
+        self._start()
+        if hub is not None:
+            forget = hub.register(self)
+            if self.document is not None:
+                pn.state.on_session_destroyed(lambda _ctx: forget())
+
+    # -- setup -------------------------------------------------------------------------------
+    def _wire(self) -> None:
+        self.list_tabs.param.watch(lambda e: self.show_list(e.new), "value")
+        self.view_choice.param.watch(lambda e: self.open_view(e.new), "value")
+        self.search_box.param.watch(lambda e: self.set_search(e.new), "value")
+        self.add_button.on_click(lambda _: self.add_investor(self.new_name.value))
+        self.archive_button.on_click(lambda _: self.archive_selected())
+        self.restore_button.on_click(lambda _: self.restore_selected())
+        self.fields_button.on_click(lambda _: self.show_side(self.fields_panel))
+        self.view_button.on_click(lambda _: self.show_side(self.view_builder))
+        self.prev_button.on_click(lambda _: self.turn(-1))
+        self.next_button.on_click(lambda _: self.turn(+1))
+        self.page_size_choice.param.watch(lambda e: self.set_page_size(e.new), "value")
+        self.table.param.watch(self._on_header, ["sorters", "filters"])
+        self.table.on_edit(self._on_edit)
+        self.table.on_click(
+            lambda e: self.open_record(int(self.table.value["id"].iloc[e.row])), column=OPEN
+        )
+
+    def _start(self) -> None:
+        def load(ctx: Context) -> dict[str, Any] | None:
+            self.views = services.list_views(ctx)
+            return services.default_view(ctx)
+
+        start = self.act(load)
+        view = (
+            {**EMPTY_VIEW, **start}
+            if start is not None
+            else dict(EMPTY_VIEW, list_membership="main")
+        )
+        membership = view["list_membership"] if view["list_membership"] in LISTS else "all"
+        self.store.param.update(view=view, list_key=membership)
+        self.list_tabs.value = membership
+        self._set_view_choices()
+        self.reload(columns=True)
+        investor = _query_int("investor")
+        if investor is not None:
+            self.open_record(investor)
+
+    # -- reading -----------------------------------------------------------------------------
+    def reload(self, *, columns: bool = False) -> None:
+        """Re-read the page (and the columns, when fields, funds or the view's layout changed)."""
+
+        def load(ctx: Context) -> bool:
+            if columns or not self.store.columns:
+                self.store.load_columns(ctx)
+            self.store.load_page(ctx)
+            return True
+
+        if not self.act(load):
+            return
+        if columns:
+            self._configure_table()
+        self._show_page()
+
+    def _configure_table(self) -> None:
+        store, view = self.store, self.store.view
+        editors: dict[str, Any] = {OPEN: None, "id": None, "version": None}
+        formatters: dict[str, Any] = {}
+        filters: dict[str, Any] = {}
+        aligns: dict[str, str] = {}
+        for column in store.columns:
+            editors[column.key] = column.kind.editor
+            if column.kind.formatter is not None:
+                formatters[column.key] = column.kind.formatter
+            if column.kind.header_filter is not None and column.field_key:
+                filters[column.key] = column.kind.header_filter
+            if column.kind.align:
+                aligns[column.key] = column.kind.align
+        hidden = ["id", "version", *[k for k in view.get("hidden_fields", []) if k != "name"]]
+        self.table.param.update(
+            value=store.frame(),
+            titles={OPEN: "", "id": "#", **{c.key: c.title for c in store.columns}},
+            editors=editors,
+            formatters=formatters,
+            header_filters=filters,
+            text_align=aligns,
+            hidden_columns=hidden,
+            frozen_columns=[OPEN, *[k for k in view.get("frozen_fields", []) if k not in hidden]],
+            widths={k: int(v) for k, v in view.get("widths", {}).items()},
+        )
+
+    def _show_page(self) -> None:
+        store = self.store
+        frame = store.frame()
+        current = self.table.value
+        same_rows = (
+            len(current) == len(frame)
+            and "id" in current
+            and list(current["id"]) == list(frame["id"])
+            and list(current.columns) == list(frame.columns)
+        )
+        if same_rows:
+            self._patch_differences(current, frame)
+        else:
+            self.table.value = frame
+        self.table.selection = []
+        pages = max(1, -(-store.total // store.page_size))
+        archived = store.list_key == "archived"
+        self.restore_button.visible = archived
+        self.archive_button.visible = not archived
+        self.prev_button.disabled = store.page <= 1
+        self.next_button.disabled = store.page >= pages
+        self.summary.object = (
+            f"<b>{store.total:,}</b> investors · <b>${store.total_invested:,.0f}</b> committed"
+            f" · page {store.page} of {pages}"
+        )
+        self.list_tabs.options = {
+            f"{label} ({store.counts.get(key, 0):,})": key for key, label in LISTS.items()
+        }
+
+    def _patch_differences(self, current: pd.DataFrame, frame: pd.DataFrame) -> None:
+        """Patch only cells that changed (an open editor elsewhere on the page survives)."""
+        patch: dict[str, list[tuple[int, Any]]] = {}
+        for column in frame.columns:
+            for position, (old, new) in enumerate(zip(current[column], frame[column], strict=True)):
+                if not _same(old, new):
+                    patch.setdefault(column, []).append((position, new))
+        if patch:
+            self.table.patch(patch, as_index=False)
+
+    # -- navigation --------------------------------------------------------------------------
+    def show_list(self, key: str) -> None:
+        if key == self.store.list_key:
+            return
+        self.store.param.update(list_key=key, page=1)
+        self.reload()
+
+    def set_search(self, text: str) -> None:
+        self.store.param.update(search=text.strip(), page=1)
+        self.reload()
+
+    def set_page_size(self, size: int) -> None:
+        self.store.param.update(page_size=int(size), page=1)
+        self.reload()
+
+    def turn(self, step: int) -> None:
+        self.store.page = max(1, self.store.page + step)
+        self.reload()
+
+    def go_to_page(self, page: int) -> None:
+        self.store.page = max(1, page)
+        self.reload()
+
+    def _on_header(self, _event: Any) -> None:
+        self.store.param.update(
+            header_conditions=self.store.conditions_from_header(self.table.filters),
+            header_sorts=self.store.sorts_from_header(self.table.sorters),
+            page=1,
+        )
+        self.reload()
+
+    def _set_view_choices(self) -> None:
+        options = {"All investors": 0}
+        for view in self.views:
+            owner = "shared" if view["shared"] else "mine"
+            options[f"{view['name']} ({owner})"] = view["id"]
+        set_choices(self.view_choice, options)
+        self.view_choice.value = self.store.view.get("id") or 0
+
+    def open_view(self, view_id: int | None) -> None:
+        """Show a saved view (its list, filters, sorts and columns), or all investors."""
+        view_id = view_id or None  # 0: "All investors"
+        if view_id == self.store.view.get("id"):
+            return
+        view = next((v for v in self.views if v["id"] == view_id), None)
+        self.apply_view({**EMPTY_VIEW, **(view or {})})
+        self.view_builder.load(self.store.view)
+
+    def apply_view(self, view: dict[str, Any]) -> None:
+        """Show a view (saved, or edited in the view builder and not saved yet)."""
+        membership = view["list_membership"] if view["list_membership"] in LISTS else "all"
+        self.store.param.update(view=view, page=1, header_sorts=None, list_key=membership)
+        self.list_tabs.value = membership  # already the store's list: no second reload
+        self.reload(columns=True)
+
+    def refresh_views(self, select: int | None = None) -> None:
+        views = self.act(services.list_views)
+        if views is None:
+            return
+        self.views = views
+        if select is not None:
+            saved = next((v for v in views if v["id"] == select), None)
+            if saved is not None:
+                self.store.view = {**EMPTY_VIEW, **saved}
+        elif self.store.view.get("id") not in {v["id"] for v in views}:
+            self.store.view = {**self.store.view, "id": None, "version": None}
+        self._set_view_choices()
+
+    def show_side(self, panel: Any) -> None:
+        if self.side.visible and self.side.objects and self.side.objects[0] is panel.layout:
+            self.side.visible = False
+            return
+        panel.refresh()
+        self.side.objects = [panel.layout]
+        self.side.visible = True
+
+    def open_record(self, investor_id: int) -> None:
+        self.record.show(investor_id)
+        self.side.objects = [self.record.layout]
+        self.side.visible = True
+
+    # -- editing -----------------------------------------------------------------------------
+    def _save_action(
+        self, key: str, investor_id: int, version: int, value: Any
+    ) -> Callable[[Context], Any]:
+        column = self.store.column(key)
+        if column.fund_id is not None:
+            row = self.store.row(investor_id) or {}
+            commitment = row.get("commitments", {}).get(key)
+            amount = column.kind.from_cell(value)
+            return lambda ctx: services.set_fund_cell(
+                ctx, investor_id, column.fund_id, amount, commitment=commitment
+            )
+        stored = column.kind.from_cell(value)
+        return lambda ctx: services.update_field(
+            ctx, investor_id, key, stored, expected_version=version
+        )
+
+    def _run(self, action: Callable[[Context], Any]) -> Outcome:
+        """Run a service call as the user without touching widgets (safe off the event loop)."""
+        token = self.session.token if self.session else None
+        try:
+            with self.runtime.user_context(token) as ctx:
+                return Outcome(result=action(ctx))
+        except NotAuthenticated as exc:
+            return Outcome(error=exc, ended=True)
+        except CRMError as exc:
+            return Outcome(error=exc)
+
+    async def _on_edit(self, event: Any) -> None:
+        """A cell was edited in the browser: show that it is saving, save off the loop, report."""
+        key, position = event.column, int(event.row)
+        investor_id = int(self.table.value["id"].iloc[position])
+        version = int(self.table.value["version"].iloc[position])
+        title = self.store.column(key).title if key in {c.key for c in self.store.columns} else key
+        self.save_state.object = f"<span class='crm-saving'>Saving {title}…</span>"
+        action = self._save_action(key, investor_id, version, event.value)
+        outcome = await run_blocking(self._run, action)
+        self._apply_edit(outcome, key, position, investor_id, event.old, title)
+
+    def edit_cell(self, position: int, key: str, value: Any) -> None:
+        """Edit a cell from Python, as the browser would (tests, benchmarks)."""
+        old = self.table.value[key].iloc[position]
+        self.table.patch({key: [(position, value)]}, as_index=False)
+        investor_id = int(self.table.value["id"].iloc[position])
+        version = int(self.table.value["version"].iloc[position])
+        outcome = self._run(self._save_action(key, investor_id, version, value))
+        self._apply_edit(outcome, key, position, investor_id, old, self.store.column(key).title)
+
+    def _apply_edit(
+        self, outcome: Outcome, key: str, position: int, investor_id: int, old: Any, title: str
+    ) -> None:
+        if outcome.ended:
+            self._report(outcome.error.message if outcome.error else "", failed=True)
+            if pn.state.location is not None:
+                pn.state.location.reload = True
+            return
+        error = outcome.error
+        if isinstance(error, ConflictError):
+            who = error.updated_by or "someone else"
+            when = (error.updated_at or "")[:19].replace("T", " ")
+            self.save_state.object = ""
+            self._report(
+                f"Not saved: {who} changed this record at {when} UTC. The grid shows the current"
+                " value.",
+                failed=True,
+            )
+            self.reload()
+            return
+        if error is not None:
+            self.table.patch({key: [(position, old)]}, as_index=False)
+            self.save_state.object = ""
+            self._report(error.message, failed=True)
+            return
+        self.save_state.object = f"<span class='crm-saved'>Saved {title}</span>"
+        self.reload()  # the row with its recomputed formulas, rollups and new version
+
+    def on_remote_changes(self, changes: list[Change]) -> None:
+        """Changes committed elsewhere (another session, a job): show them on this page."""
+        structural = any(c.entity in ("grid_fields", "fundraising_funds", "users") for c in changes)
+        self.reload(columns=structural)
+
+    # -- rows --------------------------------------------------------------------------------
+    def add_investor(self, name: str) -> None:
+        name = (name or "").strip()
+        if not name:
+            self._report("Type the new investor's name first.", failed=True)
+            return
+        membership = (
+            self.store.list_key
+            if self.store.list_key in LISTS and self.store.list_key not in ("all", "archived")
+            else "main"
+        )
+        created = self.act(
+            lambda ctx: services.create_investor(
+                ctx, {"name": name, "list_membership": membership}
+            ),
+            success=f"Added {name}.",
+        )
+        if created is None:
+            return
+        self.new_name.value = ""
+        self.reload()
+        self.open_record(created["id"])
+
+    def _selected(self) -> list[tuple[int, int]]:
+        frame = self.table.value
+        return [
+            (int(frame["id"].iloc[i]), int(frame["version"].iloc[i])) for i in self.table.selection
+        ]
+
+    def archive_selected(self) -> None:
+        self._set_selected_archived(True)
+
+    def restore_selected(self) -> None:
+        self._set_selected_archived(False)
+
+    def _set_selected_archived(self, archived: bool) -> None:
+        """Archive or restore the ticked rows, all in one transaction (all or none)."""
+        chosen = self._selected()
+        verb = "archive" if archived else "restore"
+        if not chosen:
+            self._report(f"Tick the rows to {verb} first.", failed=True)
+            return
+        where = "; restore them from the Archived list" if archived else ""
+        self.act(
+            lambda ctx: services.set_investors_archived(ctx, chosen, archived=archived),
+            success=f"{verb.title()}d {len(chosen)} investor(s){where}.",
+        )
+        self.reload()
+
+    # -- exports -----------------------------------------------------------------------------
+    def _export_query(self) -> dict[str, Any]:
+        view = self.store.view
+        sorts = self.store.header_sorts or view.get("sorts") or [{"field": "name"}]
+        return {
+            "list_membership": view["list_membership"]
+            if self.store.list_key == "archived"
+            else self.store.list_key,
+            "sort": [(s["field"], s.get("direction", "asc")) for s in sorts],
+            "conditions": self.store.header_conditions,
+            "search": self.store.search or None,
+            "filter_tree": view.get("filters"),
+            "hidden_fields": view.get("hidden_fields", []),
+        }
+
+    def _csv(self) -> io.BytesIO:
+        text = self.act(lambda ctx: "".join(services.investors_csv(ctx, **self._export_query())))
+        return io.BytesIO((text or "").encode("utf-8-sig"))
+
+    def _xlsx(self) -> io.BytesIO:
+        out = io.BytesIO()
+        self.act(lambda ctx: services.investors_xlsx(ctx, out, **self._export_query()))
+        out.seek(0)
+        return out
+
+    # -- layout ------------------------------------------------------------------------------
+    def __panel__(self) -> pn.viewable.Viewable:
+        toolbar = pn.Row(
+            self.view_choice,
+            self.search_box,
+            self.view_button,
+            self.fields_button,
+            self.csv_download,
+            self.xlsx_download,
+            sizing_mode="stretch_width",
+        )
+        rows_bar = pn.Row(
+            self.new_name,
+            self.add_button,
+            self.archive_button,
+            self.restore_button,
+            pn.layout.HSpacer(),
+            self.save_state,
+            self.summary,
+            self.prev_button,
+            self.next_button,
+            self.page_size_choice,
+            sizing_mode="stretch_width",
+        )
+        return pn.Column(
+            self.frame_header(),
+            self.list_tabs,
+            toolbar,
+            rows_bar,
+            self.status,
+            pn.Row(self.table, self.side, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+        )
+
+    def frame_header(self) -> pn.viewable.Viewable:
+        return nav_bar(self.session, "/grid")
+
+
+def _query_int(name: str) -> int | None:
+    """An integer from the page's URL (``/grid?investor=12`` opens that record)."""
+    args = pn.state.session_args if pn.state.curdoc is not None else {}
+    raw = (args or {}).get(name, [b""])[0]
+    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 16 else None
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, list | tuple | str) and bool(pd.isna(value)))
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Would showing ``new`` change nothing? (NaN, NaT and None are all "blank".)"""
+    if isinstance(old, list) or isinstance(new, list):
+        return old == new
+    if _missing(old) or _missing(new):
+        return _missing(old) and _missing(new)
+    return bool(old == new)

@@ -1,0 +1,234 @@
+"""The record panel: one investor beside the grid — every field, its people, its commitments per
+fund, and its history from the audit log with "restore this value"; archive or restore it."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import TYPE_CHECKING, Any
+
+import panel as pn
+
+from apps.chrome import table_frame
+from crm_lib import services
+from crm_lib.context import Context
+
+if TYPE_CHECKING:
+    from apps.grid.page import GridPage
+
+PEOPLE_COLUMNS = {"id": "Id", "full_name": "Name", "email": "Email", "title": "Title"}
+COMMITMENT_COLUMNS = {"fund_name": "Fund", "amount": "Amount", "status": "Status"}
+HISTORY_COLUMNS = {
+    "id": "Id",
+    "at": "When",
+    "actor": "Who",
+    "what": "What",
+    "field": "Field",
+    "old": "Old",
+    "new": "New",
+}
+MONEY = {"type": "money", "symbol": "$", "precision": 0}
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:,.0f}"
+    return str(value)
+
+
+def _history_value(value: Any) -> str:
+    if isinstance(value, dict):
+        return ""
+    if isinstance(value, str) and value.startswith("["):
+        try:
+            return _shown(json.loads(value))
+        except ValueError:
+            return value
+    return _shown(value)
+
+
+class RecordPanel:
+    """Side panel of the grid page for one investor."""
+
+    def __init__(self, page: GridPage) -> None:
+        self.page = page
+        self.investor_id: int | None = None
+        self.record: dict[str, Any] = {}
+        self.title = pn.pane.HTML("")
+        self.details = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.people_table = self._table(PEOPLE_COLUMNS, height=150)
+        self.person_name = pn.widgets.TextInput(label="Name", width=130)
+        self.person_email = pn.widgets.TextInput(label="Email", width=150)
+        self.person_title = pn.widgets.TextInput(label="Title", width=110)
+        self.add_person_button = pn.widgets.Button(label="Add person", color="primary")
+        self.remove_person_button = pn.widgets.Button(label="Remove selected person")
+        self.commitments_table = self._table(COMMITMENT_COLUMNS, height=120)
+        self.commitments_table.formatters = {"Amount": MONEY}
+        self.history_table = self._table(HISTORY_COLUMNS, height=220)
+        self.restore_value_button = pn.widgets.Button(label="Restore this value")
+        self.archive_button = pn.widgets.Button(label="Archive investor", color="danger")
+        self.restore_button = pn.widgets.Button(label="Restore investor", color="success")
+        self.close_button = pn.widgets.Button(label="✕ Close", width=80)
+        self.add_person_button.on_click(lambda _: self.add_person())
+        self.remove_person_button.on_click(lambda _: self.remove_person())
+        self.restore_value_button.on_click(lambda _: self.restore_value())
+        self.archive_button.on_click(lambda _: self.set_archived(True))
+        self.restore_button.on_click(lambda _: self.set_archived(False))
+        self.close_button.on_click(lambda _: setattr(self.page.side, "visible", False))
+        self.layout = pn.Column(
+            pn.Row(self.title, pn.layout.HSpacer(), self.close_button),
+            self.details,
+            pn.pane.Markdown("#### People"),
+            self.people_table,
+            pn.Row(self.person_name, self.person_email, self.person_title),
+            pn.Row(self.add_person_button, self.remove_person_button),
+            pn.pane.Markdown("#### Commitments"),
+            self.commitments_table,
+            pn.pane.Markdown("#### History"),
+            self.history_table,
+            self.restore_value_button,
+            pn.Row(self.archive_button, self.restore_button),
+            sizing_mode="stretch_width",
+            css_classes=["crm-record"],
+        )
+
+    @staticmethod
+    def _table(columns: dict[str, str], height: int) -> pn.widgets.Tabulator:
+        return pn.widgets.Tabulator(
+            table_frame([], columns),
+            disabled=True,
+            show_index=False,
+            selectable=1,
+            height=height,
+            sizing_mode="stretch_width",
+            hidden_columns=["Id"],
+        )
+
+    def refresh(self) -> None:
+        if self.investor_id is not None:
+            self.show(self.investor_id)
+
+    def show(self, investor_id: int) -> None:
+        """Load and show one investor (archived ones too)."""
+        loaded = self.page.act(
+            lambda ctx: services.get_investor(ctx, investor_id, include_archived=True)
+        )
+        if loaded is None:
+            return
+        self.investor_id = investor_id
+        investor = loaded["investor"]
+        self.record = loaded
+        archived = investor["deleted_at"] is not None
+        name = html.escape(investor["name"])
+        badge = " <span style='color:#b02a37'>(archived)</span>" if archived else ""
+        self.title.object = f"<h3 class='crm-record-title'>{name}{badge}</h3>"
+        store = self.page.store
+        lines = []
+        for spec in store.fields.values():
+            value = investor.get(spec.key)
+            if spec.key == "owner_id":
+                value = investor.get("owner_name") or store.users.get(value)
+            lines.append(
+                f"<tr><th style='text-align:left;padding-right:12px'>{html.escape(spec.label)}</th>"
+                f"<td>{html.escape(_shown(value))}</td></tr>"
+            )
+        meta = (
+            f"Created by {html.escape(investor['created_by'])} at {investor['created_at'][:16]}"
+            f" · last modified by {html.escape(investor['updated_by'])} at"
+            f" {investor['updated_at'][:16]} (UTC)"
+        )
+        self.details.object = (
+            f"<table class='crm-record-fields'>{''.join(lines)}</table>"
+            f"<p style='color:#6c757d;font-size:12px'>{meta}</p>"
+        )
+        self.people_table.value = table_frame(loaded["people"], PEOPLE_COLUMNS)
+        self.commitments_table.value = table_frame(loaded["commitments"], COMMITMENT_COLUMNS)
+        history = [
+            {
+                "id": h["id"],
+                "at": h["at"][:19].replace("T", " "),
+                "actor": h["actor"],
+                "what": f"{h['action']} {h['entity'].replace('fundraising_', '').rstrip('s')}",
+                "field": h["field"] or "",
+                "old": _history_value(h["old_value"]),
+                "new": _history_value(h["new_value"]),
+            }
+            for h in loaded["history"]
+        ]
+        self.history_table.value = table_frame(history, HISTORY_COLUMNS)
+        self.archive_button.visible = not archived
+        self.restore_button.visible = archived
+
+    def _version(self) -> int:
+        return int(self.record["investor"]["version"])
+
+    def add_person(self) -> None:
+        values = {
+            "full_name": self.person_name.value,
+            "email": self.person_email.value or None,
+            "title": self.person_title.value or None,
+        }
+        investor_id = self.investor_id
+        if investor_id is None:
+            return
+        done = self.page.act(
+            lambda ctx: services.add_person(ctx, investor_id, values),
+            success=f"Added {values['full_name']}.",
+        )
+        if done is not None:
+            for box in (self.person_name, self.person_email, self.person_title):
+                box.value = ""
+            self.page.reload()
+            self.show(investor_id)
+
+    def remove_person(self) -> None:
+        if not self.people_table.selection or self.investor_id is None:
+            self.page._report("Select a person first.", failed=True)
+            return
+        person = self.record["people"][self.people_table.selection[0]]
+        done = self.page.act(
+            lambda ctx: services.remove_person(
+                ctx, person["id"], expected_version=person["version"]
+            ),
+            success=f"Removed {person['full_name']}.",
+        )
+        if done is not None:
+            self.page.reload()
+            self.show(self.investor_id)
+
+    def restore_value(self) -> None:
+        """Set the field of the selected history row back to its old value."""
+        if not self.history_table.selection or self.investor_id is None:
+            self.page._report("Select a change in the history first.", failed=True)
+            return
+        entry = self.record["history"][self.history_table.selection[0]]
+        version = self._version()
+
+        def restore(ctx: Context) -> dict[str, Any]:
+            return services.restore_value(ctx, entry["id"], expected_version=version)
+
+        if self.page.act(restore, success="Value restored.") is not None:
+            self.page.reload()
+        self.show(self.investor_id)
+
+    def set_archived(self, archived: bool) -> None:
+        investor_id, version = self.investor_id, self._version()
+        if investor_id is None:
+            return
+        if archived:
+            done = self.page.act(
+                lambda ctx: services.archive_investor(ctx, investor_id, expected_version=version),
+                success="Archived; find it in the Archived list.",
+            )
+        else:
+            done = self.page.act(
+                lambda ctx: services.restore_investor(ctx, investor_id, expected_version=version),
+                success="Restored.",
+            )
+        if done is not None:
+            self.page.reload()
+        self.show(investor_id)

@@ -1,0 +1,231 @@
+"""State of one grid session, and the conversions between service data and Tabulator's frame.
+
+The store holds only what the page shows: the current view (saved or being built), one page of
+rows, the totals, and the column definitions. Every read goes through ``services.grid_page`` (one
+parameterised query for the page, no whole-table load), so a session costs the same at 100 rows
+or 100,000.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import param
+
+from apps.grid.columns import ColumnKind, column_kind
+from crm_lib import services
+from crm_lib.context import Context
+from crm_lib.services.grid import PEOPLE, fund_column
+
+PAGE_SIZES = (25, 50, 100, 200)
+#: The leading column whose cell opens the record panel.
+OPEN = "open"
+OPEN_MARK = "⤢"
+#: List tabs, in order: key -> label. "archived" shows archived rows of every list.
+LISTS = {
+    "main": "Main",
+    "follow_up": "Follow-up",
+    "graveyard": "Graveyard",
+    "longshot": "Longshot",
+    "all": "All",
+    "archived": "Archived",
+}
+BOOKKEEPING = {
+    "created_at": "Created",
+    "created_by": "Created by",
+    "updated_at": "Modified",
+    "updated_by": "Modified by",
+}
+EMPTY_VIEW: dict[str, Any] = {
+    "id": None,
+    "name": "All investors",
+    "list_membership": "all",
+    "filters": {"op": "and", "conditions": []},
+    "sorts": [],
+    "hidden_fields": [],
+    "frozen_fields": ["name"],
+    "widths": {},
+    "field_order": [],
+    "shared": True,
+    "version": None,
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One grid column: its key in the frame, its title, and how it edits."""
+
+    key: str
+    title: str
+    kind: ColumnKind
+    field_key: str | None = None  # the grid field behind it (None: people, funds, bookkeeping)
+    fund_id: int | None = None
+
+
+class GridStore(param.Parameterized):
+    """One session's grid: the view being looked at, the page shown, and the columns."""
+
+    view = param.Dict(default=copy.deepcopy(EMPTY_VIEW))
+    list_key = param.String(default="main")
+    page = param.Integer(default=1, bounds=(1, None))
+    page_size = param.Integer(default=50)
+    search = param.String(default="")
+    header_conditions = param.List(default=[])
+    header_sorts = param.List(default=None, allow_None=True)
+    total = param.Integer(default=0)
+    total_invested = param.Number(default=0.0)
+    counts = param.Dict(default={})
+    rows = param.List(default=[])
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.columns: list[Column] = []
+        self.fields: dict[str, Any] = {}
+        self.operators: dict[str, list[dict[str, str]]] = {}
+        self.users: dict[int, str] = {}
+        self.funds: list[dict[str, Any]] = []
+
+    # -- loading ----------------------------------------------------------------------------
+    def load_columns(self, ctx: Context) -> None:
+        """Read fields, funds and team members; build the column list in the view's order."""
+        info = services.grid_columns(ctx)
+        self.fields = {spec.key: spec for spec in info.fields}
+        self.operators = info.operators
+        self.users = _unique_names(info.users)
+        self.funds = info.funds
+        columns = [
+            Column(spec.key, spec.label, column_kind(spec, self.users), field_key=spec.key)
+            for spec in info.fields
+        ]
+        people_kind = ColumnKind(editor=None, formatter=None, to_cell=lambda v: ", ".join(v or []))
+        columns.append(Column(PEOPLE, "People", people_kind))
+        for fund in info.funds:
+            columns.append(
+                Column(
+                    fund_column(fund["id"]),
+                    fund["name"],
+                    column_kind(_money_spec(fund["name"])),
+                    fund_id=fund["id"],
+                )
+            )
+        read_only = ColumnKind(editor=None)
+        columns.extend(Column(key, title, read_only) for key, title in BOOKKEEPING.items())
+        order = [k for k in self.view.get("field_order", []) if any(c.key == k for c in columns)]
+        rank = {key: index for index, key in enumerate(order)}
+        self.columns = sorted(columns, key=lambda c: rank.get(c.key, len(rank)))
+
+    def load_page(self, ctx: Context) -> None:
+        """Read the current page of the view (list tab, filters, search, header filters, sorts)."""
+        view = {**self.view}
+        archived = self.list_key == "archived"
+        if not archived:
+            view["list_membership"] = self.list_key
+        result = services.grid_page(
+            ctx,
+            view,
+            page=self.page,
+            page_size=self.page_size,
+            sorts=self.header_sorts,
+            conditions=self.header_conditions,
+            search=self.search or None,
+            archived=archived,
+        )
+        last = max(1, -(-result.total // self.page_size))
+        if self.page > last:  # rows went away (filter, archive): show the last page that exists
+            self.page = last
+            return self.load_page(ctx)
+        self.param.update(
+            rows=result.rows,
+            total=result.total,
+            total_invested=result.total_invested,
+            counts=services.count_by_list(ctx),
+        )
+        return None
+
+    # -- conversions -------------------------------------------------------------------------
+    def frame(self, rows: Sequence[Mapping[str, Any]] | None = None) -> pd.DataFrame:
+        """The page as Tabulator's value: ``id``, ``version`` and one column per grid column.
+        ``object`` dtype except dates (Tabulator's date editor needs datetime64)."""
+        rows = self.rows if rows is None else rows
+        data: dict[str, pd.Series] = {
+            OPEN: pd.Series([OPEN_MARK] * len(rows), dtype=object),
+            "id": pd.Series([r["id"] for r in rows], dtype="int64"),
+            "version": pd.Series([r["version"] for r in rows], dtype="int64"),
+        }
+        for column in self.columns:
+            values = [column.kind.to_cell(r.get(column.key)) for r in rows]
+            if column.kind.editor == "date":
+                data[column.key] = pd.to_datetime(pd.Series(values, dtype=object))
+            else:  # object: pandas would turn None into NaN in inferred text columns
+                data[column.key] = pd.Series(values, dtype=object)
+        return pd.DataFrame(data)
+
+    def column(self, key: str) -> Column:
+        for column in self.columns:
+            if column.key == key:
+                return column
+        raise KeyError(key)
+
+    def row(self, investor_id: int) -> dict[str, Any] | None:
+        return next((r for r in self.rows if r["id"] == investor_id), None)
+
+    def conditions_from_header(self, filters: Sequence[Mapping[str, Any]]) -> list[tuple]:
+        """Tabulator header filters as filter conditions (unknown columns are ignored)."""
+        conditions = []
+        for item in filters:
+            key = item.get("field")
+            value = item.get("value")
+            if key not in self.fields or value in (None, "", []):
+                continue
+            column = self.column(key)
+            operator = column.kind.filter_operator
+            if operator is None:
+                continue
+            if operator == "has_any_of":
+                values = value if isinstance(value, list) else [value]
+                value = [column.kind.from_cell(v) for v in values]
+                if self.fields[key].type == "user":
+                    value = [v for v in value if v is not None]
+                if not value:
+                    continue
+            conditions.append((key, operator, value))
+        return conditions
+
+    def sorts_from_header(
+        self, sorters: Sequence[Mapping[str, Any]]
+    ) -> list[dict[str, str]] | None:
+        """Tabulator's sorters (clicked headers) as sort keys; None means "the view's sorts"."""
+        sorts = [
+            {"field": s["field"], "direction": s.get("dir", "asc")}
+            for s in sorters
+            if s.get("field") in self.fields
+        ]
+        return sorts or None
+
+
+def _unique_names(users: Sequence[Mapping[str, Any]]) -> dict[int, str]:
+    """Owner choices by id; a name two members share is told apart by email."""
+    names = [u.get("name") or u["email"] for u in users]
+    return {
+        u["id"]: f"{name} ({u['email']})" if names.count(name) > 1 else name
+        for u, name in zip(users, names, strict=True)
+    }
+
+
+def _money_spec(label: str) -> Any:
+    from crm_lib.grid.fields import FieldSpec
+
+    return FieldSpec(
+        id=0,
+        key=label,
+        label=label,
+        type="currency",
+        options={},
+        position=0,
+        is_builtin=True,
+        is_editable=True,
+    )

@@ -1,0 +1,356 @@
+"""The view builder of the grid: list, filter tree (AND/OR groups, nested), sorts, hidden and
+frozen columns; apply it unsaved, save it as a new view or into the current one, rename,
+share/unshare, duplicate, delete, and make it your default.
+
+The tree is kept as plain data (the same JSON the service stores); widgets are rebuilt from it
+after every structural change (add/remove a condition, group or sort), and each widget writes its
+value straight back into the data, so nothing typed is lost by a rebuild.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import panel as pn
+
+from apps.grid.store import EMPTY_VIEW, LISTS
+
+if TYPE_CHECKING:
+    from apps.grid.page import GridPage
+
+from crm_lib import services
+from crm_lib.context import Context
+
+MAX_NESTING = 3  # groups the builder lets you nest (the service accepts 5)
+LIST_CHOICES = {label: key for key, label in LISTS.items() if key != "archived"}
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in str(text).split(",") if part.strip()]
+
+
+class ViewBuilder:
+    """Side panel of the grid page for the current view."""
+
+    def __init__(self, page: GridPage) -> None:
+        self.page = page
+        self.spec: dict[str, Any] = copy.deepcopy(EMPTY_VIEW)
+        self.list_choice = pn.widgets.Select(label="List", options=LIST_CHOICES, value="all")
+        self.tree_box = pn.Column(sizing_mode="stretch_width")
+        self.sorts_box = pn.Column(sizing_mode="stretch_width")
+        self.hidden = pn.widgets.MultiChoice(label="Hidden columns", options={})
+        self.frozen = pn.widgets.MultiChoice(label="Frozen (pinned) columns", options={})
+        self.apply_button = pn.widgets.Button(label="Apply", color="primary")
+        self.name_box = pn.widgets.TextInput(label="View name")
+        self.shared_box = pn.widgets.Checkbox(label="Shared with the team")
+        self.save_new_button = pn.widgets.Button(label="Save as new view", color="success")
+        self.save_button = pn.widgets.Button(label="Save changes to this view")
+        self.duplicate_button = pn.widgets.Button(label="Duplicate")
+        self.delete_button = pn.widgets.Button(label="Delete view", color="danger")
+        self.default_button = pn.widgets.Button(label="Make it my default")
+        self.apply_button.on_click(lambda _: self.apply())
+        self.save_new_button.on_click(lambda _: self.save_new())
+        self.save_button.on_click(lambda _: self.save())
+        self.duplicate_button.on_click(lambda _: self.duplicate())
+        self.delete_button.on_click(lambda _: self.delete())
+        self.default_button.on_click(lambda _: self.make_default())
+        self.layout = pn.Column(
+            pn.pane.Markdown("### View"),
+            self.list_choice,
+            pn.pane.Markdown("**Filter**"),
+            self.tree_box,
+            pn.pane.Markdown("**Sort**"),
+            self.sorts_box,
+            self.hidden,
+            self.frozen,
+            self.apply_button,
+            pn.pane.HTML("<hr>", sizing_mode="stretch_width"),
+            self.name_box,
+            self.shared_box,
+            pn.Row(self.save_new_button, self.save_button),
+            pn.Row(self.duplicate_button, self.delete_button, self.default_button),
+            sizing_mode="stretch_width",
+            css_classes=["crm-view-builder"],
+        )
+
+    # -- loading -----------------------------------------------------------------------------
+    def refresh(self) -> None:
+        self.load(self.page.store.view)
+
+    def load(self, view: dict[str, Any]) -> None:
+        self.spec = copy.deepcopy({**EMPTY_VIEW, **view})
+        if not self.spec.get("filters") or "conditions" not in self.spec["filters"]:
+            self.spec["filters"] = {"op": "and", "conditions": []}
+        self.list_choice.value = self.spec["list_membership"]
+        labels = {spec.label: key for key, spec in self.page.store.fields.items()}
+        self.hidden.options = {k: v for k, v in labels.items() if v != "name"}
+        self.frozen.options = labels
+        self.hidden.value = [k for k in self.spec["hidden_fields"] if k in labels.values()]
+        self.frozen.value = [k for k in self.spec["frozen_fields"] if k in labels.values()]
+        self.name_box.value = self.spec.get("name") or ""
+        self.shared_box.value = bool(self.spec.get("shared", True))
+        saved = self.spec.get("id") is not None
+        for button in (self.save_button, self.duplicate_button, self.delete_button):
+            button.disabled = not saved
+        self.render()
+
+    # -- the filter tree ---------------------------------------------------------------------
+    def render(self) -> None:
+        self.tree_box.objects = [self._group(self.spec["filters"], depth=1, parent=None)]
+        self.sorts_box.objects = [
+            *(self._sort_row(s) for s in self.spec["sorts"]),
+            self._add_sort(),
+        ]
+
+    def _field_options(self) -> dict[str, str]:
+        return {spec.label: key for key, spec in self.page.store.fields.items()}
+
+    def _operators(self, key: str) -> list[dict[str, str]]:
+        return self.page.store.operators.get(key, [])
+
+    def _group(self, group: dict[str, Any], depth: int, parent: list | None) -> pn.Column:
+        op = pn.widgets.RadioButtonGroup(
+            options={"All of (AND)": "and", "Any of (OR)": "or"},
+            value=group.get("op", "and"),
+            color="light",
+            css_classes=["crm-group-op"],
+        )
+        op.param.watch(lambda e: group.__setitem__("op", e.new), "value")
+        children: list[Any] = []
+        for child in group["conditions"]:
+            if "conditions" in child:
+                children.append(self._group(child, depth + 1, group["conditions"]))
+            else:
+                children.append(self._condition(child, group["conditions"]))
+        add_condition = pn.widgets.Button(
+            label="+ Condition", color="light", css_classes=["crm-add-condition"]
+        )
+        add_condition.on_click(
+            lambda _: self._mutate(lambda: group["conditions"].append(self._new_condition()))
+        )
+        buttons: list[Any] = [add_condition]
+        if depth < MAX_NESTING:
+            add_group = pn.widgets.Button(
+                label="+ Group", color="light", css_classes=["crm-add-group"]
+            )
+            add_group.on_click(
+                lambda _: self._mutate(
+                    lambda: group["conditions"].append(
+                        {"op": "or", "conditions": [self._new_condition()]}
+                    )
+                )
+            )
+            buttons.append(add_group)
+        if parent is not None:
+            remove = pn.widgets.Button(label="Remove group", color="light")
+            remove.on_click(lambda _: self._mutate(lambda: parent.remove(group)))
+            buttons.append(remove)
+        return pn.Column(
+            op,
+            *children,
+            pn.Row(*buttons),
+            styles={"border-left": "3px solid #cfe2ff", "padding-left": "6px"} if depth > 1 else {},
+            sizing_mode="stretch_width",
+            css_classes=[f"crm-group-{depth}"],
+        )
+
+    def _new_condition(self) -> dict[str, Any]:
+        key = next(iter(self.page.store.fields), "name")
+        ops = self._operators(key)
+        return {"field": key, "operator": ops[0]["name"] if ops else "contains", "value": ""}
+
+    def _condition(self, condition: dict[str, Any], siblings: list) -> pn.Row:
+        field = pn.widgets.Select(
+            options=self._field_options(), value=condition["field"], width=130
+        )
+        ops = self._operators(condition["field"])
+        operator = pn.widgets.Select(
+            options={o["label"]: o["name"] for o in ops}, value=condition["operator"], width=120
+        )
+        value_kind = next((o["value"] for o in ops if o["name"] == condition["operator"]), "one")
+        value_widget = self._value_widget(condition, value_kind)
+        remove = pn.widgets.Button(label="✕", width=32, color="light")
+
+        def field_changed(event: Any) -> None:
+            new_ops = self._operators(event.new)
+            condition.update(field=event.new, value="")
+            names = [o["name"] for o in new_ops]
+            if condition["operator"] not in names:
+                condition["operator"] = names[0] if names else "eq"
+            self.render()
+
+        def operator_changed(event: Any) -> None:
+            condition["operator"] = event.new
+            self.render()
+
+        field.param.watch(field_changed, "value")
+        operator.param.watch(operator_changed, "value")
+        remove.on_click(lambda _: self._mutate(lambda: siblings.remove(condition)))
+        return pn.Row(field, operator, value_widget, remove, css_classes=["crm-condition"])
+
+    def _value_widget(self, condition: dict[str, Any], kind: str) -> Any:
+        spec = self.page.store.fields.get(condition["field"])
+        choices = list(spec.options.get("choices", [])) if spec is not None else []
+        if spec is not None and spec.type == "user":
+            choices_map = {name: user_id for user_id, name in self.page.store.users.items()}
+        else:
+            choices_map = {c: c for c in choices}
+        value = condition.get("value")
+
+        def store(new: Any) -> None:
+            condition["value"] = new
+
+        if kind == "none":
+            condition["value"] = None
+            return pn.Spacer(width=10)
+        if kind == "many" and choices_map:
+            current = value if isinstance(value, list) else []
+            widget = pn.widgets.MultiChoice(
+                options=choices_map,
+                value=[v for v in current if v in choices_map.values()],
+                width=150,
+            )
+            widget.param.watch(lambda e: store(list(e.new)), "value")
+            return widget
+        if kind == "one" and choices_map:
+            options = dict(choices_map)
+            widget = pn.widgets.Select(
+                options=options,
+                value=value if value in options.values() else next(iter(options.values()), None),
+                width=150,
+            )
+            store(widget.value)
+            widget.param.watch(lambda e: store(e.new), "value")
+            return widget
+        if kind == "pair":
+            low, high = (value or ["", ""]) if isinstance(value, list) else ("", "")
+            first = pn.widgets.TextInput(value=str(low or ""), width=70, placeholder="from")
+            second = pn.widgets.TextInput(value=str(high or ""), width=70, placeholder="to")
+            store([first.value, second.value])
+            first.param.watch(lambda e: store([e.new, second.value]), "value_input")
+            second.param.watch(lambda e: store([first.value, e.new]), "value_input")
+            return pn.Row(first, second)
+        if kind == "days":
+            widget = pn.widgets.IntInput(
+                value=int(value) if str(value or "").isdigit() else 7, start=0, width=80
+            )
+            store(widget.value)
+            widget.param.watch(lambda e: store(e.new), "value")
+            return widget
+        text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value or "")
+        widget = pn.widgets.TextInput(value=text, width=150, placeholder="value")
+        many = kind == "many"
+        widget.param.watch(lambda e: store(_split(e.new) if many else e.new), "value_input")
+        return widget
+
+    def _sort_row(self, sort: dict[str, str]) -> pn.Row:
+        field = pn.widgets.Select(options=self._field_options(), value=sort["field"], width=160)
+        direction = pn.widgets.Select(
+            options={"A → Z / 1 → 9": "asc", "Z → A / 9 → 1": "desc"},
+            value=sort.get("direction", "asc"),
+            width=130,
+        )
+        remove = pn.widgets.Button(label="✕", width=32, color="light")
+        field.param.watch(lambda e: sort.__setitem__("field", e.new), "value")
+        direction.param.watch(lambda e: sort.__setitem__("direction", e.new), "value")
+        remove.on_click(lambda _: self._mutate(lambda: self.spec["sorts"].remove(sort)))
+        return pn.Row(field, direction, remove, css_classes=["crm-sort"])
+
+    def _add_sort(self) -> pn.widgets.Button:
+        button = pn.widgets.Button(label="+ Sort", color="light", css_classes=["crm-add-sort"])
+        button.on_click(
+            lambda _: self._mutate(
+                lambda: self.spec["sorts"].append({"field": "name", "direction": "asc"})
+            )
+        )
+        return button
+
+    def _mutate(self, change: Callable[[], None]) -> None:
+        change()
+        self.render()
+
+    # -- actions -----------------------------------------------------------------------------
+    def current(self) -> dict[str, Any]:
+        """The view as built: list, filters, sorts, hidden and frozen columns."""
+        view = copy.deepcopy(self.spec)
+        view.update(
+            list_membership=self.list_choice.value,
+            hidden_fields=list(self.hidden.value),
+            frozen_fields=list(self.frozen.value),
+        )
+        return view
+
+    def _settings(self) -> dict[str, Any]:
+        view = self.current()
+        return {
+            key: view[key]
+            for key in (
+                "list_membership",
+                "filters",
+                "sorts",
+                "hidden_fields",
+                "frozen_fields",
+                "widths",
+                "field_order",
+            )
+        }
+
+    def apply(self) -> bool:
+        """Show the built view in the grid (unsaved), if the service accepts its filter."""
+        view = self.current()
+        checked = self.page.act(lambda ctx: services.grid_page(ctx, view, page_size=1))
+        if checked is None:
+            return False
+        self.page.apply_view(view)
+        return True
+
+    def save_new(self) -> None:
+        values = {**self._settings(), "name": self.name_box.value, "shared": self.shared_box.value}
+        saved = self.page.act(
+            lambda ctx: services.create_view(ctx, values), success=f"Saved view {values['name']}."
+        )
+        self._after_save(saved)
+
+    def save(self) -> None:
+        view_id, version = self.spec.get("id"), self.spec.get("version")
+        values = {**self._settings(), "name": self.name_box.value, "shared": self.shared_box.value}
+
+        def update(ctx: Context) -> dict[str, Any]:
+            return services.update_view(ctx, view_id, values, expected_version=version)
+
+        self._after_save(self.page.act(update, success="View saved."))
+
+    def duplicate(self) -> None:
+        view_id = self.spec.get("id")
+        copy_ = self.page.act(
+            lambda ctx: services.duplicate_view(ctx, view_id), success="View duplicated."
+        )
+        self._after_save(copy_)
+
+    def delete(self) -> None:
+        view_id, version = self.spec.get("id"), self.spec.get("version")
+        done = self.page.act(
+            lambda ctx: services.archive_view(ctx, view_id, expected_version=version) or True,
+            success="View deleted.",
+        )
+        if not done:
+            return
+        self.page.refresh_views()
+        self.page.open_view(None)
+        self.load(self.page.store.view)
+
+    def make_default(self) -> None:
+        view_id = self.spec.get("id")
+        self.page.act(
+            lambda ctx: services.set_default_view(ctx, view_id),
+            success="This view now opens first for you.",
+        )
+
+    def _after_save(self, saved: dict[str, Any] | None) -> None:
+        if saved is None:
+            return
+        self.page.refresh_views(select=saved["id"])
+        self.page.apply_view({**EMPTY_VIEW, **saved})
+        self.load(self.page.store.view)

@@ -1,0 +1,200 @@
+"""The grid page driven through its widgets without a browser: paging, lists, search, header
+filters and sorts, edits with conflicts, live updates between sessions, fields and views."""
+
+from __future__ import annotations
+
+import pytest
+
+import crm_lib
+from apps.grid.live import GridHub
+from apps.grid.page import GridPage
+from apps.runtime import Runtime
+from crm_lib import services
+from crm_lib.config import Settings
+from tests.apps.conftest import session_of
+
+
+@pytest.fixture
+def runtime(settings_with_team: Settings) -> Runtime:
+    ctx = crm_lib.open_crm(settings=settings_with_team, actor="system:test")
+    fund = services.create_fund(ctx, {"name": "Fund III", "vintage_year": 2025})
+    services.bulk_create_investors(
+        ctx,
+        [
+            {
+                "name": f"Investor {n:03d}",
+                "status": "Meeting" if n % 3 == 0 else "Prospect",
+                "list_membership": "main" if n % 2 else "follow_up",
+                "commitments": [{"fund_id": fund["id"], "amount": n * 1000}] if n % 5 == 0 else [],
+            }
+            for n in range(1, 121)
+        ],
+    )
+    ctx.close()
+    return Runtime(settings_with_team, secret_key="k" * 48)
+
+
+def grid(
+    runtime: Runtime, email: str = "alice@fund.example", hub: GridHub | None = None
+) -> GridPage:
+    return GridPage(runtime, hub=hub, session=session_of(runtime, email))
+
+
+def names(page: GridPage) -> list[str]:
+    return list(page.table.value["name"])
+
+
+def test_the_grid_holds_one_page_with_counts_and_totals(runtime: Runtime) -> None:
+    page = grid(runtime)
+    assert len(page.table.value) == 50 and page.store.total == 60  # the Main list
+    assert "page 1 of 2" in page.summary.object
+    assert "Main (60)" in page.list_tabs.options and "Follow-up (60)" in page.list_tabs.options
+    page.turn(+1)
+    assert names(page)[0] == "Investor 101"
+    page.list_tabs.value = "all"
+    assert page.store.total == 120 and page.store.page == 1
+    assert "$" in page.summary.object and "committed" in page.summary.object
+    page.search_box.value = "investor 11"
+    assert names(page) == [f"Investor {n}" for n in range(110, 120)]
+
+
+def test_header_sorts_and_filters_become_sql(runtime: Runtime) -> None:
+    page = grid(runtime)
+    page.list_tabs.value = "all"
+    page.table.filters = [{"field": "status", "type": "in", "value": ["Meeting"]}]
+    assert page.store.total == 40
+    page.table.sorters = [{"field": "name", "dir": "desc"}]
+    assert names(page)[:2] == ["Investor 120", "Investor 117"]
+
+
+def test_an_edit_saves_with_its_version_and_shows_recomputed_values(runtime: Runtime) -> None:
+    page = grid(runtime)
+    with runtime.context() as ctx:
+        services.add_field(ctx, "Shout", "formula", formula="UPPER({Name})")
+    page.reload(columns=True)
+    page.edit_cell(0, "name", "Acme Capital")
+    row = page.table.value.iloc[0]
+    assert (row["name"], row["shout"], row["version"]) == ("Acme Capital", "ACME CAPITAL", 2)
+    assert "Saved Name" in page.save_state.object
+    page.edit_cell(0, "status", "Due diligence")
+    with runtime.context() as ctx:
+        stored = services.get_investor(ctx, int(row["id"]))["investor"]
+    assert (stored["status"], stored["updated_by"]) == ("Due diligence", "alice@fund.example")
+
+
+def test_a_bad_value_is_refused_and_the_cell_goes_back(runtime: Runtime) -> None:
+    page = grid(runtime)
+    page.edit_cell(0, "status", "Nonsense")
+    assert page.failed and "'Nonsense' is not one of the choices" in page.message
+    assert page.table.value["status"].iloc[0] == "Prospect"
+
+
+def test_a_conflict_is_not_applied_and_names_who_changed_it(runtime: Runtime) -> None:
+    alice, bob = grid(runtime), grid(runtime, "bob@fund.example")
+    bob.edit_cell(0, "status", "Meeting")
+    alice.edit_cell(0, "status", "Passed")
+    assert alice.failed and "bob@fund.example changed this record" in alice.message
+    assert alice.table.value["status"].iloc[0] == "Meeting"
+
+
+def test_other_sessions_see_an_edit_at_once(runtime: Runtime) -> None:
+    hub = GridHub(runtime.events)
+    alice, bob = grid(runtime, hub=hub), grid(runtime, "bob@fund.example", hub=hub)
+    alice.edit_cell(1, "name", "Investor 003b")
+    assert bob.table.value["name"].iloc[1] == "Investor 003b"
+    bob.edit_cell(1, "status", "Meeting")  # no false conflict: Bob's copy has the new version
+    assert not bob.failed
+
+
+def test_fund_columns_edit_commitments_and_the_total(runtime: Runtime) -> None:
+    page = grid(runtime)
+    fund_key = next(c.key for c in page.store.columns if c.fund_id)
+    page.edit_cell(0, fund_key, 250000)
+    row = page.table.value.iloc[0]
+    assert (row[fund_key], row["total_invested"]) == (250000, 250000)
+
+
+def test_archive_and_restore_selected_rows(runtime: Runtime) -> None:
+    page = grid(runtime)
+    first = names(page)[0]
+    page.table.selection = [0]
+    page.archive_selected()
+    assert first not in names(page) and page.store.counts["archived"] == 1
+    page.list_tabs.value = "archived"
+    assert names(page) == [first]
+    page.table.selection = [0]
+    page.restore_selected()
+    assert page.store.total == 0 and page.store.counts["archived"] == 0
+
+
+def test_add_investor_opens_its_record_with_history(runtime: Runtime) -> None:
+    page = grid(runtime)
+    page.add_investor("Zeta Partners")
+    assert page.side.visible and "Zeta Partners" in page.record.title.object
+    page.record.person_name.value = "Ada Lovelace"
+    page.record.person_email.value = "ada@zeta.example"
+    page.record.add_person()
+    assert list(page.record.people_table.value["Name"]) == ["Ada Lovelace"]
+    investor_id = page.record.investor_id
+    with runtime.context() as ctx:
+        services.update_field(ctx, investor_id, "status", "Meeting", expected_version=1)
+    page.record.show(investor_id)
+    history = page.record.history_table.value
+    change = list(history["Field"]).index("status")
+    page.record.history_table.selection = [change]
+    page.record.restore_value()
+    with runtime.context() as ctx:
+        assert services.get_investor(ctx, investor_id)["investor"]["status"] is None
+
+
+def test_fields_panel_adds_a_formula_validated_as_you_type(runtime: Runtime) -> None:
+    page = grid(runtime)
+    panel = page.fields_panel
+    page.show_side(panel)
+    check = panel.check_new_formula("{Totl invested} * 2")
+    assert not check.ok and "did you mean {Total invested}?" in panel.formula_check.object
+    assert "^" in panel.formula_check.object
+    panel.new_label.value = "Double"
+    panel.new_type.value = "formula"
+    panel.formula.value = "{Total invested} * 2"
+    panel.add()
+    assert "double" in page.table.value.columns and panel.choice.value == "double"
+    panel.rename_box.value = "Twice"
+    panel.rename()
+    assert page.table.titles["double"] == "Twice"
+
+
+def test_view_builder_saves_a_view_with_groups_and_two_sorts(runtime: Runtime) -> None:
+    page = grid(runtime)
+    builder = page.view_builder
+    page.show_side(builder)
+    builder.list_choice.value = "all"
+    builder.spec["filters"] = {
+        "op": "and",
+        "conditions": [
+            {"field": "status", "operator": "eq", "value": "Meeting"},
+            {
+                "op": "or",
+                "conditions": [
+                    {"field": "name", "operator": "contains", "value": "10"},
+                    {"field": "name", "operator": "contains", "value": "11"},
+                ],
+            },
+        ],
+    }
+    builder.spec["sorts"] = [
+        {"field": "status", "direction": "asc"},
+        {"field": "name", "direction": "desc"},
+    ]
+    builder.render()
+    builder.name_box.value = "Meetings 10x-11x"
+    builder.shared_box.value = False
+    builder.save_new()
+    assert not page.failed, page.message
+    assert names(page) == [f"Investor {n}" for n in (117, 114, 111, 108, 105, 102)]
+    again = grid(runtime)
+    assert "Meetings 10x-11x (mine)" in again.view_choice.options
+    builder.make_default()
+    fresh = grid(runtime)
+    assert fresh.store.view["name"] == "Meetings 10x-11x"
+    assert names(fresh) == names(page)
