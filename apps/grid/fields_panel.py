@@ -77,15 +77,21 @@ class FieldsPanel:
 
     def __init__(self, page: GridPage) -> None:
         self.page = page
-        self.new_label = pn.widgets.TextInput(label="New field name")
+        self.new_label = pn.widgets.TextInput(label="New field name", css_classes=["crm-new-field"])
         self.new_type = pn.widgets.Select(
-            label="Type", options={TYPE_LABELS[t]: t for t in (*EDITABLE_TYPES, "formula")}
+            label="Type",
+            options={TYPE_LABELS[t]: t for t in (*EDITABLE_TYPES, "formula")},
+            css_classes=["crm-new-type"],
         )
         self.new_choices = pn.widgets.TextAreaInput(
             label="Options (one per line; 'Name | red' sets a colour)", height=80, visible=False
         )
         self.formula = pn.widgets.TextAreaInput(
-            label="Formula", height=70, visible=False, placeholder="{Total invested} * 0.02"
+            label="Formula",
+            height=70,
+            visible=False,
+            placeholder="{Total invested} * 0.02",
+            css_classes=["crm-new-formula"],
         )
         self.formula_check = pn.pane.HTML("", visible=False, sizing_mode="stretch_width")
         self.add_button = pn.widgets.Button(label="Add field", color="primary")

@@ -10,6 +10,7 @@ back. Other open grids see committed changes through :class:`apps.grid.live.Grid
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,10 @@ from crm_lib.context import Context
 from crm_lib.errors import ConflictError, CRMError, NotAuthenticated
 from crm_lib.events import Change
 
+#: Columns whose changes alone are not redrawn (see GridPage._patch_differences).
+SILENT_COLUMNS = frozenset({"version", "updated_at", "updated_by"})
+#: How long remote changes wait for an open editor before they are shown anyway.
+EDIT_GRACE_S = 20.0
 GRID_CSS = """
 .crm-pill { border-radius: 9px; padding: 1px 8px; margin-right: 2px; font-size: 12px; }
 .tabulator-row.tabulator-selected { background: #e7f1ff !important; }
@@ -55,6 +60,10 @@ class GridPage(UserPage):
             pn.state.curdoc if pn.state.curdoc and pn.state.curdoc.session_context else None
         )
         self.views: list[dict[str, Any]] = []
+        #: (investor id, version, when) of the cell whose editor a click opened, until its edit
+        self._editing: tuple[int, int, float] | None = None
+        self._pending_remote: bool | None = None  # deferred remote changes (True: fields too)
+        self._table_signature: tuple = ()
         self.list_tabs = pn.widgets.RadioButtonGroup(
             options=dict((label, key) for key, label in LISTS.items()),
             value="main",
@@ -62,12 +71,21 @@ class GridPage(UserPage):
             css_classes=["crm-lists"],
         )
         self.view_choice = pn.widgets.Select(
-            label="View", options={"All investors": 0}, value=0, width=220
+            label="View",
+            options={"All investors": 0},
+            value=0,
+            width=220,
+            css_classes=["crm-view-choice"],
         )
         self.search_box = pn.widgets.TextInput(
-            label="Search", placeholder="Search name, location, notes", width=260
+            label="Search",
+            placeholder="Search name, location, notes",
+            width=260,
+            css_classes=["crm-search"],
         )
-        self.new_name = pn.widgets.TextInput(label="New investor", width=200)
+        self.new_name = pn.widgets.TextInput(
+            label="New investor", width=200, css_classes=["crm-new-name"]
+        )
         self.add_button = pn.widgets.Button(label="+ Add investor", color="primary", align="end")
         self.archive_button = pn.widgets.Button(label="Archive selected", align="end")
         self.restore_button = pn.widgets.Button(
@@ -105,14 +123,14 @@ class GridPage(UserPage):
             layout="fit_data_fill",
             height=620,
             sizing_mode="stretch_width",
-            configuration={"clipboard": "copy", "keybindings": {"navNext": "13"}},
+            configuration={"clipboard": "copy"},
             stylesheets=[GRID_CSS],
         )
         self.record = RecordPanel(self)
         self.fields_panel = FieldsPanel(self)
         self.view_builder = ViewBuilder(self)
         self.side = pn.Column(
-            width=430,
+            width=480,
             visible=False,
             styles={"border-left": "1px solid #dee2e6", "padding-left": "8px"},
         )
@@ -138,9 +156,7 @@ class GridPage(UserPage):
         self.page_size_choice.param.watch(lambda e: self.set_page_size(e.new), "value")
         self.table.param.watch(self._on_header, ["sorters", "filters"])
         self.table.on_edit(self._on_edit)
-        self.table.on_click(
-            lambda e: self.open_record(int(self.table.value["id"].iloc[e.row])), column=OPEN
-        )
+        self.table.on_click(self._on_cell_click)
 
     def _start(self) -> None:
         def load(ctx: Context) -> dict[str, Any] | None:
@@ -165,6 +181,8 @@ class GridPage(UserPage):
     # -- reading -----------------------------------------------------------------------------
     def reload(self, *, columns: bool = False) -> None:
         """Re-read the page (and the columns, when fields, funds or the view's layout changed)."""
+        columns = columns or bool(self._pending_remote)
+        self._pending_remote = None
 
         def load(ctx: Context) -> bool:
             if columns or not self.store.columns:
@@ -179,7 +197,18 @@ class GridPage(UserPage):
         self._show_page()
 
     def _configure_table(self) -> None:
+        """Set columns, titles, editors and the view's layout, unless nothing about them changed
+        (a redraw closes any open editor, so it is not done for nothing)."""
         store, view = self.store, self.store.view
+        signature = (
+            tuple((c.key, c.title) for c in store.columns),
+            tuple((k, s.type, repr(s.options), s.formula) for k, s in store.fields.items()),
+            tuple(sorted(store.users.items())),
+            repr([view.get(k) for k in ("hidden_fields", "frozen_fields", "widths")]),
+        )
+        if signature == self._table_signature:
+            return
+        self._table_signature = signature
         editors: dict[str, Any] = {OPEN: None, "id": None, "version": None}
         formatters: dict[str, Any] = {}
         filters: dict[str, Any] = {}
@@ -219,7 +248,7 @@ class GridPage(UserPage):
             self._patch_differences(current, frame)
         else:
             self.table.value = frame
-        self.table.selection = []
+            self.table.selection = []
         pages = max(1, -(-store.total // store.page_size))
         archived = store.list_key == "archived"
         self.restore_button.visible = archived
@@ -235,14 +264,21 @@ class GridPage(UserPage):
         }
 
     def _patch_differences(self, current: pd.DataFrame, frame: pd.DataFrame) -> None:
-        """Patch only cells that changed (an open editor elsewhere on the page survives)."""
+        """Show what changed on the page. Any patch makes Panel's Tabulator redraw every row,
+        which closes an open editor, so a change only to bookkeeping (the version, modified
+        at/by, as after one's own save) is written into the server's copy without a redraw:
+        the next visible change shows it. That keeps Tab moving from cell to cell."""
         patch: dict[str, list[tuple[int, Any]]] = {}
         for column in frame.columns:
             for position, (old, new) in enumerate(zip(current[column], frame[column], strict=True)):
                 if not _same(old, new):
                     patch.setdefault(column, []).append((position, new))
-        if patch:
-            self.table.patch(patch, as_index=False)
+        if set(patch) <= SILENT_COLUMNS:
+            for column, cells in patch.items():
+                for position, value in cells:
+                    current.at[position, column] = value
+            return
+        self.table.patch(patch, as_index=False)
 
     # -- navigation --------------------------------------------------------------------------
     def show_list(self, key: str) -> None:
@@ -326,6 +362,31 @@ class GridPage(UserPage):
         self.side.visible = True
 
     # -- editing -----------------------------------------------------------------------------
+    def _on_cell_click(self, event: Any) -> None:
+        """A click opens an editor (or, on the first column, the record): remember the version
+        the row had then, so an edit committed after someone else's change is a conflict even
+        though the live update has already shown that change underneath the open editor."""
+        position = int(event.row)
+        investor_id = int(self.table.value["id"].iloc[position])
+        if event.column == OPEN:
+            self.open_record(investor_id)
+            return
+        column = next((c for c in self.store.columns if c.key == event.column), None)
+        if column is None or column.kind.editor is None:
+            return
+        version = int(self.table.value["version"].iloc[position])
+        self._editing = (investor_id, version, time.monotonic())
+
+    def _version_for_edit(self, investor_id: int, position: int) -> int:
+        started = self._editing
+        self._editing = None
+        if started is not None and started[0] == investor_id:
+            return started[1]
+        return int(self.table.value["version"].iloc[position])
+
+    def _editor_open(self) -> bool:
+        return self._editing is not None and time.monotonic() - self._editing[2] < EDIT_GRACE_S
+
     def _save_action(
         self, key: str, investor_id: int, version: int, value: Any
     ) -> Callable[[Context], Any]:
@@ -357,7 +418,7 @@ class GridPage(UserPage):
         """A cell was edited in the browser: show that it is saving, save off the loop, report."""
         key, position = event.column, int(event.row)
         investor_id = int(self.table.value["id"].iloc[position])
-        version = int(self.table.value["version"].iloc[position])
+        version = self._version_for_edit(investor_id, position)
         title = self.store.column(key).title if key in {c.key for c in self.store.columns} else key
         self.save_state.object = f"<span class='crm-saving'>Saving {title}…</span>"
         action = self._save_action(key, investor_id, version, event.value)
@@ -369,7 +430,7 @@ class GridPage(UserPage):
         old = self.table.value[key].iloc[position]
         self.table.patch({key: [(position, value)]}, as_index=False)
         investor_id = int(self.table.value["id"].iloc[position])
-        version = int(self.table.value["version"].iloc[position])
+        version = self._version_for_edit(investor_id, position)
         outcome = self._run(self._save_action(key, investor_id, version, value))
         self._apply_edit(outcome, key, position, investor_id, old, self.store.column(key).title)
 
@@ -402,9 +463,21 @@ class GridPage(UserPage):
         self.reload()  # the row with its recomputed formulas, rollups and new version
 
     def on_remote_changes(self, changes: list[Change]) -> None:
-        """Changes committed elsewhere (another session, a job): show them on this page."""
+        """Changes committed elsewhere (another session, a job): show them on this page, unless
+        an editor is open here: redrawing would throw away what is being typed, so they wait
+        until that edit is saved (which reloads) or EDIT_GRACE_S has passed."""
         structural = any(c.entity in ("grid_fields", "fundraising_funds", "users") for c in changes)
+        if self._editor_open():
+            first = self._pending_remote is None
+            self._pending_remote = bool(self._pending_remote) or structural
+            if first and self.document is not None:
+                self.document.add_timeout_callback(self._flush_remote, int(EDIT_GRACE_S * 1000))
+            return
         self.reload(columns=structural)
+
+    def _flush_remote(self) -> None:
+        if self._pending_remote is not None:
+            self.reload(columns=self._pending_remote)
 
     # -- rows --------------------------------------------------------------------------------
     def add_investor(self, name: str) -> None:
@@ -509,7 +582,6 @@ class GridPage(UserPage):
             self.list_tabs,
             toolbar,
             rows_bar,
-            self.status,
             pn.Row(self.table, self.side, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )

@@ -18,15 +18,7 @@ if TYPE_CHECKING:
 
 PEOPLE_COLUMNS = {"id": "Id", "full_name": "Name", "email": "Email", "title": "Title"}
 COMMITMENT_COLUMNS = {"fund_name": "Fund", "amount": "Amount", "status": "Status"}
-HISTORY_COLUMNS = {
-    "id": "Id",
-    "at": "When",
-    "actor": "Who",
-    "what": "What",
-    "field": "Field",
-    "old": "Old",
-    "new": "New",
-}
+HISTORY_COLUMNS = {"id": "Id", "at": "When", "actor": "Who", "change": "Change", "field": "Field"}
 MONEY = {"type": "money", "symbol": "$", "precision": 0}
 
 
@@ -49,6 +41,19 @@ def _history_value(value: Any) -> str:
         except ValueError:
             return value
     return _shown(value)
+
+
+def _change(entry: dict[str, Any], labels: dict[str, str]) -> str:
+    """One history row in words: "Status: Contacted → Meeting", or "created person"."""
+    entity = entry["entity"].replace("fundraising_", "").replace("contacts", "person")
+    entity = entity.rstrip("s")
+    if entry["action"] == "update" and entry["field"]:
+        label = labels.get(entry["field"], entry["field"])
+        if entity != "investor":
+            label = f"{entity} {label}"
+        old, new = _history_value(entry["old_value"]), _history_value(entry["new_value"])
+        return f"{label}: {old} → {new}"
+    return f"{entry['action']}d {entity}"  # created, archived, restored ... investor
 
 
 class RecordPanel:
@@ -105,7 +110,7 @@ class RecordPanel:
             selectable=1,
             height=height,
             sizing_mode="stretch_width",
-            hidden_columns=["Id"],
+            hidden_columns=["Id", "Field"],
         )
 
     def refresh(self) -> None:
@@ -147,15 +152,14 @@ class RecordPanel:
         )
         self.people_table.value = table_frame(loaded["people"], PEOPLE_COLUMNS)
         self.commitments_table.value = table_frame(loaded["commitments"], COMMITMENT_COLUMNS)
+        labels = {key: spec.label for key, spec in store.fields.items()}
         history = [
             {
                 "id": h["id"],
-                "at": h["at"][:19].replace("T", " "),
+                "at": h["at"][:16].replace("T", " "),
                 "actor": h["actor"],
-                "what": f"{h['action']} {h['entity'].replace('fundraising_', '').rstrip('s')}",
+                "change": _change(h, labels),
                 "field": h["field"] or "",
-                "old": _history_value(h["old_value"]),
-                "new": _history_value(h["new_value"]),
             }
             for h in loaded["history"]
         ]

@@ -37,13 +37,15 @@ class ViewBuilder:
     def __init__(self, page: GridPage) -> None:
         self.page = page
         self.spec: dict[str, Any] = copy.deepcopy(EMPTY_VIEW)
-        self.list_choice = pn.widgets.Select(label="List", options=LIST_CHOICES, value="all")
+        self.list_choice = pn.widgets.Select(
+            label="List", options=LIST_CHOICES, value="all", css_classes=["crm-view-list"]
+        )
         self.tree_box = pn.Column(sizing_mode="stretch_width")
         self.sorts_box = pn.Column(sizing_mode="stretch_width")
         self.hidden = pn.widgets.MultiChoice(label="Hidden columns", options={})
         self.frozen = pn.widgets.MultiChoice(label="Frozen (pinned) columns", options={})
         self.apply_button = pn.widgets.Button(label="Apply", color="primary")
-        self.name_box = pn.widgets.TextInput(label="View name")
+        self.name_box = pn.widgets.TextInput(label="View name", css_classes=["crm-view-name"])
         self.shared_box = pn.widgets.Checkbox(label="Shared with the team")
         self.save_new_button = pn.widgets.Button(label="Save as new view", color="success")
         self.save_button = pn.widgets.Button(label="Save changes to this view")

@@ -198,3 +198,25 @@ def test_view_builder_saves_a_view_with_groups_and_two_sorts(runtime: Runtime) -
     fresh = grid(runtime)
     assert fresh.store.view["name"] == "Meetings 10x-11x"
     assert names(fresh) == names(page)
+
+
+class Click:
+    """A cell click as Tabulator reports it."""
+
+    def __init__(self, row: int, column: str) -> None:
+        self.row, self.column = row, column
+
+
+def test_a_change_arriving_while_a_cell_is_open_makes_the_edit_a_conflict(
+    runtime: Runtime,
+) -> None:
+    hub = GridHub(runtime.events)
+    alice, bob = grid(runtime, hub=hub), grid(runtime, "bob@fund.example", hub=hub)
+    bob._on_cell_click(Click(0, "status"))  # Bob opens the editor...
+    alice.edit_cell(0, "status", "Meeting")  # ...Alice saves; Bob's redraw waits for his edit
+    assert bob.table.value["status"].iloc[0] == "Prospect"
+    bob.edit_cell(0, "status", "Passed")  # Bob commits what he typed
+    assert bob.failed and "alice@fund.example changed this record" in bob.message
+    assert bob.table.value["status"].iloc[0] == "Meeting"
+    bob._on_cell_click(Click(0, "open"))
+    assert bob.side.visible and bob.record.investor_id == int(bob.table.value["id"].iloc[0])

@@ -1,0 +1,260 @@
+"""The served grid as a person uses it in Chromium: edit, keyboard, fields and formulas, views,
+conflicts between two people, archive and restore. Screenshots go to docs/ when
+CRM_UPDATE_SCREENSHOTS=1 (otherwise to the test's temporary folder)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from argon2 import profiles
+from playwright.sync_api import Browser, Locator, Page, expect
+
+import crm_lib
+from crm_lib import services
+from crm_lib.config import Settings
+from tests.apps.server import free_port, running
+from tests.browser.conftest import PASSWORD, log_in
+
+pytestmark = pytest.mark.browser
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+BOB = "bob@fund.example"
+
+
+def shots(tmp_path: Path) -> Path:
+    return DOCS if os.environ.get("CRM_UPDATE_SCREENSHOTS") == "1" else tmp_path
+
+
+@pytest.fixture
+def team_data(demo_with_admin: Path) -> Path:
+    """The demo fund with Alice (admin) and Bob (member)."""
+    settings = Settings(data_dir=demo_with_admin, password_hashing=profiles.CHEAPEST)
+    ctx = crm_lib.open_crm(settings=settings, actor="system:test")
+    link = services.invite_user(ctx, BOB, "member")
+    services.accept_link(ctx, link.token, name="Bob", password=PASSWORD)
+    ctx.close()
+    return demo_with_admin
+
+
+@contextmanager
+def served(data_dir: Path) -> Iterator[str]:
+    port = free_port()
+    with running([sys.executable, "-m", "apps.serve", "--port", str(port)], data_dir, port) as base:
+        yield base
+
+
+def open_grid(page: Page, base: str, email: str | None = None) -> None:
+    if email is None:
+        log_in(page, base)
+    else:
+        log_in(page, base, email=email)
+    page.goto(f"{base}/grid")
+    page.wait_for_selector('.tabulator-row .tabulator-cell[tabulator-field="name"]', timeout=30_000)
+
+
+def cell(page: Page, field: str, row: int = 0) -> Locator:
+    return (
+        page.locator(".tabulator-row")
+        .nth(row)
+        .locator(f'.tabulator-cell[tabulator-field="{field}"]')
+    )
+
+
+def type_into(page: Page, target: Locator, text: str) -> None:
+    """Click a cell (opens its editor), replace its text, press Enter."""
+    target.click()
+    editor = page.locator(".tabulator-cell.tabulator-editing input")
+    editor.wait_for()
+    editor.press("Control+a")
+    editor.type(text)
+    editor.press("Enter")
+
+
+def console_errors(page: Page) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("requestfailed", lambda r: errors.append(f"failed: {r.url}"))
+    return errors
+
+
+def test_an_edit_saves_survives_reload_and_the_keyboard_works(
+    page: Page, team_data: Path, tmp_path: Path
+) -> None:
+    errors = console_errors(page)
+    with served(team_data) as base:
+        open_grid(page, base)
+        first_name = cell(page, "name").inner_text()
+        new_city = f"Lisbon {time.time_ns() % 10_000}"
+        cell(page, "location").click()
+        editor = page.locator(".tabulator-cell.tabulator-editing input")
+        editor.press("Control+a")
+        editor.type(new_city)
+        editor.press("Tab")  # commits and moves to the next cell's editor, as in a spreadsheet
+        expect(page.get_by_text("Saved Location")).to_be_visible(timeout=10_000)
+        website = page.locator('.tabulator-cell.tabulator-editing[tabulator-field="website"] input')
+        website.wait_for()
+        website.type("typo that Escape cancels")
+        website.press("Escape")
+        expect(page.locator(".tabulator-cell.tabulator-editing")).to_have_count(0)
+        page.screenshot(path=str(shots(tmp_path) / "grid.png"))
+        page.reload()
+        page.wait_for_selector('.tabulator-cell[tabulator-field="name"]', timeout=30_000)
+        expect(cell(page, "name")).to_have_text(first_name)
+        expect(cell(page, "location")).to_have_text(new_city)
+        assert "typo" not in cell(page, "website").inner_text()
+        cell(page, "status").click()  # a single select: pick from its list
+        page.locator(
+            ".tabulator-edit-list .tabulator-edit-list-item", has_text="Due diligence"
+        ).click()
+        expect(page.get_by_text("Saved Status")).to_be_visible(timeout=10_000)
+        expect(cell(page, "status")).to_have_text("Due diligence")
+        cell(page, "open").click()
+        expect(page.locator(".crm-record-title")).to_contain_text(first_name, timeout=10_000)
+        expect(page.get_by_text("Due diligence").last).to_be_visible()
+        page.add_style_tag(content=".notyf { display: none !important; }")
+        page.screenshot(path=str(shots(tmp_path) / "record-panel.png"), full_page=True)
+    assert errors == []
+
+
+def test_adding_a_field_and_a_formula_field_from_the_grid(page: Page, team_data: Path) -> None:
+    with served(team_data) as base:
+        open_grid(page, base)
+        page.get_by_role("button", name="⚙ Fields").click()
+        page.locator(".crm-new-field input").fill("Check size")
+        page.locator(".crm-new-type select").select_option(label="Currency")
+        page.get_by_role("button", name="Add field").click()
+        expect(page.locator('.tabulator-col[tabulator-field="check_size"]')).to_be_visible(
+            timeout=10_000
+        )
+        page.locator(".crm-new-field input").fill("Fee")
+        page.locator(".crm-new-type select").select_option(label="Formula")
+        formula = page.locator(".crm-new-formula textarea")
+        formula.fill("{Chek size} * 0.02")
+        formula.press("End")  # value_input follows typing
+        expect(page.get_by_text("did you mean {Check size}?")).to_be_visible(timeout=10_000)
+        formula.fill("{Check size} * 0.02")
+        formula.press("End")
+        expect(page.get_by_text("✓ Valid — gives a number")).to_be_visible(timeout=10_000)
+        page.get_by_role("button", name="Add field").click()
+        expect(page.locator('.tabulator-col[tabulator-field="fee"]')).to_be_visible(timeout=10_000)
+        type_into(page, cell(page, "check_size"), "1000000")
+        expect(page.get_by_text("Saved Check size")).to_be_visible(timeout=10_000)
+        expect(cell(page, "fee")).to_have_text("20000", timeout=10_000)
+
+
+def test_a_view_with_and_or_filters_and_two_sorts_is_saved_and_reopened(
+    page: Page, team_data: Path, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=team_data)
+    with served(team_data) as base:
+        open_grid(page, base)
+        page.get_by_role("button", name="☰ View: filter, sort, columns").click()
+        page.locator(".crm-view-list select").select_option(label="All")
+        page.get_by_role("button", name="+ Condition").first.click()
+        condition = page.locator(".crm-condition").nth(0)
+        condition.locator("select").nth(0).select_option(label="Status")
+        condition = page.locator(".crm-condition").nth(0)
+        condition.locator("select").nth(1).select_option(label="is")
+        page.locator(".crm-condition").nth(0).locator("select").nth(2).select_option(
+            label="Committed"
+        )
+        page.get_by_role(
+            "button", name="+ Group"
+        ).first.click()  # (Type is FO OR Type is Endowment)
+        group = page.locator(".crm-condition").nth(1)
+        group.locator("select").nth(0).select_option(label="Type")
+        page.locator(".crm-condition").nth(1).locator("select").nth(1).select_option(label="is")
+        page.locator(".crm-condition").nth(1).locator("select").nth(2).select_option(
+            label="Family office"
+        )
+        page.locator(".crm-group-2").get_by_role("button", name="+ Condition").click()
+        page.locator(".crm-condition").nth(2).locator("select").nth(0).select_option(label="Type")
+        page.locator(".crm-condition").nth(2).locator("select").nth(1).select_option(label="is")
+        third = page.locator(".crm-condition").nth(2).locator("select").nth(2)
+        third.select_option(label="Endowment")
+        page.get_by_role("button", name="+ Sort").click()
+        page.locator(".crm-sort").nth(0).locator("select").nth(0).select_option(label="Type")
+        page.get_by_role("button", name="+ Sort").click()
+        page.locator(".crm-sort").nth(1).locator("select").nth(0).select_option(label="Name")
+        page.locator(".crm-sort").nth(1).locator("select").nth(1).select_option(
+            label="Z → A / 9 → 1"
+        )
+        page.locator(".crm-view-name input").fill("Committed FO and endowments")
+        page.screenshot(path=str(shots(tmp_path) / "view-builder.png"), full_page=True)
+        page.get_by_role("button", name="Save as new view").click()
+        expect(page.get_by_text("Saved view Committed FO and endowments.").first).to_be_visible(
+            timeout=10_000
+        )
+
+        ctx = crm_lib.open_crm(settings=settings, actor="system:test")
+        [view] = [v for v in services.list_views(ctx) if v["name"] == "Committed FO and endowments"]
+        expected = [r["name"] for r in services.grid_page(ctx, view, page_size=50).rows]
+        ctx.close()
+        assert view["filters"]["op"] == "and" and view["filters"]["conditions"][1]["op"] == "or"
+        assert [s["field"] for s in view["sorts"]] == ["type", "name"]
+        assert expected  # the demo has committed family offices and endowments
+        names = page.locator('.tabulator-row .tabulator-cell[tabulator-field="name"]')
+        expect(names.first).to_have_text(expected[0], timeout=10_000)
+
+        page.reload()
+        page.wait_for_selector('.tabulator-cell[tabulator-field="name"]', timeout=30_000)
+        page.locator(".crm-view-choice select").select_option(
+            label="Committed FO and endowments (shared)"
+        )
+        expect(names.first).to_have_text(expected[0], timeout=10_000)
+        shown = names.all_inner_texts()
+        assert shown[: min(10, len(expected))] == expected[: min(10, len(expected))]
+
+
+def test_two_people_editing_one_record_the_second_sees_the_conflict(
+    browser: Browser, team_data: Path
+) -> None:
+    alice = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
+    bob = browser.new_context(viewport={"width": 1300, "height": 900}).new_page()
+    with served(team_data) as base:
+        open_grid(alice, base)
+        open_grid(bob, base, email=BOB)
+        cell(bob, "location").click()  # Bob starts typing...
+        bob_editor = bob.locator(".tabulator-cell.tabulator-editing input")
+        bob_editor.wait_for()
+        type_into(alice, cell(alice, "location"), "Alice's city")  # ...Alice saves first
+        expect(alice.get_by_text("Saved Location")).to_be_visible(timeout=10_000)
+        bob_editor.press("Control+a")
+        bob_editor.type("Bob's city")
+        bob_editor.press("Enter")
+        expect(bob.get_by_text("alice@fund.example changed this record").first).to_be_visible(
+            timeout=10_000
+        )
+        expect(cell(bob, "location")).to_have_text("Alice's city", timeout=10_000)
+        type_into(alice, cell(alice, "location"), "Alice again")
+        expect(cell(bob, "location")).to_have_text("Alice again", timeout=2_000)  # live, ≤ 2 s
+    alice.context.close()
+    bob.context.close()
+
+
+def test_archive_a_row_then_restore_it_and_open_its_record(page: Page, team_data: Path) -> None:
+    with served(team_data) as base:
+        open_grid(page, base)
+        name = cell(page, "name").inner_text()
+        page.locator(".tabulator-row").first.locator("input[type=checkbox]").first.click()
+        page.get_by_role("button", name="Archive selected").click()
+        expect(page.get_by_text("Archived 1 investor(s)").first).to_be_visible(timeout=10_000)
+        expect(cell(page, "name")).not_to_have_text(name)
+        page.get_by_text("Archived (1)").click()
+        expect(cell(page, "name")).to_have_text(name, timeout=10_000)
+        page.locator(".tabulator-row").first.locator("input[type=checkbox]").first.click()
+        page.get_by_role("button", name="Restore selected").click()
+        expect(page.get_by_text("Restored 1 investor(s)").first).to_be_visible(timeout=10_000)
+        page.get_by_text("Archived (0)").wait_for(timeout=10_000)
+        page.get_by_text("Main (", exact=False).first.click()
+        page.locator(".crm-search input").fill(name)
+        page.locator(".crm-search input").press("Enter")
+        expect(cell(page, "name")).to_have_text(name, timeout=10_000)
+        cell(page, "open").click()
+        expect(page.locator(".crm-record-title")).to_contain_text(name, timeout=10_000)
+        expect(page.get_by_text("restored investor").first).to_be_visible()
