@@ -87,33 +87,21 @@ class GridPage(UserPage):
             label="New investor", width=200, css_classes=["crm-new-name"]
         )
         self.add_button = pn.widgets.Button(label="+ Add investor", color="primary", align="end")
-        self.archive_button = pn.widgets.Button(label="Archive selected", align="end")
-        self.restore_button = pn.widgets.Button(
-            label="Restore selected", align="end", visible=False
-        )
+        #: "Archive selected" on the lists, "Restore selected" on the Archived list
+        self.rows_button = pn.widgets.Button(label="Archive selected", align="end")
         self.fields_button = pn.widgets.Button(label="⚙ Fields", align="end")
-        self.view_button = pn.widgets.Button(label="☰ View: filter, sort, columns", align="end")
-        self.csv_download = pn.widgets.FileDownload(
-            callback=self._csv,
-            filename="investors.csv",
-            label="CSV",
-            color="light",
-            align="end",
-            width=70,
+        self.view_button = pn.widgets.Button(
+            label="☰ View: filter, sort, columns, export", align="end"
         )
-        self.xlsx_download = pn.widgets.FileDownload(
-            callback=self._xlsx,
-            filename="investors.xlsx",
-            label="XLSX",
-            color="light",
-            align="end",
-            width=70,
+        #: counts, totals and the page; "Saving…"/"Saved" after an edit (one pane: every Bokeh
+        #: model costs a new session ~6 ms)
+        self.summary = pn.pane.HTML(
+            "", css_classes=["crm-summary"], styles={"margin-left": "auto"}, align="end"
         )
-        self.summary = pn.pane.HTML("", css_classes=["crm-summary"])
+        self.save_text = ""
         self.prev_button = pn.widgets.Button(label="◀", width=40)
         self.next_button = pn.widgets.Button(label="▶", width=40)
         self.page_size_choice = pn.widgets.Select(options=list(PAGE_SIZES), value=50, width=80)
-        self.save_state = pn.pane.HTML("", css_classes=["crm-save-state"])
         self.table = pn.widgets.Tabulator(
             pd.DataFrame(),
             pagination=None,
@@ -126,9 +114,11 @@ class GridPage(UserPage):
             configuration={"clipboard": "copy"},
             stylesheets=[GRID_CSS],
         )
-        self.record = RecordPanel(self)
-        self.fields_panel = FieldsPanel(self)
-        self.view_builder = ViewBuilder(self)
+        # Side panels are built when first opened: most sessions never open some of them, and
+        # their widgets would cost a new session ~100 ms of Bokeh models each.
+        self._record: RecordPanel | None = None
+        self._fields_panel: FieldsPanel | None = None
+        self._view_builder: ViewBuilder | None = None
         self.side = pn.Column(
             width=480,
             visible=False,
@@ -141,14 +131,33 @@ class GridPage(UserPage):
             if self.document is not None:
                 pn.state.on_session_destroyed(lambda _ctx: forget())
 
+    @property
+    def record(self) -> RecordPanel:
+        if self._record is None:
+            self._record = RecordPanel(self)
+        return self._record
+
+    @property
+    def fields_panel(self) -> FieldsPanel:
+        if self._fields_panel is None:
+            self._fields_panel = FieldsPanel(self)
+        return self._fields_panel
+
+    @property
+    def view_builder(self) -> ViewBuilder:
+        if self._view_builder is None:
+            self._view_builder = ViewBuilder(self)
+        return self._view_builder
+
     # -- setup -------------------------------------------------------------------------------
     def _wire(self) -> None:
         self.list_tabs.param.watch(lambda e: self.show_list(e.new), "value")
         self.view_choice.param.watch(lambda e: self.open_view(e.new), "value")
         self.search_box.param.watch(lambda e: self.set_search(e.new), "value")
         self.add_button.on_click(lambda _: self.add_investor(self.new_name.value))
-        self.archive_button.on_click(lambda _: self.archive_selected())
-        self.restore_button.on_click(lambda _: self.restore_selected())
+        self.rows_button.on_click(
+            lambda _: self._set_selected_archived(self.store.list_key != "archived")
+        )
         self.fields_button.on_click(lambda _: self.show_side(self.fields_panel))
         self.view_button.on_click(lambda _: self.show_side(self.view_builder))
         self.prev_button.on_click(lambda _: self.turn(-1))
@@ -251,19 +260,29 @@ class GridPage(UserPage):
             self.table.selection = []
         pages = max(1, -(-store.total // store.page_size))
         archived = store.list_key == "archived"
-        self.restore_button.visible = archived
-        self.archive_button.visible = not archived
+        self.rows_button.label = "Restore selected" if archived else "Archive selected"
         self.prev_button.disabled = store.page <= 1
         self.next_button.disabled = store.page >= pages
-        self.summary.object = (
-            f"<b>{store.total:,}</b> investors · <b>${store.total_invested:,.0f}</b> committed"
-            f" · page {store.page} of {pages}"
-        )
+        self._render_summary()
         self.list_tabs.options = {
             f"{label} ({store.counts.get(key, 0):,})": key for key, label in LISTS.items()
         }
 
-    def _patch_differences(self, current: pd.DataFrame, frame: pd.DataFrame) -> None:
+    def _render_summary(self) -> None:
+        store = self.store
+        pages = max(1, -(-store.total // store.page_size))
+        self.summary.object = (
+            f"{self.save_text} <b>{store.total:,}</b> investors ·"
+            f" <b>${store.total_invested:,.0f}</b> committed · page {store.page} of {pages}"
+        )
+
+    def set_save_state(self, text: str) -> None:
+        self.save_text = text
+        self._render_summary()
+
+    def _patch_differences(
+        self, current: pd.DataFrame, frame: pd.DataFrame, *, offset: int = 0
+    ) -> None:
         """Show what changed on the page. Any patch makes Panel's Tabulator redraw every row,
         which closes an open editor, so a change only to bookkeeping (the version, modified
         at/by, as after one's own save) is written into the server's copy without a redraw:
@@ -272,11 +291,12 @@ class GridPage(UserPage):
         for column in frame.columns:
             for position, (old, new) in enumerate(zip(current[column], frame[column], strict=True)):
                 if not _same(old, new):
-                    patch.setdefault(column, []).append((position, new))
+                    patch.setdefault(column, []).append((offset + position, new))
         if set(patch) <= SILENT_COLUMNS:
+            shown = self.table.value
             for column, cells in patch.items():
                 for position, value in cells:
-                    current.at[position, column] = value
+                    shown.iat[position, shown.columns.get_loc(column)] = value
             return
         self.table.patch(patch, as_index=False)
 
@@ -326,7 +346,8 @@ class GridPage(UserPage):
             return
         view = next((v for v in self.views if v["id"] == view_id), None)
         self.apply_view({**EMPTY_VIEW, **(view or {})})
-        self.view_builder.load(self.store.view)
+        if self._view_builder is not None:
+            self._view_builder.load(self.store.view)
 
     def apply_view(self, view: dict[str, Any]) -> None:
         """Show a view (saved, or edited in the view builder and not saved yet)."""
@@ -420,7 +441,7 @@ class GridPage(UserPage):
         investor_id = int(self.table.value["id"].iloc[position])
         version = self._version_for_edit(investor_id, position)
         title = self.store.column(key).title if key in {c.key for c in self.store.columns} else key
-        self.save_state.object = f"<span class='crm-saving'>Saving {title}…</span>"
+        self.set_save_state(f"<span class='crm-saving'>Saving {title}…</span> ·")
         action = self._save_action(key, investor_id, version, event.value)
         outcome = await run_blocking(self._run, action)
         self._apply_edit(outcome, key, position, investor_id, event.old, title)
@@ -446,7 +467,7 @@ class GridPage(UserPage):
         if isinstance(error, ConflictError):
             who = error.updated_by or "someone else"
             when = (error.updated_at or "")[:19].replace("T", " ")
-            self.save_state.object = ""
+            self.set_save_state("")
             self._report(
                 f"Not saved: {who} changed this record at {when} UTC. The grid shows the current"
                 " value.",
@@ -456,17 +477,40 @@ class GridPage(UserPage):
             return
         if error is not None:
             self.table.patch({key: [(position, old)]}, as_index=False)
-            self.save_state.object = ""
+            self.set_save_state("")
             self._report(error.message, failed=True)
             return
-        self.save_state.object = f"<span class='crm-saved'>Saved {title}</span>"
-        self.reload()  # the row with its recomputed formulas, rollups and new version
+        self.set_save_state(f"<span class='crm-saved'>Saved {title}</span> ·")
+        saved = outcome.result
+        if isinstance(saved, dict) and key != "list_membership" and self._pending_remote is None:
+            self._show_saved_row(saved)  # recomputed formulas and the new version; no query
+        else:
+            self.reload()  # commitments (rollups), list moves, or others' changes waiting
+
+    def _show_saved_row(self, saved: dict[str, Any]) -> None:
+        """Put a saved investor row (as the service returned it) on the page where it is: an
+        edited row stays in place, as in a spreadsheet, even if the sort would move it."""
+        rows = list(self.store.rows)
+        positions = [i for i, row in enumerate(rows) if row["id"] == saved["id"]]
+        for position in positions:
+            rows[position] = {**rows[position], **saved}
+        self.store.rows = rows
+        current = self.table.value
+        if not positions or len(current) != len(rows):
+            self._show_page()
+            return
+        position = positions[0]
+        fresh = self.store.frame([rows[position]])
+        self._patch_differences(current.iloc[[position]], fresh, offset=position)
+        self._render_summary()
 
     def on_remote_changes(self, changes: list[Change]) -> None:
         """Changes committed elsewhere (another session, a job): show them on this page, unless
         an editor is open here: redrawing would throw away what is being typed, so they wait
         until that edit is saved (which reloads) or EDIT_GRACE_S has passed."""
         structural = any(c.entity in ("grid_fields", "fundraising_funds", "users") for c in changes)
+        if not structural and self._already_shown(changes):
+            return  # this page's own save, already on screen
         if self._editor_open():
             first = self._pending_remote is None
             self._pending_remote = bool(self._pending_remote) or structural
@@ -474,6 +518,18 @@ class GridPage(UserPage):
                 self.document.add_timeout_callback(self._flush_remote, int(EDIT_GRACE_S * 1000))
             return
         self.reload(columns=structural)
+
+    def _already_shown(self, changes: list[Change]) -> bool:
+        frame = self.table.value
+        if frame.empty or "id" not in frame:
+            return False
+        shown = dict(zip(frame["id"].tolist(), frame["version"].tolist(), strict=True))
+        return all(
+            c.entity == "fundraising_investors"
+            and c.action == "update"
+            and shown.get(c.entity_id) == c.version
+            for c in changes
+        )
 
     def _flush_remote(self) -> None:
         if self._pending_remote is not None:
@@ -543,11 +599,11 @@ class GridPage(UserPage):
             "hidden_fields": view.get("hidden_fields", []),
         }
 
-    def _csv(self) -> io.BytesIO:
+    def csv_file(self) -> io.BytesIO:
         text = self.act(lambda ctx: "".join(services.investors_csv(ctx, **self._export_query())))
         return io.BytesIO((text or "").encode("utf-8-sig"))
 
-    def _xlsx(self) -> io.BytesIO:
+    def xlsx_file(self) -> io.BytesIO:
         out = io.BytesIO()
         self.act(lambda ctx: services.investors_xlsx(ctx, out, **self._export_query()))
         out.seek(0)
@@ -560,17 +616,12 @@ class GridPage(UserPage):
             self.search_box,
             self.view_button,
             self.fields_button,
-            self.csv_download,
-            self.xlsx_download,
             sizing_mode="stretch_width",
         )
         rows_bar = pn.Row(
             self.new_name,
             self.add_button,
-            self.archive_button,
-            self.restore_button,
-            pn.layout.HSpacer(),
-            self.save_state,
+            self.rows_button,
             self.summary,
             self.prev_button,
             self.next_button,

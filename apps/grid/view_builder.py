@@ -52,6 +52,12 @@ class ViewBuilder:
         self.duplicate_button = pn.widgets.Button(label="Duplicate")
         self.delete_button = pn.widgets.Button(label="Delete view", color="danger")
         self.default_button = pn.widgets.Button(label="Make it my default")
+        self.csv_download = pn.widgets.FileDownload(
+            callback=page.csv_file, filename="investors.csv", label="CSV", color="light"
+        )
+        self.xlsx_download = pn.widgets.FileDownload(
+            callback=page.xlsx_file, filename="investors.xlsx", label="XLSX", color="light"
+        )
         self.apply_button.on_click(lambda _: self.apply())
         self.save_new_button.on_click(lambda _: self.save_new())
         self.save_button.on_click(lambda _: self.save())
@@ -73,6 +79,9 @@ class ViewBuilder:
             self.shared_box,
             pn.Row(self.save_new_button, self.save_button),
             pn.Row(self.duplicate_button, self.delete_button, self.default_button),
+            pn.pane.HTML("<hr>", sizing_mode="stretch_width"),
+            pn.pane.Markdown("**Export what the grid shows**"),
+            pn.Row(self.csv_download, self.xlsx_download),
             sizing_mode="stretch_width",
             css_classes=["crm-view-builder"],
         )

@@ -71,7 +71,8 @@ class Operator:
     compile_multi: Compile | None = None
 
 
-def _like(text: str) -> str:
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere (its % _ \\ escaped; use ESCAPE '\\')."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -225,7 +226,7 @@ def _value(spec: FieldSpec, op: Operator, value: Any, today: date) -> Any:
     if op.value == "none":
         return None
     if op.value == "text":
-        return _like(str(value if value is not None else ""))
+        return like_pattern(str(value if value is not None else ""))
     if op.value == "days":
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ValidationError(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from crm_lib.events import Change
 from crm_lib.grid.fields import FieldSpec
 from crm_lib.grid.formula_fields import grid_formulas
 from crm_lib.storage.sql import quote
@@ -92,3 +93,15 @@ def recompute_formula_columns(
         )
         written += len(rows)
         after = rows[-1]["id"]
+        tx.changes.append(  # derived values changed: bump the grid state, tell open grids
+            Change(
+                INVESTORS,
+                rows[0]["id"],
+                "update",
+                tuple(targets),
+                0,
+                tx.actor,
+                tx.txn,
+                last_entity_id=after,
+            )
+        )

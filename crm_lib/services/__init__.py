@@ -90,6 +90,7 @@ from crm_lib.services.investors import (
 )
 from crm_lib.services.people import (
     add_person,
+    count_contacts,
     find_people_by_email,
     get_person,
     list_contacts,
@@ -150,6 +151,7 @@ __all__ = [
     "check_formula",
     "commitments_matrix",
     "count_by_list",
+    "count_contacts",
     "create_admin_link",
     "create_api_token",
     "create_feature_request",

@@ -20,6 +20,7 @@ from crm_lib.grid.fields import load_fields, parse_values
 from crm_lib.grid.records import recompute_formula_columns
 from crm_lib.services.commitments import COMMITMENTS, parse_commitment
 from crm_lib.services.people import CONTACTS, MIRRORED, PEOPLE, parse_person
+from crm_lib.storage.connect import refresh_statistics
 from crm_lib.storage.reads import LIVE
 from crm_lib.storage.sql import quote
 from crm_lib.storage.writes import WriteTransaction, write
@@ -219,6 +220,7 @@ def bulk_create_investors(
                 last = plan.next[table] - 1
                 tx.audit_row_images(table, "create", plan.first[table], last)
                 tx.record_bulk(table, plan.first[table], last)
+    refresh_statistics(ctx.db.conn)  # the tables may have grown tenfold: plan with fresh stats
     investors = created[INVESTORS]
     return BulkResult(
         investors=investors,

@@ -129,6 +129,16 @@ def list_funds(ctx: Context) -> list[dict[str, Any]]:
     return query_dicts(ctx.db, _FUND_SUMMARY.format(extra=""))
 
 
+def fund_columns(ctx: Context) -> list[dict[str, Any]]:
+    """Live funds by vintage: id, name, currency only (what the grid's fund columns need,
+    without summing every commitment as :func:`list_funds` does)."""
+    return query_dicts(
+        ctx.db,
+        "SELECT id, name, currency, vintage_year FROM fundraising_funds"
+        " WHERE deleted_at IS NULL ORDER BY vintage_year, id",
+    )
+
+
 def commitments_matrix(ctx: Context, *, page: int = 1, page_size: int = 100) -> dict[str, Any]:
     """Investors by funds: one row per investor with a live commitment, one amount per fund
     (None where there is none), largest total first, a page at a time; plus each fund's total

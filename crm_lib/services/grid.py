@@ -18,7 +18,7 @@ from crm_lib.errors import ValidationError
 from crm_lib.grid.fields import FieldSpec, load_fields
 from crm_lib.grid.filters import operators_for
 from crm_lib.services.commitments import remove_commitment, set_commitment
-from crm_lib.services.funds import list_funds
+from crm_lib.services.funds import fund_columns
 from crm_lib.services.investors import InvestorPage, list_investors
 from crm_lib.services.users import list_users
 from crm_lib.storage.reads import LIVE, query_dicts
@@ -56,7 +56,7 @@ def grid_columns(ctx: Context) -> GridColumns:
     fields = list(load_fields(ctx.db).values())
     return GridColumns(
         fields=fields,
-        funds=list_funds(ctx),
+        funds=fund_columns(ctx),
         users=[u for u in list_users(ctx) if u.get("is_active", 1)],
         operators={
             spec.key: [{"name": op.name, "label": op.label, "value": op.value} for op in ops]
@@ -94,9 +94,10 @@ def grid_page(
         search=search,
         filter_tree=view.get("filters"),
         archived=archived,
+        remember_order=True,
     )
     rows = result.rows
-    funds = list_funds(ctx)
+    funds = fund_columns(ctx)
     ids = [row["id"] for row in rows]
     people: dict[int, list[str]] = {i: [] for i in ids}
     amounts: dict[int, dict[str, Any]] = {i: {} for i in ids}

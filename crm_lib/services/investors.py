@@ -7,6 +7,7 @@ validated by each field's type; user-defined fields work exactly like built-in o
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from crm_lib.grid.fields import FieldSpec, load_fields, parse_values, resolve_fi
 from crm_lib.grid.filters import compile_conditions, compile_tree
 from crm_lib.grid.records import insert_investor, update_investor_row
 from crm_lib.services.users import require_live_user
-from crm_lib.storage.reads import LIVE, query_dicts, query_value
+from crm_lib.storage.reads import LIVE, query_dicts, query_value, while_grid_unchanged
 from crm_lib.storage.sql import quote
 from crm_lib.storage.writes import write
 
@@ -257,6 +258,7 @@ def list_investors(
     search: str | None = None,
     filter_tree: Mapping[str, Any] | None = None,
     archived: bool = False,
+    remember_order: bool = False,
 ) -> InvestorPage:
     """One page of live investors (or, with ``archived``, archived ones) in a list, filtered, sorted, with a stable tiebreak on id.
 
@@ -264,6 +266,10 @@ def list_investors(
     which must hold, as must ``filter_tree`` (a saved view's nested AND/OR groups); ``search`` matches the name, location or notes (case-insensitive substring).
     Uses a deferred join (page ids first, through an index, then the full rows), so deep pages
     stay fast and no caller ever holds the whole table.
+
+    ``remember_order`` (the web grid, which pages back and forth through one view) reads the
+    matching ids in order once, and keeps them (8 bytes each) until the grid's data next changes:
+    every later page of that query is a lookup of its 50 ids, whatever the filter and sort.
     """
     if list_membership != "all" and list_membership not in LISTS:
         raise ValidationError(
@@ -295,11 +301,17 @@ def list_investors(
         filter_params.extend([*values, values[0], values[0]])
     where = " AND ".join([base_where, *filters])
     params = [*base_params, *filter_params]
-    count, invested = ctx.db.execute(
-        f"SELECT count(*), total(total_invested) FROM {INVESTORS} WHERE {where}", params
-    ).fetchone()
-    total = int(count)
     offset = (page - 1) * page_size
+    order = _order_by(fields, sort)
+    if remember_order:
+        return _remembered_page(ctx, fields, where, params, order, page, page_size)
+    count_sql = f"SELECT count(*), total(total_invested) FROM {INVESTORS} WHERE {where}"
+    count, invested = while_grid_unchanged(
+        ctx.db,
+        ("count", count_sql, tuple(map(_hashable, params))),
+        lambda: ctx.db.execute(count_sql, params).fetchone(),
+    )
+    total = int(count)
     if filters:
         # Tell SQLite how selective the filter really is (we just counted it): rare matches are
         # fastest through the filter's index, then sorted (about 0.1 us a row when the index also
@@ -311,7 +323,6 @@ def list_investors(
         rare = total * total < 10 * (offset + page_size) * max(candidates, 1)
         hint = 0.001 if rare else 0.9
         where = " AND ".join([base_where, *(f"likelihood({f}, {hint})" for f in filters)])
-    order = _order_by(fields, sort)
     rows = query_dicts(
         ctx.db,
         f"SELECT i.*, u.name AS owner_name FROM {INVESTORS} i"
@@ -330,8 +341,54 @@ def list_investors(
     )
 
 
+def _remembered_page(
+    ctx: Context,
+    fields: Mapping[str, FieldSpec],
+    where: str,
+    params: list[Any],
+    order: str,
+    page: int,
+    page_size: int,
+) -> InvestorPage:
+    """A page cut from the query's whole ordered id list, read once per grid state version."""
+    sql = f"SELECT id, total_invested FROM {INVESTORS} WHERE {where} ORDER BY {order}"
+
+    def read() -> tuple[array, float]:
+        ids, invested = array("q"), 0.0
+        for investor_id, amount in ctx.db.execute(sql, params):
+            ids.append(investor_id)
+            invested += amount or 0.0
+        return ids, invested
+
+    key = ("order", sql, tuple(map(_hashable, params)))
+    ids, invested = while_grid_unchanged(ctx.db, key, read, bucket="order", limit=8)
+    chosen = list(ids[(page - 1) * page_size : page * page_size])
+    rows: list[dict[str, Any]] = []
+    if chosen:
+        marks = ", ".join("?" for _ in chosen)
+        found = query_dicts(
+            ctx.db,
+            f"SELECT i.*, u.name AS owner_name FROM {INVESTORS} i"
+            f" LEFT JOIN users u ON u.id = i.owner_id WHERE i.id IN ({marks})",
+            chosen,
+        )
+        by_id = {row["id"]: row for row in found}
+        rows = [by_id[i] for i in chosen if i in by_id]
+    return InvestorPage(
+        rows=decode_investors(fields, rows),
+        total=len(ids),
+        page=page,
+        page_size=page_size,
+        total_invested=round(invested, 2),
+    )
+
+
 def count_by_list(ctx: Context) -> dict[str, int]:
     """Live investors per list, plus ``all`` and ``archived`` (archived rows of any list)."""
+    return dict(while_grid_unchanged(ctx.db, "count_by_list", lambda: _count_by_list(ctx)))
+
+
+def _count_by_list(ctx: Context) -> dict[str, int]:
     counts = dict.fromkeys(LISTS, 0)
     for name, count in ctx.db.execute(
         f"SELECT list_membership, count(*) FROM {INVESTORS} WHERE {LIVE} GROUP BY 1"
@@ -339,3 +396,7 @@ def count_by_list(ctx: Context) -> dict[str, int]:
         counts[name] = count
     archived = query_value(ctx.db, f"SELECT count(*) FROM {INVESTORS} WHERE deleted_at IS NOT NULL")
     return {"all": sum(counts.values()), **counts, "archived": int(archived)}
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value

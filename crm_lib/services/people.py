@@ -12,6 +12,7 @@ from typing import Any
 from crm_lib.context import Context
 from crm_lib.errors import NotFound, ValidationError
 from crm_lib.grid.field_types import FieldValueError, field_type
+from crm_lib.grid.filters import like_pattern
 from crm_lib.services.investors import require_live_investor
 from crm_lib.storage.reads import LIVE, query_dicts
 from crm_lib.storage.writes import WriteTransaction, write
@@ -164,21 +165,58 @@ def find_people_by_email(ctx: Context, email: str) -> list[dict[str, Any]]:
     )
 
 
-def list_contacts(ctx: Context, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-    """The directory: live contacts whose person (if any) belongs to a live investor.
+def list_contacts(
+    ctx: Context,
+    *,
+    limit: int = 100,
+    offset: int = 0,
+    search: str | None = None,
+    investor_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """The directory: live contacts whose person (if any) belongs to a live investor, by name.
 
     A linked contact's organization is its investor's current name (never a stale copy);
-    ``organization`` is stored only for people not yet linked to an investor.
+    ``organization`` is stored only for people not yet linked to an investor. ``search`` matches
+    name, email, title or organization (case-insensitive); ``investor_id`` keeps that investor's.
     """
+    where, params = _contact_filter(search, investor_id)
     return query_dicts(
         ctx.db,
         "SELECT c.*, COALESCE(i.name, c.organization) AS organization,"
-        " i.id AS investor_id"
-        f" FROM {CONTACTS} c"
-        f" LEFT JOIN {PEOPLE} p ON p.id = c.fundraising_contact_id"
-        " LEFT JOIN fundraising_investors i ON i.id = p.investor_id"
-        " WHERE c.deleted_at IS NULL AND (c.fundraising_contact_id IS NULL"
-        "   OR (p.deleted_at IS NULL AND i.deleted_at IS NULL))"
+        f" i.id AS investor_id {_CONTACT_FROM} WHERE {where}"
         " ORDER BY lower(c.full_name), c.id LIMIT ? OFFSET ?",
-        [limit, offset],
+        [*params, limit, offset],
     )
+
+
+def count_contacts(
+    ctx: Context, *, search: str | None = None, investor_id: int | None = None
+) -> int:
+    """How many contacts :func:`list_contacts` would list without a limit."""
+    where, params = _contact_filter(search, investor_id)
+    return int(
+        ctx.db.execute(f"SELECT count(*) {_CONTACT_FROM} WHERE {where}", params).fetchone()[0]
+    )
+
+
+_CONTACT_FROM = (
+    f"FROM {CONTACTS} c"
+    f" LEFT JOIN {PEOPLE} p ON p.id = c.fundraising_contact_id"
+    " LEFT JOIN fundraising_investors i ON i.id = p.investor_id"
+)
+
+
+def _contact_filter(search: str | None, investor_id: int | None) -> tuple[str, list[Any]]:
+    clauses = [
+        "c.deleted_at IS NULL AND (c.fundraising_contact_id IS NULL"
+        " OR (p.deleted_at IS NULL AND i.deleted_at IS NULL))"
+    ]
+    params: list[Any] = []
+    if search and search.strip():
+        columns = ("c.full_name", "c.email", "c.title", "COALESCE(i.name, c.organization)")
+        clauses.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns) + ")")
+        params.extend([like_pattern(search.strip())] * len(columns))
+    if investor_id is not None:
+        clauses.append("i.id = ?")
+        params.append(investor_id)
+    return " AND ".join(clauses), params

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import openpyxl
 import requests
 
 from tests.api.conftest import LiveServer
@@ -148,6 +149,12 @@ def test_exports_and_summary(live: LiveServer) -> None:
     assert exported.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(exported.text)))
     assert rows[0][:2] == ["id", "Name"] and rows[1][1] == "Acme Family Office"
+    workbook = api.get(
+        f"{live.base}/api/fundraising/export", params={"format": "xlsx", "q": "Acme"}
+    )
+    assert workbook.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.content)).active
+    assert [c.value for c in sheet[2]][1] == "Acme Family Office"
     summary = api.get(f"{live.base}/api/fundraising/relational-summary").json()
     assert summary["totals"]["investors"] >= 1 and summary["by_fund"][0]["fund"] == "Fund I"
 

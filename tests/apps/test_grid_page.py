@@ -3,9 +3,11 @@ filters and sorts, edits with conflicts, live updates between sessions, fields a
 
 from __future__ import annotations
 
+import openpyxl
 import pytest
 
 import crm_lib
+from apps.contacts.page import ContactsPage
 from apps.grid.live import GridHub
 from apps.grid.page import GridPage
 from apps.runtime import Runtime
@@ -75,7 +77,7 @@ def test_an_edit_saves_with_its_version_and_shows_recomputed_values(runtime: Run
     page.edit_cell(0, "name", "Acme Capital")
     row = page.table.value.iloc[0]
     assert (row["name"], row["shout"], row["version"]) == ("Acme Capital", "ACME CAPITAL", 2)
-    assert "Saved Name" in page.save_state.object
+    assert "Saved Name" in page.summary.object
     page.edit_cell(0, "status", "Due diligence")
     with runtime.context() as ctx:
         stored = services.get_investor(ctx, int(row["id"]))["investor"]
@@ -220,3 +222,25 @@ def test_a_change_arriving_while_a_cell_is_open_makes_the_edit_a_conflict(
     assert bob.table.value["status"].iloc[0] == "Meeting"
     bob._on_cell_click(Click(0, "open"))
     assert bob.side.visible and bob.record.investor_id == int(bob.table.value["id"].iloc[0])
+
+
+def test_contacts_page_lists_people_linking_to_their_investor(runtime: Runtime) -> None:
+    with runtime.context() as ctx:
+        services.add_person(ctx, 1, {"full_name": "Ada Lovelace", "email": "ada@lp.example"})
+        services.add_person(ctx, 2, {"full_name": "Alan Turing"})
+    page = ContactsPage(runtime, session=session_of(runtime, "bob@fund.example"))
+    assert list(page.table.value["Name"]) == ["Ada Lovelace", "Alan Turing"]
+    assert '<a href="/grid?investor=1">' in page.table.value["Open"].iloc[0]
+    page.search.value = "turing"
+    assert list(page.table.value["Name"]) == ["Alan Turing"] and "1</b> people" in page.info.object
+
+
+def test_exports_follow_what_the_grid_shows(runtime: Runtime) -> None:
+    page = grid(runtime)
+    page.search_box.value = "investor 01"
+    text = page.csv_file().getvalue().decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("id,Name") and text.count("Investor 01") == 5
+    workbook = openpyxl.load_workbook(page.xlsx_file())
+    assert [row[1].value for row in workbook.active.iter_rows(min_row=2)] == [
+        f"Investor {n:03d}" for n in (11, 13, 15, 17, 19)
+    ]

@@ -153,7 +153,7 @@ def test_a_view_with_and_or_filters_and_two_sorts_is_saved_and_reopened(
     settings = Settings(data_dir=team_data)
     with served(team_data) as base:
         open_grid(page, base)
-        page.get_by_role("button", name="☰ View: filter, sort, columns").click()
+        page.get_by_role("button", name="☰ View: filter, sort, columns, export").click()
         page.locator(".crm-view-list select").select_option(label="All")
         page.get_by_role("button", name="+ Condition").first.click()
         condition = page.locator(".crm-condition").nth(0)

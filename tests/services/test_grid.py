@@ -85,3 +85,39 @@ def test_xlsx_export_of_a_view_is_typed_and_never_runs_formulas(ctx: Context) ->
     assert sheet.cell(row=2, column=2).data_type == "s"  # a string, not a formula
     assert "ai, bio" in evil
     assert rows[2][1] == "Birch"
+
+
+def test_the_contacts_directory_searches_and_filters_by_investor(ctx: Context) -> None:
+    acme, birch = make_investors(ctx, ["Acme", "Birch 100%"])
+    services.add_person(ctx, acme["id"], {"full_name": "Zoe Park", "title": "CIO"})
+    services.add_person(ctx, birch["id"], {"full_name": "Al Ng", "email": "al@birch.example"})
+    names = lambda **q: [c["full_name"] for c in services.list_contacts(ctx, **q)]  # noqa: E731
+    assert names() == ["Al Ng", "Zoe Park"]
+    assert names(search="cio") == ["Zoe Park"]
+    assert names(search="100%") == ["Al Ng"]  # by investor name; % is a character, not a wildcard
+    assert names(search="_") == []
+    assert names(investor_id=acme["id"]) == ["Zoe Park"]
+    assert services.count_contacts(ctx, search="birch") == 1
+
+
+def test_remembered_order_pages_match_the_query_and_follow_every_write(ctx: Context, fund) -> None:
+    for n in range(30):
+        [investor] = make_investors(ctx, [f"LP {n:02d}"], status="Meeting" if n % 2 else None)
+        services.set_commitment(ctx, investor["id"], fund["id"], (n % 7) * 1000)
+    query = {
+        "sort": [("total_invested", "desc"), ("name", "asc")],
+        "conditions": [("status", "eq", "Meeting")],
+        "page_size": 4,
+    }
+    for page in (1, 2, 4):
+        direct = services.list_investors(ctx, page=page, **query)
+        remembered = services.list_investors(ctx, page=page, remember_order=True, **query)
+        assert [r["name"] for r in remembered.rows] == [r["name"] for r in direct.rows]
+        assert (remembered.total, remembered.total_invested) == (
+            direct.total,
+            direct.total_invested,
+        )
+    first = services.list_investors(ctx, remember_order=True, **query).rows[0]
+    services.update_field(ctx, first["id"], "status", None, expected_version=first["version"])
+    again = services.list_investors(ctx, remember_order=True, **query)
+    assert first["id"] not in [r["id"] for r in again.rows] and again.total == 14

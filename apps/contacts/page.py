@@ -1,0 +1,93 @@
+"""The contacts page: the read-only directory of every person the fund knows, searchable and
+filterable by investor, each row linking to its investor's record in the grid. People are
+created and edited from the grid (its record panel), so the directory never disagrees with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import panel as pn
+
+from apps.chrome import UserPage, read_only_table, table_frame
+from crm_lib import services
+
+COLUMNS = {
+    "full_name": "Name",
+    "email": "Email",
+    "title": "Title",
+    "phone": "Phone",
+    "organization": "Investor",
+    "link": "Open",
+}
+PAGE_SIZE = 100
+
+
+class ContactsPage(UserPage):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.page = 1
+        self.total = 0
+        self.search = pn.widgets.TextInput(
+            label="Search",
+            placeholder="Name, email, title or investor",
+            css_classes=["crm-contacts-search"],
+        )
+        self.investor = pn.widgets.IntInput(label="Investor id", value=None, start=1, width=120)
+        self.table = read_only_table(COLUMNS)
+        self.table.formatters = {"Open": {"type": "html"}}
+        self.table.height = 600
+        self.info = pn.pane.HTML("")
+        self.prev_button = pn.widgets.Button(label="◀ Previous")
+        self.next_button = pn.widgets.Button(label="Next ▶")
+        self.search.param.watch(lambda _: self.go(1), "value")
+        self.investor.param.watch(lambda _: self.go(1), "value")
+        self.prev_button.on_click(lambda _: self.go(self.page - 1))
+        self.next_button.on_click(lambda _: self.go(self.page + 1))
+        self.go(1)
+
+    def go(self, page: int) -> None:
+        """Show a page of the directory (first page when the search or investor changes)."""
+        search, investor_id = self.search.value or None, self.investor.value
+
+        def load(ctx: Any) -> tuple[list[dict[str, Any]], int]:
+            total = services.count_contacts(ctx, search=search, investor_id=investor_id)
+            last = max(1, -(-total // PAGE_SIZE))
+            self.page = max(1, min(page, last))
+            rows = services.list_contacts(
+                ctx,
+                limit=PAGE_SIZE,
+                offset=(self.page - 1) * PAGE_SIZE,
+                search=search,
+                investor_id=investor_id,
+            )
+            return rows, total
+
+        loaded = self.act(load)
+        if loaded is None:
+            return
+        rows, self.total = loaded
+        for row in rows:
+            row["link"] = (
+                f'<a href="/grid?investor={int(row["investor_id"])}">investor ↗</a>'
+                if row.get("investor_id")
+                else ""
+            )
+            row["organization"] = row.get("organization") or ""
+        self.table.value = table_frame(rows, COLUMNS)
+        pages = max(1, -(-self.total // PAGE_SIZE))
+        self.info.object = f"<b>{self.total:,}</b> people · page {self.page} of {pages}"
+        self.prev_button.disabled = self.page <= 1
+        self.next_button.disabled = self.page >= pages
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self.frame(
+            "/contacts",
+            "Contacts",
+            pn.pane.Markdown(
+                "Everyone the fund knows. People are added and edited on their investor's record"
+                " in the grid."
+            ),
+            pn.Row(self.search, self.investor),
+            pn.Row(self.info, pn.layout.HSpacer(), self.prev_button, self.next_button),
+            self.table,
+        )
