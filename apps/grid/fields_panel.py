@@ -101,6 +101,10 @@ class FieldsPanel:
         self.left_button = pn.widgets.Button(label="◀ Move left", width=110)
         self.right_button = pn.widgets.Button(label="Move right ▶", width=110)
         self.hide_button = pn.widgets.Button(label="Hide in this view")
+        self.width_box = pn.widgets.IntInput(
+            label="Width in this view (px)", start=40, end=2000, value=None, width=150
+        )
+        self.width_button = pn.widgets.Button(label="Set width", align="end")
         self.retype = pn.widgets.Select(label="Change type to", options={})
         self.preview_button = pn.widgets.Button(label="Preview type change")
         self.apply_type_button = pn.widgets.Button(
@@ -141,6 +145,7 @@ class FieldsPanel:
             pn.Row(self.rename_box, self.rename_button),
             pn.Row(self.left_button, self.right_button),
             self.hide_button,
+            pn.Row(self.width_box, self.width_button),
             self.type_box,
             self.select_box,
             self.formula_box,
@@ -161,6 +166,7 @@ class FieldsPanel:
         self.left_button.on_click(lambda _: self.move(-1))
         self.right_button.on_click(lambda _: self.move(+1))
         self.hide_button.on_click(lambda _: self.hide())
+        self.width_button.on_click(lambda _: self.set_width(self.width_box.value))
         self.preview_button.on_click(lambda _: self.preview())
         self.apply_type_button.on_click(lambda _: self.change_type())
         self.options_button.on_click(lambda _: self.save_options())
@@ -185,6 +191,7 @@ class FieldsPanel:
         if spec is None:
             return
         self.rename_box.value = spec.label
+        self.width_box.value = self.page.store.view.get("widths", {}).get(spec.key)
         builtin = spec.is_builtin
         self.rename_button.disabled = False
         self.archive_button.disabled = builtin
@@ -258,9 +265,10 @@ class FieldsPanel:
             self._after_change(spec.key)
 
     def move(self, step: int) -> None:
-        """Move the column: within this view when it has its own column order, else for all."""
+        """Move the column within the saved view on screen (as in Airtable, each view keeps its
+        own column order; save the view to keep it), or, on "All investors", for everyone."""
         spec, view = self.spec(), self.page.store.view
-        if view.get("field_order"):
+        if view.get("field_order") or view.get("id") is not None:
             order = [c.key for c in self.page.store.columns if c.field_key]
             index = order.index(spec.key)
             order.insert(max(0, min(len(order) - 1, index + step)), order.pop(index))
@@ -269,6 +277,14 @@ class FieldsPanel:
         position = list(self.page.store.fields).index(spec.key) + step
         if self.page.act(lambda ctx: services.move_field(ctx, spec.key, position)) is not None:
             self._after_change(spec.key)
+
+    def set_width(self, width: int | None) -> None:
+        """Give the column a width in this view (cleared when empty); save the view to keep it."""
+        spec, view = self.spec(), dict(self.page.store.view)
+        widths = {k: v for k, v in view.get("widths", {}).items() if k != spec.key}
+        if width:
+            widths[spec.key] = max(40, min(2000, int(width)))
+        self.page.apply_view({**view, "widths": widths})
 
     def hide(self) -> None:
         spec = self.spec()

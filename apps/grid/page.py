@@ -280,9 +280,7 @@ class GridPage(UserPage):
         self.save_text = text
         self._render_summary()
 
-    def _patch_differences(
-        self, current: pd.DataFrame, frame: pd.DataFrame, *, offset: int = 0
-    ) -> None:
+    def _patch_differences(self, current: pd.DataFrame, frame: pd.DataFrame) -> None:
         """Show what changed on the page. Any patch makes Panel's Tabulator redraw every row,
         which closes an open editor, so a change only to bookkeeping (the version, modified
         at/by, as after one's own save) is written into the server's copy without a redraw:
@@ -291,7 +289,13 @@ class GridPage(UserPage):
         for column in frame.columns:
             for position, (old, new) in enumerate(zip(current[column], frame[column], strict=True)):
                 if not _same(old, new):
-                    patch.setdefault(column, []).append((offset + position, new))
+                    patch.setdefault(column, []).append((position, new))
+        self._apply_patch(patch)
+
+    def _apply_patch(self, patch: dict[str, list[tuple[int, Any]]]) -> None:
+        """Send changed cells to the browser, unless only bookkeeping changed (see above)."""
+        if not patch:
+            return
         if set(patch) <= SILENT_COLUMNS:
             shown = self.table.value
             for column, cells in patch.items():
@@ -500,8 +504,12 @@ class GridPage(UserPage):
             self._show_page()
             return
         position = positions[0]
-        fresh = self.store.frame([rows[position]])
-        self._patch_differences(current.iloc[[position]], fresh, offset=position)
+        changed = {
+            key: [(position, new)]
+            for key, new in self.store.cells(rows[position]).items()
+            if key in current and not _same(current[key].iloc[position], new)
+        }
+        self._apply_patch(changed)
         self._render_summary()
 
     def on_remote_changes(self, changes: list[Change]) -> None:

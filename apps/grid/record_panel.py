@@ -70,6 +70,7 @@ class RecordPanel:
         self.person_email = pn.widgets.TextInput(label="Email", width=150)
         self.person_title = pn.widgets.TextInput(label="Title", width=110)
         self.add_person_button = pn.widgets.Button(label="Add person", color="primary")
+        self.save_person_button = pn.widgets.Button(label="Save selected person", disabled=True)
         self.remove_person_button = pn.widgets.Button(label="Remove selected person")
         self.commitments_table = self._table(COMMITMENT_COLUMNS, height=120)
         self.commitments_table.formatters = {"Amount": MONEY}
@@ -80,6 +81,8 @@ class RecordPanel:
         self.close_button = pn.widgets.Button(label="✕ Close", width=80)
         self.add_person_button.on_click(lambda _: self.add_person())
         self.remove_person_button.on_click(lambda _: self.remove_person())
+        self.save_person_button.on_click(lambda _: self.save_person())
+        self.people_table.param.watch(lambda _: self._person_chosen(), "selection")
         self.restore_value_button.on_click(lambda _: self.restore_value())
         self.archive_button.on_click(lambda _: self.set_archived(True))
         self.restore_button.on_click(lambda _: self.set_archived(False))
@@ -90,7 +93,7 @@ class RecordPanel:
             pn.pane.Markdown("#### People"),
             self.people_table,
             pn.Row(self.person_name, self.person_email, self.person_title),
-            pn.Row(self.add_person_button, self.remove_person_button),
+            pn.Row(self.add_person_button, self.save_person_button, self.remove_person_button),
             pn.pane.Markdown("#### Commitments"),
             self.commitments_table,
             pn.pane.Markdown("#### History"),
@@ -171,11 +174,7 @@ class RecordPanel:
         return int(self.record["investor"]["version"])
 
     def add_person(self) -> None:
-        values = {
-            "full_name": self.person_name.value,
-            "email": self.person_email.value or None,
-            "title": self.person_title.value or None,
-        }
+        values = self._person_values()
         investor_id = self.investor_id
         if investor_id is None:
             return
@@ -188,6 +187,40 @@ class RecordPanel:
                 box.value = ""
             self.page.reload()
             self.show(investor_id)
+
+    def _person_values(self) -> dict[str, Any]:
+        return {
+            "full_name": self.person_name.value,
+            "email": self.person_email.value or None,
+            "title": self.person_title.value or None,
+        }
+
+    def _person_chosen(self) -> None:
+        """Selecting a person fills the form, to edit them (name, email, title)."""
+        chosen = self.people_table.selection
+        self.save_person_button.disabled = not chosen
+        if chosen:
+            person = self.record["people"][chosen[0]]
+            self.person_name.value = person["full_name"] or ""
+            self.person_email.value = person.get("email") or ""
+            self.person_title.value = person.get("title") or ""
+
+    def save_person(self) -> None:
+        """Save the form into the selected person (their directory entry follows)."""
+        if not self.people_table.selection or self.investor_id is None:
+            self.page._report("Select a person first.", failed=True)
+            return
+        person = self.record["people"][self.people_table.selection[0]]
+        values = self._person_values()
+        done = self.page.act(
+            lambda ctx: services.update_person(
+                ctx, person["id"], values, expected_version=person["version"]
+            ),
+            success=f"Saved {values['full_name']}.",
+        )
+        if done is not None:
+            self.page.reload()
+            self.show(self.investor_id)
 
     def remove_person(self) -> None:
         if not self.people_table.selection or self.investor_id is None:

@@ -164,6 +164,14 @@ class GridStore(param.Parameterized):
                 data[column.key] = pd.Series(values, dtype=object)
         return pd.DataFrame(data)
 
+    def cells(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """One row as Tabulator cells (what :meth:`frame` holds), without building a frame:
+        a saved edit is compared and patched cell by cell."""
+        cells: dict[str, Any] = {OPEN: OPEN_MARK, "id": row["id"], "version": row["version"]}
+        for column in self.columns:
+            cells[column.key] = column.kind.to_cell(row.get(column.key))
+        return cells
+
     def column(self, key: str) -> Column:
         for column in self.columns:
             if column.key == key:

@@ -137,6 +137,14 @@ def test_add_investor_opens_its_record_with_history(runtime: Runtime) -> None:
     page.record.person_email.value = "ada@zeta.example"
     page.record.add_person()
     assert list(page.record.people_table.value["Name"]) == ["Ada Lovelace"]
+    page.record.people_table.selection = [0]
+    assert page.record.person_email.value == "ada@zeta.example"
+    page.record.person_title.value = "CIO"
+    page.record.save_person()
+    assert list(page.record.people_table.value["Title"]) == ["CIO"]
+    with runtime.context() as ctx:
+        [contact] = services.list_contacts(ctx, search="Ada Lovelace")
+    assert contact["title"] == "CIO"  # the directory follows the person
     investor_id = page.record.investor_id
     with runtime.context() as ctx:
         services.update_field(ctx, investor_id, "status", "Meeting", expected_version=1)
