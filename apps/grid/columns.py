@@ -39,7 +39,7 @@ PERCENT = {"type": "money", "symbol": "%", "symbolAfter": True, "precision": 1}
 ERROR_STYLE = "color:#b02a37"
 
 
-def _pills_js(colors: Mapping[str, str]) -> JSCode:
+def pills_formatter(colors: Mapping[str, str]) -> JSCode:
     """A formatter drawing a select value (or a list of them) as coloured pills, escaped."""
     table = json.dumps({k: PALETTE.get(v, v) for k, v in colors.items()})
     return JSCode(
@@ -177,7 +177,7 @@ def column_kind(spec: FieldSpec, users: Mapping[int, str] | None = None) -> Colu
             )
         return ColumnKind(
             editor=editor,
-            formatter=_pills_js(colors),
+            formatter=pills_formatter(colors),
             header_filter={"type": "list", "values": choices, "func": "in", "multiselect": True}
             if choices
             else TEXT_FILTER,

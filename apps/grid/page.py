@@ -28,6 +28,7 @@ from crm_lib import services
 from crm_lib.context import Context
 from crm_lib.errors import ConflictError, CRMError, NotAuthenticated
 from crm_lib.events import Change
+from crm_lib.services.grid import PEOPLE
 
 #: Columns whose changes alone are not redrawn (see GridPage._patch_differences).
 SILENT_COLUMNS = frozenset({"version", "updated_at", "updated_by"})
@@ -393,7 +394,7 @@ class GridPage(UserPage):
         though the live update has already shown that change underneath the open editor."""
         position = int(event.row)
         investor_id = int(self.table.value["id"].iloc[position])
-        if event.column == OPEN:
+        if event.column in (OPEN, PEOPLE):
             self.open_record(investor_id)
             return
         column = next((c for c in self.store.columns if c.key == event.column), None)

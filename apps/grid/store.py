@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import param
 
-from apps.grid.columns import ColumnKind, column_kind
+from apps.grid.columns import ColumnKind, column_kind, pills_formatter
 from crm_lib import services
 from crm_lib.context import Context
 from crm_lib.services.grid import PEOPLE, fund_column
@@ -101,7 +101,8 @@ class GridStore(param.Parameterized):
             Column(spec.key, spec.label, column_kind(spec, self.users), field_key=spec.key)
             for spec in info.fields
         ]
-        people_kind = ColumnKind(editor=None, formatter=None, to_cell=lambda v: ", ".join(v or []))
+        # People show as pills; a click on them opens the record, where they are added and edited
+        people_kind = ColumnKind(editor=None, formatter=pills_formatter({}), to_cell=list)
         columns.append(Column(PEOPLE, "People", people_kind))
         for fund in info.funds:
             columns.append(

@@ -252,3 +252,16 @@ def test_exports_follow_what_the_grid_shows(runtime: Runtime) -> None:
     assert [row[1].value for row in workbook.active.iter_rows(min_row=2)] == [
         f"Investor {n:03d}" for n in (11, 13, 15, 17, 19)
     ]
+
+
+def test_people_show_as_pills_and_a_click_on_them_opens_the_record(runtime: Runtime) -> None:
+    with runtime.context() as ctx:
+        services.add_person(ctx, 1, {"full_name": "Ada Lovelace"})
+        services.add_person(ctx, 1, {"full_name": "Alan Turing"})
+    page = grid(runtime)
+    assert page.table.value["people"].iloc[0] == ["Ada Lovelace", "Alan Turing"]
+    page._on_cell_click(Click(0, "people"))
+    assert page.side.visible and list(page.record.people_table.value["Name"]) == [
+        "Ada Lovelace",
+        "Alan Turing",
+    ]
