@@ -202,11 +202,10 @@ class GridPage(UserPage):
 
         if not self.act(load):
             return
-        if columns:
-            self._configure_table()
-        self._show_page()
+        configured = columns and self._configure_table()
+        self._show_page(frame=self.table.value if configured else None)
 
-    def _configure_table(self) -> None:
+    def _configure_table(self) -> bool:
         """Set columns, titles, editors and the view's layout, unless nothing about them changed
         (a redraw closes any open editor, so it is not done for nothing)."""
         store, view = self.store, self.store.view
@@ -217,7 +216,7 @@ class GridPage(UserPage):
             repr([view.get(k) for k in ("hidden_fields", "frozen_fields", "widths")]),
         )
         if signature == self._table_signature:
-            return
+            return False
         self._table_signature = signature
         editors: dict[str, Any] = {OPEN: None, "id": None, "version": None}
         formatters: dict[str, Any] = {}
@@ -243,11 +242,18 @@ class GridPage(UserPage):
             frozen_columns=[OPEN, *[k for k in view.get("frozen_fields", []) if k not in hidden]],
             widths={k: int(v) for k, v in view.get("widths", {}).items()},
         )
+        return True
 
-    def _show_page(self) -> None:
+    def _show_page(self, frame: pd.DataFrame | None = None) -> None:
+        """Show the store's page: patch the cells that changed when the same rows are shown,
+        else replace the rows (``frame``: already set by :meth:`_configure_table`)."""
         store = self.store
-        frame = store.frame()
         current = self.table.value
+        if frame is not None and frame is current:
+            self.table.selection = []
+            self._show_counts()
+            return
+        frame = store.frame()
         same_rows = (
             len(current) == len(frame)
             and "id" in current
@@ -259,6 +265,10 @@ class GridPage(UserPage):
         else:
             self.table.value = frame
             self.table.selection = []
+        self._show_counts()
+
+    def _show_counts(self) -> None:
+        store = self.store
         pages = max(1, -(-store.total // store.page_size))
         archived = store.list_key == "archived"
         self.rows_button.label = "Restore selected" if archived else "Archive selected"
