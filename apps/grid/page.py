@@ -112,7 +112,13 @@ class GridPage(UserPage):
             layout="fit_data_fill",
             height=620,
             sizing_mode="stretch_width",
-            configuration={"clipboard": "copy"},
+            # A spreadsheet's keyboard: a click selects a cell, the arrows move it, Enter or a
+            # double click edits it (Enter saves, Tab saves and moves right, Escape cancels).
+            configuration={
+                "clipboard": "copy",
+                "selectableRange": 1,
+                "editTriggerEvent": "dblclick",
+            },
             stylesheets=[GRID_CSS],
         )
         # Side panels are built when first opened: most sessions never open some of them, and

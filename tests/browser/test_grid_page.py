@@ -66,8 +66,8 @@ def cell(page: Page, field: str, row: int = 0) -> Locator:
 
 
 def type_into(page: Page, target: Locator, text: str) -> None:
-    """Click a cell (opens its editor), replace its text, press Enter."""
-    target.click()
+    """Double-click a cell (opens its editor), replace its text, press Enter."""
+    target.dblclick()
     editor = page.locator(".tabulator-cell.tabulator-editing input")
     editor.wait_for()
     editor.press("Control+a")
@@ -90,7 +90,8 @@ def test_an_edit_saves_survives_reload_and_the_keyboard_works(
         open_grid(page, base)
         first_name = cell(page, "name").inner_text()
         new_city = f"Lisbon {time.time_ns() % 10_000}"
-        cell(page, "location").click()
+        cell(page, "location").click()  # selects the cell...
+        page.keyboard.press("Enter")  # ...Enter edits it
         editor = page.locator(".tabulator-cell.tabulator-editing input")
         editor.press("Control+a")
         editor.type(new_city)
@@ -101,13 +102,22 @@ def test_an_edit_saves_survives_reload_and_the_keyboard_works(
         website.type("typo that Escape cancels")
         website.press("Escape")
         expect(page.locator(".tabulator-cell.tabulator-editing")).to_have_count(0)
+        page.keyboard.press("ArrowDown")  # the active cell moves down a row...
+        page.keyboard.press("Enter")  # ...and Enter opens its editor
+        below = page.locator('.tabulator-cell.tabulator-editing[tabulator-field="website"] input')
+        below.wait_for()
+        below.press("Control+a")
+        below.type("kbd.example")
+        below.press("Enter")
+        expect(page.get_by_text("Saved Website")).to_be_visible(timeout=10_000)
         page.screenshot(path=str(shots(tmp_path) / "grid.png"))
         page.reload()
         page.wait_for_selector('.tabulator-cell[tabulator-field="name"]', timeout=30_000)
         expect(cell(page, "name")).to_have_text(first_name)
         expect(cell(page, "location")).to_have_text(new_city)
         assert "typo" not in cell(page, "website").inner_text()
-        cell(page, "status").click()  # a single select: pick from its list
+        expect(cell(page, "website", row=1)).to_have_text("https://kbd.example")
+        cell(page, "status").dblclick()  # a single select: pick from its list
         page.locator(
             ".tabulator-edit-list .tabulator-edit-list-item", has_text="Due diligence"
         ).click()
@@ -219,7 +229,7 @@ def test_two_people_editing_one_record_the_second_sees_the_conflict(
     with served(team_data) as base:
         open_grid(alice, base)
         open_grid(bob, base, email=BOB)
-        cell(bob, "location").click()  # Bob starts typing...
+        cell(bob, "location").dblclick()  # Bob starts typing...
         bob_editor = bob.locator(".tabulator-cell.tabulator-editing input")
         bob_editor.wait_for()
         type_into(alice, cell(alice, "location"), "Alice's city")  # ...Alice saves first
