@@ -34,6 +34,8 @@ from crm_lib.services.grid import PEOPLE
 SILENT_COLUMNS = frozenset({"version", "updated_at", "updated_by"})
 #: How long remote changes wait for an open editor before they are shown anyway.
 EDIT_GRACE_S = 20.0
+#: Two clicks on one cell this close together are a double click (Tabulator opens the editor).
+DOUBLE_CLICK_S = 0.6
 GRID_CSS = """
 .crm-pill { border-radius: 9px; padding: 1px 8px; margin-right: 2px; font-size: 12px; }
 .tabulator-row.tabulator-selected { background: #e7f1ff !important; }
@@ -61,7 +63,9 @@ class GridPage(UserPage):
             pn.state.curdoc if pn.state.curdoc and pn.state.curdoc.session_context else None
         )
         self.views: list[dict[str, Any]] = []
-        #: (investor id, version, when) of the cell whose editor a click opened, until its edit
+        #: (investor id, column, version, when) of the last cell clicked (selected)
+        self._clicked: tuple[int, str, int, float] | None = None
+        #: (investor id, version, when) of the cell whose editor a double click opened
         self._editing: tuple[int, int, float] | None = None
         self._pending_remote: bool | None = None  # deferred remote changes (True: fields too)
         self._table_signature: tuple = ()
@@ -405,9 +409,9 @@ class GridPage(UserPage):
 
     # -- editing -----------------------------------------------------------------------------
     def _on_cell_click(self, event: Any) -> None:
-        """A click opens an editor (or, on the first column, the record): remember the version
-        the row had then, so an edit committed after someone else's change is a conflict even
-        though the live update has already shown that change underneath the open editor."""
+        """A click selects a cell (or, on the first column and on people, opens the record); two
+        on one cell make a double click, which opens its editor: remember the version the row
+        had then, so an edit committed after someone else's change is a conflict."""
         position = int(event.row)
         investor_id = int(self.table.value["id"].iloc[position])
         if event.column in (OPEN, PEOPLE):
@@ -416,12 +420,20 @@ class GridPage(UserPage):
         column = next((c for c in self.store.columns if c.key == event.column), None)
         if column is None or column.kind.editor is None:
             return
+        now = time.monotonic()
         version = int(self.table.value["version"].iloc[position])
-        self._editing = (investor_id, version, time.monotonic())
+        previous = self._clicked
+        double = previous is not None and previous[:2] == (investor_id, event.column)
+        if double and now - previous[3] < DOUBLE_CLICK_S:  # an editor is open: no redraws
+            self._editing = (investor_id, previous[2], now)
+        self._clicked = (investor_id, event.column, version, now)
 
     def _version_for_edit(self, investor_id: int, position: int) -> int:
+        """The version the row had when a double click opened its editor (others' changes were
+        held back from that editor); else the version on screen, which live updates keep
+        current (an editor opened with Enter is redrawn by them, so it was seen)."""
         started = self._editing
-        self._editing = None
+        self._editing = self._clicked = None
         if started is not None and started[0] == investor_id:
             return started[1]
         return int(self.table.value["version"].iloc[position])

@@ -222,7 +222,8 @@ def test_a_change_arriving_while_a_cell_is_open_makes_the_edit_a_conflict(
 ) -> None:
     hub = GridHub(runtime.events)
     alice, bob = grid(runtime, hub=hub), grid(runtime, "bob@fund.example", hub=hub)
-    bob._on_cell_click(Click(0, "status"))  # Bob opens the editor...
+    bob._on_cell_click(Click(0, "status"))  # Bob double-clicks: the editor opens...
+    bob._on_cell_click(Click(0, "status"))
     alice.edit_cell(0, "status", "Meeting")  # ...Alice saves; Bob's redraw waits for his edit
     assert bob.table.value["status"].iloc[0] == "Prospect"
     bob.edit_cell(0, "status", "Passed")  # Bob commits what he typed
@@ -265,3 +266,13 @@ def test_people_show_as_pills_and_a_click_on_them_opens_the_record(runtime: Runt
         "Ada Lovelace",
         "Alan Turing",
     ]
+
+
+def test_a_selected_cell_does_not_hold_back_live_updates(runtime: Runtime) -> None:
+    hub = GridHub(runtime.events)
+    alice, bob = grid(runtime, hub=hub), grid(runtime, "bob@fund.example", hub=hub)
+    bob._on_cell_click(Click(0, "status"))  # one click only selects the cell
+    alice.edit_cell(0, "status", "Meeting")
+    assert bob.table.value["status"].iloc[0] == "Meeting"
+    bob.edit_cell(0, "status", "Passed")  # Bob saw Alice's value before editing: no conflict
+    assert not bob.failed and bob.table.value["status"].iloc[0] == "Passed"
