@@ -59,10 +59,6 @@ class GridHub:
 
         return forget
 
-    def count(self) -> int:
-        with self._lock:
-            return len(self._grids)
-
     def _on_changes(self, changes: list[Change]) -> None:
         relevant = [c for c in changes if c.entity in WATCHED]
         if not relevant:

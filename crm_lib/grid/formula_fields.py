@@ -32,7 +32,6 @@ from crm_lib.grid.fields import FieldSpec
 ERROR_PREFIX = "#ERROR: "
 #: Result type -> SQL column type of the stored results (what DuckDB and analysts see).
 RESULT_SQL_TYPES = {"number": "REAL", "boolean": "INTEGER"}
-RESULT_TYPES = ("number", "text", "date", "datetime", "boolean", "array", "any")
 
 
 def result_sql_type(result_type: str) -> str:
@@ -87,11 +86,6 @@ class GridFormulas:
     key_of: Mapping[str, str]  # label -> column key, for every field
     formula_keys: frozenset[str]
     broken: Mapping[str, str]  # label -> why its stored formula no longer compiles
-
-    def reads(self, key_of_formula: str) -> list[str]:
-        """Column keys the formula field reads."""
-        label = self._label(key_of_formula)
-        return sorted(self.key_of[name] for name in self.graph.formulas[label].dependencies)
 
     def _label(self, key: str) -> str:
         for label, candidate in self.key_of.items():
