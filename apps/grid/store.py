@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import param
 
-from apps.grid.columns import ColumnKind, column_kind, pills_formatter
+from apps.grid.columns import KINDS, ColumnKind, column_kind, pills_formatter
 from crm_lib import services
 from crm_lib.context import Context
 from crm_lib.services.grid import PEOPLE, fund_column
@@ -109,7 +109,7 @@ class GridStore(param.Parameterized):
                 Column(
                     fund_column(fund["id"]),
                     fund["name"],
-                    column_kind(_money_spec(fund["name"])),
+                    KINDS["currency"],
                     fund_id=fund["id"],
                 )
             )
@@ -223,18 +223,3 @@ def _unique_names(users: Sequence[Mapping[str, Any]]) -> dict[int, str]:
         u["id"]: f"{name} ({u['email']})" if names.count(name) > 1 else name
         for u, name in zip(users, names, strict=True)
     }
-
-
-def _money_spec(label: str) -> Any:
-    from crm_lib.grid.fields import FieldSpec
-
-    return FieldSpec(
-        id=0,
-        key=label,
-        label=label,
-        type="currency",
-        options={},
-        position=0,
-        is_builtin=True,
-        is_editable=True,
-    )

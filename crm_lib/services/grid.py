@@ -19,8 +19,8 @@ from crm_lib.grid.fields import FieldSpec, load_fields
 from crm_lib.grid.filters import operators_for
 from crm_lib.services.commitments import remove_commitment, set_commitment
 from crm_lib.services.funds import fund_columns
-from crm_lib.services.investors import InvestorPage, list_investors
 from crm_lib.services.users import list_users
+from crm_lib.services.views import view_page
 from crm_lib.storage.reads import LIVE, query_dicts
 
 #: Grid column key of a fund's commitments: ``fund:<id>``.
@@ -83,16 +83,14 @@ def grid_page(
 ) -> GridPage:
     """A page of a view (saved or being built) as the grid shows it: the view's list and filter
     tree, AND header ``conditions`` and ``search``, in ``sorts`` (else the view's) order."""
-    order = sorts if sorts is not None else view.get("sorts") or []
-    result: InvestorPage = list_investors(
+    result = view_page(
         ctx,
-        list_membership=view.get("list_membership", "all"),
-        sort=[(s["field"], s.get("direction", "asc")) for s in order] or [("name", "asc")],
+        view,
         page=page,
         page_size=page_size,
+        sorts=sorts,
         conditions=conditions,
         search=search,
-        filter_tree=view.get("filters"),
         archived=archived,
         remember_order=True,
     )

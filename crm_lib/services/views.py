@@ -216,9 +216,12 @@ def view_page(
     sorts: Sequence[Mapping[str, str]] | None = None,
     conditions: Sequence[tuple[str, str, Any]] = (),
     search: str | None = None,
+    archived: bool = False,
+    remember_order: bool = False,
 ) -> InvestorPage:
     """One page of a view (saved, or an unsaved spec being built): its list, its filter tree AND
-    any header ``conditions`` and ``search``, sorted by ``sorts`` (else the view's), as one query."""
+    any header ``conditions`` and ``search``, sorted by ``sorts`` (else the view's), as one query.
+    ``archived`` and ``remember_order`` are :func:`list_investors`'s."""
     order = sorts if sorts is not None else view.get("sorts") or []
     return list_investors(
         ctx,
@@ -229,4 +232,6 @@ def view_page(
         conditions=conditions,
         search=search,
         filter_tree=view.get("filters"),
+        archived=archived,
+        remember_order=remember_order,
     )
