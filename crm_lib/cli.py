@@ -155,3 +155,126 @@ def invite(ctx: click.Context, email: str, role: str) -> None:
     finally:
         crm.close()
     _print_link(link, f"Invited {link.invite['email']} as {role}")
+
+
+def _parse_pairs(pairs: tuple[str, ...], option: str) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        column, sep, value = pair.rpartition("=")
+        if not sep or not column.strip() or not value.strip():
+            raise click.UsageError(f"{option} takes COLUMN=VALUE, not {pair!r}")
+        parsed[column.strip()] = value.strip()
+    return parsed
+
+
+@main.command("import-airtable")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--key", "key", metavar="COLUMN", help="Column rows match investors on.")
+@click.option("--profile", metavar="NAME", help="Saved mapping to use (and to save this one as).")
+@click.option("--dry-run", is_flag=True, help="Report what would happen; write nothing.")
+@click.option("--skip-bad-rows", is_flag=True, help="Import the good rows, report the bad ones.")
+@click.option("--archive-missing", is_flag=True, help="Archive investors not in the file.")
+@click.option("--encoding", help="Override the detected encoding (utf-8, utf-16, cp1252...).")
+@click.option(
+    "--map",
+    "mappings",
+    multiple=True,
+    metavar="COLUMN=TARGET",
+    help="Map a column: field:<key>, new:<type>, people, person:email, commitment:<fund>, skip.",
+)
+@click.option(
+    "--date-order",
+    "date_orders",
+    multiple=True,
+    metavar="COLUMN=mdy|dmy",
+    help="How to read 1/2/2024 in a column (default: what its values show, else mdy).",
+)
+@click.option(
+    "--errors-csv",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the problems here as CSV.",
+)
+@click.option(
+    "--as", "actor", default="system:import", show_default=True, help="Who history names."
+)
+@click.pass_context
+def import_airtable(
+    ctx: click.Context,
+    file: Path,
+    key: str | None,
+    profile: str | None,
+    dry_run: bool,
+    skip_bad_rows: bool,
+    archive_missing: bool,
+    encoding: str | None,
+    mappings: tuple[str, ...],
+    date_orders: tuple[str, ...],
+    errors_csv: Path | None,
+    actor: str,
+) -> None:
+    """Import an Airtable CSV export: upsert investors, people and commitments.
+
+    Exit status 0 when it succeeded (or the dry run found no errors), 1 when the file has data
+    errors (nothing written unless --skip-bad-rows), 2 for usage errors.
+    """
+    from crm_lib.importers import airtable
+
+    mapping = _parse_pairs(mappings, "--map")
+    orders = _parse_pairs(date_orders, "--date-order")
+    if any(v not in ("mdy", "dmy") for v in orders.values()):
+        raise click.UsageError("--date-order takes COLUMN=mdy or COLUMN=dmy")
+    crm = open_crm(settings=_settings(ctx), actor=actor)
+    phases = {"reading": "Reading  ", "importing": "Importing"}
+    bar: Any = None
+    current = {"phase": "", "done": 0}
+
+    def progress(phase: str, fraction: float) -> None:
+        nonlocal bar
+        if current["phase"] != phase:
+            if bar is not None:
+                bar.update(1000 - current["done"])
+                bar.render_finish()
+            bar = click.progressbar(
+                length=1000, label=phases.get(phase, phase), file=click.get_text_stream("stderr")
+            )
+            current.update(phase=phase, done=0)
+        step = int(fraction * 1000) - current["done"]
+        if step > 0:
+            bar.update(step)
+            current["done"] += step
+
+    large = file.stat().st_size > 2 * 1024 * 1024
+    try:
+        report = airtable.run(
+            file,
+            crm,
+            key=key,
+            profile=profile,
+            mapping=mapping or None,
+            encoding=encoding,
+            date_orders=orders or None,
+            dry_run=dry_run,
+            skip_bad_rows=skip_bad_rows,
+            archive_missing=archive_missing,
+            progress=progress if large else None,
+        )
+    except CRMError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        if bar is not None:
+            bar.render_finish()
+        crm.close()
+    for line in report.summary():
+        click.echo(line)
+    shown = report.issues[:20]
+    for issue in shown:
+        click.echo(f"  {issue.severity.upper():7} {issue.describe()}")
+    if len(report.issues) > len(shown):
+        click.echo(f"  ... and {len(report.issues) - len(shown):,} more (use --errors-csv FILE)")
+    if errors_csv is not None:
+        errors_csv.write_text(report.issues_csv(), encoding="utf-8")
+        click.echo(f"Problems written to {errors_csv}")
+    if report.committed:
+        click.echo(f"Import {report.import_id} recorded ({report.seconds:.1f} s).")
+    if report.errors and not (skip_bad_rows and (report.committed or dry_run or report.unchanged)):
+        ctx.exit(1)

@@ -67,3 +67,40 @@ def test_doctor_warns_before_init(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "WARN  database" in result.output and "run `crm init`" in result.output
     assert not (tmp_path / "nothing-yet").exists()  # the doctor only looks
+
+
+def test_import_airtable_dry_run_import_reimport_and_exit_codes(tmp_path: Path) -> None:
+    from tests.importers.conftest import write_export
+
+    data = tmp_path / "data"
+    assert run(data, "init").exit_code == 0
+    rows = [["Acme Capital", "Meeting", "Jane Doe <jane@acme.com>"], ["Beta", "Prospect", ""]]
+    path = write_export(tmp_path, rows, header=["Name", "Status", "Contacts"])
+    dry = run(data, "import-airtable", str(path), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "Dry run: nothing was written." in dry.output
+    assert "Would create 2, update 0" in dry.output
+    done = run(data, "import-airtable", str(path), "--profile", "LPs")
+    assert (
+        done.exit_code == 0 and "Did create 2" in done.output and "Import 1 recorded" in done.output
+    )
+    again = run(data, "import-airtable", str(path))
+    assert again.exit_code == 0 and "0 changes: the database already matches" in again.output
+    bad = write_export(
+        tmp_path,
+        [["Gamma", "Prospect", "not <an email"]],
+        name="bad.csv",
+        header=["Name", "Status", "Contacts"],
+    )
+    errors = tmp_path / "problems.csv"
+    failed = run(data, "import-airtable", str(bad), "--errors-csv", str(errors))
+    assert failed.exit_code == 1
+    assert "Nothing was written" in failed.output and "Line 2, column 'Contacts'" in failed.output
+    assert errors.read_text().startswith("line,column,value,reason,severity\n2,Contacts,")
+    assert run(data, "import-airtable", str(tmp_path / "missing.csv")).exit_code == 2
+    assert run(data, "import-airtable", str(path), "--map", "Status").exit_code == 2
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(b"\x00\x01\x02\x03" * 100)
+    refused = run(data, "import-airtable", str(garbage))
+    assert refused.exit_code == 1 and "not a text CSV file" in refused.output
+    assert "Traceback" not in refused.output

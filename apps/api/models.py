@@ -150,3 +150,22 @@ class ViewPatchBody(ViewSettings):
 
 class DefaultViewBody(Body):
     view_id: Id | None
+
+
+TargetText = Annotated[str, Field(min_length=1, max_length=200)]
+ColumnName = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class ImportBody(Body):
+    """An Airtable CSV export, base64-encoded (so any encoding arrives byte for byte)."""
+
+    file_name: Annotated[str, Field(min_length=1, max_length=255)]
+    content_base64: Annotated[str, Field(min_length=1)]
+    dry_run: bool = True
+    key: ColumnName | None = None
+    profile: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    mapping: dict[ColumnName, TargetText] | None = None
+    date_orders: dict[ColumnName, Literal["mdy", "dmy"]] | None = None
+    encoding: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    skip_bad_rows: bool = False
+    archive_missing: bool = False

@@ -174,6 +174,7 @@ HISTORY_ROW = obj(
         "field": TEXT_OR_NULL,
         "old_value": {},
         "new_value": {},
+        "import_file": TEXT_OR_NULL,  # the file, when an import made the change
     },
     extra=False,
 )

@@ -160,7 +160,8 @@ class RecordPanel:
             {
                 "id": h["id"],
                 "at": h["at"][:16].replace("T", " "),
-                "actor": h["actor"],
+                "actor": h["actor"]
+                + (f" (import of {h['import_file']})" if h.get("import_file") else ""),
                 "change": _change(h, labels),
                 "field": h["field"] or "",
             }

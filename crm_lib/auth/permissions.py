@@ -20,6 +20,7 @@ SYSTEM = "system"
 #: action -> (roles allowed, what the refusal says the user tried to do)
 ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "use_grid": (frozenset({"admin", "member"}), "use the grid"),
+    "import_data": (frozenset({"admin", "member"}), "import files"),
     "manage_own_account": (frozenset({"admin", "member"}), "change your own account"),
     "file_feature_requests": (frozenset({"admin", "member"}), "file feature requests"),
     "manage_feature_requests": (frozenset({"admin"}), "change a feature request's status"),

@@ -74,6 +74,7 @@ from crm_lib.services.grid import (
     grid_page,
     set_fund_cell,
 )
+from crm_lib.services.imports import get_import, list_import_profiles, list_imports
 from crm_lib.services.investors import (
     InvestorPage,
     archive_investor,
@@ -168,6 +169,7 @@ __all__ = [
     "get_commitment",
     "get_feature_request",
     "get_fund",
+    "get_import",
     "get_investor",
     "get_person",
     "get_user",
@@ -190,6 +192,8 @@ __all__ = [
     "list_feature_requests",
     "list_fields",
     "list_funds",
+    "list_import_profiles",
+    "list_imports",
     "list_investors",
     "list_invites",
     "list_people",

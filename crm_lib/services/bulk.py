@@ -89,14 +89,17 @@ class _Plan:
         self.next[table] = value + 1
         return value
 
-    def rows_for(self, records: list[Mapping[str, Any]], first_row: int) -> dict[str, list[tuple]]:
+    def rows_for(
+        self, records: list[Mapping[str, Any]], first_row: int, *, parsed: bool = False
+    ) -> dict[str, list[tuple]]:
         out: dict[str, list[tuple]] = {INVESTORS: [], PEOPLE: [], CONTACTS: [], COMMITMENTS: []}
         stamp = self.stamp
         for row_number, record in enumerate(records, start=first_row):
             values = dict(record)
             people = values.pop("people", None) or []
             commitments = values.pop("commitments", None) or []
-            stored = parse_values(self.fields, values, row=row_number)
+            row_number = values.pop("row", row_number)
+            stored = values if parsed else parse_values(self.fields, values, row=row_number)
             if not stored.get("name"):
                 raise ValidationError(
                     f"Row {row_number}: Name cannot be empty", field="name", row=row_number
@@ -128,21 +131,21 @@ class _Plan:
                         row=row_number,
                     )
                 seen_funds.add(fund_id)
-                parsed = parse_commitment(
+                commitment_values = parse_commitment(
                     commitment.get("amount"),
                     commitment.get("status", "committed"),
                     commitment.get("committed_on"),
                     row=row_number,
                 )
-                total += parsed["amount"]
+                total += commitment_values["amount"]
                 out[COMMITMENTS].append(
                     (
                         self.take(COMMITMENTS),
                         investor_id,
                         fund_id,
-                        parsed["amount"],
-                        parsed["status"],
-                        parsed["committed_on"],
+                        commitment_values["amount"],
+                        commitment_values["status"],
+                        commitment_values["committed_on"],
                         *stamp,
                     )
                 )
@@ -184,28 +187,35 @@ class _Plan:
         return out
 
 
-def bulk_create_investors(
-    ctx: Context, records: Iterable[Mapping[str, Any]], *, batch_size: int = 5000
-) -> BulkResult:
-    """Create investors (each may carry ``people`` and ``commitments`` lists) in one transaction.
+class BulkCreator:
+    """Creates investors batch by batch inside the caller's open transaction, then finishes
+    them all at once (formulas, audit images, change events, planner statistics).
 
-    Each record is the same mapping :func:`~crm_lib.services.investors.create_investor` takes,
-    plus ``"people": [{"full_name": ..., "email": ...}]`` and
-    ``"commitments": [{"fund_id": 1, "amount": 250000, "status": "committed"}]``.
-    A validation error names the (1-based) row and field, and nothing is written.
+    :func:`bulk_create_investors` is the one-call form; an import uses this directly, because it
+    creates rows while it also updates others in the same pass over a file.
     """
-    with write(ctx) as tx:
-        plan = _Plan(ctx, tx)
-        counted = 0
-        for batch in _batches(records, batch_size):
-            rows = plan.rows_for(batch, counted + 1)
-            counted += len(batch)
-            _insert_many(
-                tx, INVESTORS, ("id", *plan.investor_columns, "total_invested"), rows[INVESTORS]
-            )
-            _insert_many(tx, CONTACTS, CONTACT_COLUMNS, rows[CONTACTS])
-            _insert_many(tx, PEOPLE, PERSON_COLUMNS, rows[PEOPLE])
-            _insert_many(tx, COMMITMENTS, COMMITMENT_COLUMNS, rows[COMMITMENTS])
+
+    def __init__(self, ctx: Context, tx: WriteTransaction) -> None:
+        self.ctx, self.tx = ctx, tx
+        self.plan = _Plan(ctx, tx)
+        self.counted = 0
+
+    def add(self, records: list[Mapping[str, Any]], *, parsed: bool = False) -> None:
+        """Validate (unless ``parsed``: values already in stored form, keyed by column) and
+        insert one batch. A record may carry ``row`` (its line in a file) for error messages."""
+        plan = self.plan
+        rows = plan.rows_for(records, self.counted + 1, parsed=parsed)
+        self.counted += len(records)
+        tx = self.tx
+        _insert_many(
+            tx, INVESTORS, ("id", *plan.investor_columns, "total_invested"), rows[INVESTORS]
+        )
+        _insert_many(tx, CONTACTS, CONTACT_COLUMNS, rows[CONTACTS])
+        _insert_many(tx, PEOPLE, PERSON_COLUMNS, rows[PEOPLE])
+        _insert_many(tx, COMMITMENTS, COMMITMENT_COLUMNS, rows[COMMITMENTS])
+
+    def finish(self) -> BulkResult:
+        plan, tx = self.plan, self.tx
         created = {t: plan.next[t] - plan.first[t] for t in plan.next}
         if created[INVESTORS]:
             recompute_formula_columns(
@@ -220,12 +230,30 @@ def bulk_create_investors(
                 last = plan.next[table] - 1
                 tx.audit_row_images(table, "create", plan.first[table], last)
                 tx.record_bulk(table, plan.first[table], last)
+        investors = created[INVESTORS]
+        return BulkResult(
+            investors=investors,
+            people=created[PEOPLE],
+            commitments=created[COMMITMENTS],
+            first_investor_id=plan.first[INVESTORS] if investors else None,
+            last_investor_id=plan.next[INVESTORS] - 1 if investors else None,
+        )
+
+
+def bulk_create_investors(
+    ctx: Context, records: Iterable[Mapping[str, Any]], *, batch_size: int = 5000
+) -> BulkResult:
+    """Create investors (each may carry ``people`` and ``commitments`` lists) in one transaction.
+
+    Each record is the same mapping :func:`~crm_lib.services.investors.create_investor` takes,
+    plus ``"people": [{"full_name": ..., "email": ...}]`` and
+    ``"commitments": [{"fund_id": 1, "amount": 250000, "status": "committed"}]``.
+    A validation error names the (1-based) row and field, and nothing is written.
+    """
+    with write(ctx) as tx:
+        creator = BulkCreator(ctx, tx)
+        for batch in _batches(records, batch_size):
+            creator.add(batch)
+        result = creator.finish()
     refresh_statistics(ctx.db.conn)  # the tables may have grown tenfold: plan with fresh stats
-    investors = created[INVESTORS]
-    return BulkResult(
-        investors=investors,
-        people=created[PEOPLE],
-        commitments=created[COMMITMENTS],
-        first_investor_id=plan.first[INVESTORS] if investors else None,
-        last_investor_id=plan.next[INVESTORS] - 1 if investors else None,
-    )
+    return result

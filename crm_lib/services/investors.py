@@ -214,11 +214,13 @@ def investor_history(
     """Audit rows of the investor and of its people and commitments, newest first.
 
     ``old_value`` / ``new_value`` come back decoded from JSON (a create row's ``new_value`` is the
-    dict of the created row's values).
+    dict of the created row's values); ``import_file`` names the file when an import made the
+    change.
     """
     rows = query_dicts(
         ctx.db,
-        "SELECT id, at, actor, txn, entity, entity_id, action, field, old_value, new_value"
+        "SELECT id, at, actor, txn, entity, entity_id, action, field, old_value, new_value,"
+        " (SELECT file_name FROM imports WHERE imports.txn = audit_log.txn) AS import_file"
         " FROM audit_log WHERE (entity = 'fundraising_investors' AND entity_id = :id)"
         " OR (entity = 'fundraising_contacts' AND entity_id IN"
         "     (SELECT id FROM fundraising_contacts WHERE investor_id = :id))"

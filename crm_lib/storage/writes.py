@@ -74,6 +74,8 @@ ENTITY_NAMES = {
     "invites": "Invite",
     "sessions": "Session",
     "api_tokens": "API token",
+    "imports": "Import",
+    "import_profiles": "Import profile",
 }
 
 #: Columns holding secrets (password hashes, token digests). Audit rows never copy them: history

@@ -7,6 +7,7 @@ Investor lists take Datasette-style filters in the query string: ``field=value``
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import Any
 
@@ -17,6 +18,7 @@ from apps.api.models import (
     CommitmentPatchBody,
     FieldsBody,
     FieldsPatchBody,
+    ImportBody,
     StateBody,
     VersionBody,
 )
@@ -24,6 +26,7 @@ from apps.api.registry import API
 from crm_lib import services
 from crm_lib.errors import ValidationError
 from crm_lib.grid.filters import OPERATORS
+from crm_lib.importers import airtable
 
 TAG = "fundraising"
 GRID = "use_grid"
@@ -549,3 +552,73 @@ lifecycle(
     s.FUND_SUMMARY,
     action=FUNDS,
 )
+
+
+IMPORT_REPORT = s.obj(
+    {
+        "dry_run": s.BOOL,
+        "committed": s.BOOL,
+        "unchanged": s.BOOL,
+        "import_id": s.INT_OR_NULL,
+        "changes": s.INT,
+        "counts": {"type": "object", "additionalProperties": s.INT},
+        "preview": {"type": "object"},
+        "diffs": s.list_of({"type": "object"}),
+        "issues": s.list_of({"type": "object"}),
+    },
+    required=["dry_run", "committed", "changes", "counts", "preview", "issues"],
+)
+
+
+@API.add(
+    "POST",
+    "/fundraising/import",
+    summary="Import an Airtable CSV export (base64 in content_base64): a dry run by default,"
+    " dry_run=false to commit. Returns the report: counts, per-row diffs, problems with line,"
+    " column, value and reason",
+    action="import_data",
+    tag=TAG,
+    body=ImportBody,
+    response=IMPORT_REPORT,
+    slow=True,
+    errors=(401, 403, 413, 415, 422),
+)
+def import_airtable(call: Call) -> dict[str, Any]:
+    body: ImportBody = call.body  # type: ignore[assignment]
+    try:
+        content = base64.b64decode(body.content_base64, validate=True)
+    except ValueError:
+        raise ValidationError(
+            "content_base64 is not valid base64", field="content_base64"
+        ) from None
+    path = airtable.stage_upload(call.ctx, content, body.file_name)
+    try:
+        report = airtable.run(
+            path,
+            call.ctx,
+            file_name=body.file_name,
+            key=body.key,
+            profile=body.profile,
+            mapping=body.mapping,
+            date_orders=body.date_orders,
+            encoding=body.encoding,
+            dry_run=body.dry_run,
+            skip_bad_rows=body.skip_bad_rows,
+            archive_missing=body.archive_missing,
+        )
+    finally:
+        airtable.discard_upload(path)
+    return report.to_dict()
+
+
+@API.add(
+    "GET",
+    "/fundraising/imports",
+    summary="Committed imports, newest first: who, when, file name, SHA-256 and counts",
+    action=GRID,
+    tag=TAG,
+    response=s.list_of({"type": "object"}),
+    errors=(401,),
+)
+def list_imports(call: Call) -> list[dict[str, Any]]:
+    return services.list_imports(call.ctx)

@@ -1,0 +1,1103 @@
+"""Import an Airtable CSV export ("Investors-Grid view.csv"): preview it, dry-run it, run it.
+
+:func:`preview` reads the file once and proposes the mapping table (per column: target field,
+inferred type, samples, cells that would fail and why). :func:`run` reads it again and upserts:
+
+- Rows match investors on a key column: Airtable's record id column when present (a formula
+  field ``RECORD_ID()``), else Venture CRM's own ``id`` (our CSV export), else the primary field
+  (the first column, mapped to the investor's name). Keys are compared ignoring case and spacing,
+  except record ids and our ids, which are exact.
+- A matched row updates only the mapped fields whose value differs; people are added (or their
+  title, phone... updated) and never removed; a blank commitment cell removes that commitment (as
+  an archive: restorable); rows missing from the file are left alone unless ``archive_missing``.
+- Re-importing the same file therefore changes nothing and writes nothing.
+- Everything happens in one transaction: new fields, new select options, new funds, creates,
+  updates, the ``imports`` record and the saved mapping profile. On any row error nothing is
+  written, unless ``skip_bad_rows``; the report lists line, column, value and reason.
+
+The whole file is never held in memory: both passes stream it, and rows are handled in batches.
+This module sits above the services (like :mod:`crm_lib.demo`): it writes through them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crm_lib.auth.permissions import allowed, require
+from crm_lib.context import Context
+from crm_lib.errors import ValidationError
+from crm_lib.grid.fields import FieldSpec, load_fields
+from crm_lib.grid.records import update_investor_row
+from crm_lib.importers import cells as c
+from crm_lib.importers import columns as col
+from crm_lib.importers.report import (
+    DIFF_LIMIT,
+    ColumnPreview,
+    FileInfo,
+    ImportPreview,
+    ImportReport,
+    Issue,
+    RowDiff,
+)
+from crm_lib.importers.sniff import SourceFile, read_rows, sniff
+from crm_lib.services import commitments as commitment_service
+from crm_lib.services import fields as field_service
+from crm_lib.services import funds as fund_service
+from crm_lib.services import people as people_service
+from crm_lib.services.bulk import BulkCreator
+from crm_lib.services.imports import find_profile, record_import, save_profile
+from crm_lib.storage.connect import refresh_statistics
+from crm_lib.storage.reads import LIVE
+from crm_lib.storage.sql import quote
+from crm_lib.storage.writes import same_stored_value, write
+
+INVESTORS = "fundraising_investors"
+BATCH = 1000
+FIELD, COMMITMENT, PEOPLE, PERSON = "field", "commitment", "people", "person"
+Progress = Callable[[str, float], None]
+
+
+# -- preview ----------------------------------------------------------------------------------------
+@dataclass
+class _Setup:
+    """Everything both :func:`preview` and :func:`run` work out before converting rows."""
+
+    source: SourceFile
+    analysis: col.Analysis
+    targets: list[str]
+    key_index: int
+    exact_keys: bool
+    profile: str
+    profile_found: bool
+    orders: dict[str, str]
+    fields: dict[str, FieldSpec]
+    funds: dict[str, int]
+    users: dict[str, int]
+    inferred: list[str]
+    preview: ImportPreview = field(init=False)
+
+
+def _funds(ctx: Context) -> dict[str, int]:
+    rows = ctx.db.execute(f"SELECT name, id FROM fundraising_funds WHERE {LIVE}").fetchall()
+    return {name: fund_id for name, fund_id in rows}
+
+
+def _users(ctx: Context) -> dict[str, int]:
+    users: dict[str, int] = {}
+    for user_id, email, name in ctx.db.execute(
+        f"SELECT id, email, name FROM users WHERE {LIVE}"
+    ).fetchall():
+        users[email.strip().casefold()] = user_id
+        if name and name.strip():
+            users.setdefault(" ".join(name.casefold().split()), user_id)
+    return users
+
+
+def _header_signature(headers: Sequence[str]) -> str:
+    names = sorted(c.normalize_name(h) for h in headers)
+    return hashlib.sha256(json.dumps(names).encode()).hexdigest()
+
+
+def default_profile_name(file_name: str) -> str:
+    """'Investors-Grid view (2).csv' → 'Investors': Airtable names exports '<table>-<view>.csv'."""
+    stem = Path(file_name).stem
+    stem = stem.rsplit(" (", 1)[0] if stem.endswith(")") else stem
+    table = stem.rsplit("-", 1)[0] if "-" in stem else stem
+    return table.strip() or "Airtable import"
+
+
+def _find_header(headers: Sequence[str], wanted: str) -> int:
+    for index, header in enumerate(headers):
+        if header == wanted:
+            return index
+    for index, header in enumerate(headers):
+        if c.normalize_name(header) == c.normalize_name(wanted):
+            return index
+    raise ValidationError(
+        f"There is no column {wanted!r}; the columns are: {', '.join(headers)}", column=wanted
+    )
+
+
+def _type_of(target: str, fields: Mapping[str, FieldSpec]) -> str:
+    kind, _, rest = target.partition(":")
+    if kind == "field":
+        return fields[rest].type
+    if kind == "new":
+        return rest
+    if kind == "commitment":
+        return "currency"
+    return target
+
+
+def _setup(
+    path: Path | str,
+    ctx: Context,
+    *,
+    key: str | None,
+    profile: str | None,
+    mapping: Mapping[str, str] | None,
+    encoding: str | None,
+    delimiter: str | None,
+    date_orders: Mapping[str, str] | None,
+    file_name: str | None,
+    count_failures: bool,
+    progress: Progress | None,
+) -> _Setup:
+    require(ctx, "import_data")
+    source = sniff(path, encoding=encoding, delimiter=delimiter, display_name=file_name)
+    header_row = next(read_rows(source), None)
+    if header_row is None:
+        raise ValidationError(f"{source.name} has no header row")
+    headers = col.unique_headers(header_row[1])
+    fields, funds, users = load_fields(ctx.db), _funds(ctx), _users(ctx)
+    signature = _header_signature(headers)
+    saved = find_profile(ctx, name=profile, header_signature=None if profile else signature)
+    profile_name = profile or (saved["name"] if saved else default_profile_name(source.name))
+    chosen: dict[str, str] = dict(saved["columns"]) if saved else {}
+    chosen.update(mapping or {})
+    unknown = [h for h in (mapping or {}) if h not in headers]
+    if unknown:
+        raise ValidationError(
+            f"The mapping names columns the file does not have: {', '.join(map(repr, unknown))}",
+            column=unknown[0],
+        )
+    orders = {**(saved["options"].get("date_orders", {}) if saved else {}), **(date_orders or {})}
+    key = key or (saved["key_column"] if saved and saved["key_column"] in headers else None)
+
+    # Targets known before reading the rows: chosen ones, and columns matched by name.
+    targets: list[str | None] = []
+    taken: set[str] = set()
+    for position, header in enumerate(headers):
+        target = chosen.get(header)
+        if target is not None:
+            target = col.check_target(target, fields, header)
+            if target.startswith("field:") and fields[target[6:]].formula:
+                target = None
+        elif header == "id":
+            target = col.CRM_ID
+        else:
+            proposal = col.propose_target(position, header, None, fields, funds, taken)
+            target = None if proposal.startswith("new:") else proposal
+        if target is not None and target.startswith(("field:", "person:")) and target in taken:
+            target = None
+        if target is not None:
+            taken.add(target)
+        targets.append(target)
+
+    lookups = col.Lookups(users)
+    converters: dict[int, col.Converter] = {}
+    if count_failures:
+        for index, target in enumerate(targets):
+            if target is not None:
+                convert = _cell_converter(target, headers[index], fields, lookups, "mdy")
+                if convert is not None:
+                    converters[index] = convert
+    key_candidates = {
+        i for i, h in enumerate(headers) if c.normalize_name(h) in col._RECORD_ID_HEADERS
+    }
+    key_candidates |= {i for i, t in enumerate(targets) if t in ("field:name", col.CRM_ID)}
+    if key is not None:
+        key_candidates.add(_find_header(headers, key))
+    observe = dates = None
+    if not count_failures:  # a run: statistics only where a decision still needs them
+        observe = {i for i, t in enumerate(targets) if t is None}
+        observe |= {i for i in key_candidates if targets[i] != "field:name"}
+        dates = {
+            i
+            for i, t in enumerate(targets)
+            if t is not None and _type_of(t, fields) in ("date", "datetime")
+        } - observe
+    analysis = col.analyze(
+        source,
+        key_columns=key_candidates,
+        converters=converters,
+        observe=observe,
+        dates=dates,
+        progress=(lambda f: progress("reading", f)) if progress else None,
+    )
+    stats = analysis.stats
+
+    inferred = [
+        col.infer_type(s)
+        if observe is None or i in observe or targets[i] is None
+        else _type_of(targets[i] or "", fields)
+        for i, s in enumerate(stats)
+    ]
+    final: list[str] = []
+    for position, (header, target) in enumerate(zip(headers, targets, strict=True)):
+        if target is None:
+            target = col.propose_target(position, header, stats[position], fields, funds, taken)
+            if target.startswith(("field:", "person:")):
+                taken.add(target)
+        final.append(target)
+    if "field:name" not in final:
+        raise ValidationError(
+            "No column is mapped to the investor's Name: map one (the first column of an Airtable"
+            " export is its primary field)"
+        )
+
+    # The key: chosen, saved, a record id column, our own id, or the name column.
+    if key is not None:
+        key_index = _find_header(headers, key)
+    else:
+        record_ids = [i for i in key_candidates if col.is_record_id_column(headers[i], stats[i])]
+        crm_ids = [i for i, t in enumerate(final) if t == col.CRM_ID]
+        key_index = (record_ids or crm_ids or [final.index("field:name")])[0]
+    key_target = final[key_index]
+    if (
+        key_target == col.SKIP
+        or key_target.startswith(("person:", "commitment:"))
+        or key_target == col.PEOPLE
+    ):
+        raise ValidationError(
+            f"Column {headers[key_index]!r} cannot be the key: it is mapped to {key_target};"
+            " choose a column mapped to a field, or the record id",
+            column=headers[key_index],
+        )
+    exact = key_target == col.CRM_ID or col.is_record_id_column(
+        headers[key_index], stats[key_index]
+    )
+    analysis.finish_keys(key_index, exact=exact)
+
+    setup = _Setup(
+        source=source,
+        analysis=analysis,
+        targets=final,
+        key_index=key_index,
+        exact_keys=exact,
+        profile=profile_name,
+        profile_found=saved is not None,
+        orders={h: col.date_order(stats[i], orders.get(h)) for i, h in enumerate(headers)},
+        fields=fields,
+        funds=funds,
+        users=users,
+        inferred=inferred,
+    )
+    setup.preview = _preview_of(setup)
+    return setup
+
+
+def _target_label(target: str, header: str, fields: Mapping[str, FieldSpec]) -> str:
+    kind, _, rest = target.partition(":")
+    if kind == "field":
+        return fields[rest].label
+    if kind == "new":
+        return f"New field {header!r} ({rest.replace('_', ' ')})"
+    if kind == "commitment":
+        return f"Commitment to {rest}"
+    if kind == "person":
+        return f"Person's {rest.replace('_', ' ')}"
+    return {
+        col.CRM_ID: "Venture CRM id",
+        col.PEOPLE: "People",
+        col.SKIP: "Not imported",
+    }.get(target, target)
+
+
+def _preview_of(setup: _Setup) -> ImportPreview:
+    analysis, fields = setup.analysis, setup.fields
+    columns = []
+    for index, header in enumerate(analysis.headers):
+        stats, target = analysis.stats[index], setup.targets[index]
+        type_name = _type_of(target, fields)
+        note = None
+        if index == setup.key_index:
+            note = "key: rows match investors on this column"
+        spec = fields.get(target[6:]) if target.startswith("field:") else None
+        if spec is not None and not spec.is_editable:
+            note = f"{spec.label} is calculated here: the column is not imported"
+        columns.append(
+            ColumnPreview(
+                header=header,
+                target=target,
+                target_label=_target_label(target, header, fields),
+                inferred_type=setup.inferred[index],
+                samples=tuple(stats.samples),
+                filled=stats.filled,
+                failures=stats.failures,
+                reasons=tuple(stats.reasons.most_common(3)),
+                formula_errors=stats.formula_errors,
+                date_order=setup.orders[header] if type_name in ("date", "datetime") else None,
+                note=note,
+            )
+        )
+    new_funds = sorted(
+        {t[11:] for t in setup.targets if t.startswith("commitment:") and t[11:] not in setup.funds}
+    )
+    issues = [
+        Issue(line, analysis.headers[setup.key_index], None, "the key is empty")
+        for line in analysis.blank_keys
+    ]
+    for key, lines in analysis.duplicates:
+        for line in lines:
+            others = ", ".join(str(n) for n in lines if n != line)
+            issues.append(
+                Issue(
+                    line,
+                    analysis.headers[setup.key_index],
+                    key,
+                    f"duplicate key: also on line {others}",
+                )
+            )
+    for line, cells in analysis.ragged:
+        issues.append(
+            Issue(
+                line,
+                None,
+                None,
+                f"the row has {cells} cells; the header has {len(analysis.headers)}",
+            )
+        )
+    source = setup.source
+    return ImportPreview(
+        file=FileInfo(
+            source.name, source.size, source.sha256, source.encoding_name, source.delimiter
+        ),
+        rows=analysis.rows,
+        columns=columns,
+        key_column=analysis.headers[setup.key_index],
+        profile=setup.profile,
+        profile_found=setup.profile_found,
+        duplicates=analysis.duplicates[:1000],
+        blank_keys=analysis.blank_keys[:1000],
+        new_fields=[
+            h for h, t in zip(analysis.headers, setup.targets, strict=True) if t.startswith("new:")
+        ],
+        new_funds=new_funds,
+        issues=sorted(issues, key=lambda i: i.line or 0),
+    )
+
+
+def preview(
+    path: Path | str,
+    ctx: Context,
+    *,
+    key: str | None = None,
+    profile: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    date_orders: Mapping[str, str] | None = None,
+    file_name: str | None = None,
+    progress: Progress | None = None,
+) -> ImportPreview:
+    """The mapping table for a file: per column its target, inferred type, samples, and how
+    many cells would fail to convert and why; plus duplicate and empty keys. Writes nothing.
+
+    ``mapping`` ({column: target}) overrides the saved profile, which overrides the proposal;
+    ``date_orders`` ({column: "mdy" | "dmy"}) overrides what the column's values show.
+    """
+    return _setup(
+        path,
+        ctx,
+        key=key,
+        profile=profile,
+        mapping=mapping,
+        encoding=encoding,
+        delimiter=delimiter,
+        date_orders=date_orders,
+        file_name=file_name,
+        count_failures=True,
+        progress=progress,
+    ).preview
+
+
+# -- converting rows --------------------------------------------------------------------------------
+def _cell_converter(
+    target: str,
+    header: str,
+    fields: Mapping[str, FieldSpec],
+    lookups: col.Lookups,
+    order: str,
+    new_options: Mapping[str, Any] | None = None,
+) -> col.Converter | None:
+    kind, _, rest = target.partition(":")
+    if target == col.CRM_ID:
+        return _crm_id
+    if target == col.PEOPLE or kind == "person":
+        return col.people_converter(target)
+    if kind == "commitment":
+        return _commitment_amount
+    if kind == "field":
+        spec = fields[rest]
+        if not spec.is_editable:
+            return None
+        return col.make_converter(header, spec.type, spec.options, lookups, order)
+    if kind == "new":
+        options = dict(new_options or {})
+        if rest in ("single_select", "multi_select"):
+            options.setdefault("choices", [])
+        return col.make_converter(header, rest, options, lookups, order)
+    return None
+
+
+def _crm_id(text: str) -> int:
+    stripped = text.strip()
+    if not (stripped.isascii() and stripped.isdigit()):
+        raise c.CellError(f"{text!r} is not a Venture CRM id (a whole number)")
+    return int(stripped)
+
+
+def _commitment_amount(text: str) -> float:
+    amount = round(float(c.parse_amount(text)), 2) + 0.0  # -$0.00 is 0, not -0
+    if amount < 0:
+        raise c.CellError("a commitment cannot be negative")
+    return amount
+
+
+@dataclass
+class _Row:
+    """One data row, converted."""
+
+    line: int
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+    people: list[dict[str, Any]] = field(default_factory=list)
+    commitments: dict[str, float | None] = field(default_factory=dict)
+    errors: list[Issue] = field(default_factory=list)
+
+
+class _Converter:
+    """Turns the cells of a row into field values, people and commitments."""
+
+    def __init__(self, setup: _Setup, fields: Mapping[str, FieldSpec], keys: Mapping[int, str]):
+        self.setup = setup
+        self.fields = fields
+        self.headers = setup.analysis.headers
+        self.lookups = col.Lookups(setup.users)
+        self.steps: list[tuple[int, str, str, str, col.Converter, Any]] = []
+        for index, (header, target) in enumerate(zip(self.headers, setup.targets, strict=True)):
+            if target == col.SKIP:
+                continue
+            if target.startswith("new:"):
+                target = f"field:{keys[index]}" if index in keys else target
+            convert = _cell_converter(target, header, fields, self.lookups, setup.orders[header])
+            if convert is None:
+                continue
+            kind, _, rest = target.partition(":")
+            if target == col.CRM_ID:
+                kind, rest = FIELD, col.CRM_ID
+            elif target == col.PEOPLE:
+                kind = PEOPLE
+            blank: Any = None
+            if kind == FIELD and rest in fields and fields[rest].type == "checkbox":
+                blank = 0  # Airtable writes an unticked box as nothing
+            self.steps.append((index, header, kind, rest, convert, blank))
+
+    def convert(self, line: int, cells: list[str], report: ImportReport) -> _Row:
+        key_index = self.setup.key_index
+        key_cell = cells[key_index] if key_index < len(cells) else ""
+        row = _Row(line, col.key_text(key_cell, exact=self.setup.exact_keys))
+        values, count = row.values, len(cells)
+        person: dict[str, Any] | None = None
+        for index, header, kind, rest, convert, blank_value in self.steps:
+            text = cells[index] if index < count else ""
+            if not text or text.isspace():
+                value = blank_value
+            elif text[0] in "#NIn-" and c.is_formula_error(text):
+                report.issue(
+                    Issue(
+                        line, header, text, "Airtable formula error: cell left as it was", "warning"
+                    )
+                )
+                continue
+            else:
+                try:
+                    value = convert(text)
+                except c.CellError as exc:
+                    row.errors.append(Issue(line, header, text[:200], str(exc)))
+                    continue
+            if kind == FIELD:
+                values[rest] = value
+            elif kind == COMMITMENT:
+                row.commitments[rest] = value
+            elif kind == PEOPLE:
+                if value:
+                    row.people.extend(value)
+            elif value is not None:
+                if person is None:
+                    person = {}
+                person[rest] = value
+        if person:
+            if not person.get("full_name"):
+                email = person.get("email")
+                if not email:
+                    row.errors.append(Issue(line, None, None, "a person needs a name or an email"))
+                else:
+                    person["full_name"] = c.name_from_email(email)
+            row.people.append(person)
+        return row
+
+
+# -- running ----------------------------------------------------------------------------------------
+class _Rollback(Exception):
+    """Raised inside the transaction to undo everything when the file has errors."""
+
+
+@dataclass
+class _Existing:
+    """Investors the file can match, by key: key → [(id, archived)]."""
+
+    by_key: dict[str, list[tuple[int, bool]]]
+
+    def match(self, key: str) -> tuple[int | None, bool, list[int]]:
+        found = self.by_key.get(key, [])
+        live = [i for i, archived in found if not archived]
+        if len(live) == 1:
+            return live[0], False, []
+        if len(live) > 1:
+            return None, False, live
+        gone = [i for i, archived in found if archived]
+        if len(gone) == 1:
+            return gone[0], True, []
+        return None, False, gone
+
+
+def _existing(ctx: Context, setup: _Setup, key_column: str | None) -> _Existing:
+    by_key: dict[str, list[tuple[int, bool]]] = {}
+    if key_column is None:
+        return _Existing(by_key)
+    for row_id, archived, value in ctx.db.execute(
+        f"SELECT id, deleted_at IS NOT NULL, {quote(key_column)} FROM {INVESTORS}"
+        f" WHERE {quote(key_column)} IS NOT NULL"
+    ):
+        by_key.setdefault(col.key_text(str(value), exact=setup.exact_keys), []).append(
+            (row_id, bool(archived))
+        )
+    return _Existing(by_key)
+
+
+def run(
+    path: Path | str,
+    ctx: Context,
+    *,
+    key: str | None = None,
+    profile: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    date_orders: Mapping[str, str] | None = None,
+    file_name: str | None = None,
+    dry_run: bool = False,
+    skip_bad_rows: bool = False,
+    archive_missing: bool = False,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import the file (or, with ``dry_run``, say exactly what importing it would do).
+
+    Returns an :class:`ImportReport`; ``report.committed`` is true only when the import was
+    written. File-level problems (unreadable file, unknown column in ``mapping``, no Name
+    column) raise :class:`ValidationError` instead.
+    """
+    started = time.perf_counter()
+    setup = _setup(
+        path,
+        ctx,
+        key=key,
+        profile=profile,
+        mapping=mapping,
+        encoding=encoding,
+        delimiter=delimiter,
+        date_orders=date_orders,
+        file_name=file_name,
+        count_failures=False,
+        progress=progress,
+    )
+    report = ImportReport(preview=setup.preview, dry_run=dry_run)
+    for issue in setup.preview.issues:
+        report.issue(issue)
+    bad_lines = {i.line for i in setup.preview.issues if i.severity == "error"}
+    if setup.preview.new_funds and not allowed(ctx.role, "manage_funds"):
+        report.issue(
+            Issue(
+                None,
+                None,
+                None,
+                f"Fund(s) {', '.join(setup.preview.new_funds)} do not exist and only admins can"
+                " create funds: ask an admin, or map those columns to skip",
+            )
+        )
+        report.seconds = time.perf_counter() - started
+        return report
+    runner = _Run(ctx, setup, report, bad_lines, skip_bad_rows, archive_missing, progress)
+    if dry_run:
+        runner.execute(writing=False)
+    else:
+        try:
+            with write(ctx):
+                runner.execute(writing=True)
+                if report.errors and not skip_bad_rows:
+                    raise _Rollback
+                if report.changes == 0:
+                    report.unchanged = True
+                    raise _Rollback  # the database already matches: write nothing at all
+                runner.finish()
+        except _Rollback:
+            report.committed = False
+        else:
+            report.committed = True
+            refresh_statistics(ctx.db.conn)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class _Run:
+    """The second pass: convert, match, compare and (when writing) apply, batch by batch."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        setup: _Setup,
+        report: ImportReport,
+        bad_lines: set[int | None],
+        skip_bad_rows: bool,
+        archive_missing: bool,
+        progress: Progress | None,
+    ) -> None:
+        self.ctx, self.setup, self.report = ctx, setup, report
+        self.bad_lines = bad_lines
+        self.skip_bad_rows, self.archive_missing = skip_bad_rows, archive_missing
+        self.progress = progress
+        self.writing = False
+        self.failed = False
+        self.seen: set[int] = set()
+        self.new_keys: dict[int, str] = {}
+        self.fund_ids: dict[str, int | None] = dict(setup.funds)
+        self.deferred: list[tuple[int, list[dict[str, Any]], list[Any]]] = []
+        self.started_at = ctx.clock.now()
+
+    # -- setup inside the transaction ------------------------------------------------------------
+    def _create_fields_and_funds(self) -> None:
+        setup = self.setup
+        for index, (header, target) in enumerate(
+            zip(setup.analysis.headers, setup.targets, strict=True)
+        ):
+            if target.startswith("new:"):
+                label = header
+                if col.match_field(load_fields(self.ctx.db), label) is not None:
+                    label = f"{header} (imported)"
+                options = {"choices": []} if target[4:] in ("single_select", "multi_select") else {}
+                spec = field_service.add_field(self.ctx, label, target[4:], options)
+                self.new_keys[index] = spec.key
+        for name in setup.preview.new_funds:
+            self.fund_ids[name] = fund_service.create_fund(self.ctx, {"name": name})["id"]
+
+    def execute(self, *, writing: bool) -> None:
+        self.writing = writing
+        ctx, setup = self.ctx, self.setup
+        if writing:
+            self._create_fields_and_funds()
+        fields = load_fields(ctx.db)
+        virtual = dict(fields)
+        if not writing:  # a dry run compares new fields with nothing
+            for index, target in enumerate(setup.targets):
+                if target.startswith("new:"):
+                    self.new_keys[index] = f"__new_{index}"
+                    virtual[f"__new_{index}"] = FieldSpec(
+                        -index,
+                        f"__new_{index}",
+                        setup.analysis.headers[index],
+                        target[4:],
+                        {"choices": []},
+                        10_000 + index,
+                        False,
+                        True,
+                    )
+        self.fields = virtual
+        self.converter = _Converter(setup, virtual, self.new_keys)
+        key_target = setup.targets[setup.key_index]
+        if key_target.startswith("new:"):
+            key_target = f"field:{self.new_keys[setup.key_index]}"
+        self.key_column = None if key_target == col.CRM_ID else key_target[6:]
+        self.key_is_id = key_target == col.CRM_ID
+        if self.key_is_id:
+            by_key = {
+                str(i): [(i, bool(a))]
+                for i, a in ctx.db.execute(f"SELECT id, deleted_at IS NOT NULL FROM {INVESTORS}")
+            }
+            self.existing = _Existing(by_key)
+        elif self.key_column in fields:
+            self.existing = _existing(ctx, setup, self.key_column)
+        else:
+            self.existing = _Existing({})  # a new field: nothing has a value in it yet
+        self.creator = BulkCreator(ctx, ctx.active_write) if writing else None
+        self.field_columns = [k for k in virtual if k in fields]
+        batch: list[_Row] = []
+        for line, cells in self._rows():
+            batch.append(self.converter.convert(line, cells, self.report))
+            if len(batch) >= BATCH:
+                self._batch(batch)
+                batch = []
+        if batch:
+            self._batch(batch)
+        if self.archive_missing:
+            self._archive_missing()
+        self.report.new_options = {
+            h: list(dict.fromkeys(o)) for h, o in self.converter.lookups.new_options.items() if o
+        }
+
+    def _rows(self) -> Iterator[tuple[int, list[str]]]:
+        progress = (lambda f: self.progress("importing", f)) if self.progress else None
+        rows = read_rows(self.setup.source, progress=progress)
+        next(rows)
+        for line, cells in rows:
+            if not any(cells) or (len(cells) == 1 and not cells[0].strip()):
+                continue
+            yield line, cells
+
+    # -- one batch --------------------------------------------------------------------------------
+    def _batch(self, rows: list[_Row]) -> None:
+        report = self.report
+        usable: list[tuple[_Row, int | None, bool]] = []
+        for row in rows:
+            for issue in row.errors:
+                report.issue(issue)
+            if row.errors or row.line in self.bad_lines:
+                self.failed = True
+                if self.skip_bad_rows:
+                    report.counts["skipped"] += 1
+                continue
+            if not row.key:
+                continue  # reported by the analysis pass
+            investor_id, archived, ambiguous = self.existing.match(row.key)
+            if ambiguous and investor_id is None and len(ambiguous) > 1:
+                report.issue(
+                    Issue(
+                        row.line,
+                        self.setup.analysis.headers[self.setup.key_index],
+                        row.key,
+                        f"{len(ambiguous)} investors have this key (ids"
+                        f" {', '.join(map(str, ambiguous[:5]))}): choose a unique key column",
+                    )
+                )
+                self.failed = True
+                report.counts["skipped"] += self.skip_bad_rows
+                continue
+            if investor_id is None and self.key_is_id:
+                report.issue(Issue(row.line, "id", row.key, "no investor has this Venture CRM id"))
+                self.failed = True
+                report.counts["skipped"] += self.skip_bad_rows
+                continue
+            if investor_id is None and not row.values.get("name"):
+                report.issue(Issue(row.line, None, None, "a new investor needs a Name"))
+                self.failed = True
+                report.counts["skipped"] += self.skip_bad_rows
+                continue
+            usable.append((row, investor_id, archived))
+        report.counts["rows"] += len(rows)
+        matched = [i for _, i, _ in usable if i is not None]
+        self.seen.update(matched)
+        current = self._current(matched)
+        people = self._people(matched) if any(r.people for r, _, _ in usable) else {}
+        commitments = self._commitments(matched) if self._has_commitments() else {}
+        creates = []
+        for row, investor_id, archived in usable:
+            if investor_id is None:
+                creates.append(self._create(row))
+            else:
+                self._update(row, investor_id, archived, current[investor_id], people, commitments)
+        if creates and self.writing and not (self.failed and not self.skip_bad_rows):
+            self.creator.add(creates, parsed=True)
+
+    def _has_commitments(self) -> bool:
+        return any(t.startswith("commitment:") for t in self.setup.targets)
+
+    def _current(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        if not ids:
+            return {}
+        names = ["id", "version", "deleted_at", *(k for k in self.field_columns)]
+        sql = ", ".join(quote(n) for n in names)
+        marks = ", ".join("?" * len(ids))
+        cursor = self.ctx.db.execute(f"SELECT {sql} FROM {INVESTORS} WHERE id IN ({marks})", ids)
+        return {r[0]: dict(zip(names, r, strict=True)) for r in cursor}
+
+    def _people(self, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        found: dict[int, list[dict[str, Any]]] = {}
+        if not ids:
+            return found
+        marks = ", ".join("?" * len(ids))
+        cursor = self.ctx.db.execute(
+            "SELECT id, investor_id, version, full_name, email, title, phone"
+            f" FROM fundraising_contacts WHERE investor_id IN ({marks}) AND {LIVE}",
+            ids,
+        )
+        names = [d[0] for d in cursor.description]
+        for r in cursor:
+            record = dict(zip(names, r, strict=True))
+            found.setdefault(record["investor_id"], []).append(record)
+        return found
+
+    def _commitments(self, ids: list[int]) -> dict[tuple[int, int], dict[str, Any]]:
+        if not ids:
+            return {}
+        marks = ", ".join("?" * len(ids))
+        cursor = self.ctx.db.execute(
+            "SELECT id, investor_id, fund_id, version, amount, status, committed_on"
+            f" FROM fundraising_commitments WHERE investor_id IN ({marks}) AND {LIVE}",
+            ids,
+        )
+        names = [d[0] for d in cursor.description]
+        return {(r[1], r[2]): dict(zip(names, r, strict=True)) for r in cursor}
+
+    def _create(self, row: _Row) -> dict[str, Any]:
+        report = self.report
+        report.counts["created"] += 1
+        values = {k: v for k, v in row.values.items() if k != col.CRM_ID}
+        record: dict[str, Any] = dict(values, row=row.line)
+        record["people"] = row.people
+        report.counts["people_added"] += len(row.people)
+        commitments = []
+        for fund, amount in row.commitments.items():
+            if amount is not None:
+                commitments.append({"fund_id": self.fund_ids.get(fund), "amount": amount})
+        record["commitments"] = commitments
+        report.counts["commitments_added"] += len(commitments)
+        if len(report.diffs) < DIFF_LIMIT:
+            changes = [(self._label(k), None, v) for k, v in values.items() if v is not None]
+            report.diff(RowDiff(row.line, row.key, None, "create", changes))
+        return record
+
+    def _label(self, key: str) -> str:
+        spec = self.fields.get(key)
+        return spec.label if spec is not None else key
+
+    def _update(
+        self,
+        row: _Row,
+        investor_id: int,
+        archived: bool,
+        current: dict[str, Any],
+        people: Mapping[int, list[dict[str, Any]]],
+        commitments: Mapping[tuple[int, int], dict[str, Any]],
+    ) -> None:
+        report = self.report
+        changes = {  # plain != is exact here: stored values are never bools, 2 == 2.0 is no change
+            k: v for k, v in row.values.items() if v != current.get(k) and k != col.CRM_ID
+        }
+        diff: list[tuple[str, Any, Any]] = []
+        for k, v in changes.items():
+            report.changed_fields[self._label(k)] += 1
+            diff.append((self._label(k), current.get(k), v))
+        person_adds, person_updates = self._people_diff(row, people.get(investor_id, []), diff)
+        commitment_ops = self._commitment_diff(row, investor_id, commitments, diff)
+        if archived:
+            action = "restore"
+        elif changes or person_adds or person_updates or commitment_ops:
+            action = "update"
+        else:
+            report.counts["unchanged"] += 1
+            return
+        report.counts["restored" if archived else "updated"] += 1
+        report.diff(RowDiff(row.line, row.key, investor_id, action, diff))
+        if not self.writing or (self.failed and not self.skip_bad_rows):
+            return
+        ctx, tx = self.ctx, self.ctx.active_write
+        version = current["version"]
+        if archived:
+            version = tx.restore(INVESTORS, investor_id, expected_version=version)["version"]
+        if changes:
+            update_investor_row(
+                tx, load_fields(ctx.db), investor_id, changes, expected_version=version
+            )
+        for person_id, person_version, values in person_updates:
+            people_service.update_person(ctx, person_id, values, expected_version=person_version)
+        # Inserts wait until the bulk creator is done: it has reserved the next ids.
+        self.deferred.append((investor_id, person_adds, commitment_ops))
+
+    def _apply_deferred(self) -> None:
+        ctx = self.ctx
+        for investor_id, person_adds, commitment_ops in self.deferred:
+            self._insert_related(ctx, investor_id, person_adds, commitment_ops)
+
+    @staticmethod
+    def _insert_related(
+        ctx: Context,
+        investor_id: int,
+        person_adds: list[dict[str, Any]],
+        commitment_ops: list[tuple[int, dict[str, Any] | None, float | None]],
+    ) -> None:
+        for values in person_adds:
+            people_service.add_person(ctx, investor_id, values)
+        for fund_id, existing, amount in commitment_ops:
+            if amount is None:
+                commitment_service.remove_commitment(
+                    ctx, existing["id"], expected_version=existing["version"]
+                )
+            else:
+                commitment_service.set_commitment(
+                    ctx,
+                    investor_id,
+                    fund_id,
+                    amount,
+                    status=existing["status"] if existing else "committed",
+                    committed_on=existing["committed_on"] if existing else None,
+                    expected_version=existing["version"] if existing else None,
+                )
+
+    def _people_diff(
+        self, row: _Row, existing: list[dict[str, Any]], diff: list[tuple[str, Any, Any]]
+    ) -> tuple[list[dict[str, Any]], list[tuple[int, int, dict[str, Any]]]]:
+        adds: list[dict[str, Any]] = []
+        updates: list[tuple[int, int, dict[str, Any]]] = []
+        by_email = {(p["email"] or "").casefold(): p for p in existing if p["email"]}
+        by_name = {" ".join(p["full_name"].casefold().split()): p for p in existing}
+        for person in row.people:
+            email = (person.get("email") or "").casefold()
+            match = by_email.get(email) if email else None
+            if match is None:
+                match = by_name.get(" ".join(person["full_name"].casefold().split()))
+                if (
+                    match is not None
+                    and email
+                    and match["email"]
+                    and match["email"].casefold() != email
+                ):
+                    match = None  # same name, another email: another person
+            if match is None:
+                adds.append({k: v for k, v in person.items() if v is not None})
+                diff.append(("Person", None, _person_text(person)))
+                self.report.counts["people_added"] += 1
+                continue
+            changed = {
+                k: v
+                for k, v in person.items()
+                if v is not None and k in ("full_name", "email", "title", "phone") and v != match[k]
+            }
+            if changed:
+                updates.append((match["id"], match["version"], changed))
+                diff.append(("Person", _person_text(match), _person_text({**match, **changed})))
+                self.report.counts["people_updated"] += 1
+        return adds, updates
+
+    def _commitment_diff(
+        self,
+        row: _Row,
+        investor_id: int,
+        existing: Mapping[tuple[int, int], dict[str, Any]],
+        diff: list[tuple[str, Any, Any]],
+    ) -> list[tuple[int, dict[str, Any] | None, float | None]]:
+        ops: list[tuple[int, dict[str, Any] | None, float | None]] = []
+        for fund, amount in row.commitments.items():
+            fund_id = self.fund_ids.get(fund)
+            current = existing.get((investor_id, fund_id)) if fund_id is not None else None
+            label = f"Commitment to {fund}"
+            if amount is None and current is not None:
+                self.report.counts["commitments_removed"] += 1
+            elif amount is not None and current is None:
+                self.report.counts["commitments_added"] += 1
+            elif (
+                amount is not None
+                and current is not None
+                and not same_stored_value(float(current["amount"]), amount)
+            ):
+                self.report.counts["commitments_changed"] += 1
+            else:
+                continue
+            diff.append((label, current["amount"] if current else None, amount))
+            if fund_id is not None:
+                ops.append((fund_id, current, amount))
+        return ops
+
+    # -- the end ----------------------------------------------------------------------------------
+    def _archive_missing(self) -> None:
+        if self.key_column is None and not self.key_is_id:
+            return
+        column = "id" if self.key_is_id else self.key_column
+        if column is None or column.startswith("__new_"):
+            return
+        rows = self.ctx.db.execute(
+            f"SELECT id, version, name FROM {INVESTORS} WHERE {LIVE} AND {quote(column)} IS NOT NULL"
+        ).fetchall()
+        missing = [(i, v, n) for i, v, n in rows if i not in self.seen]
+        self.report.counts["archived"] += len(missing)
+        for investor_id, version, name in missing:
+            self.report.diff(RowDiff(0, name, investor_id, "archive", []))
+            if self.writing and not (self.failed and not self.skip_bad_rows):
+                self.ctx.active_write.archive(INVESTORS, investor_id, expected_version=version)
+
+    def finish(self) -> None:
+        """Inside the transaction, after the rows: select options, the import's record and
+        the saved profile."""
+        ctx, setup, report = self.ctx, self.setup, self.report
+        self.creator.finish()
+        self._apply_deferred()
+        for header, options in report.new_options.items():
+            index = setup.analysis.headers.index(header)
+            target = setup.targets[index]
+            key = self.new_keys.get(index) or target.partition(":")[2]
+            spec = load_fields(ctx.db)[key]
+            choices = list(spec.options.get("choices") or []) + [
+                o for o in options if o not in (spec.options.get("choices") or [])
+            ]
+            field_service.update_choices(ctx, key, choices, expected_version=spec.version)
+        columns = {}
+        for index, (header, target) in enumerate(
+            zip(setup.analysis.headers, setup.targets, strict=True)
+        ):
+            columns[header] = f"field:{self.new_keys[index]}" if index in self.new_keys else target
+        options = {"skip_bad_rows": self.skip_bad_rows, "archive_missing": self.archive_missing}
+        report.import_id = record_import(
+            ctx,
+            file=report.preview.file,
+            profile=setup.profile,
+            key_column=report.preview.key_column,
+            options={**options, "mapping": columns},
+            counts={k: v for k, v in report.counts.items()},
+            started_at=self.started_at,
+        )
+        save_profile(
+            ctx,
+            setup.profile,
+            columns=columns,
+            key_column=report.preview.key_column,
+            options={"date_orders": setup.orders, "delimiter": setup.source.delimiter},
+            header_signature=_header_signature(setup.analysis.headers),
+        )
+
+
+# -- uploads ----------------------------------------------------------------------------------------
+def stage_upload(ctx: Context, content: bytes, file_name: str) -> Path:
+    """Keep an uploaded file under ``<data>/imports/`` (private to the server) for the preview →
+    dry run → import steps; :func:`discard_upload` removes it. Returns its path."""
+    require(ctx, "import_data")
+    if not content:
+        raise ValidationError(f"{file_name or 'The upload'} is empty: there is nothing to import")
+    folder = ctx.settings.data_dir / "imports"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.csv"
+    path.write_bytes(content)
+    path.chmod(0o600)
+    return path
+
+
+def discard_upload(path: Path) -> None:
+    """Remove a staged upload (the import keeps its name and SHA-256, not its content)."""
+    path.unlink(missing_ok=True)
+
+
+def _person_text(person: Mapping[str, Any]) -> str:
+    text = person.get("full_name") or ""
+    if person.get("email"):
+        text += f" <{person['email']}>"
+    if person.get("title"):
+        text += f", {person['title']}"
+    return text
+
+
+__all__ = [
+    "ImportPreview",
+    "ImportReport",
+    "RowDiff",
+    "default_profile_name",
+    "discard_upload",
+    "preview",
+    "run",
+    "stage_upload",
+]

@@ -1,0 +1,399 @@
+"""Importing Airtable exports end to end: preview, dry run, upsert, repeatability, failure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from crm_lib import services
+from crm_lib.context import Context
+from crm_lib.errors import PermissionDenied, ValidationError
+from crm_lib.importers import airtable
+from tests.importers.conftest import HEADER, ROWS, content, write_export
+
+
+def by_name(ctx: Context) -> dict[str, dict]:
+    rows = services.list_investors(ctx, page_size=1000).rows
+    return {row["name"]: row for row in rows}
+
+
+def test_preview_maps_columns_infers_types_and_counts_failures(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    preview = airtable.preview(write_export(tmp_path), ctx)
+    table = {c.header: (c.target, c.inferred_type, c.failures) for c in preview.columns}
+    assert table == {
+        "Name": ("field:name", "text", 0),
+        "Record ID": ("new:text", "text", 0),
+        "Type": ("field:type", "text", 0),
+        "Status": ("field:status", "text", 0),
+        "Owner": ("field:owner_id", "text", 0),
+        "Tags": ("field:tags", "multi_select", 0),
+        "Fund I Commitment": ("commitment:Fund I", "currency", 0),
+        "Fund II Commitment": ("commitment:Fund II", "currency", 0),
+        "Ownership": ("new:percent", "percent", 0),
+        "Last Contact": ("new:date", "date", 0),
+        "Next Meeting": ("new:datetime", "datetime", 0),
+        "Contacts": ("people", "text", 0),
+        "Active": ("new:checkbox", "checkbox", 0),
+        "Deck": ("new:long_text", "long_text", 0),
+        "Notes": ("field:notes", "long_text", 0),
+        "Score": ("new:number", "number", 0),
+    }
+    assert preview.key_column == "Record ID"
+    assert preview.rows == 3
+    assert preview.file.encoding == "UTF-8 with BOM"
+    assert preview.new_funds == ["Fund II"]
+    score = next(c for c in preview.columns if c.header == "Score")
+    assert score.formula_errors == 2
+    assert score.samples == ("#ERROR!", "7", "NaN")
+
+
+def test_preview_counts_cells_that_would_fail_and_why(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    rows = [list(r) for r in ROWS]
+    rows[1][4] = "Nobody Known"
+    rows[2][9] = "13/13/2024"
+    path = write_export(tmp_path, rows)
+    preview = airtable.preview(path, ctx, mapping={"Last Contact": "field:last_contacted_at"})
+    owner = next(c for c in preview.columns if c.header == "Owner")
+    assert owner.failures == 1
+    assert "no team member 'Nobody Known'" in owner.reasons[0][0]
+    contact = next(c for c in preview.columns if c.header == "Last Contact")
+    assert (contact.target, contact.failures) == ("field:last_contacted_at", 1)
+
+
+def test_first_import_creates_investors_people_commitments_fields_funds_and_options(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    report = airtable.run(write_export(tmp_path), ctx)
+    assert report.committed and not report.errors
+    counted = {k: report.counts[k] for k in ("created", "people_added", "commitments_added")}
+    assert counted == {"created": 3, "people_added": 3, "commitments_added": 4}  # -$0.00 is $0
+    assert report.preview.new_fields == [
+        "Record ID",
+        "Ownership",
+        "Last Contact",
+        "Next Meeting",
+        "Active",
+        "Deck",
+        "Score",
+    ]
+    rows = by_name(ctx)
+    acme = rows["Acme Capital"]
+    assert acme["record_id"] == "recAAAAAAAAAAAAAA"
+    assert acme["owner_id"] == team["alice"]
+    assert acme["tags"] == ["AI", "Health, Bio"]
+    assert acme["ownership"] == 0.125
+    assert acme["last_contact"] == "2024-01-15"
+    assert acme["next_meeting"] == "2024-01-15T14:30:00+00:00"
+    assert acme["active"] is True
+    assert acme["deck"] == "deck.pdf (https://dl.airtable.com/.attachments/a1/deck.pdf)"
+    assert acme["notes"] == 'Met at "SuperReturn", Berlin.\nFollow up in Q3'
+    assert acme["score"] is None  # #ERROR! is reported, not imported
+    assert acme["total_invested"] == 1_500_000
+    beta = rows["Beta Partners"]
+    assert beta["owner_id"] == team["bob"]  # collaborator by name
+    assert beta["notes"] == '=HYPERLINK("http://evil.example","click")'  # plain text
+    assert beta["active"] is False
+    gamma = rows["Gamma LP"]
+    assert gamma["status"] == "Intro call"
+    assert gamma["total_invested"] == 75_000
+    people = services.list_people(ctx, acme["id"])
+    assert {(p["full_name"], p["email"]) for p in people} == {
+        ("Jane Doe", "jane@acme.com"),
+        ("Bob Roe", "bob@acme.com"),
+    }
+    assert [p["full_name"] for p in services.list_people(ctx, gamma["id"])] == ["Carol"]
+    funds = {f["name"]: f for f in services.list_funds(ctx)}
+    assert set(funds) == {"Fund I", "Fund II"}
+    status = next(f for f in services.list_fields(ctx) if f.key == "status")
+    assert "Intro call" in status.options["choices"]
+    assert [w.reason for w in report.warnings] == [
+        "Airtable formula error: cell left as it was"
+    ] * 2
+
+
+def test_reimporting_the_same_file_changes_nothing_and_writes_nothing(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    path = write_export(tmp_path)
+    airtable.run(path, ctx)
+    before = content(ctx)
+    again = airtable.run(path, ctx)
+    assert again.changes == 0
+    assert (again.committed, again.unchanged) == (False, True)
+    assert again.counts["unchanged"] == 3
+    assert "0 changes: the database already matches this file." in again.summary()
+    assert content(ctx) == before
+    assert len(services.list_imports(ctx)) == 1
+
+
+def test_dry_run_reports_exactly_what_the_run_then_does_and_writes_nothing(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    path = write_export(tmp_path)
+    before = content(ctx)
+    dry = airtable.run(path, ctx, dry_run=True)
+    assert content(ctx) == before
+    real = airtable.run(path, ctx)
+    assert dict(dry.counts) == dict(real.counts)
+    assert [d.changes for d in dry.diffs] == [d.changes for d in real.diffs]
+
+
+def test_update_reports_per_field_diffs_and_history_names_the_file(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    airtable.run(write_export(tmp_path), ctx)
+    rows = [list(r) for r in ROWS]
+    rows[0][3] = "Due diligence"
+    rows[0][6] = "$2,000,000.00"
+    rows[0][11] += ", Zed Ward <zed@acme.com>"
+    path = write_export(tmp_path, rows, name="Investors-Grid view (1).csv")
+    dry = airtable.run(path, ctx, dry_run=True)
+    assert dry.counts["updated"] == 1 and dry.counts["unchanged"] == 2
+    assert dry.diffs == [
+        airtable.RowDiff(
+            2,
+            "recAAAAAAAAAAAAAA",
+            by_name(ctx)["Acme Capital"]["id"],
+            "update",
+            [
+                ("Status", "Meeting", "Due diligence"),
+                ("Person", None, "Zed Ward <zed@acme.com>"),
+                ("Commitment to Fund I", 1_500_000.0, 2_000_000.0),
+            ],
+        )
+    ]
+    assert dry.changed_fields == {"Status": 1}
+    report = airtable.run(path, ctx)
+    acme = by_name(ctx)["Acme Capital"]
+    assert (acme["status"], acme["total_invested"]) == ("Due diligence", 2_000_000)
+    history = services.investor_history(ctx, acme["id"])
+    status_change = next(h for h in history if h["field"] == "status")
+    assert status_change["import_file"] == "Investors-Grid view (1).csv"
+    imported = services.get_import(ctx, report.import_id)
+    assert imported["file_name"] == "Investors-Grid view (1).csv"
+    assert imported["created_by"] == "alice@fund.example"
+    assert imported["counts"]["updated"] == 1
+    assert len(imported["sha256"]) == 64
+
+
+def test_a_bad_row_means_nothing_is_written_and_the_report_names_line_column_value(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    services.create_investor(ctx, {"name": "Already here"})
+    before = content(ctx)
+    rows = [list(r) for r in ROWS]
+    rows[2][6] = "lots"
+    report = airtable.run(write_export(tmp_path, rows), ctx)
+    assert not report.committed
+    assert [(i.line, i.column, i.value) for i in report.errors] == [
+        (5, "Fund I Commitment", "lots")  # physical lines: Acme's note spans lines 2 and 3
+    ]
+    assert report.errors[0].reason == "'lots' is not a number"
+    assert content(ctx) == before  # no fields, funds, options, rows or audit written
+    assert "5,Fund I Commitment,lots,'lots' is not a number,error" in report.issues_csv()
+
+
+def test_skip_bad_rows_imports_the_good_ones(ctx: Context, team: dict, tmp_path: Path) -> None:
+    rows = [list(r) for r in ROWS]
+    rows[2][6] = "lots"
+    report = airtable.run(write_export(tmp_path, rows), ctx, skip_bad_rows=True)
+    assert report.committed
+    assert (report.counts["created"], report.counts["skipped"]) == (2, 1)
+    assert set(by_name(ctx)) == {"Acme Capital", "Beta Partners"}
+
+
+def test_empty_and_duplicate_keys_are_reported_with_their_lines(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    rows = [list(r) for r in ROWS] + [list(ROWS[0]), ["", *ROWS[1][1:]]]
+    rows[4][1] = "recDDDDDDDDDDDDDD"
+    path = write_export(tmp_path, rows, header=HEADER)
+    preview = airtable.preview(path, ctx, key="Name")
+    assert preview.duplicates == [("acme capital", [2, 6])]
+    assert preview.blank_keys == [8]
+    report = airtable.run(path, ctx, key="Name")
+    assert not report.committed
+    assert [(i.line, i.reason) for i in report.errors] == [
+        (2, "duplicate key: also on line 6"),
+        (6, "duplicate key: also on line 2"),
+        (8, "the key is empty"),
+    ]
+
+
+def test_name_key_ignores_case_and_spacing_and_updates_existing_investors(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    existing = services.create_investor(ctx, {"name": "ACME  capital", "status": "Contacted"})
+    path = write_export(tmp_path, [["Acme Capital", "Meeting"]], header=["Investor", "Status"])
+    report = airtable.run(path, ctx)
+    assert report.preview.key_column == "Investor"
+    assert (report.counts["updated"], report.counts["created"]) == (1, 0)
+    assert services.get_investor(ctx, existing["id"])["investor"]["status"] == "Meeting"
+
+
+def test_archive_missing_is_explicit_and_a_returning_row_is_restored(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    airtable.run(write_export(tmp_path), ctx)
+    manual = services.create_investor(ctx, {"name": "Created in the CRM"})
+    shorter = write_export(tmp_path, ROWS[:2], name="short.csv")
+    left_alone = airtable.run(shorter, ctx)
+    assert left_alone.counts["archived"] == 0 and left_alone.changes == 0
+    archived = airtable.run(shorter, ctx, archive_missing=True)
+    assert archived.counts["archived"] == 1
+    names = set(by_name(ctx))
+    assert names == {"Acme Capital", "Beta Partners", manual["name"]}  # no key: never archived
+    back = airtable.run(write_export(tmp_path), ctx)
+    assert back.counts["restored"] == 1
+    assert "Gamma LP" in by_name(ctx)
+
+
+def test_mapping_is_saved_as_a_profile_and_reused_by_the_next_import(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    path = write_export(tmp_path)
+    airtable.run(
+        path,
+        ctx,
+        profile="LP table",
+        mapping={"Deck": "skip", "Score": "new:text"},
+        date_orders={"Last Contact": "mdy"},
+    )
+    profile = services.list_import_profiles(ctx)[0]
+    assert profile["name"] == "LP table"
+    assert profile["columns"]["Deck"] == "skip"
+    assert profile["columns"]["Score"] == "field:score"
+    assert profile["key_column"] == "Record ID"
+    assert profile["options"]["date_orders"]["Last Contact"] == "mdy"
+    assert "deck" not in {f.key for f in services.list_fields(ctx)}
+    again = airtable.preview(path, ctx)  # same headers: the profile is found without naming it
+    assert again.profile == "LP table" and again.profile_found
+    assert next(c for c in again.columns if c.header == "Deck").target == "skip"
+    assert airtable.run(path, ctx).changes == 0
+
+
+def test_day_first_dates_are_detected_from_the_column_values(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    path = write_export(
+        tmp_path,
+        [["A", "3/4/2025 10:00"], ["B", "19/10/2025 11:40"]],
+        header=["Name", "Met"],
+    )
+    preview = airtable.preview(path, ctx)
+    assert next(c for c in preview.columns if c.header == "Met").date_order == "dmy"
+    airtable.run(path, ctx)
+    assert by_name(ctx)["A"]["met"] == "2025-04-03T10:00:00+00:00"
+
+
+def test_separate_name_and_email_columns_become_one_person(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    path = write_export(
+        tmp_path,
+        [["Acme", "Jane Doe", "jane@acme.com", "Partner"], ["Beta", "", "ops@beta.com", ""]],
+        header=["Name", "Contact Name", "Contact Email", "Contact Title"],
+    )
+    airtable.run(path, ctx)
+    investors = by_name(ctx)
+    jane = services.list_people(ctx, investors["Acme"]["id"])[0]
+    assert (jane["full_name"], jane["email"], jane["title"]) == (
+        "Jane Doe",
+        "jane@acme.com",
+        "Partner",
+    )
+    assert services.list_people(ctx, investors["Beta"]["id"])[0]["full_name"] == "Ops"
+
+
+def test_export_then_import_round_trips_with_zero_changes(
+    demo_ctx: Context, tmp_path: Path
+) -> None:
+    path = tmp_path / "venture-crm-investors.csv"
+    path.write_text("".join(services.investors_csv(demo_ctx)), encoding="utf-8")
+    report = airtable.run(path, demo_ctx)
+    assert report.preview.key_column == "id"
+    assert not report.errors, report.errors[:3]
+    assert report.changes == 0, report.diffs[:3]
+    assert report.counts["unchanged"] == services.count_by_list(demo_ctx)["all"]
+
+
+def test_a_member_cannot_create_funds_through_an_import(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    member = ctx.as_user({"id": team["bob"], "email": "bob@fund.example", "role": "member"})
+    report = airtable.run(write_export(tmp_path), member)
+    assert not report.committed
+    assert "only admins can create funds" in report.errors[0].reason
+    viewer = ctx.as_user({"id": team["bob"], "email": "bob@fund.example", "role": "nobody"})
+    with pytest.raises(PermissionDenied):
+        airtable.preview(write_export(tmp_path), viewer)
+
+
+def test_hostile_cells_are_errors_not_crashes(ctx: Context, team: dict, tmp_path: Path) -> None:
+    big = "x" * (1024 * 1024)
+    path = write_export(tmp_path, [["Acme", big], ["Beta", "fine"]], header=["Name", "Notes"])
+    report = airtable.run(path, ctx)
+    assert not report.committed
+    assert report.errors[0].line == 2 and report.errors[0].column == "Notes"
+    assert "1,048,576 characters; at most 100,000" in report.errors[0].reason
+    assert airtable.run(path, ctx, skip_bad_rows=True).counts["created"] == 1
+
+
+def test_file_level_problems_raise_clear_errors(ctx: Context, team: dict, tmp_path: Path) -> None:
+    no_name = write_export(tmp_path, [["x"]], header=["Record ID"], name="a.csv")
+    with pytest.raises(ValidationError, match="No column is mapped to the investor's Name"):
+        airtable.preview(no_name, ctx, mapping={"Record ID": "new:text"})
+    path = write_export(tmp_path)
+    with pytest.raises(ValidationError, match="no column 'Nope'"):
+        airtable.preview(path, ctx, key="Nope")
+    with pytest.raises(ValidationError, match="unknown target 'field:nonsense'"):
+        airtable.preview(path, ctx, mapping={"Type": "field:nonsense"})
+    with pytest.raises(ValidationError, match="does not have: 'Ghost'"):
+        airtable.preview(path, ctx, mapping={"Ghost": "skip"})
+
+
+def test_ragged_rows_are_errors_naming_the_line(ctx: Context, tmp_path: Path) -> None:
+    path = tmp_path / "ragged.csv"
+    path.write_bytes(b"Name,Status\nAcme,Meeting\nBeta,Prospect,extra\n")
+    report = airtable.run(path, ctx)
+    assert [(i.line, i.reason) for i in report.errors] == [
+        (3, "the row has 3 cells; the header has 2")
+    ]
+
+
+def test_windows_1252_and_utf16_files_import_the_same_values(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    rows = [["Café Zürich", "Meeting"], ["Señora Núñez Fund", "Prospect"]]
+    header = ["Name", "Status"]
+    first = write_export(tmp_path, rows, header=header, encoding="cp1252", name="a.csv")
+    assert airtable.run(first, ctx).counts["created"] == 2
+    second = write_export(tmp_path, rows, header=header, encoding="utf-16", name="b.csv")
+    assert airtable.run(second, ctx).changes == 0
+    assert set(by_name(ctx)) == {"Café Zürich", "Señora Núñez Fund"}
+
+
+@pytest.mark.slow
+def test_a_100k_row_file_imports_and_reimports_with_zero_changes(
+    ctx: Context, tmp_path: Path
+) -> None:
+    services.create_fund(ctx, {"name": "Fund I"})
+    path = tmp_path / "big.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        handle.write("Name,Record ID,Status,Fund I Commitment,Last Contact,Tags\r\n")
+        for i in range(100_000):
+            amount = f'"${(i % 97) * 10_000:,}.00"' if i % 3 else ""
+            handle.write(
+                f"LP {i:06d},rec{i:014d},{('Prospect', 'Meeting')[i % 2]},{amount},"
+                f'{i % 12 + 1}/{i % 28 + 1}/2024,"AI,Climate"\r\n'
+            )
+    first = airtable.run(path, ctx)
+    assert first.committed and first.counts["created"] == 100_000
+    assert services.count_by_list(ctx)["all"] == 100_000
+    again = airtable.run(path, ctx)
+    assert again.changes == 0 and again.counts["unchanged"] == 100_000
