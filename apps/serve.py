@@ -46,6 +46,11 @@ GC_THRESHOLDS = (50_000, 50, 100)
 TEMPLATES = Path(__file__).parent / "auth" / "templates"
 #: Page path -> permission action needed (other pages need only a login).
 PAGE_ACTIONS: dict[str, str] = {"/admin": "manage_users", "/funds": "manage_funds"}
+#: Largest websocket message a page may send. A FileInput upload travels in one message,
+#: base64-encoded (4/3 of the file), so Bokeh's default of 20 MiB refuses exports over ~15 MB;
+#: 100 MiB takes a 30 MB export with room to spare (up to ~70 MB; Tornado's own stream buffer,
+#: 100 MiB by default, is the next limit).
+WEBSOCKET_MAX_MESSAGE_BYTES = 100 * 1024 * 1024
 
 
 class RedactSecrets(logging.Filter):
@@ -153,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         login_url=LOGIN_URL,
         cookie_secret=runtime.secret_key,
         xsrf_cookies=True,
+        websocket_max_message_size=WEBSOCKET_MAX_MESSAGE_BYTES,
         # Keep the session cookie out of the page: Bokeh would otherwise copy every cookie
         # into the session token it embeds in the HTML, readable by scripts despite HttpOnly.
         exclude_cookies=[SESSION_COOKIE],

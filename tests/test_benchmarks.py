@@ -33,3 +33,23 @@ def test_formula_benchmark_prints_every_figure_and_the_peer_ratio() -> None:
     assert "all 10 over 300 records:" in out
     assert "side by side with `formulas`" in out and "x faster" in out
     assert "peak memory" in out
+
+
+def test_import_benchmark_prints_every_phase_and_reimport_changes_nothing(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/bench_import.py", "--rows", "300", "--data-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    out = result.stdout
+    assert "300 rows x 25 columns" in out
+    for phase in ("CRM dry run", "CRM first import", "CRM re-import", "peer: sqlite-utils"):
+        assert phase in out
+    assert "rows/s" in out and "peak MB" in out and "first import / peer:" in out
+    assert "Did create 300, update 0" in out
+    assert "leave 300 unchanged" in out and "re-import changes: 0 (target 0)" in out
+    assert "PASS  re-import makes 0 changes (0)" in out
+    assert "database after the imports: 300 investors" in out and "peer table: 300 rows" in out

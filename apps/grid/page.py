@@ -19,6 +19,7 @@ import panel as pn
 
 from apps.chrome import UserPage, nav_bar, set_choices
 from apps.grid.fields_panel import FieldsPanel
+from apps.grid.import_panel import ImportPanel
 from apps.grid.live import GridHub
 from apps.grid.record_panel import RecordPanel
 from apps.grid.store import EMPTY_VIEW, LISTS, OPEN, PAGE_SIZES, GridStore
@@ -95,6 +96,7 @@ class GridPage(UserPage):
         #: "Archive selected" on the lists, "Restore selected" on the Archived list
         self.rows_button = pn.widgets.Button(label="Archive selected", align="end")
         self.fields_button = pn.widgets.Button(label="⚙ Fields", align="end")
+        self.import_button = pn.widgets.Button(label="⇪ Import", align="end")
         self.view_button = pn.widgets.Button(
             label="☰ View: filter, sort, columns, export", align="end"
         )
@@ -130,6 +132,7 @@ class GridPage(UserPage):
         self._record: RecordPanel | None = None
         self._fields_panel: FieldsPanel | None = None
         self._view_builder: ViewBuilder | None = None
+        self._import_panel: ImportPanel | None = None
         self.side = pn.Column(
             width=480,
             visible=False,
@@ -160,6 +163,12 @@ class GridPage(UserPage):
             self._view_builder = ViewBuilder(self)
         return self._view_builder
 
+    @property
+    def import_panel(self) -> ImportPanel:
+        if self._import_panel is None:
+            self._import_panel = ImportPanel(self)
+        return self._import_panel
+
     # -- setup -------------------------------------------------------------------------------
     def _wire(self) -> None:
         self.list_tabs.param.watch(lambda e: self.show_list(e.new), "value")
@@ -171,6 +180,7 @@ class GridPage(UserPage):
         )
         self.fields_button.on_click(lambda _: self.show_side(self.fields_panel))
         self.view_button.on_click(lambda _: self.show_side(self.view_builder))
+        self.import_button.on_click(lambda _: self.show_side(self.import_panel))
         self.prev_button.on_click(lambda _: self.turn(-1))
         self.next_button.on_click(lambda _: self.turn(+1))
         self.page_size_choice.param.watch(lambda e: self.set_page_size(e.new), "value")
@@ -653,6 +663,7 @@ class GridPage(UserPage):
             self.search_box,
             self.view_button,
             self.fields_button,
+            self.import_button,
             sizing_mode="stretch_width",
         )
         rows_bar = pn.Row(

@@ -32,7 +32,9 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _history_value(value: Any) -> str:
+def stored_value_text(value: Any) -> str:
+    """A stored value as a person reads it (history rows, import diffs): lists stored as JSON
+    joined, blanks as a dash, images of whole rows left out."""
     if isinstance(value, dict):
         return ""
     if isinstance(value, str) and value.startswith("["):
@@ -51,7 +53,7 @@ def _change(entry: dict[str, Any], labels: dict[str, str]) -> str:
         label = labels.get(entry["field"], entry["field"])
         if entity != "investor":
             label = f"{entity} {label}"
-        old, new = _history_value(entry["old_value"]), _history_value(entry["new_value"])
+        old, new = stored_value_text(entry["old_value"]), stored_value_text(entry["new_value"])
         return f"{label}: {old} → {new}"
     return f"{entry['action']}d {entity}"  # created, archived, restored ... investor
 

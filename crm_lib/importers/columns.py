@@ -64,7 +64,7 @@ _PERSON_HEADERS = {
     "contact phone": "phone",
     "phone": "phone",
 }
-_TIGHT_COMMA = re.compile(r",(?=\S)")
+_TIGHT_COMMA = re.compile(r"(?<!\d),(?=\S)|,(?=[^\s\d])")  # "A,B" but not "1,500"
 _RECORD_ID_HEADERS = {"record id", "airtable id", "airtable record id", "recordid", "rec id"}
 
 
@@ -154,7 +154,20 @@ class ColumnStats:
             self.first_failure = {"line": line, "value": text[:200], "reason": reason}
 
 
+#: One regex per type for the shapes Airtable writes; _fits falls back to the full parsers.
+_FAST_FITS = {
+    "currency": re.compile(r"^-?[$€£]-?\d{1,3}(,\d{3})*(\.\d+)?$"),
+    "number": re.compile(r"^-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$"),
+    "date": re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$|^\d{4}-\d{2}-\d{2}$"),
+    "datetime": re.compile(r"^\d{1,2}/\d{1,2}/\d{4} \d{1,2}:\d{2}(:\d{2})?\s*([ap]m)?$", re.I),
+    "url": re.compile(r"^https?://[^\s/]+\.[^\s]+$"),
+}
+
+
 def _fits(kind: str, text: str) -> bool:
+    fast = _FAST_FITS.get(kind)
+    if fast is not None and fast.match(text):
+        return not (kind == "number" and text.startswith("-$"))
     try:
         if kind == "record_id":
             return c.is_record_id(text)
@@ -249,14 +262,15 @@ def match_fund(funds: Mapping[str, int], name: str) -> str | None:
 
 
 def propose_target(
-    position: int,
+    primary: bool,
     header: str,
     stats: ColumnStats | None,
     fields: Mapping[str, FieldSpec],
     funds: Mapping[str, int],
     taken: set[str],
 ) -> str:
-    """The target a column gets when nobody chose one."""
+    """The target a column gets when nobody chose one (``primary``: the table's primary field,
+    which becomes the investor's name)."""
     normalized = c.normalize_name(header)
     if (
         header == "id"
@@ -265,7 +279,7 @@ def propose_target(
         and all(v.isdigit() for v in stats.distinct)
     ):
         return CRM_ID
-    if position == 0 and "field:name" not in taken:
+    if primary and "field:name" not in taken:
         return "field:name"
     spec = match_field(fields, header)
     if spec is not None and f"field:{spec.key}" not in taken:
@@ -345,14 +359,33 @@ def make_converter(
     Select options the field does not have yet are collected in ``lookups.new_options`` (the
     import adds them), except for fields with a fixed list (``required``: the List field).
     """
-    if type_name in ("text", "long_text", "url", "email", "phone"):
+    if type_name in ("text", "long_text"):
+        keep_spacing = type_name == "long_text"
+
+        def plain_text(text: str) -> str | None:
+            if len(text) > MAX_CELL_CHARS:
+                raise c.CellError(
+                    f"the cell holds {len(text):,} characters; at most {MAX_CELL_CHARS:,}"
+                )
+            if text[:1] == "'":
+                text = c.undefuse(text)
+            stripped = text.strip()
+            if not stripped:
+                return None
+            return text if keep_spacing else stripped
+
+        return plain_text
+    if type_name in ("url", "email", "phone"):
         parse = field_type(type_name).parse
+        simple = _FAST_FITS["url"] if type_name == "url" else None
 
         def text_value(text: str) -> Any:
             if len(text) > MAX_CELL_CHARS:
                 raise c.CellError(
                     f"the cell holds {len(text):,} characters; at most {MAX_CELL_CHARS:,}"
                 )
+            if simple is not None and simple.match(text):
+                return text  # https://host.tld/...: what the full check would keep as it is
             try:
                 return parse(c.undefuse(text), options)
             except FieldValueError as exc:
@@ -368,7 +401,7 @@ def make_converter(
     if type_name == "date":
         return _memo(lambda text: c.parse_moment(text, order).as_date())
     if type_name == "datetime":
-        return _memo(lambda text: c.parse_moment(text, order).as_datetime())
+        return _memo(lambda text: c.moment_text(text, order))
     if type_name == "checkbox":
         return c.parse_checkbox
     if type_name == "user":
@@ -570,3 +603,14 @@ def analyze(
             text = cells[index].strip() if index < len(cells) else ""
             found.setdefault(text, []).append(line)
     return analysis
+
+
+def primary_column(headers: Sequence[str]) -> int:
+    """Airtable writes the primary field first; a file that starts with an id column instead
+    (a hand-made CSV) has its primary field in the column called Name."""
+    first = c.normalize_name(headers[0]) if headers else ""
+    if first in _RECORD_ID_HEADERS or first == "id":
+        for index, header in enumerate(headers):
+            if c.normalize_name(header) == "name":
+                return index
+    return 0

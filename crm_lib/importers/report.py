@@ -168,9 +168,7 @@ class ImportReport:
         elif self.unchanged:
             lines.append("Nothing was written: the database already matches this file.")
         elif not self.committed:
-            lines.append(
-                "Nothing was written: the file has errors (fix them or use --skip-bad-rows)."
-            )
+            lines.append("Nothing was written: the file has errors (fix them, or skip bad rows).")
         lines.append(
             f"{verb} create {c['created']:,}, update {c['updated']:,}, restore {c['restored']:,},"
             f" leave {c['unchanged']:,} unchanged, archive {c['archived']:,} investors"

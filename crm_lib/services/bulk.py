@@ -179,7 +179,7 @@ class _Plan:
             out[INVESTORS].append(
                 (
                     investor_id,
-                    *(stored.get(k) for k in self.investor_columns),
+                    *map(stored.get, self.investor_columns),
                     round(total, 2),
                     *stamp,
                 )

@@ -397,3 +397,71 @@ def test_a_100k_row_file_imports_and_reimports_with_zero_changes(
     assert services.count_by_list(ctx)["all"] == 100_000
     again = airtable.run(path, ctx)
     assert again.changes == 0 and again.counts["unchanged"] == 100_000
+
+
+def test_a_file_starting_with_record_ids_takes_its_name_from_the_name_column(
+    ctx: Context, tmp_path: Path
+) -> None:
+    path = write_export(
+        tmp_path, [["recAAAAAAAAAAAAAA", "Acme"]], header=["Record ID", "Name"], name="ids.csv"
+    )
+    preview = airtable.preview(path, ctx)
+    assert [c.target for c in preview.columns] == ["new:text", "field:name"]
+    assert preview.key_column == "Record ID"
+
+
+def test_a_profile_naming_an_archived_field_falls_back_to_a_proposal(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    path = write_export(tmp_path)
+    airtable.run(path, ctx, profile="LPs")
+    services.archive_field(ctx, "deck", expected_version=1)
+    again = airtable.preview(path, ctx, profile="LPs")
+    assert next(c for c in again.columns if c.header == "Deck").target == "new:long_text"
+
+
+def test_rows_changed_in_the_crm_since_the_last_import_are_compared_again(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    path = write_export(tmp_path)
+    airtable.run(path, ctx)
+    acme = by_name(ctx)["Acme Capital"]
+    services.update_investor(
+        ctx, acme["id"], {"status": "Passed"}, expected_version=acme["version"]
+    )
+    gamma = by_name(ctx)["Gamma LP"]
+    person = services.list_people(ctx, gamma["id"])[0]
+    services.update_person(ctx, person["id"], {"title": "CIO"}, expected_version=person["version"])
+    beta = by_name(ctx)["Beta Partners"]
+    commitment = services.list_commitments(ctx, investor_id=beta["id"])["rows"][0]
+    services.remove_commitment(ctx, commitment["id"], expected_version=commitment["version"])
+    report = airtable.run(path, ctx)
+    assert (report.counts["updated"], report.counts["unchanged"]) == (2, 1)  # Gamma's title stays
+    assert by_name(ctx)["Acme Capital"]["status"] == "Meeting"  # the file is the truth
+    assert by_name(ctx)["Beta Partners"]["total_invested"] == 250_000
+    assert airtable.run(path, ctx).changes == 0
+
+
+def test_a_saved_mapping_reads_the_file_once_and_still_catches_key_problems(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    path = write_export(tmp_path)
+    airtable.run(path, ctx)
+    rows = [list(r) for r in ROWS] + [list(ROWS[1]), ["x"]]
+    report = airtable.run(write_export(tmp_path, rows), ctx)
+    assert report.preview.rows == 5
+    assert [(i.line, i.reason) for i in report.errors] == [
+        (6, "duplicate key: also on line 4"),
+        (7, "the row has 1 cells; the header has 16"),
+    ]
+    assert not report.committed
+
+
+def test_money_columns_are_not_mistaken_for_multi_selects_and_skipped_ids_are_no_key(
+    ctx: Context, tmp_path: Path
+) -> None:
+    rows = [["A", "recAAAAAAAAAAAAAA", "$1,500,000.00"], ["B", "recBBBBBBBBBBBBBB", "abc"]]
+    path = write_export(tmp_path, rows, header=["Name", "Record ID", "Raised"])
+    preview = airtable.preview(path, ctx, mapping={"Record ID": "skip"})
+    assert next(c for c in preview.columns if c.header == "Raised").inferred_type == "text"
+    assert preview.key_column == "Name"

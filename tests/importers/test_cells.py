@@ -142,3 +142,25 @@ def test_headers_lose_invisible_characters_and_names_fold_punctuation() -> None:
 def test_defused_formula_text_from_our_export_reads_back_as_typed() -> None:
     assert c.undefuse("'=SUM(A1)") == "=SUM(A1)"
     assert c.undefuse("'quoted") == "'quoted"
+
+
+@pytest.mark.parametrize(
+    "text", ["1/15/2024 2:30pm", "12/31/2024 11:59 PM", "2/29/2024 12:00am", "19/10/2025 11:40"]
+)
+def test_fast_datetime_text_agrees_with_the_careful_parser(text: str) -> None:
+    order = "dmy" if text.startswith("19/") else "mdy"
+    assert c.moment_text(text, order) == c.parse_moment(text, order).as_datetime()
+
+
+@pytest.mark.parametrize(
+    ("text", "date_like"),
+    [
+        ("January 15, 2024", True),
+        ("15 Jan 2024 10:00am", True),
+        ("Jane Doe <jane0@x.example>", False),
+        ("Marketing 2024", False),
+        ("1/15/2024", True),
+    ],
+)
+def test_only_date_shaped_text_looks_like_a_date(text: str, date_like: bool) -> None:
+    assert c.looks_like_date(text) is date_like

@@ -48,3 +48,14 @@ CREATE TABLE import_profiles (
 );
 CREATE UNIQUE INDEX import_profiles_name_live ON import_profiles (lower(name))
     WHERE deleted_at IS NULL;
+
+-- What each investor's row looked like in the last import that read it (a fingerprint of its
+-- cells and of the mapping), and the investor's version after that import. A re-import skips a
+-- row whose fingerprint is the same while the investor, its people and its commitments have not
+-- changed since: derived data, like stored formula results, rewritten by each import.
+CREATE TABLE import_row_fingerprints (
+    investor_id INTEGER PRIMARY KEY REFERENCES fundraising_investors (id),
+    fingerprint TEXT NOT NULL,
+    investor_version INTEGER NOT NULL,
+    imported_at TEXT NOT NULL
+);
