@@ -756,6 +756,7 @@ class _Run:
         self.deferred: list[tuple[int, list[dict[str, Any]], list[Any]]] = []
         self.key_lines: dict[str, int] = {}
         self.imported: list[tuple[int, str]] = []  # (investor id, fingerprint) to remember
+        self.still: list[tuple[int]] = []  # investors whose fingerprint still holds
         self.started_at = ctx.clock.now()
 
     # -- setup inside the transaction ------------------------------------------------------------
@@ -834,6 +835,7 @@ class _Run:
                 investor_id, _archived, _ = self.existing.match(key)
                 if investor_id is not None and known.get(investor_id) == fingerprint:
                     self.seen.add(investor_id)  # the same cells as last time, nothing changed since
+                    self.still.append((investor_id,))
                     self.report.counts["unchanged"] += 1
                     self.report.counts["rows"] += 1
                     continue
@@ -853,17 +855,26 @@ class _Run:
 
     def _fingerprints(self) -> dict[int, str]:
         """investor id → fingerprint of its row in the last import, for investors that nothing
-        has changed since (their version, people and commitments are as that import left them)."""
-        rows = self.ctx.db.execute(
+        has changed since: same version, and no person or commitment written after the oldest
+        fingerprint (a scan of two small tables instead of two lookups per investor)."""
+        db = self.ctx.db
+        oldest = db.execute("SELECT min(imported_at) FROM import_row_fingerprints").fetchone()[0]
+        if oldest is None:
+            return {}
+        touched = {
+            r[0]
+            for r in db.execute(
+                "SELECT investor_id FROM fundraising_contacts WHERE updated_at > ?"
+                " UNION SELECT investor_id FROM fundraising_commitments WHERE updated_at > ?",
+                [oldest, oldest],
+            )
+        }
+        rows = db.execute(
             "SELECT f.investor_id, f.fingerprint FROM import_row_fingerprints f"
             f" JOIN {INVESTORS} i ON i.id = f.investor_id AND i.version = f.investor_version"
             " AND i.deleted_at IS NULL"
-            " WHERE NOT EXISTS (SELECT 1 FROM fundraising_contacts p"
-            "     WHERE p.investor_id = f.investor_id AND p.updated_at > f.imported_at)"
-            " AND NOT EXISTS (SELECT 1 FROM fundraising_commitments m"
-            "     WHERE m.investor_id = f.investor_id AND m.updated_at > f.imported_at)"
         )
-        return dict(rows.fetchall())
+        return {i: fingerprint for i, fingerprint in rows if i not in touched}
 
     def _ragged(self, line: int, cells: int, width: int) -> bool:
         if cells == width:
@@ -1227,6 +1238,10 @@ class _Run:
             " (investor_id, fingerprint, investor_version, imported_at)"
             f" SELECT id, ?, version, ? FROM {INVESTORS} WHERE id = ?",
             [(fingerprint, now, investor_id) for investor_id, fingerprint in self.imported],
+        )
+        ctx.active_write.conn.executemany(  # checked unchanged just now: keep the window small
+            "UPDATE import_row_fingerprints SET imported_at = ? WHERE investor_id = ?",
+            [(now, investor_id) for (investor_id,) in self.still],
         )
 
 

@@ -465,3 +465,34 @@ def test_money_columns_are_not_mistaken_for_multi_selects_and_skipped_ids_are_no
     preview = airtable.preview(path, ctx, mapping={"Record ID": "skip"})
     assert next(c for c in preview.columns if c.header == "Raised").inferred_type == "text"
     assert preview.key_column == "Name"
+
+
+def test_reimports_only_convert_rows_whose_cells_or_records_changed(
+    ctx: Context, team: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    converted: list[int] = []
+    original = airtable._Converter.convert
+
+    def counting(self, line, cells, report):  # type: ignore[no-untyped-def]
+        converted.append(line)
+        return original(self, line, cells, report)
+
+    monkeypatch.setattr(airtable._Converter, "convert", counting)
+    path = write_export(tmp_path)
+    airtable.run(path, ctx)
+    assert converted == [2, 4, 5]
+    converted.clear()
+    assert airtable.run(path, ctx).changes == 0
+    assert converted == []  # every row recognised by its fingerprint
+    rows = [list(r) for r in ROWS]
+    rows[1][3] = "Due diligence"
+    changed = write_export(tmp_path, rows, name="changed.csv")
+    assert airtable.run(changed, ctx).counts["updated"] == 1
+    assert converted == [4]
+    converted.clear()
+    gamma = by_name(ctx)["Gamma LP"]
+    services.update_investor(
+        ctx, gamma["id"], {"notes": "edited"}, expected_version=gamma["version"]
+    )
+    assert airtable.run(changed, ctx).counts["updated"] == 1
+    assert converted == [5]  # only the record edited in the CRM is compared again
