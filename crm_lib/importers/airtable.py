@@ -142,6 +142,82 @@ def _type_of(target: str, fields: Mapping[str, FieldSpec]) -> str:
     return target
 
 
+def _known_targets(
+    headers: Sequence[str],
+    chosen: Mapping[str, str],
+    mapping: Mapping[str, str],
+    fields: Mapping[str, FieldSpec],
+    funds: Mapping[str, int],
+    primary: int,
+) -> tuple[list[str | None], set[str]]:
+    """Targets known before reading the rows: chosen ones (the mapping, else the saved profile)
+    and columns matched by name; None where the values must decide."""
+    targets: list[str | None] = []
+    taken: set[str] = set()
+    for position, header in enumerate(headers):
+        target = chosen.get(header)
+        if target is not None:
+            try:
+                target = col.check_target(target, fields, header)
+            except ValidationError:
+                if header in mapping:
+                    raise
+                target = None  # the saved profile names a field archived since: propose anew
+            if target is not None and target.startswith("field:") and fields[target[6:]].formula:
+                target = None
+        elif header == "id":
+            target = col.CRM_ID
+        else:
+            proposal = col.propose_target(position == primary, header, None, fields, funds, taken)
+            target = None if proposal.startswith("new:") else proposal
+        if target is not None and target.startswith(("field:", "person:")) and target in taken:
+            target = None
+        if target is not None:
+            taken.add(target)
+        targets.append(target)
+
+    return targets, taken
+
+
+def _all_known(
+    headers: Sequence[str],
+    targets: Sequence[str | None],
+    fields: Mapping[str, FieldSpec],
+    orders: Mapping[str, str],
+) -> bool:
+    """Every column has a target and every date column an order: nothing left to infer."""
+    return all(t is not None for t in targets) and all(
+        headers[i] in orders
+        for i, t in enumerate(targets)
+        if _type_of(t or "", fields) in ("date", "datetime")
+    )
+
+
+def _observed_columns(
+    targets: Sequence[str | None],
+    fields: Mapping[str, FieldSpec],
+    key_candidates: set[int],
+    count_failures: bool,
+    single_pass: bool,
+) -> tuple[set[int] | None, set[int] | None]:
+    """Which columns the analysis pass gathers statistics for, and which only for date order.
+
+    A preview observes every column; a run only those whose type it must infer and key
+    candidates (is it a record id?); a single pass none."""
+    if count_failures:
+        return None, None
+    if single_pass:
+        return set(), set()
+    observe = {i for i, t in enumerate(targets) if t is None}
+    observe |= {i for i in key_candidates if targets[i] != "field:name"}
+    dates = {
+        i
+        for i, t in enumerate(targets)
+        if t is not None and _type_of(t, fields) in ("date", "datetime")
+    } - observe
+    return observe, dates
+
+
 def _setup(
     path: Path | str,
     ctx: Context,
@@ -177,31 +253,8 @@ def _setup(
     orders = {**(saved["options"].get("date_orders", {}) if saved else {}), **(date_orders or {})}
     key = key or (saved["key_column"] if saved and saved["key_column"] in headers else None)
 
-    # Targets known before reading the rows: chosen ones, and columns matched by name.
-    targets: list[str | None] = []
-    taken: set[str] = set()
     primary = col.primary_column(headers)
-    for position, header in enumerate(headers):
-        target = chosen.get(header)
-        if target is not None:
-            try:
-                target = col.check_target(target, fields, header)
-            except ValidationError:
-                if header in (mapping or {}):
-                    raise
-                target = None  # the saved profile names a field archived since: propose anew
-            if target is not None and target.startswith("field:") and fields[target[6:]].formula:
-                target = None
-        elif header == "id":
-            target = col.CRM_ID
-        else:
-            proposal = col.propose_target(position == primary, header, None, fields, funds, taken)
-            target = None if proposal.startswith("new:") else proposal
-        if target is not None and target.startswith(("field:", "person:")) and target in taken:
-            target = None
-        if target is not None:
-            taken.add(target)
-        targets.append(target)
+    targets, taken = _known_targets(headers, chosen, mapping or {}, fields, funds, primary)
 
     lookups = col.Lookups(users)
     converters: dict[int, col.Converter] = {}
@@ -220,26 +273,13 @@ def _setup(
     saved_options = saved["options"] if saved else {}
     single_pass = (
         not count_failures
-        and all(t is not None for t in targets)
         and key is not None
         and "exact_keys" in saved_options
-        and all(
-            headers[i] in orders
-            for i, t in enumerate(targets)
-            if _type_of(t or "", fields) in ("date", "datetime")
-        )
+        and _all_known(headers, targets, fields, orders)
     )
-    observe = dates = None
-    if single_pass:  # a saved mapping covers every column: the run reads the file once
-        observe, dates, key_candidates = set(), set(), set()
-    elif not count_failures:  # a run: statistics only where a decision still needs them
-        observe = {i for i, t in enumerate(targets) if t is None}
-        observe |= {i for i in key_candidates if targets[i] != "field:name"}
-        dates = {
-            i
-            for i, t in enumerate(targets)
-            if t is not None and _type_of(t, fields) in ("date", "datetime")
-        } - observe
+    observe, dates = _observed_columns(targets, fields, key_candidates, count_failures, single_pass)
+    if single_pass:
+        key_candidates = set()
     if single_pass:
         analysis = col.Analysis(
             source, headers, [col.ColumnStats(i, h) for i, h in enumerate(headers)]
@@ -276,28 +316,11 @@ def _setup(
             " export is its primary field)"
         )
 
-    # The key: chosen, saved, a record id column, our own id, or the name column.
-    if key is not None:
-        key_index = _find_header(headers, key)
-    else:
-        record_ids = [
-            i
-            for i in sorted(key_candidates)
-            if col.is_record_id_column(headers[i], stats[i]) and _can_be_key(final[i])
-        ]
-        crm_ids = [i for i, t in enumerate(final) if t == col.CRM_ID]
-        key_index = (record_ids or crm_ids or [final.index("field:name")])[0]
-    key_target = final[key_index]
-    if not _can_be_key(key_target):
-        raise ValidationError(
-            f"Column {headers[key_index]!r} cannot be the key: it is mapped to {key_target};"
-            " choose a column mapped to a field, or the record id",
-            column=headers[key_index],
-        )
+    key_index = _choose_key(headers, final, stats, key, key_candidates)
     if single_pass:
         exact = bool(saved_options["exact_keys"])
     else:
-        exact = key_target == col.CRM_ID or col.is_record_id_column(
+        exact = final[key_index] == col.CRM_ID or col.is_record_id_column(
             headers[key_index], stats[key_index]
         )
     analysis.finish_keys(key_index, exact=exact)
@@ -319,6 +342,33 @@ def _setup(
     )
     setup.preview = _preview_of(setup)
     return setup
+
+
+def _choose_key(
+    headers: Sequence[str],
+    targets: Sequence[str],
+    stats: Sequence[col.ColumnStats],
+    key: str | None,
+    candidates: set[int],
+) -> int:
+    """The key column: chosen, saved, a record id column, our own id, or the name column."""
+    if key is not None:
+        key_index = _find_header(headers, key)
+    else:
+        record_ids = [
+            i
+            for i in sorted(candidates)
+            if col.is_record_id_column(headers[i], stats[i]) and _can_be_key(targets[i])
+        ]
+        crm_ids = [i for i, t in enumerate(targets) if t == col.CRM_ID]
+        key_index = (record_ids or crm_ids or [targets.index("field:name")])[0]
+    if not _can_be_key(targets[key_index]):
+        raise ValidationError(
+            f"Column {headers[key_index]!r} cannot be the key: it is mapped to"
+            f" {targets[key_index]}; choose a column mapped to a field, or the record id",
+            column=headers[key_index],
+        )
+    return key_index
 
 
 def _can_be_key(target: str) -> bool:

@@ -184,7 +184,8 @@ class ImportReport:
             lines.append("New funds: " + ", ".join(self.preview.new_funds))
         for label, options in self.new_options.items():
             if options:
-                lines.append(f"New options for {label}: " + ", ".join(options[:10]))
+                shown = (f'"{o}"' if "," in o else o for o in options[:10])
+                lines.append(f"New options for {label}: " + ", ".join(shown))
         if self.changed_fields:
             top = ", ".join(f"{k} ({v:,})" for k, v in self.changed_fields.most_common(8))
             lines.append(f"Changed cells by field: {top}")
