@@ -30,6 +30,7 @@ NAV = (
     ("/", "Home", "use_grid"),
     ("/grid", "Grid", "use_grid"),
     ("/contacts", "Contacts", "use_grid"),
+    ("/activity", "Activity", "use_grid"),
     ("/requests", "Feature requests", "file_feature_requests"),
     ("/funds", "Funds", "manage_funds"),
     ("/account", "Account", "manage_own_account"),

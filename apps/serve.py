@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 import panel as pn
 
 from apps.account.page import AccountPage
+from apps.activity.page import ActivityPage
 from apps.admin.page import AdminPage
 from apps.api import health
 from apps.api import server as api_server
@@ -37,8 +38,9 @@ from apps.requests.page import RequestsPage
 from apps.runtime import Runtime
 from crm_lib import services
 from crm_lib.config import Settings, load_settings
-from crm_lib.database import init_database
+from crm_lib.database import init_database, open_crm
 from crm_lib.errors import CRMError
+from crm_lib.jobs import start_scheduler
 
 log = logging.getLogger("crm.serve")
 #: Garbage-collector thresholds for the server process (see main()).
@@ -139,11 +141,19 @@ def main(argv: list[str] | None = None) -> int:
         f"Venture CRM serving {settings.database_path} at http://{args.host}:{args.port}",
         flush=True,
     )
+    if settings.jobs:  # in this process: one scheduler, and its events reach open pages
+        start_scheduler(
+            lambda: open_crm(settings=settings, actor="system:jobs", events=runtime.events)
+        )
+        print(
+            f"Scheduled jobs on: nightly backup at {settings.nightly_backup_at} local.", flush=True
+        )
     pn.serve(
         {
             "/": lambda: HomePage(runtime, pages),
             "/grid": lambda: GridPage(runtime, pages, hub),
             "/contacts": lambda: ContactsPage(runtime, pages),
+            "/activity": lambda: ActivityPage(runtime, pages),
             "/admin": lambda: AdminPage(runtime, pages),
             "/account": lambda: AccountPage(runtime, pages),
             "/funds": lambda: FundsPage(runtime, pages),

@@ -278,3 +278,189 @@ def import_airtable(
         click.echo(f"Import {report.import_id} recorded ({report.seconds:.1f} s).")
     if report.errors and not (skip_bad_rows and (report.committed or dry_run or report.unchanged)):
         ctx.exit(1)
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
+
+
+def _with_crm(ctx: click.Context, actor: str = "system:cli") -> Any:
+    return open_crm(settings=_settings(ctx), actor=actor)
+
+
+@main.group("backup", invoke_without_command=True)
+@click.pass_context
+@library_errors
+def backup(ctx: click.Context) -> None:
+    """Take a backup now (the app may keep running); see the subcommands for the rest."""
+    if ctx.invoked_subcommand is not None:
+        return
+    crm = _with_crm(ctx)
+    try:
+        row = services.create_backup(crm, "manual")
+    finally:
+        crm.close()
+    click.echo(
+        f"Backup {row['id']}: {row['file_name']}, {_size(row['size_bytes'])},"
+        f" {row['duration_ms']} ms, integrity {row['integrity']}, sha256 {row['sha256'][:16]}…"
+    )
+    if row["integrity"] != "ok":
+        ctx.exit(1)
+
+
+@backup.command("list")
+@click.pass_context
+@library_errors
+def backup_list(ctx: click.Context) -> None:
+    """Backups on disk, newest first (id first on each line)."""
+    crm = _with_crm(ctx)
+    try:
+        rows = services.list_backups(crm)
+    finally:
+        crm.close()
+    if not rows:
+        click.echo("No backups yet: run `crm backup`.")
+    for row in rows:
+        click.echo(
+            f"{row['id']:>5}  {row['started_at'][:19].replace('T', ' ')} UTC  {row['kind']:<13}"
+            f" {_size(row['size_bytes']):>9}  verify {row['verify_status'] or '-':<6}"
+            f" schema {row['schema_version']}  by {row['created_by']}  {row['file_name']}"
+        )
+
+
+@backup.command("verify")
+@click.argument("backup_id", type=int)
+@click.pass_context
+@library_errors
+def backup_verify(ctx: click.Context, backup_id: int) -> None:
+    """Re-hash backup ID and re-run integrity_check; exit 1 if it failed."""
+    crm = _with_crm(ctx)
+    try:
+        row = services.verify_backup(crm, backup_id)
+    finally:
+        crm.close()
+    click.echo(f"Backup {backup_id}: {row['verify_status']} ({row['verify_detail']})")
+    if row["verify_status"] != "ok":
+        ctx.exit(1)
+
+
+@backup.command("restore-test")
+@click.pass_context
+@library_errors
+def backup_restore_test(ctx: click.Context) -> None:
+    """Restore the newest verified backup into a temporary file and compare row counts."""
+    crm = _with_crm(ctx)
+    try:
+        result = services.restore_test(crm)
+    finally:
+        crm.close()
+    click.echo(f"Backup {result['backup_id']}: integrity {result['integrity']}")
+    for table in result["tables"]:
+        click.echo(f"  {table['table']:<28} backup {table['backup']:>9,}  live {table['live']:>9,}")
+    click.echo("Restore test passed." if result["ok"] else "Restore test FAILED.")
+    if not result["ok"]:
+        ctx.exit(1)
+
+
+@main.command("restore")
+@click.argument("backup_id", type=int)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+@library_errors
+def restore_command(ctx: click.Context, backup_id: int, yes: bool) -> None:
+    """Replace the live data with backup ID (a pre-restore backup is taken first)."""
+    crm = _with_crm(ctx)
+    try:
+        preview = services.restore_preview(crm, backup_id)
+        if not preview["restorable"]:
+            raise click.ClickException(preview["reason"])
+        click.echo(f"Restoring backup {backup_id} ({preview['backup']['file_name']}):")
+        for key, label in (
+            ("investors_back", "come back"),
+            ("investors_gone", "disappear"),
+            ("investors_changed", "change"),
+        ):
+            part = preview[key]
+            examples = ", ".join(part["examples"])
+            click.echo(
+                f"  {part['count']:,} investors {label}"
+                + (f" (e.g. {examples})" if examples else "")
+            )
+        if not yes:
+            click.confirm("Replace the live data with this backup?", abort=True)
+        done = services.restore_backup(crm, backup_id)
+    finally:
+        crm.close()
+    click.echo(
+        f"Restored backup {done['restored']}; the data before it is backup"
+        f" {done['pre_restore_backup']}."
+    )
+
+
+@main.group("jobs")
+def jobs_group() -> None:
+    """Scheduled notebook jobs (the server runs them; these run or list them by hand)."""
+
+
+@jobs_group.command("run")
+@click.argument("name")
+@click.pass_context
+@library_errors
+def jobs_run(ctx: click.Context, name: str) -> None:
+    """Run job NAME now (e.g. nightly_backup); exit 1 if it failed."""
+    crm = _with_crm(ctx, actor=f"system:job:{name}")
+    try:
+        row = services.run_job_now(crm, name)
+    finally:
+        crm.close()
+    click.echo(f"Run {row['id']} of {name}: {row['status']}")
+    if row["html_file"]:
+        click.echo(f"  notebook: {_settings(ctx).jobs_dir / 'runs' / row['html_file']}")
+    if row["status"] != "ok":
+        click.echo(f"  error: {row['error']}")
+        ctx.exit(1)
+
+
+@jobs_group.command("list")
+@click.option("--limit", default=20, show_default=True)
+@click.pass_context
+@library_errors
+def jobs_list(ctx: click.Context, limit: int) -> None:
+    """Recent job runs, newest first, then any alerts."""
+    crm = _with_crm(ctx)
+    try:
+        runs = services.list_job_runs(crm, limit=limit)
+        warnings = services.alerts(crm)
+    finally:
+        crm.close()
+    if not runs:
+        click.echo("No job runs yet.")
+    for run in runs:
+        ended = (run["finished_at"] or "")[:19].replace("T", " ")
+        click.echo(
+            f"{run['id']:>5}  {run['job']:<16} {run['started_at'][:19].replace('T', ' ')} UTC"
+            f" → {ended or 'running'}  {run['status']:<7} attempt {run['attempt']}"
+            + (f"  {run['error'][:80]}" if run["error"] else "")
+        )
+    for alert in warnings:
+        click.echo(f"ALERT {alert['message']}")
+
+
+@main.command("load-snapshot")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+@library_errors
+def load_snapshot_command(ctx: click.Context, file: Path) -> None:
+    """Load a JSON export (GET /api/fundraising/export) into an empty database."""
+    import json
+
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"{file} is not a JSON export: {exc}") from None
+    crm = _with_crm(ctx)
+    try:
+        counts = services.load_snapshot(crm, document)
+    finally:
+        crm.close()
+    click.echo("Loaded " + ", ".join(f"{n:,} {what}" for what, n in counts.items()) + ".")

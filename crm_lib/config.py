@@ -101,6 +101,25 @@ SETTINGS: tuple[Setting, ...] = (
         "for rate limits and session lists then come from X-Forwarded-For / X-Real-IP.",
     ),
     Setting(
+        "backup_dir",
+        "CRM_BACKUP_DIR",
+        "",
+        "Folder for backups (default: <data dir>/backups). Another disk is safer than the same one.",
+    ),
+    Setting(
+        "jobs",
+        "CRM_JOBS",
+        "on",
+        "'on' or 'off': run the scheduled notebook jobs (nightly backup) inside the server.",
+    ),
+    Setting(
+        "nightly_backup_at",
+        "CRM_NIGHTLY_BACKUP_AT",
+        "02:00",
+        "Local time (HH:MM) of the nightly backup job; a run missed while the server was off is "
+        "caught up when it starts.",
+    ),
+    Setting(
         "max_body_kb",
         "CRM_MAX_BODY_KB",
         "10240",
@@ -127,6 +146,9 @@ class Settings:
     write_rate_per_minute: int = 600
     max_body_kb: int = 10240
     behind_proxy: bool = False
+    backups_folder: Path | None = None  # CRM_BACKUP_DIR; see backup_dir
+    jobs: bool = True
+    nightly_backup_at: str = "02:00"
     #: argon2id cost; not an environment setting. Tests inject a cheap profile to stay fast.
     password_hashing: Parameters = field(default_factory=lambda: profiles.RFC_9106_LOW_MEMORY)
 
@@ -141,8 +163,13 @@ class Settings:
 
     @property
     def backup_dir(self) -> Path:
-        """Where automatic pre-migration copies (and later nightly backups) go."""
-        return self.data_dir / "backups"
+        """Where backups go: ``CRM_BACKUP_DIR``, else ``<data dir>/backups``."""
+        return self.backups_folder or self.data_dir / "backups"
+
+    @property
+    def jobs_dir(self) -> Path:
+        """Executed notebooks and their HTML renderings, one pair per job run; and job locks."""
+        return self.data_dir / "jobs"
 
     @property
     def base_url(self) -> str:
@@ -184,6 +211,11 @@ def load_settings(
         write_rate_per_minute=_positive_int(values, "write_rate_per_minute"),
         max_body_kb=_positive_int(values, "max_body_kb"),
         behind_proxy=_on_off(values, "behind_proxy"),
+        backups_folder=(
+            Path(values["backup_dir"]).expanduser().resolve() if values["backup_dir"] else None
+        ),
+        jobs=_on_off(values, "jobs"),
+        nightly_backup_at=_clock_time(values, "nightly_backup_at"),
     )
 
 
@@ -204,3 +236,19 @@ def _on_off(values: Mapping[str, str], name: str) -> bool:
     if text not in ("on", "off"):
         raise ConfigError(f"{_env_var(name)} must be 'on' or 'off', not {values[name]!r}")
     return text == "on"
+
+
+def _clock_time(values: Mapping[str, str], name: str) -> str:
+    text = values[name]
+    hours, _, minutes = text.partition(":")
+    if not (
+        hours.isascii()
+        and hours.isdigit()
+        and minutes.isascii()
+        and minutes.isdigit()
+        and len(minutes) == 2
+        and int(hours) < 24
+        and int(minutes) < 60
+    ):
+        raise ConfigError(f"{_env_var(name)} must be a time like 02:00, not {text!r}")
+    return f"{int(hours):02d}:{minutes}"

@@ -25,7 +25,13 @@ def init_database(settings: Settings, clock: Clock | None = None) -> list[int]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = connect(settings.database_path)
     try:
-        return migrate(db, clock, backup_dir=settings.backup_dir, path=settings.database_path)
+        applied = migrate(db, clock, backup_dir=settings.backup_dir, path=settings.database_path)
+        if applied:  # the copy taken before migrating joins the catalog of backups
+            from crm_lib.services.backups import register_pre_migration_backups
+
+            ctx = Context(db=db, actor="system:migrate", settings=settings, clock=clock)
+            register_pre_migration_backups(ctx)
+        return applied
     finally:
         db.conn.close()
 

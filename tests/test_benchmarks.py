@@ -53,3 +53,33 @@ def test_import_benchmark_prints_every_phase_and_reimport_changes_nothing(tmp_pa
     assert "leave 300 unchanged" in out and "re-import changes: 0 (target 0)" in out
     assert "PASS  re-import makes 0 changes (0)" in out
     assert "database after the imports: 300 investors" in out and "peer table: 300 rows" in out
+
+
+def test_backup_benchmark_times_backup_and_verify_while_a_writer_keeps_writing(
+    tmp_path: Path,
+) -> None:
+    command = [sys.executable, "bench/bench_backup.py", "--mb", "5", "--data-dir", str(tmp_path)]
+    result = subprocess.run(
+        [*command, "--before", "0.5", "--after", "0.5"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    out = result.stdout
+    assert "generated database:" in out and "investors x 3 people" in out
+    assert "integrity 'ok', verify_status 'ok' (ok)" in out
+    for step in ("backup: copy", "backup: SHA-256", "backup: integrity_check", "backup: total"):
+        assert step in out
+    assert "verify: SHA-256" in out and "verify: total" in out and "MB/s" in out
+    for window in ("writer alone (before)", "during create_backup()", "during verify_backup()"):
+        assert window in out
+    assert "p50 ms" in out and "p95 ms" in out and "longest gap between writes" in out
+    assert "PASS  writes completed during the backup (" in out
+    assert "PASS  writer wrote from before the backup until after verify" in out
+    assert "PASS  no failed writes (0)" in out
+    for target in ("backup <= 5 s", "verify <= 5 s", "longest write stall <= 250 ms"):
+        assert f"  {target} (" in out
+    assert "peak memory (max RSS) of the backup process" in out
+    assert not list((tmp_path / "crm" / "backups").glob("*.db"))  # the copy is cleaned up

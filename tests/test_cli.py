@@ -10,8 +10,8 @@ from crm_lib.cli import main
 from crm_lib.storage.migrations import latest_version
 
 
-def run(data_dir: Path, *args: str):  # type: ignore[no-untyped-def]
-    return CliRunner().invoke(main, ["--data-dir", str(data_dir), *args])
+def run(data_dir: Path, *args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, ["--data-dir", str(data_dir), *args], input=input)
 
 
 def test_init_creates_then_reports_up_to_date(tmp_path: Path) -> None:
@@ -104,3 +104,68 @@ def test_import_airtable_dry_run_import_reimport_and_exit_codes(tmp_path: Path) 
     refused = run(data, "import-airtable", str(garbage))
     assert refused.exit_code == 1 and "not a text CSV file" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_backup_list_verify_restore_test_and_restore(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert run(data, "demo-data", "--investors", "20").exit_code == 0
+    taken = run(data, "backup")
+    assert taken.exit_code == 0 and taken.output.startswith("Backup 1: crm-")
+    listed = run(data, "backup", "list")
+    assert listed.output.split()[0] == "1" and "manual" in listed.output
+    assert "Backup 1: ok (ok)" in run(data, "backup", "verify", "1").output
+    tested = run(data, "backup", "restore-test")
+    assert tested.exit_code == 0 and "Restore test passed." in tested.output
+    refused = run(data, "restore", "1", input="n\n")
+    assert refused.exit_code == 1 and "Aborted" in refused.output
+    restored = run(data, "restore", "1", "--yes")
+    assert (
+        restored.exit_code == 0
+        and "Restored backup 1; the data before it is backup 2." in restored.output
+    )
+    backup = next((data / "backups").glob("*manual*.db"))
+    backup.write_bytes(backup.read_bytes()[:4096])
+    failed = run(data, "backup", "verify", "1")
+    assert failed.exit_code == 1 and "failed" in failed.output
+    assert "failed verification" in run(data, "restore", "1", "--yes").output
+
+
+def test_jobs_run_and_list(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert run(data, "demo-data", "--investors", "10").exit_code == 0
+    assert "ALERT No verified backup ever" in run(data, "jobs", "list").output
+    done = run(data, "jobs", "run", "nightly_backup")
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith("Run 1 of nightly_backup: ok")
+    listed = run(data, "jobs", "list").output
+    assert "nightly_backup" in listed and " ok " in listed and "ALERT" not in listed
+    unknown = run(data, "jobs", "run", "weekly_report")
+    assert unknown.exit_code == 1 and "nightly_backup" in unknown.output
+
+
+def test_load_snapshot_fills_an_empty_database_and_refuses_garbage(tmp_path: Path) -> None:
+    import json
+
+    import crm_lib
+    from crm_lib import services
+
+    source = tmp_path / "source"
+    assert run(source, "demo-data", "--investors", "15").exit_code == 0
+    ctx = crm_lib.open_crm(source)
+    document = services.grid_snapshot(ctx)
+    owners = document["owners"]
+    ctx.close()
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(document))
+    target = tmp_path / "target"
+    refused = run(target, "load-snapshot", str(export))
+    assert refused.exit_code == 1 and "invite them first" in refused.output
+    ctx = crm_lib.open_crm(target)
+    for owner in owners:
+        services.create_user(ctx, owner["email"], name=owner["name"])
+    ctx.close()
+    loaded = run(target, "load-snapshot", str(export))
+    assert loaded.exit_code == 0 and "15 investors" in loaded.output
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{nope")
+    assert "is not a JSON export" in run(target, "load-snapshot", str(garbage)).output

@@ -1,4 +1,4 @@
-"""The admin page: users and invites, and the security checklist. Admins only (the server's
+"""The admin page: alerts, backups and jobs, users and invites, and the security checklist. Admins only (the server's
 authorize callback refuses members with 403, and every action is checked again by the services)."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from typing import Any
 
 import panel as pn
 
+from apps.admin.backups import BackupsSection
 from apps.chrome import UserPage, read_only_table, set_choices, table_frame
 from crm_lib import services
 
@@ -61,7 +62,10 @@ class AdminPage(UserPage):
         self.buttons["role"].on_click(lambda _: self.set_role())
         self.buttons["reset"].on_click(lambda _: self.reset_link())
         self.buttons["revoke"].on_click(lambda _: self.revoke())
+        self.backup_section = BackupsSection(self)
         self.refresh()
+        if not self.failed:  # a member was already told this page is not theirs
+            self.backup_section.refresh()
 
     # -- loading ------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -153,6 +157,7 @@ class AdminPage(UserPage):
         return self.frame(
             "/admin",
             "Admin",
+            *self.backup_section.layout(),
             pn.pane.Markdown("## Users"),
             self.users_table,
             pn.Row(self.user_choice, self.role_choice),

@@ -98,7 +98,8 @@ class CommitmentPatchBody(Body):
 class StateBody(BaseModel):
     """The grid document from GET /fundraising/state, edited, with the version it was read at.
 
-    ``version``, ``updated_at`` and ``updated_by`` as read may be left in; they are ignored.
+    ``version``, ``updated_at``, ``updated_by`` and ``owners`` as read may be left in; they are
+    ignored.
     """
 
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -111,6 +112,7 @@ class StateBody(BaseModel):
     funds: list[dict[str, Any]] | None = None
     fields: list[dict[str, Any]] | None = None
     views: list[dict[str, Any]] | None = None
+    owners: list[dict[str, Any]] | None = None  # as read; ignored (owners are set per investor)
 
 
 class FeatureRequestBody(Body):
@@ -169,3 +171,28 @@ class ImportBody(Body):
     encoding: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     skip_bad_rows: bool = False
     archive_missing: bool = False
+
+
+Count = Annotated[int, Field(ge=0, le=1000), BeforeValidator(_whole_number)]
+
+
+class BackupBody(Body):
+    kind: Literal["manual"] = "manual"
+
+
+class BackupIdBody(Body):
+    backup_id: Id
+
+
+class RestoreBody(Body):
+    """A restore names the backup and repeats its id as a typed confirmation."""
+
+    backup_id: Id
+    confirm: Annotated[str, Field(min_length=1, max_length=40)]
+
+
+class BackupPolicyBody(Body):
+    daily: Count | None = None
+    weekly: Count | None = None
+    monthly: Count | None = None
+    expected_version: Annotated[int, Field(ge=0, le=2**53), BeforeValidator(_whole_number)]

@@ -216,6 +216,8 @@ STATE = obj(
         "fields": list_of(FIELD),
         "funds": list_of(FUND_SUMMARY),
         "views": list_of(VIEW),
+        # the team members who own investors, so an export can be loaded elsewhere
+        "owners": list_of(obj({"id": INT, "email": STR, "name": STR}, extra=False)),
         "investors": list_of(
             obj(
                 {

@@ -28,6 +28,7 @@ WATCHED = frozenset(
         "fundraising_funds",
         "grid_fields",
         "users",
+        "fundraising_state",  # a restore: everything may have changed
     }
 )
 

@@ -35,6 +35,8 @@ from crm_lib.services.grid import PEOPLE
 SILENT_COLUMNS = frozenset({"version", "updated_at", "updated_by"})
 #: How long remote changes wait for an open editor before they are shown anyway.
 EDIT_GRACE_S = 20.0
+#: Changes after which the columns may differ too; "fundraising_state" is a restored backup.
+STRUCTURAL = frozenset({"grid_fields", "fundraising_funds", "users", "fundraising_state"})
 #: Two clicks on one cell this close together are a double click (Tabulator opens the editor).
 DOUBLE_CLICK_S = 0.6
 GRID_CSS = """
@@ -555,7 +557,7 @@ class GridPage(UserPage):
         """Changes committed elsewhere (another session, a job): show them on this page, unless
         an editor is open here: redrawing would throw away what is being typed, so they wait
         until that edit is saved (which reloads) or EDIT_GRACE_S has passed."""
-        structural = any(c.entity in ("grid_fields", "fundraising_funds", "users") for c in changes)
+        structural = any(c.entity in STRUCTURAL for c in changes)
         if not structural and self._already_shown(changes):
             return  # this page's own save, already on screen
         if self._editor_open():

@@ -21,11 +21,23 @@ from crm_lib.services.accounts import (
     set_user_active,
     set_user_role,
 )
+from crm_lib.services.activity import activity
 from crm_lib.services.api_tokens import (
     authenticate_api_token,
     create_api_token,
     list_api_tokens,
     revoke_api_token,
+)
+from crm_lib.services.backups import (
+    apply_retention,
+    backup_policy,
+    create_backup,
+    list_backups,
+    restore_backup,
+    restore_preview,
+    restore_test,
+    set_backup_policy,
+    verify_backup,
 )
 from crm_lib.services.bulk import BulkResult, bulk_create_investors
 from crm_lib.services.commitments import (
@@ -89,6 +101,7 @@ from crm_lib.services.investors import (
     update_field,
     update_investor,
 )
+from crm_lib.services.jobs import alerts, job_run_file, list_job_runs, run_job_now
 from crm_lib.services.people import (
     add_person,
     count_contacts,
@@ -110,7 +123,7 @@ from crm_lib.services.sessions import (
     login,
     logout,
 )
-from crm_lib.services.snapshot import apply_snapshot, grid_snapshot
+from crm_lib.services.snapshot import apply_snapshot, grid_snapshot, load_snapshot
 from crm_lib.services.state import database_status, grid_state
 from crm_lib.services.summary import relational_summary
 from crm_lib.services.users import create_user, get_user, list_users
@@ -137,8 +150,11 @@ __all__ = [
     "SessionUser",
     "TypeChangePreview",
     "accept_link",
+    "activity",
     "add_field",
     "add_person",
+    "alerts",
+    "apply_retention",
     "apply_snapshot",
     "archive_field",
     "archive_fund",
@@ -146,6 +162,7 @@ __all__ = [
     "archive_view",
     "authenticate_api_token",
     "authenticate_session",
+    "backup_policy",
     "bulk_create_investors",
     "change_field_type",
     "change_password",
@@ -155,6 +172,7 @@ __all__ = [
     "count_contacts",
     "create_admin_link",
     "create_api_token",
+    "create_backup",
     "create_feature_request",
     "create_fund",
     "create_investor",
@@ -184,9 +202,11 @@ __all__ = [
     "investors_csv",
     "investors_xlsx",
     "invite_user",
+    "job_run_file",
     "list_accounts",
     "list_api_tokens",
     "list_archived_fields",
+    "list_backups",
     "list_commitments",
     "list_contacts",
     "list_feature_requests",
@@ -196,10 +216,12 @@ __all__ = [
     "list_imports",
     "list_investors",
     "list_invites",
+    "list_job_runs",
     "list_people",
     "list_sessions",
     "list_users",
     "list_views",
+    "load_snapshot",
     "login",
     "logout",
     "move_field",
@@ -210,14 +232,19 @@ __all__ = [
     "remove_person",
     "rename_field",
     "reset_password_link",
+    "restore_backup",
     "restore_commitment",
     "restore_field",
     "restore_investor",
     "restore_person",
+    "restore_preview",
+    "restore_test",
     "restore_value",
     "revoke_api_token",
     "revoke_invite",
+    "run_job_now",
     "security_status",
+    "set_backup_policy",
     "set_commitment",
     "set_default_view",
     "set_fund_cell",
@@ -232,5 +259,6 @@ __all__ = [
     "update_investor",
     "update_person",
     "update_view",
+    "verify_backup",
     "view_page",
 ]

@@ -102,6 +102,11 @@ def grid_snapshot(ctx: Context) -> dict[str, Any]:
         "fields": _fields(ctx),
         "funds": fund_service.list_funds(ctx),
         "views": list_views(ctx),
+        "owners": query_dicts(
+            ctx.db,
+            "SELECT id, email, name FROM users WHERE id IN"
+            f" (SELECT DISTINCT owner_id FROM {INVESTORS} WHERE {LIVE}) ORDER BY lower(email)",
+        ),
         "investors": investors,
     }
 
@@ -297,3 +302,91 @@ def _apply_commitments(
             expected_version=existing["version"] if existing else None,
         )
         counter["commitments_updated" if existing else "commitments_created"] += 1
+
+
+def load_snapshot(ctx: Context, document: Mapping[str, Any]) -> dict[str, int]:
+    """Load a JSON export (:func:`grid_snapshot`) into an *empty* database: its user-defined
+    fields (with formulas), funds, saved views, and every investor with its people and
+    commitments, in one transaction. Owners are matched to this database's team by email.
+
+    Ids are new (the export's archived rows left gaps); everything else comes back as exported,
+    so exporting again gives the same document up to ids, versions and timestamps.
+    """
+    from crm_lib.services import fields as field_service
+    from crm_lib.services import views as view_service
+    from crm_lib.services.bulk import bulk_create_investors
+
+    counts: Counter[str] = Counter()
+    with write(ctx):
+        if query_dicts(ctx.db, f"SELECT id FROM {INVESTORS} LIMIT 1") or fund_service.list_funds(
+            ctx
+        ):
+            raise ValidationError(
+                "load_snapshot fills an empty database; this one has investors or funds"
+                " (use apply_snapshot to change a live grid)"
+            )
+        present = load_fields(ctx.db)
+        wanted = sorted(_list(document.get("fields", []), "fields"), key=lambda f: f["position"])
+        for spec in wanted:  # formulas after the fields they read: positions keep that order
+            if spec["is_builtin"] or spec["key"] in present:
+                continue
+            made = field_service.add_field(
+                ctx,
+                spec["label"],
+                spec["type"],
+                {k: v for k, v in spec["options"].items() if k != "result_type"},
+                formula=spec.get("formula"),
+            )
+            if made.key != spec["key"]:
+                raise ValidationError(f"Field {spec['label']!r} came back as {made.key!r}")
+            counts["fields"] += 1
+        fund_ids: dict[int, int] = {}
+        for fund in _list(document.get("funds", []), "funds"):
+            made_fund = fund_service.create_fund(ctx, _editable(fund, FUND_FIELDS))
+            fund_ids[fund["id"]] = made_fund["id"]
+            counts["funds"] += 1
+        team = {
+            row["email"].strip().casefold(): row["id"]
+            for row in query_dicts(ctx.db, f"SELECT id, email FROM users WHERE {LIVE}")
+        }
+        exported_owners = {o["id"]: o for o in document.get("owners", [])}
+        fields = load_fields(ctx.db)
+        editable = {k for k, f in fields.items() if f.is_editable}
+        records = []
+        for investor in _list(document.get("investors", []), "investors"):
+            values = {k: v for k, v in investor.items() if k in editable}
+            if investor.get("owner_id") is not None:
+                owner = exported_owners.get(investor["owner_id"], {})
+                email = (owner.get("email") or "").strip().casefold()
+                if email not in team:
+                    raise ValidationError(
+                        f"Investor {investor.get('name')!r}: its owner"
+                        f" {owner.get('email') or investor['owner_id']!r} is not a member of this"
+                        " team; invite them first",
+                        field="owner_id",
+                    )
+                values["owner_id"] = team[email]
+            values["people"] = [
+                {k: p[k] for k in PERSON_FIELDS if p.get(k) is not None}
+                for p in investor.get("people", [])
+            ]
+            values["commitments"] = [
+                {
+                    "fund_id": fund_ids[c["fund_id"]],
+                    "amount": c["amount"],
+                    "status": c["status"],
+                    "committed_on": c.get("committed_on"),
+                }
+                for c in investor.get("commitments", [])
+            ]
+            records.append(values)
+        result = bulk_create_investors(ctx, records)
+        counts.update(
+            investors=result.investors, people=result.people, commitments=result.commitments
+        )
+        for view in _list(document.get("views", []), "views"):
+            settings = {k: view[k] for k in view_service.EDITABLE if k in view}
+            settings["shared"] = view.get("owner_id") is None or ctx.user_id is None
+            view_service.create_view(ctx, settings)
+            counts["views"] += 1
+    return dict(counts)

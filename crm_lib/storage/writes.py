@@ -71,6 +71,8 @@ ENTITY_NAMES = {
     "feature_requests": "Feature request",
     "feature_request_votes": "Vote",
     "app_settings": "Setting",
+    "backups": "Backup",
+    "job_runs": "Job run",
     "invites": "Invite",
     "sessions": "Session",
     "api_tokens": "API token",

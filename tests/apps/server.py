@@ -44,7 +44,8 @@ def running(
     extra_env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """Run ``command`` until /healthz answers; yield the base URL; stop the whole process group."""
-    env = {**os.environ, "CRM_DATA_DIR": str(data_dir), **(extra_env or {})}
+    # jobs off unless a test asks: a nightly job caught up at start-up would run in every server
+    env = {**os.environ, "CRM_DATA_DIR": str(data_dir), "CRM_JOBS": "off", **(extra_env or {})}
     log_path = server_log(data_dir)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = log_path.open("wb")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 
 import pytest
 
+import crm_lib
 from crm_lib import services
 from crm_lib.context import Context
 from crm_lib.errors import ConflictError, ValidationError
@@ -105,3 +108,55 @@ def test_malformed_documents_are_refused_naming_the_problem(
     edit(edited)
     with pytest.raises(ValidationError, match=message):
         services.apply_snapshot(ctx, edited, expected_version=grid["version"])
+
+
+VOLATILE = {
+    "id",
+    "version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "deleted_at",
+    "deleted_by",
+    "owner_id",
+    "investor_id",
+    "contact_id",
+    "fund_id",
+    "position",
+}
+
+
+def _portable(value: object) -> object:
+    """A document without what a new database numbers or stamps anew."""
+    if isinstance(value, dict):
+        return {k: _portable(v) for k, v in value.items() if k not in VOLATILE}
+    if isinstance(value, list):
+        return [_portable(v) for v in value]
+    return value
+
+
+def test_a_json_export_loads_into_an_empty_database_with_nothing_lost(
+    demo_dir: Path, tmp_path: Path
+) -> None:
+    source = crm_lib.open_crm(demo_dir, actor="system:test")
+    try:
+        services.add_field(source, "Check size x2", "formula", formula="{Total invested} * 2")
+        exported = json.loads(json.dumps(services.grid_snapshot(source)))  # through JSON
+        team = services.list_users(source)
+    finally:
+        source.close()
+    target = crm_lib.open_crm(tmp_path / "empty", actor="system:test")
+    try:
+        for user in team:
+            services.create_user(target, user["email"], name=user["name"], role=user["role"])
+        counts = services.load_snapshot(target, exported)
+        assert counts["investors"] == len(exported["investors"]) > 0
+        assert counts["commitments"] == sum(len(i["commitments"]) for i in exported["investors"])
+        again = services.grid_snapshot(target)
+        for part in ("fields", "funds", "views", "owners", "investors"):
+            assert _portable(again[part]) == _portable(exported[part]), part
+        with pytest.raises(ValidationError, match="fills an empty database"):
+            services.load_snapshot(target, exported)
+    finally:
+        target.close()

@@ -1,3 +1,11 @@
 """API route modules; importing this package registers every route in :data:`apps.api.registry.API`."""
 
-from apps.api.routes import account, admin, feedback, fundraising, views  # noqa: F401
+from apps.api.routes import (  # noqa: F401
+    account,
+    activity,
+    admin,
+    backups,
+    feedback,
+    fundraising,
+    views,
+)

@@ -1,0 +1,257 @@
+"""Scheduled notebook jobs: each run executes a parameterised notebook with papermill, renders
+the executed notebook to HTML with nbconvert, and is recorded in ``job_runs``.
+
+:class:`Scheduler` decides what is due from the clock it is given (tests inject the time; nothing
+sleeps): each job has a daily local time, and the latest such moment that has passed is its
+*slot*. A slot with no finished run is run — so a night missed while the machine was off is
+caught up at the next start — and a failed run is retried once; a second failure stays failed
+and the admin page shows it as an alert. A job never runs twice at once: each run holds an
+exclusive lock on ``<data>/jobs/<job>.lock`` (across processes) while it runs.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+
+from crm_lib.clock import timestamp
+from crm_lib.config import Settings
+from crm_lib.context import Context
+from crm_lib.errors import NotFound, ValidationError
+from crm_lib.storage.reads import query_dicts
+from crm_lib.storage.writes import write
+
+log = logging.getLogger(__name__)
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+RUNS = "job_runs"
+ERROR_LIMIT = 2000
+#: (notebook, executed copy, parameters): what actually runs a notebook.
+Runner = Callable[[Path, Path, Mapping[str, Any]], None]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    notebook: str
+    doc: str
+    at: Callable[[Settings], time]
+    parameters: Callable[[Settings], dict[str, Any]]
+
+
+JOBS: dict[str, Job] = {
+    "nightly_backup": Job(
+        "nightly_backup",
+        "nightly_backup.ipynb",
+        "Back up the database, verify the copy, apply the retention policy, test-restore",
+        at=lambda s: time.fromisoformat(s.nightly_backup_at),
+        parameters=lambda s: {
+            "data_dir": str(s.data_dir),
+            "backup_dir": str(s.backup_dir),
+            "policy": None,
+        },
+    ),
+}
+
+
+def job(name: str) -> Job:
+    try:
+        return JOBS[name]
+    except KeyError:
+        raise NotFound("job", f"{name!r} (jobs: {', '.join(JOBS)})") from None
+
+
+def papermill_runner(notebook: Path, output: Path, parameters: Mapping[str, Any]) -> None:
+    """Execute the notebook headless on this Python's kernel (raises if a cell fails)."""
+    import papermill
+
+    papermill.execute_notebook(
+        str(notebook),
+        str(output),
+        parameters=dict(parameters),
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(NOTEBOOKS.parent),
+    )
+
+
+def render_html(executed: Path, html: Path) -> None:
+    """The executed notebook as a standalone HTML page (what the admin page opens)."""
+    import nbconvert
+    import nbformat
+
+    body, _ = nbconvert.HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
+    html.write_text(body, encoding="utf-8")
+
+
+def _describe(exc: BaseException) -> str:
+    name = getattr(exc, "ename", None) or type(exc).__name__
+    value = getattr(exc, "evalue", None) or str(exc)
+    return f"{name}: {value}"[:ERROR_LIMIT]
+
+
+class _Lock:
+    """An exclusive, non-blocking lock file per job (released when the process dies)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = path.open("w")
+
+    def __enter__(self) -> _Lock:
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.handle.close()
+            raise ValidationError(f"{Path(self.handle.name).stem} is already running") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
+
+
+def run_job(
+    ctx: Context,
+    name: str,
+    *,
+    slot: datetime | None = None,
+    attempt: int = 1,
+    parameters: Mapping[str, Any] | None = None,
+    runner: Runner = papermill_runner,
+) -> dict[str, Any]:
+    """Run a job now and record it; returns its ``job_runs`` row (status ok or failed).
+
+    Raises :class:`ValidationError` if the job is already running (here or in another process).
+    """
+    spec = job(name)
+    params = {**spec.parameters(ctx.settings), **(parameters or {})}
+    runs = ctx.settings.jobs_dir / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    with _Lock(ctx.settings.jobs_dir / f"{name}.lock"):
+        with write(ctx) as tx:
+            run_id = tx.insert(
+                RUNS,
+                {
+                    "job": name,
+                    "slot": timestamp(slot) if slot else None,
+                    "attempt": attempt,
+                    "parameters": json.dumps(params),
+                    "started_at": tx.now,
+                    "status": "running",
+                },
+            )
+        executed = runs / f"{run_id:06d}-{name}.ipynb"
+        html = executed.with_suffix(".html")
+        error = None
+        try:
+            runner(NOTEBOOKS / spec.notebook, executed, params)
+        except Exception as exc:  # any failure of the notebook is the run's outcome, recorded
+            error = _describe(exc)
+        if executed.exists():
+            try:
+                render_html(executed, html)
+            except Exception as exc:  # a run that worked but could not be rendered says so
+                error = error or f"rendering the notebook failed: {_describe(exc)}"
+        with write(ctx) as tx:
+            row = tx.fetch(RUNS, run_id)
+            tx.update(
+                RUNS,
+                run_id,
+                {
+                    "status": "failed" if error else "ok",
+                    "error": error,
+                    "finished_at": timestamp(ctx.clock.now()),
+                    "notebook_file": executed.name if executed.exists() else None,
+                    "html_file": html.name if html.exists() else None,
+                },
+                expected_version=row["version"],
+            )
+    return query_dicts(ctx.db, f"SELECT * FROM {RUNS} WHERE id = ?", [run_id])[0]
+
+
+class Scheduler:
+    """What is due, from the clock in the context; :meth:`tick` runs it."""
+
+    def __init__(
+        self,
+        jobs: Mapping[str, Job] | None = None,
+        *,
+        runner: Runner = papermill_runner,
+        local: tzinfo | None = None,
+    ) -> None:
+        self.jobs = dict(JOBS if jobs is None else jobs)
+        self.runner = runner
+        self.local = local
+
+    def slot(self, spec: Job, settings: Settings, now: datetime) -> datetime:
+        """The latest moment at the job's local time of day that is not after ``now`` (UTC)."""
+        local_now = now.astimezone(self.local) if self.local else now.astimezone()
+        at = spec.at(settings)
+        candidate = local_now.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
+        if candidate > local_now:
+            candidate -= timedelta(days=1)
+        return candidate.astimezone(UTC)
+
+    def due(self, ctx: Context) -> list[tuple[Job, datetime, int]]:
+        """(job, slot, attempt) for each job whose latest slot has no finished run yet."""
+        found = []
+        now = ctx.clock.now()
+        for spec in self.jobs.values():
+            slot = self.slot(spec, ctx.settings, now)
+            runs = query_dicts(
+                ctx.db,
+                f"SELECT status, attempt FROM {RUNS} WHERE job = ? AND slot = ? ORDER BY id",
+                [spec.name, timestamp(slot)],
+            )
+            if any(r["status"] in ("ok", "running") for r in runs):
+                continue
+            failures = sum(r["status"] == "failed" for r in runs)
+            if failures >= 2:
+                continue  # retried once already: it stays failed and shows as an alert
+            found.append((spec, slot, failures + 1))
+        return found
+
+    def tick(self, ctx: Context) -> list[dict[str, Any]]:
+        """Run what is due (a failure is retried once, at once); returns the runs made."""
+        made = []
+        for spec, slot, attempt in self.due(ctx):
+            try:
+                row = run_job(ctx, spec.name, slot=slot, attempt=attempt, runner=self.runner)
+            except ValidationError:
+                continue  # already running elsewhere: that run will record the slot
+            made.append(row)
+            if row["status"] == "failed" and attempt == 1:
+                made.append(run_job(ctx, spec.name, slot=slot, attempt=2, runner=self.runner))
+        return made
+
+
+def start_scheduler(
+    open_context: Callable[[], Context], *, every_seconds: float = 60.0
+) -> threading.Event:
+    """Run :meth:`Scheduler.tick` in a daemon thread every minute; set the returned event to stop.
+
+    The server calls this once at start-up (``CRM_JOBS=on``), so a missed night is caught up then.
+    """
+    stop = threading.Event()
+    scheduler = Scheduler()
+
+    def loop() -> None:
+        ctx = open_context()
+        try:
+            while not stop.is_set():
+                try:
+                    scheduler.tick(ctx)
+                except Exception:  # the next minute tries again; the failure is in the log
+                    log.exception("scheduled jobs: tick failed")
+                stop.wait(every_seconds)
+        finally:
+            ctx.close()
+
+    threading.Thread(target=loop, name="crm-jobs", daemon=True).start()
+    return stop
