@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from crm_lib.storage.connect import dbapi
 
 CHUNK = 4 * 1024 * 1024
+#: How often the copy is flushed to disk while it is written (see :func:`_flushing`).
+FLUSH_EVERY_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,32 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+@contextmanager
+def _flushing(path: Path, every: float = FLUSH_EVERY_S) -> Iterator[None]:
+    """Flush the copy to disk a little at a time while SQLite writes it.
+
+    Left to the end, the flush of a 200 MB copy queues in front of every commit's fsync on the
+    same disk (measured: a 238-332 ms stall for a concurrent writer). ``backup()`` releases the
+    GIL, so a thread can ``fdatasync`` the growing file every few tens of milliseconds and each
+    commit waits behind a few megabytes at most.
+    """
+    stop = threading.Event()
+    fd = os.open(path, os.O_RDONLY)
+
+    def flush() -> None:
+        while not stop.wait(every):
+            os.fdatasync(fd)
+
+    thread = threading.Thread(target=flush, name="backup-flush", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        os.close(fd)
+
+
 def online_copy(source: Path, target: Path) -> float:
     """Copy the database at ``source`` to ``target`` while it stays in use; returns seconds."""
     started = time.perf_counter()
@@ -45,11 +76,14 @@ def online_copy(source: Path, target: Path) -> float:
         raise FileExistsError(f"{target} exists: a backup is never overwritten")
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
+    partial.touch()
     src = dbapi.connect(str(source), timeout=30)  # reads only; never opens a write
     try:
         dest = dbapi.connect(str(partial))
         try:
-            src.backup(dest)  # one step: one consistent snapshot, no restarts
+            dest.execute("PRAGMA synchronous = OFF")  # the flusher and the final fsync sync it
+            with _flushing(partial):
+                src.backup(dest)  # one step: one consistent snapshot, no restarts
             dest.execute("PRAGMA journal_mode = DELETE")  # a backup is one self-contained file
         finally:
             dest.close()
