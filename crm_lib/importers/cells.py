@@ -170,26 +170,37 @@ def slash_order_evidence(text: str) -> str | None:
     return None
 
 
+def _slash_parts(
+    match: re.Match[str], order: str, text: str
+) -> tuple[int, int, int, tuple[int, int, int] | None]:
+    """Year, month, day and (24-hour) time of day of a slash date, unchecked; 2:30pm → 14:30."""
+    first, second, year = int(match[1]), int(match[2]), int(match[3])
+    month, day = (first, second) if order == "mdy" else (second, first)
+    if match[4] is None:
+        return year, month, day, None
+    hour, minute, seconds = int(match[4]), int(match[5]), int(match[6] or 0)
+    meridiem = (match[7] or "").lower()
+    if meridiem:
+        if not 1 <= hour <= 12:
+            raise CellError(f"{text!r} has an hour of {hour} with {meridiem}")
+        hour = hour % 12 + (12 if meridiem == "pm" else 0)
+    return year, month, day, (hour, minute, seconds)
+
+
 def parse_moment(text: str, order: str = "mdy") -> Moment:
     """A date or date-time cell; ``order`` says how to read 1/2/2024 ('mdy' US, 'dmy')."""
     raw = text.strip()
     match = _SLASH_DATE.match(raw)
     if match:
-        first, second, year = int(match[1]), int(match[2]), int(match[3])
-        month, day = (first, second) if order == "mdy" else (second, first)
+        year, month, day, clock_parts = _slash_parts(match, order, text)
         try:
             day_value = date(year, month, day)
         except ValueError:
             expected = "month/day/year" if order == "mdy" else "day/month/year"
             raise CellError(f"{text!r} is not a date (read as {expected})") from None
-        if match[4] is None:
+        if clock_parts is None:
             return Moment(day_value, None)
-        hour, minute, second_ = int(match[4]), int(match[5]), int(match[6] or 0)
-        meridiem = (match[7] or "").lower()
-        if meridiem:
-            if not 1 <= hour <= 12:
-                raise CellError(f"{text!r} has an hour of {hour} with {meridiem}")
-            hour = hour % 12 + (12 if meridiem == "pm" else 0)
+        hour, minute, second_ = clock_parts
         try:
             clock = time(hour, minute, second_)
         except ValueError:
@@ -223,14 +234,8 @@ def moment_text(text: str, order: str = "mdy") -> str:
     match = _SLASH_DATE.match(text)
     if match is None or match[4] is None:
         return parse_moment(text, order).as_datetime()
-    first, second, year = int(match[1]), int(match[2]), int(match[3])
-    month, day = (first, second) if order == "mdy" else (second, first)
-    hour, minute, seconds = int(match[4]), int(match[5]), int(match[6] or 0)
-    meridiem = (match[7] or "").lower()
-    if meridiem:
-        if not 1 <= hour <= 12:
-            raise CellError(f"{text!r} has an hour of {hour} with {meridiem}")
-        hour = hour % 12 + (12 if meridiem == "pm" else 0)
+    year, month, day, clock_parts = _slash_parts(match, order, text)
+    hour, minute, seconds = clock_parts or (0, 0, 0)
     if not (1 <= month <= 12 and 1 <= day <= 28 and hour < 24 and minute < 60 and seconds < 60):
         return parse_moment(text, order).as_datetime()  # the careful path (and its errors)
     return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{seconds:02d}+00:00"

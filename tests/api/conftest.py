@@ -109,3 +109,10 @@ def strict(tmp_path: Path) -> Iterator[LiveServer]:
         CRM_MAX_BODY_KB="4",
         CRM_CORS_ORIGIN="https://app.fund.example",
     )
+
+
+def session_for(live: LiveServer, role: str = "member") -> requests.Session:
+    """A script's session: the role's API token on every request."""
+    session = requests.Session()
+    session.headers.update(live.bearer(role))
+    return session

@@ -6,12 +6,7 @@ from __future__ import annotations
 import requests
 
 from tests.api.conftest import LiveServer
-
-
-def api(live: LiveServer, role: str) -> requests.Session:
-    session = requests.Session()
-    session.headers.update(live.bearer(role))
-    return session
+from tests.api.conftest import session_for as api
 
 
 def test_backup_verify_policy_preview_and_restore(live: LiveServer) -> None:

@@ -6,15 +6,8 @@ import csv
 import io
 
 import openpyxl
-import requests
 
-from tests.api.conftest import LiveServer
-
-
-def session_for(live: LiveServer, role: str = "member") -> requests.Session:
-    session = requests.Session()
-    session.headers.update(live.bearer(role))
-    return session
+from tests.api.conftest import LiveServer, session_for
 
 
 def test_investor_lifecycle_with_conflicts(live: LiveServer) -> None:

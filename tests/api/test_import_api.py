@@ -7,6 +7,7 @@ import base64
 import requests
 
 from tests.api.conftest import LiveServer
+from tests.api.conftest import session_for as api
 from tests.importers.conftest import csv_bytes
 
 HEADER = ["Name", "Record ID", "Status", "Fund Z Commitment", "Contacts"]
@@ -19,12 +20,6 @@ ROWS = [
 def body(rows: list[list[str]], **options: object) -> dict[str, object]:
     content = base64.b64encode(csv_bytes(rows, header=HEADER)).decode()
     return {"file_name": "Investors-Grid view.csv", "content_base64": content, **options}
-
-
-def api(live: LiveServer, role: str) -> requests.Session:
-    session = requests.Session()
-    session.headers.update(live.bearer(role))
-    return session
 
 
 def test_dry_run_then_commit_then_reimport_changes_nothing(live: LiveServer) -> None:

@@ -12,6 +12,7 @@ import crm_lib
 from crm_lib import services
 from crm_lib.context import Context
 from crm_lib.errors import ConflictError, ValidationError
+from crm_lib.storage.writes import BOOKKEEPING
 
 
 @pytest.fixture
@@ -110,21 +111,7 @@ def test_malformed_documents_are_refused_naming_the_problem(
         services.apply_snapshot(ctx, edited, expected_version=grid["version"])
 
 
-VOLATILE = {
-    "id",
-    "version",
-    "created_at",
-    "created_by",
-    "updated_at",
-    "updated_by",
-    "deleted_at",
-    "deleted_by",
-    "owner_id",
-    "investor_id",
-    "contact_id",
-    "fund_id",
-    "position",
-}
+VOLATILE = set(BOOKKEEPING) | {"owner_id", "investor_id", "contact_id", "fund_id", "position"}
 
 
 def _portable(value: object) -> object:
