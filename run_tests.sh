@@ -10,13 +10,17 @@ cd "$(dirname "$0")"
 
 ./panel_serve.sh --install-only --extras test
 
-# Browser tests drive Debian's Chromium through Playwright (never a downloaded browser).
-if [ ! -x /usr/bin/chromium ]; then
-  echo "Installing Debian's chromium for the browser tests ..."
+# Browser tests drive Debian's Chromium through Playwright (never a downloaded browser); the
+# live-database tests run Debian's sqlite3 command line as an operator would.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing Debian's ${missing[*]} for the tests ..."
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q chromium
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "${missing[@]}"
 fi
 
 echo "== ruff check"

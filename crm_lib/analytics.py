@@ -1,7 +1,7 @@
-"""DuckDB over the live CRM database, for analysts and heavy reports.
+"""DuckDB over the CRM database, for analysts and heavy reports.
 
-:func:`connect` returns an in-memory DuckDB connection with the CRM's SQLite file attached
-**read-only** as ``crm`` and plain views in front of it that hide archived rows::
+:func:`connect` returns an in-memory DuckDB connection with a **snapshot** of the CRM's SQLite
+file attached read-only as ``crm``, and plain views in front of it that hide archived rows::
 
     investors     live investors (with owner_name)
     people        live people of live investors
@@ -15,19 +15,35 @@
 DuckDB's sqlite extension is loaded from the ``duckdb-extension-sqlite`` pip package, never
 downloaded: the wheel's file must be loaded under the name ``sqlite_scanner`` (DuckDB derives the
 entry point from the file name), so it is copied once to a cache folder under that name.
+
+Why a snapshot, not the live file: DuckDB's extension carries its own SQLite library and opens
+and closes the file for every scan. Closing a descriptor on a database file releases every POSIX
+lock this process holds on it, so a notebook holding a CRM connection (``open_crm``) would lose
+its locks at each DuckDB query, and another process could checkpoint and delete the WAL under it
+(notes/stack.md). The snapshot is taken with SQLite's online backup API through our own library
+in one read transaction: one consistent moment for every table of a query (scans of the live
+file would each see their own), about 0.6 s at a million investors. Call :func:`connect` again for
+newer data. Each snapshot is removed when its DuckDB connection is garbage-collected or the
+process exits, and snapshots left by processes that died are removed by the next ``connect``.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
+import weakref
 from importlib import resources
 from pathlib import Path
 
 import duckdb
 
+from crm_lib.backups.files import online_copy
 from crm_lib.config import Settings, load_settings
 from crm_lib.errors import DatabaseError
 from crm_lib.storage.connect import check_database_file
+
+_SNAPSHOT_NUMBERS = itertools.count(1)
 
 VIEWS = {
     "investors": (
@@ -99,12 +115,42 @@ def connect(
     if not path.exists():
         raise DatabaseError(f"No CRM database at {path}; run `crm init` first", path=path)
     check_database_file(path)
+    snapshot = take_snapshot(path, settings.data_dir / "cache" / "analytics")
     con = duckdb.connect(
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
     )
+    weakref.finalize(con, snapshot.unlink, missing_ok=True)
     # LOAD and ATTACH take no bound parameters: the (operator-chosen) paths go in as literals.
     con.execute(f"LOAD {sql_literal(sqlite_extension_path(settings.data_dir / 'cache'))}")
-    con.execute(f"ATTACH {sql_literal(path)} AS crm (TYPE sqlite, READ_ONLY)")
+    con.execute(f"ATTACH {sql_literal(snapshot)} AS crm (TYPE sqlite, READ_ONLY)")
     for name, sql in VIEWS.items():
         con.execute(f"CREATE VIEW {name} AS {sql}")
     return con
+
+
+def take_snapshot(database: Path, folder: Path) -> Path:
+    """A consistent copy of ``database`` for DuckDB to read, named after this process so that
+    copies left behind by processes that no longer run can be told apart and removed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _remove_orphans(folder)
+    target = folder / f"snapshot-{os.getpid()}-{next(_SNAPSHOT_NUMBERS)}.db"
+    target.unlink(missing_ok=True)  # a pid reused after a crash
+    online_copy(database, target)
+    return target
+
+
+def _remove_orphans(folder: Path) -> None:
+    for leftover in folder.glob("snapshot-*.db*"):
+        pid = leftover.name.split("-")[1]
+        if pid.isascii() and pid.isdigit() and not _alive(int(pid)):
+            leftover.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import subprocess
+import sys
+
 import duckdb
 import pytest
 
@@ -9,6 +14,7 @@ from crm_lib import analytics, services
 from crm_lib.context import Context
 from crm_lib.errors import DatabaseError
 from tests.conftest import make_investors
+from tests.locks import posix_locks
 
 
 def test_views_see_live_rows_and_later_writes(ctx: Context, fund: dict) -> None:
@@ -21,10 +27,51 @@ def test_views_see_live_rows_and_later_writes(ctx: Context, fund: dict) -> None:
         ("Fund III", "Acme", 500.0)
     ]
     services.update_field(ctx, acme["id"], "name", "Acme Holdings", expected_version=2)
-    assert duck.sql("SELECT name FROM investors").fetchall() == [("Acme Holdings",)]
-    assert duck.sql(
+    # a connection reads one consistent snapshot; a new one sees later writes
+    assert duck.sql("SELECT name FROM investors").fetchall() == [("Acme",)]
+    fresh = analytics.connect(settings=ctx.settings)
+    assert fresh.sql("SELECT name FROM investors").fetchall() == [("Acme Holdings",)]
+    assert fresh.sql(
         "SELECT count(*) FROM audit_log WHERE entity = 'fundraising_investors'"
     ).fetchone() == (5,)
+
+
+def test_duckdb_never_touches_the_live_file_so_this_process_keeps_its_locks(
+    ctx: Context,
+) -> None:
+    """DuckDB's own SQLite opens and closes the attached file at every scan; on the live file
+    that would drop the shared lock our connection holds (and let another process delete the
+    live WAL). It reads a snapshot instead."""
+    make_investors(ctx, ["Acme"])
+    path = ctx.settings.database_path
+    assert posix_locks(path, os.getpid()), "an open connection holds a shared lock"
+    duck = analytics.connect(settings=ctx.settings)
+    for _ in range(3):
+        assert duck.sql("SELECT count(*) FROM investors").fetchone() == (1,)
+    assert posix_locks(path, os.getpid())
+    ctx.db.execute("SELECT count(*) FROM fundraising_investors").fetchone()
+    assert posix_locks(path, os.getpid())
+
+
+def test_snapshots_are_removed_with_their_connection_and_after_a_crash(ctx: Context) -> None:
+    folder = ctx.settings.data_dir / "cache" / "analytics"
+    duck = analytics.connect(settings=ctx.settings)
+    assert len(list(folder.glob("snapshot-*.db"))) == 1
+    del duck
+    gc.collect()
+    assert list(folder.glob("snapshot-*.db")) == []
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    (folder / f"snapshot-{dead}-1.db").write_bytes(b"left by a process that died")
+    duck = analytics.connect(settings=ctx.settings)
+    assert duck.sql("SELECT count(*) FROM investors").fetchone() == (0,)
+    assert [p.name for p in folder.glob("snapshot-*.db")] == [
+        p.name for p in folder.glob(f"snapshot-{os.getpid()}-*.db")
+    ]
 
 
 def test_the_crm_is_attached_read_only(ctx: Context) -> None:

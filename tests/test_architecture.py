@@ -63,6 +63,27 @@ def test_apps_hold_no_sql_and_no_storage_imports() -> None:
     assert offences == []
 
 
+def test_one_sqlite_library_opens_our_files() -> None:
+    """Two SQLite libraries in one process (the standard library's ``sqlite3`` and
+    ``pysqlite3``) cannot see each other's locks, and one closing a file drops the other's:
+    every connection goes through ``crm_lib.storage.connect.dbapi`` (pysqlite3). DuckDB's own
+    SQLite reads only the snapshot ``crm_lib.analytics`` takes (tests/test_analytics.py)."""
+    offences = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for folder in ("crm_lib", "apps", "jobs")
+        for path in python_files(folder)
+        for line, name in imports(path)
+        if name.split(".")[0] == "sqlite3"
+        or (name.split(".")[0] == "pysqlite3" and path.name != "connect.py")
+    ]
+    notebooks = [
+        f"{path.relative_to(ROOT)} imports sqlite3"
+        for path in sorted((ROOT / "notebooks").glob("*.ipynb"))
+        if re.search(r"\b(import sqlite3|from sqlite3 )", path.read_text())
+    ]
+    assert offences + notebooks == []
+
+
 def test_only_config_reads_the_environment() -> None:
     offences = [
         f"{path.relative_to(ROOT)}:{node.lineno}"

@@ -123,8 +123,14 @@ def integrity(path: Path) -> str:
 
 
 def schema_version(path: Path) -> int:
+    """The copy's Venture CRM schema version; 0 for a file that never had our migrations (the
+    copy taken of a foreign SQLite database before it is migrated)."""
     conn = _read_only(path)
     try:
+        if not conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ).fetchone():
+            return 0
         row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
     finally:
         conn.close()

@@ -4,8 +4,8 @@ Every connection goes through :func:`connect`, which
 
 * uses ``pysqlite3`` (SQLite >= 3.51.3; older versions have the WAL-reset corruption race when two
   connections write or checkpoint at once) and refuses a library older than that;
-* refuses a file that is not a SQLite database, or is corrupt, *before* anything could write to it:
-  the header is read as bytes, then the file is checked through a read-only connection;
+* refuses a file that is not a SQLite database, or is corrupt, *before* anything could write to it,
+  through a read-only SQLite connection (never a plain file read: see :func:`check_database_file`);
 * turns on WAL with fsync on every commit, foreign keys and a busy timeout, and leaves memory
   mapping off.
 
@@ -22,7 +22,8 @@ import sqlite_utils
 from crm_lib.errors import NotADatabaseError, SQLiteTooOldError
 
 MIN_SQLITE_VERSION = (3, 51, 3)
-SQLITE_HEADER = b"SQLite format 3\x00"
+#: SQLite's result code for a file that does not start with its header.
+SQLITE_NOTADB = 26
 BUSY_TIMEOUT_MS = 5000
 
 #: The DB-API module every part of crm_lib uses (errors are caught from here, too).
@@ -48,21 +49,20 @@ def check_sqlite_library() -> None:
 def check_database_file(path: Path) -> None:
     """Refuse a file that is not a healthy SQLite database, without modifying it.
 
-    A missing or empty file is fine (it becomes a new database). Anything else must start with the
-    SQLite header and pass ``PRAGMA quick_check`` through a read-only connection.
+    A missing or empty file is fine (it becomes a new database). Anything else must open as a
+    SQLite database and pass ``PRAGMA quick_check`` through a read-only connection.
+
+    The file is only ever read *through SQLite*: never with ``open()``. Closing any descriptor
+    on a database file releases every POSIX lock the process holds on it, including the shared
+    lock of this process's other connections ("How To Corrupt An SQLite Database File", 2.2);
+    another process would then think it is the last user, checkpoint and delete the live WAL
+    under our feet. SQLite's own connections share one descriptor per file inside the library,
+    so opening and closing the probe here is safe while other connections are open.
     """
     if not path.exists() or path.stat().st_size == 0:
         return
     if path.is_dir():
         raise NotADatabaseError(f"{path} is a folder, not a database file", path=path)
-    with path.open("rb") as handle:
-        header = handle.read(len(SQLITE_HEADER))
-    if header != SQLITE_HEADER:
-        raise NotADatabaseError(
-            f"{path} is not a SQLite database (its first bytes are not the SQLite header); "
-            "it was left untouched. Point CRM_DATA_DIR at another folder or move the file away",
-            path=path,
-        )
     try:
         probe = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
@@ -70,6 +70,13 @@ def check_database_file(path: Path) -> None:
         finally:
             probe.close()
     except sqlite3.DatabaseError as exc:
+        if _is_not_a_database(exc):
+            raise NotADatabaseError(
+                f"{path} is not a SQLite database (its first bytes are not the SQLite header); "
+                "it was left untouched. Point CRM_DATA_DIR at another folder or move the file "
+                "away",
+                path=path,
+            ) from None
         raise NotADatabaseError(
             f"{path} is corrupt ({exc}); it was left untouched. Restore it from a backup",
             path=path,
@@ -80,6 +87,12 @@ def check_database_file(path: Path) -> None:
             "Restore it from a backup",
             path=path,
         )
+
+
+def _is_not_a_database(exc: sqlite3.DatabaseError) -> bool:
+    """SQLITE_NOTADB: the file does not start with the SQLite header (or is encrypted)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code == SQLITE_NOTADB if code is not None else "not a database" in str(exc)
 
 
 def connect(path: Path | str, *, check_file: bool = True) -> sqlite_utils.Database:

@@ -3,8 +3,9 @@
 Files live in ``storage/migrations/NNNN_name.sql``. Each applied file is recorded in
 ``schema_migrations`` together with its checksum, so a file edited after release is noticed by
 ``crm doctor``. A database whose schema is newer than this code is refused, never "downgraded".
-Before a database that already holds data is migrated, a copy is taken with SQLite's online backup
-API, so a failed upgrade can always be undone by hand.
+Before a database that already holds anything is migrated (an older Venture CRM database, or a
+SQLite file from elsewhere that has tables of its own), a copy is taken with SQLite's online backup
+API before the first write, so a failed or unwanted upgrade can always be undone by hand.
 """
 
 from __future__ import annotations
@@ -107,6 +108,13 @@ def split_statements(sql: str) -> list[str]:
     return statements
 
 
+def holds_anything(db: sqlite_utils.Database) -> bool:
+    """Whether the file has any schema object at all: an older Venture CRM database, or a SQLite
+    file from another program that would otherwise be changed in place without a copy."""
+    row = db.execute("SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'").fetchone()
+    return bool(row[0])
+
+
 def backup_before_migrating(db: sqlite_utils.Database, backup_dir: Path, clock: Clock) -> Path:
     """Copy the live database with the online backup API; returns the copy's path."""
     backup_dir.mkdir(parents=True, exist_ok=True)
@@ -132,15 +140,15 @@ def migrate(
 
     ``migrations`` defaults to the shipped files (tests pass their own to exercise failures).
     """
-    _ensure_migrations_table(db)
     shipped = available_migrations() if migrations is None else migrations
     check_not_newer(db, path, latest=max(m.version for m in shipped))
     done = applied_versions(db)
     pending = [m for m in shipped if m.version not in done]
     if not pending:
         return []
-    if done and backup_dir is not None:
+    if backup_dir is not None and holds_anything(db):
         backup_before_migrating(db, backup_dir, clock)
+    _ensure_migrations_table(db)
     conn = db.conn
     for migration in pending:
         conn.execute("BEGIN IMMEDIATE")

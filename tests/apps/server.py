@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,20 +36,33 @@ def server_log(data_dir: Path) -> Path:
     return data_dir.parent / f"{data_dir.name}-server.log"
 
 
+@dataclass(frozen=True)
+class Served:
+    """A server process started by :func:`serving`, and where it answers."""
+
+    base: str
+    process: subprocess.Popen[bytes]
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+
 @contextmanager
-def running(
+def serving(
     command: Sequence[str],
     data_dir: Path,
     port: int,
     timeout: float = 90,
     extra_env: dict[str, str] | None = None,
-) -> Iterator[str]:
-    """Run ``command`` until /healthz answers; yield the base URL; stop the whole process group."""
+) -> Iterator[Served]:
+    """Run ``command`` until /healthz answers; yield it; stop the whole process group (a test
+    may already have killed it)."""
     # jobs off unless a test asks: a nightly job caught up at start-up would run in every server
     env = {**os.environ, "CRM_DATA_DIR": str(data_dir), "CRM_JOBS": "off", **(extra_env or {})}
     log_path = server_log(data_dir)
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = log_path.open("wb")
+    log = log_path.open("ab")
     process = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -71,12 +85,33 @@ def running(
             if time.monotonic() > deadline:
                 raise AssertionError("server did not answer /healthz in time")
             time.sleep(0.2)
-        yield base
+        yield Served(base, process)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        _stop_group(process)
         log.close()
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:  # killed by the test, with all its children
+        process.wait()
+        return
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+@contextmanager
+def running(
+    command: Sequence[str],
+    data_dir: Path,
+    port: int,
+    timeout: float = 90,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """:func:`serving`, for tests that only need the base URL."""
+    with serving(command, data_dir, port, timeout, extra_env) as served:
+        yield served.base

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,13 @@ import pytest
 import crm_lib
 from crm_lib.errors import NotADatabaseError, SQLiteTooOldError
 from crm_lib.storage import connect as connect_module
-from crm_lib.storage.connect import MIN_SQLITE_VERSION, check_sqlite_library, connect
+from crm_lib.storage.connect import (
+    MIN_SQLITE_VERSION,
+    check_database_file,
+    check_sqlite_library,
+    connect,
+)
+from tests.locks import posix_locks
 
 
 def digest(path: Path) -> str:
@@ -68,3 +75,20 @@ def test_a_corrupt_database_is_refused_and_left_untouched(tmp_path: Path) -> Non
     with pytest.raises(NotADatabaseError, match=r"corrupt.*left untouched"):
         crm_lib.open_crm(data_dir)
     assert digest(path) == before
+
+
+def test_checking_and_reopening_the_file_keeps_this_process_s_locks(tmp_path: Path) -> None:
+    """What the server's scheduler thread does at start-up (``open_crm`` again, while request
+    connections are open) must not drop their shared lock on the database file: closing any
+    descriptor on it would, and another process could then delete the live WAL."""
+    ctx = crm_lib.open_crm(tmp_path / "data")
+    path = ctx.settings.database_path
+    crm_lib.services.create_investor(ctx, {"name": "Acme"})
+    held = posix_locks(path, os.getpid())
+    assert [lock.mode for lock in held] == ["READ"]
+    check_database_file(path)
+    assert posix_locks(path, os.getpid()) == held
+    other = crm_lib.open_crm(tmp_path / "data")
+    other.close()
+    assert posix_locks(path, os.getpid()) == held
+    ctx.close()

@@ -187,3 +187,24 @@ def test_every_foreign_key_column_has_an_index(tmp_path: Path, clock: FixedClock
             if fk[3] not in leading:
                 missing.append(f"{table}.{fk[3]}")
     assert missing == []
+
+
+def test_a_foreign_sqlite_file_is_backed_up_before_it_is_migrated_in_place(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """A SQLite file from elsewhere (no schema_migrations table) that the data folder points at
+    gets a copy, listed and verified like any backup, before our tables are written into it."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    foreign = connect(data_dir / "crm.db")
+    foreign.execute("CREATE TABLE their_notes (id INTEGER PRIMARY KEY, body TEXT)")
+    foreign.execute("INSERT INTO their_notes (body) VALUES ('from another program')")
+    foreign.conn.close()
+    ctx = crm_lib.open_crm(data_dir, clock=clock)
+    [copy] = list((data_dir / "backups").glob("pre-migration-v0-*.db"))
+    old = connect(copy)
+    assert [t for t in old.table_names() if not t.startswith("sqlite_")] == ["their_notes"]
+    assert old.execute("SELECT body FROM their_notes").fetchall() == [("from another program",)]
+    [listed] = crm_lib.services.list_backups(ctx.as_actor("system:test"))
+    assert (listed["file_name"], listed["verify_status"]) == (copy.name, "ok")
+    ctx.close()
