@@ -32,9 +32,22 @@ T = TypeVar("T")
 SLOW_WORK = ThreadPoolExecutor(max_workers=2, thread_name_prefix="crm-slow")
 
 
+#: Long page actions (a formula column over every investor, an import, an export, a backup or a
+#: restore preview: seconds to tens of seconds) run here, apart from SLOW_WORK, so that logins
+#: and API calls never queue behind them. Writers still take turns on the database's one write
+#: lock; reads run side by side.
+LONG_WORK = ThreadPoolExecutor(max_workers=4, thread_name_prefix="crm-long")
+
+
 async def run_blocking(fn: Callable[..., T], *args: Any) -> T:
     """Run ``fn(*args)`` on a worker thread and await its result."""
     return await IOLoop.current().run_in_executor(SLOW_WORK, fn, *args)
+
+
+async def run_long(fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn(*args)`` on a long-work thread (its own database connection, as every thread's
+    Context has) and await its result, leaving the event loop free for every other session."""
+    return await IOLoop.current().run_in_executor(LONG_WORK, fn, *args)
 
 
 @dataclass

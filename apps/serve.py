@@ -15,7 +15,6 @@ import logging
 import re
 import sys
 from dataclasses import replace
-from pathlib import Path
 from urllib.parse import urlparse
 
 import panel as pn
@@ -26,14 +25,17 @@ from apps.admin.page import AdminPage
 from apps.api import health
 from apps.api import server as api_server
 from apps.auth import handlers as auth_handlers
-from apps.auth.cookies import SESSION_COOKIE
+from apps.auth import page_access
+from apps.auth.cookies import SESSION_COOKIE, xsrf_cookie_kwargs
+from apps.auth.headers import TRANSFORMS
 from apps.auth.live import OpenPages
-from apps.auth.provider import LOGIN_URL, CRMAuthProvider, authorize_pages
+from apps.auth.provider import LOGIN_URL, CRMAuthProvider
 from apps.contacts.page import ContactsPage
 from apps.funds.page import FundsPage
 from apps.grid.live import GridHub
 from apps.grid.page import GridPage
 from apps.home.page import HomePage
+from apps.page_guard import guard_pages
 from apps.requests.page import RequestsPage
 from apps.runtime import Runtime
 from crm_lib import services
@@ -45,8 +47,8 @@ from crm_lib.jobs import start_scheduler
 log = logging.getLogger("crm.serve")
 #: Garbage-collector thresholds for the server process (see main()).
 GC_THRESHOLDS = (50_000, 50, 100)
-TEMPLATES = Path(__file__).parent / "auth" / "templates"
-#: Page path -> permission action needed (other pages need only a login).
+#: Page path -> permission action needed (other pages need only a login); see
+#: :mod:`apps.auth.page_access`, which checks it wherever a page's document would be built.
 PAGE_ACTIONS: dict[str, str] = {"/admin": "manage_users", "/funds": "manage_funds"}
 #: Largest websocket message a page may send. A FileInput upload travels in one message,
 #: base64-encoded (4/3 of the file), so Bokeh's default of 20 MiB refuses exports over ~15 MB;
@@ -125,8 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     pages = OpenPages(runtime.events)
     hub = GridHub(runtime.events)
     pn.extension("tabulator", notifications=True)
-    pn.config.authorize_callback = authorize_pages(PAGE_ACTIONS)
-    pn.config.auth_template = str(TEMPLATES / "forbidden.html")
+    page_access.install()
     print_setup_link(runtime)
     # Everything loaded so far (Panel, Bokeh, pandas, our modules) lives as long as the process:
     # moving it out of the collector's sight stops full collections from rescanning it while a
@@ -149,16 +150,21 @@ def main(argv: list[str] | None = None) -> int:
             f"Scheduled jobs on: nightly backup at {settings.nightly_backup_at} local.", flush=True
         )
     pn.serve(
-        {
-            "/": lambda: HomePage(runtime, pages),
-            "/grid": lambda: GridPage(runtime, pages, hub),
-            "/contacts": lambda: ContactsPage(runtime, pages),
-            "/activity": lambda: ActivityPage(runtime, pages),
-            "/admin": lambda: AdminPage(runtime, pages),
-            "/account": lambda: AccountPage(runtime, pages),
-            "/funds": lambda: FundsPage(runtime, pages),
-            "/requests": lambda: RequestsPage(runtime, pages),
-        },
+        guard_pages(  # a page that cannot be built says so, never with a traceback
+            page_access.checked_in_session(
+                {
+                    "/": lambda: HomePage(runtime, pages),
+                    "/grid": lambda: GridPage(runtime, pages, hub),
+                    "/contacts": lambda: ContactsPage(runtime, pages),
+                    "/activity": lambda: ActivityPage(runtime, pages),
+                    "/admin": lambda: AdminPage(runtime, pages),
+                    "/account": lambda: AccountPage(runtime, pages),
+                    "/funds": lambda: FundsPage(runtime, pages),
+                    "/requests": lambda: RequestsPage(runtime, pages),
+                },
+                PAGE_ACTIONS,
+            )
+        ),
         port=args.port,
         address=args.host,
         allow_websocket_origin=websocket_origins(settings, args.host, args.port),
@@ -168,6 +174,11 @@ def main(argv: list[str] | None = None) -> int:
         login_url=LOGIN_URL,
         cookie_secret=runtime.secret_key,
         xsrf_cookies=True,
+        # tornado settings, passed through Bokeh: the _xsrf cookie's flags, the anti-framing
+        # headers on every response, and the table apps.auth.page_access checks
+        xsrf_cookie_kwargs=xsrf_cookie_kwargs(settings),
+        transforms=TRANSFORMS,
+        crm_page_actions=PAGE_ACTIONS,
         websocket_max_message_size=WEBSOCKET_MAX_MESSAGE_BYTES,
         # Keep the session cookie out of the page: Bokeh would otherwise copy every cookie
         # into the session token it embeds in the HTML, readable by scripts despite HttpOnly.

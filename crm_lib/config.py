@@ -47,7 +47,9 @@ SETTINGS: tuple[Setting, ...] = (
         "secret_key",
         "CRM_SECRET_KEY",
         "",
-        "Signs session cookies. Required (32+ random characters) when CRM_ENV=production; "
+        "Signs session cookies and CSRF tokens. Required when CRM_ENV=production, with at least "
+        '256 bits of estimated entropy (python3 -c "import secrets; '
+        'print(secrets.token_urlsafe(48))"); '
         "in development an unset key is generated once into <data dir>/secret_key.",
     ),
     Setting(
@@ -125,6 +127,13 @@ SETTINGS: tuple[Setting, ...] = (
         "10240",
         "Largest API request body accepted, in KiB (413 above it).",
     ),
+    Setting(
+        "formula_budget_s",
+        "CRM_FORMULA_BUDGET_S",
+        "60",
+        "Seconds of formula computing one change may use in total (adding or editing a formula "
+        "field, a type change, an import); over it the change is refused and nothing is written.",
+    ),
 )
 
 ENVIRONMENTS = ("development", "production")
@@ -145,6 +154,8 @@ class Settings:
     login_max_failures: int = 5
     write_rate_per_minute: int = 600
     max_body_kb: int = 10240
+    #: CRM_FORMULA_BUDGET_S; tests pass fractions of a second
+    formula_budget_s: float = 60.0
     behind_proxy: bool = False
     backups_folder: Path | None = None  # CRM_BACKUP_DIR; see backup_dir
     jobs: bool = True
@@ -210,6 +221,7 @@ def load_settings(
         login_max_failures=_positive_int(values, "login_max_failures"),
         write_rate_per_minute=_positive_int(values, "write_rate_per_minute"),
         max_body_kb=_positive_int(values, "max_body_kb"),
+        formula_budget_s=_positive_int(values, "formula_budget_s"),
         behind_proxy=_on_off(values, "behind_proxy"),
         backups_folder=(
             Path(values["backup_dir"]).expanduser().resolve() if values["backup_dir"] else None

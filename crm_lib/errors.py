@@ -12,6 +12,7 @@
     ├── RateLimited               code="rate_limited"     HTTP 429   retry_after (seconds)
     ├── ConfigError               code="config"           HTTP 500   a setting is missing or malformed
     └── DatabaseError             code="database"         HTTP 503   path
+        ├── DiskFull              code="disk_full": no room to write; nothing was written
         ├── NotADatabaseError     the file is not SQLite, or it is corrupt; left untouched
         ├── SchemaTooNewError     written by a newer Venture CRM
         └── SQLiteTooOldError     the SQLite library has the WAL-reset bug
@@ -200,6 +201,23 @@ class DatabaseError(CRMError):
         self.path = path
 
 
+class DiskFull(DatabaseError):
+    """SQLite answered "database or disk is full" (SQLITE_FULL) during a write.
+
+    The whole transaction was rolled back, so nothing is half-written; reads keep working. The
+    fix is the operator's: free disk space (old backups, logs) and try again.
+    """
+
+    code = "disk_full"
+
+    def __init__(self, path: Path | None = None) -> None:
+        super().__init__(
+            "The server's disk is full: nothing was saved. An admin needs to free some space "
+            "(old backups, logs); then try again",
+            path=path,
+        )
+
+
 class NotADatabaseError(DatabaseError):
     """The file is not a SQLite database, or it is corrupt."""
 
@@ -210,3 +228,47 @@ class SchemaTooNewError(DatabaseError):
 
 class SQLiteTooOldError(DatabaseError):
     """The SQLite library in use predates the WAL-reset fix (3.51.3)."""
+
+
+#: The start of what people are told when SQLite cannot read the database (pages and API alike).
+UNREADABLE = "Venture CRM cannot read its database"
+#: SQLite's primary result codes (``sqlite_errorcode & 0xFF``) that mean the file is damaged.
+_SQLITE_DAMAGED = {11: "SQLITE_CORRUPT", 26: "SQLITE_NOTADB"}
+_SQLITE_BUSY = {5: "SQLITE_BUSY", 6: "SQLITE_LOCKED"}
+_SQLITE_UNREACHABLE = {8: "SQLITE_READONLY", 10: "SQLITE_IOERR", 14: "SQLITE_CANTOPEN"}
+_SQLITE_FULL = 13
+
+
+def database_failure(exc: BaseException) -> DatabaseError | None:
+    """What an error from the SQLite driver means to the people using the CRM, or None when
+    ``exc`` is not one that the database's state explains (then it is a bug: a 500, logged).
+
+    The one table from SQLite's result codes to :class:`DatabaseError` (HTTP 503): a full disk,
+    a damaged file or missing table (corrupted, or changed by hand after start-up), a lock held
+    too long by another program, a file that cannot be read or written. Every front end maps a
+    driver error through here, so each says the same thing, and none shows a traceback.
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    if not isinstance(code, int):
+        return None
+    primary, text = code & 0xFF, str(exc)
+    if primary == _SQLITE_FULL:
+        return DiskFull()
+    damaged = primary in _SQLITE_DAMAGED or (
+        primary == 1 and text.startswith(("no such table", "no such column"))
+    )
+    if damaged:
+        return NotADatabaseError(
+            f"{UNREADABLE} ({text}); nothing was changed. An admin can check it with "
+            "`crm doctor` and restore the latest backup with `crm restore`"
+        )
+    if primary in _SQLITE_BUSY:
+        return DatabaseError(
+            f"The database is busy ({text}): another program holds its lock; try again shortly"
+        )
+    if primary in _SQLITE_UNREACHABLE:
+        return DatabaseError(
+            f"{UNREADABLE} file ({text}); nothing was changed. An admin can check the data "
+            "folder's permissions and disk with `crm doctor`"
+        )
+    return None

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from crm_lib.cli import main
 from crm_lib.config import SETTINGS
+from crm_lib.limits import TEXT_LIMITS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -56,3 +57,11 @@ def test_formula_reference_is_generated_from_the_registry() -> None:
     assert committed == render(), (
         "docs/formulas.md is stale: python -m crm_lib.formulas.reference > docs/formulas.md"
     )
+
+
+def test_readme_lists_every_text_limit_with_its_value() -> None:
+    """The limits table in README is crm_lib.limits.TEXT_LIMITS, row for row."""
+    rows = dict(re.findall(r"^\| `(\w+)` \| ([0-9,]+) \|", README, re.MULTILINE))
+    assert {k: rows.get(k) for k in TEXT_LIMITS} == {
+        k: f"{limit.max_length:,}" for k, limit in TEXT_LIMITS.items()
+    }

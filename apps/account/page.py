@@ -7,7 +7,7 @@ from typing import Any
 import panel as pn
 
 from apps.chrome import UserPage, read_only_table, set_choices, table_frame
-from crm_lib import services
+from crm_lib import limits, services
 
 TOKEN_COLUMNS = {
     "id": "Id",
@@ -29,10 +29,20 @@ SESSION_COLUMNS = {
 class AccountPage(UserPage):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.current_password = pn.widgets.PasswordInput(label="Current password")
-        self.new_password = pn.widgets.PasswordInput(label="New password (12+ characters)")
-        self.repeat_password = pn.widgets.PasswordInput(label="Repeat the new password")
-        self.token_name = pn.widgets.TextInput(label="Token name", placeholder="e.g. nightly sync")
+        self.current_password = pn.widgets.PasswordInput(
+            label="Current password", max_length=limits.max_length("password")
+        )
+        self.new_password = pn.widgets.PasswordInput(
+            label="New password (12+ characters)", max_length=limits.max_length("password")
+        )
+        self.repeat_password = pn.widgets.PasswordInput(
+            label="Repeat the new password", max_length=limits.max_length("password")
+        )
+        self.token_name = pn.widgets.TextInput(
+            label="Token name",
+            placeholder="e.g. nightly sync",
+            max_length=limits.max_length("token_name"),
+        )
         self.token_days = pn.widgets.IntInput(
             label="Expires after (days, 0 = never)", value=90, start=0, end=3650
         )
@@ -73,7 +83,7 @@ class AccountPage(UserPage):
             lambda ctx: services.change_password(
                 ctx, self.current_password.value, self.new_password.value, keep_session_id=keep
             ),
-            success="Password changed; your other sessions were logged out.",
+            success="Password changed; your other sessions were logged out and your API tokens revoked.",
         )
         if done is not None:
             for widget in (self.current_password, self.new_password, self.repeat_password):

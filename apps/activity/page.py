@@ -10,7 +10,7 @@ from typing import Any
 import panel as pn
 
 from apps.chrome import UserPage, read_only_table, table_frame
-from crm_lib import services
+from crm_lib import limits, services
 from crm_lib.services.activity import KINDS
 
 COLUMNS = {"at": "When (UTC)", "kind": "Kind", "actor": "Who", "summary": "What"}
@@ -20,7 +20,9 @@ LIMIT = 200
 class ActivityPage(UserPage):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.user = pn.widgets.TextInput(label="Who (email)", width=220)
+        self.user = pn.widgets.TextInput(
+            label="Who (email)", width=220, max_length=limits.max_length("email")
+        )
         self.investor = pn.widgets.IntInput(label="Investor id", value=None, start=1, width=120)
         self.kinds = pn.widgets.MultiChoice(label="Kinds", options=list(KINDS), value=list(KINDS))
         self.since = pn.widgets.DatePicker(label="From", width=140)

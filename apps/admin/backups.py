@@ -1,16 +1,20 @@
 """The admin page's backups, jobs and alerts: back up now, verify, the retention policy, preview
 and restore with a typed confirmation, the job runs with their rendered notebooks, and alerts.
-Every action goes through the services, which check again that the user is an admin."""
+Every action goes through the services, which check again that the user is an admin.
+
+Backing up, verifying, previewing a restore and restoring read or copy the whole database
+(seconds at 100,000 investors): they run off the event loop (:meth:`apps.chrome.UserPage.launch`)
+with the section's buttons disabled and "Working…" shown, so other sessions are served meanwhile."""
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING, Any
 
 import panel as pn
 
-from apps.chrome import read_only_table, set_choices, table_frame
-from crm_lib import services
+from apps.chrome import Working, read_only_table, set_choices, table_frame
+from apps.markup import escape_text, link_formatter
+from crm_lib import limits, services
 
 if TYPE_CHECKING:
     from apps.admin.page import AdminPage
@@ -48,7 +52,10 @@ class BackupsSection:
             "", sizing_mode="stretch_width", css_classes=["crm-restore-preview"]
         )
         self.confirm = pn.widgets.TextInput(
-            label="Type the backup id to confirm", width=220, css_classes=["crm-restore-confirm"]
+            label="Type the backup id to confirm",
+            width=220,
+            css_classes=["crm-restore-confirm"],
+            max_length=limits.max_length("confirmation"),
         )
         self.policy = {
             key: pn.widgets.IntInput(label=label, start=0, end=1000, width=110)
@@ -56,7 +63,10 @@ class BackupsSection:
         }
         self.policy_version = 0
         self.runs = read_only_table(RUN_COLUMNS)
-        self.runs.formatters = {"Notebook": {"type": "html"}}
+        # the cell holds the run's id; drawn as a link, never as HTML from the data
+        self.runs.formatters = {
+            "Notebook": link_formatter("/api/jobs/runs/{}/notebook", "open", new_tab=True)
+        }
         self.buttons = {
             "backup": pn.widgets.Button(label="Back up now", color="primary"),
             "verify": pn.widgets.Button(label="Verify"),
@@ -64,6 +74,7 @@ class BackupsSection:
             "restore": pn.widgets.Button(label="Restore", color="danger", disabled=True),
             "policy": pn.widgets.Button(label="Save policy"),
         }
+        self.working = Working(lambda: self.buttons.values())
         b = self.buttons
         b["backup"].on_click(lambda _: self.back_up())
         b["verify"].on_click(lambda _: self.verify())
@@ -113,11 +124,7 @@ class BackupsSection:
                 {
                     **r,
                     "started_at": r["started_at"][:19].replace("T", " "),
-                    "notebook": (
-                        f'<a href="/api/jobs/runs/{r["id"]}/notebook" target="_blank">open</a>'
-                        if r["html_file"]
-                        else ""
-                    ),
+                    "notebook": r["id"] if r["html_file"] else None,
                     "error": r["error"] or "",
                 }
                 for r in runs
@@ -126,7 +133,7 @@ class BackupsSection:
         )
         self.alerts.object = (
             "".join(
-                f'<div class="crm-alert" style="color:#b02a37"><b>Alert:</b> {html.escape(a["message"])}</div>'
+                f'<div class="crm-alert" style="color:#b02a37"><b>Alert:</b> {escape_text(a["message"])}</div>'
                 for a in alerts
             )
             or '<div style="color:#198754">No alerts: backups and jobs are healthy.</div>'
@@ -134,34 +141,54 @@ class BackupsSection:
 
     # -- actions ------------------------------------------------------------------------------
     def back_up(self) -> None:
-        row = self.page.act(lambda ctx: services.create_backup(ctx, "manual"))
-        if row is not None:
+        def taken(row: dict[str, Any]) -> None:
             self.page._report(
                 f"Backup {row['id']} taken and verified ({row['integrity']}).", failed=False
             )
             self.refresh()
 
+        self.page.launch(
+            lambda ctx: services.create_backup(ctx, "manual"),
+            taken,
+            working=self.working,
+            what="Backing up and verifying the database",
+        )
+
     def verify(self) -> None:
         backup_id = self.choice.value
         if backup_id is None:
             return
-        row = self.page.act(lambda ctx: services.verify_backup(ctx, backup_id))
-        if row is not None:
+
+        def verified(row: dict[str, Any]) -> None:
             self.page._report(
                 f"Backup {backup_id}: {row['verify_status']} ({row['verify_detail']})",
                 failed=row["verify_status"] != "ok",
             )
             self.refresh()
 
+        self.page.launch(
+            lambda ctx: services.verify_backup(ctx, backup_id),
+            verified,
+            working=self.working,
+            what=f"Verifying backup {backup_id}",
+        )
+
     def show_preview(self) -> None:
         backup_id = self.choice.value
         if backup_id is None:
             return
-        preview = self.page.act(lambda ctx: services.restore_preview(ctx, backup_id))
-        if preview is None:
-            return
+        self.page.launch(
+            lambda ctx: services.restore_preview(ctx, backup_id),
+            lambda preview: self._show_preview(backup_id, preview),
+            working=self.working,
+            what=f"Comparing backup {backup_id} with the live data",
+        )
+
+    def _show_preview(self, backup_id: int, preview: dict[str, Any]) -> None:
+        if self.choice.value != backup_id:
+            return  # another backup was chosen meanwhile: this preview is not what is shown
         if not preview["restorable"]:
-            self.preview.object = f"<b>{html.escape(preview['reason'])}</b>"
+            self.preview.object = f"<b>{escape_text(preview['reason'])}</b>"
             self.preview_for = None
             self._arm()
             return
@@ -174,12 +201,12 @@ class BackupsSection:
             ("investors_changed", "change"),
         ):
             part = preview[key]
-            examples = html.escape(", ".join(part["examples"]))
+            examples = escape_text(", ".join(part["examples"]))
             lines.append(
                 f"{part['count']:,} investors {label}" + (f" (e.g. {examples})" if examples else "")
             )
         tables = "".join(
-            f"<tr><td>{html.escape(t['table'])}</td><td>{t['live']:,}</td><td>{t['backup']:,}</td></tr>"
+            f"<tr><td>{escape_text(t['table'])}</td><td>{t['live']:,}</td><td>{t['backup']:,}</td></tr>"
             for t in preview["tables"]
             if t["live"] or t["backup"]
         )
@@ -200,7 +227,7 @@ class BackupsSection:
 
     def _arm(self) -> None:
         typed = (self.confirm.value_input or self.confirm.value or "").strip()
-        self.buttons["restore"].disabled = not (
+        self.buttons["restore"].disabled = self.working.active or not (
             self.preview_for is not None and typed == str(self.preview_for)
         )
 
@@ -210,14 +237,21 @@ class BackupsSection:
         if backup_id is None or typed != str(backup_id):
             self.page._report("Preview the restore and type the backup id first.", failed=True)
             return
-        done = self.page.act(lambda ctx: services.restore_backup(ctx, backup_id))
-        if done is not None:
+
+        def restored(done: dict[str, Any]) -> None:
             self.page._report(
                 f"Restored backup {backup_id}. The data before it is backup {done['pre_restore_backup']}.",
                 failed=False,
             )
             self._reset_preview()
             self.refresh()
+
+        self.page.launch(
+            lambda ctx: services.restore_backup(ctx, backup_id),
+            restored,
+            working=self.working,
+            what=f"Restoring backup {backup_id} (a backup of the data now is taken first)",
+        )
 
     def save_policy(self) -> None:
         values = {key: widget.value for key, widget in self.policy.items()}
@@ -237,6 +271,7 @@ class BackupsSection:
             self.alerts,
             pn.pane.Markdown("## Backups"),
             pn.Row(b["backup"]),
+            self.working.layout,
             self.backups,
             pn.Row(self.choice, b["verify"], b["preview"]),
             self.preview,

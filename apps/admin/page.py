@@ -3,14 +3,14 @@ authorize callback refuses members with 403, and every action is checked again b
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import panel as pn
 
 from apps.admin.backups import BackupsSection
 from apps.chrome import UserPage, read_only_table, set_choices, table_frame
-from crm_lib import services
+from apps.markup import escape_text
+from crm_lib import limits, services
 
 USER_COLUMNS = {
     "id": "Id",
@@ -38,7 +38,9 @@ class AdminPage(UserPage):
         self.invites_table = read_only_table(INVITE_COLUMNS)
         self.user_choice = pn.widgets.Select(label="User", options={})
         self.role_choice = pn.widgets.Select(label="Role", options=["member", "admin"])
-        self.invite_email = pn.widgets.TextInput(label="Email", placeholder="name@fund.com")
+        self.invite_email = pn.widgets.TextInput(
+            label="Email", placeholder="name@fund.com", max_length=limits.max_length("email")
+        )
         self.invite_role = pn.widgets.Select(label="Role", options=["member", "admin"])
         self.invite_choice = pn.widgets.Select(label="Pending invite", options={})
         self.link_output = pn.widgets.TextInput(
@@ -99,7 +101,7 @@ class AdminPage(UserPage):
         )
         rows = "".join(
             f"<tr><td>{'pass' if c['passed'] else '<b>FAIL</b>'}</td>"
-            f"<td><b>{html.escape(c['label'])}</b></td><td>{html.escape(c['detail'])}</td></tr>"
+            f"<td><b>{escape_text(c['label'])}</b></td><td>{escape_text(c['detail'])}</td></tr>"
             for c in security["checks"]
         )
         self.security.object = f'<table class="crm-security">{rows}</table>'

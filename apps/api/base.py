@@ -2,6 +2,14 @@
 ``Authorization: Bearer``), CSRF for cookie-authenticated writes, CORS, body size, write rate
 limits, JSON in and out, and the one error shape. Route handlers run in a worker thread, each with
 its own database connection, so a slow call (argon2 at login, an export) never stalls the server.
+
+Input the rest of the stack cannot take is refused here, before any service runs, each with a
+422 naming its place: a body nested deeper than :data:`crm_lib.limits.MAX_JSON_DEPTH`, whole
+numbers past 64 bits, NaN or Infinity, unpaired surrogates (:func:`crm_lib.limits.check_document`),
+path ids past the documented maximum, query strings that are not UTF-8. Bodies are streamed
+(``stream_request_body``), so a body over the limit always gets our 413, whether it declares its
+length or arrives in chunks: left to tornado, one far over its ``max_body_size`` would get a
+bare-HTML 400 before any handler ran.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import pydantic
 import tornado.web
 
 from apps.api.calls import Call, Reply
-from apps.api.errors import JSONHandler, error_body
+from apps.api.errors import JSONHandler, as_library_error, error_body
 from apps.api.registry import PUBLIC, Route
 from apps.auth.cookies import (
     SESSION_COOKIE,
@@ -32,29 +40,50 @@ from crm_lib.errors import (
     RateLimited,
     ValidationError,
 )
+from crm_lib.limits import MAX_JSON_DEPTH, check_document
 
 log = logging.getLogger(__name__)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: The largest id a path may name (as documented in the OpenAPI: 18 digits).
+MAX_PATH_ID = 10**18 - 1
+#: What tornado itself may read of a body: our own limit is enforced as it streams in, and a body
+#: over tornado's limit would be answered by tornado with a bare 400 instead of our 413.
+UNLIMITED = 2**62
 
 
 class APIError(CRMError):
     """HTTP-level refusals that are not library errors (bad JSON, size, method, CSRF)."""
 
     def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        field: str | None = None,
     ) -> None:
         super().__init__(message)
         self.http_status = status
         self.code = code
         self.headers = headers or {}
+        self.field = field
+
+    def to_dict(self) -> dict[str, object]:
+        data = super().to_dict()
+        if self.field is not None:
+            data["field"] = self.field
+        return data
 
 
+@tornado.web.stream_request_body
 class APIHandler(JSONHandler):
     SUPPORTED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
     def initialize(self, runtime: Runtime, routes: dict[str, Route]) -> None:
         self.runtime = runtime
         self.routes = routes
+        self._body = bytearray()
+        self._limit = runtime.settings.max_body_kb * 1024
 
     # -- before the method ----------------------------------------------------------------------
     def _bearer(self) -> str | None:
@@ -63,8 +92,15 @@ class APIHandler(JSONHandler):
         return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
     def check_xsrf_cookie(self) -> None:
+        """Tornado calls this before the body has streamed in: a refusal then would close the
+        connection with the body unread, and the client would see a reset instead of our 403.
+        :meth:`_check_csrf` runs in :meth:`_dispatch` instead, once the body is in."""
+
+    def _check_csrf(self) -> None:
         """CSRF applies to cookie-authenticated writes only: a bearer token cannot be sent by a
         hostile page, and a request without our cookie is refused as unauthenticated anyway."""
+        if self.request.method not in UNSAFE:
+            return
         if self._bearer() or not self.get_cookie(SESSION_COOKIE):
             return
         try:
@@ -98,15 +134,46 @@ class APIHandler(JSONHandler):
         self.set_status(204)
         self.finish()
 
+    def _too_large(self) -> APIError:
+        return APIError(
+            413,
+            "too_large",
+            f"Request body is over the {self._limit // 1024} KiB limit",
+            field="body",
+            # the rest of the body is never read: the connection cannot carry another request
+            headers={"Connection": "close"},
+        )
+
     def prepare(self) -> None:
+        """Runs once the headers are in, before any of the body is read (streaming): a body
+        declared over the limit is refused at once, without reading it."""
         if self.request.method == "OPTIONS":
             return
         self._cors()
-        limit = self.runtime.settings.max_body_kb * 1024
+        connection = self.request.connection
+        if connection is not None and hasattr(connection, "set_max_body_size"):
+            connection.set_max_body_size(UNLIMITED)  # data_received enforces ours
         length = self.request.headers.get("Content-Length")
         declared = int(length) if length and length.isascii() and length.isdigit() else 0
-        if declared > limit or len(self.request.body) > limit:
-            raise APIError(413, "too_large", f"Request body is over the {limit // 1024} KiB limit")
+        if declared > self._limit:
+            raise self._too_large()
+
+    def data_received(self, chunk: bytes) -> None:
+        """Collect the body; past the limit answer 413 at once (the connection then closes, so
+        the rest is never read) instead of buffering whatever a client keeps sending."""
+        if self._finished:
+            return
+        if len(self._body) + len(chunk) > self._limit:
+            self._body.clear()
+            refusal = self._too_large()
+            self.log_exception(APIError, refusal, None)
+            self.send_error(refusal.http_status, exc_info=(APIError, refusal, None))
+            return
+        self._body += chunk
+
+    def on_connection_close(self) -> None:
+        self._body.clear()
+        super().on_connection_close()
 
     # -- the methods ----------------------------------------------------------------------------
     async def get(self, *args: str) -> None:
@@ -134,13 +201,16 @@ class APIHandler(JSONHandler):
                 f"{self.request.method} is not supported here; use {allow}",
                 headers={"Allow": allow},
             )
+        self.request.body = bytes(self._body)
+        self._body.clear()
+        self._check_csrf()
         bearer = self._bearer()
         session_token = None if bearer else read_session_token(self, self.runtime.secret_key)
         request = {
             "ip": self.request.remote_ip or "unknown",
             "user_agent": self.request.headers.get("User-Agent", ""),
-            "query": {k: self.get_query_argument(k) for k in self.request.query_arguments},
-            "path_args": {n: int(a) for n, a in zip(route.path_params, args, strict=True)},
+            "query": _query(self.request.query_arguments),
+            "path_args": _path_ids(route, args),
             # only cookie clients need one; minting it per bearer request would waste work
             "csrf_token": "" if bearer else self.xsrf_token.decode(),
         }
@@ -167,8 +237,13 @@ class APIHandler(JSONHandler):
             )
         try:
             data = json.loads(self.request.body or b"null")
+        except RecursionError:
+            raise ValidationError(
+                f"body: nests deeper than {MAX_JSON_DEPTH} levels", field="body"
+            ) from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise APIError(400, "bad_json", f"Request body is not valid JSON: {exc}") from None
+        check_document(data)  # depth, 64-bit integers, NaN/Infinity, unpaired surrogates
         try:
             return route.body.model_validate(data)
         except pydantic.ValidationError as exc:
@@ -243,7 +318,7 @@ class APIHandler(JSONHandler):
     # -- errors ---------------------------------------------------------------------------------
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc_info = kwargs.get("exc_info")
-        exc = exc_info[1] if isinstance(exc_info, tuple) else None
+        exc = as_library_error(exc_info[1] if isinstance(exc_info, tuple) else None)
         if isinstance(exc, CRMError):
             for name, value in getattr(exc, "headers", {}).items():
                 self.set_header(name, value)
@@ -254,6 +329,42 @@ class APIHandler(JSONHandler):
             self.set_status(exc.http_status)
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps(error_body(self.get_status(), exc, self._reason), default=str))
+
+
+def _query(arguments: dict[str, list[bytes]]) -> dict[str, str]:
+    """The query string as text, the last value of each name, or a 422 naming the parameter
+    that is not UTF-8 (tornado would answer a bare 400). Tornado hands names over decoded as
+    Latin-1: they are re-read as UTF-8, so a filter on the label "Région" finds its field."""
+    query = {}
+    for raw_name, values in arguments.items():
+        try:
+            name = raw_name.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            raise ValidationError(
+                f"Query parameter {raw_name[:40]!r} is not UTF-8 text", field="query"
+            ) from None
+        try:
+            query[name] = values[-1].decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError(
+                f"Query parameter {name!r} is not UTF-8 text (an encoded surrogate?)", field=name
+            ) from None
+    return query
+
+
+def _path_ids(route: Route, args: tuple[str, ...]) -> dict[str, int]:
+    """Path ids as ints; one past the documented maximum is a 422 naming it (the URL pattern
+    takes any digits, so the error can say what is wrong instead of "no such route")."""
+    ids = {}
+    for name, text in zip(route.path_params, args, strict=True):
+        digits = text.lstrip("0") or "0"
+        if len(digits) > len(str(MAX_PATH_ID)) or int(digits) > MAX_PATH_ID:
+            raise ValidationError(
+                f"{name} must be a whole number from 1 to {MAX_PATH_ID}, not {text[:40]}",
+                field=name,
+            )
+        ids[name] = int(digits)
+    return ids
 
 
 def _check_query(route: Route, query: dict[str, str]) -> None:

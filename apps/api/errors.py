@@ -1,7 +1,10 @@
 """The one mapping from errors to the JSON error shape ``{"error": code, "detail": ...}``.
 
-Library errors (:class:`~crm_lib.errors.CRMError`) carry their own code, status and data; anything
-else is an HTTP-level refusal named by its status, or a 500 whose details go to the log only.
+Library errors (:class:`~crm_lib.errors.CRMError`) carry their own code, status and data; errors
+of the SQLite driver that the database's state explains (a full disk, a damaged file) become the
+library's :class:`~crm_lib.errors.DatabaseError` (503) through
+:func:`crm_lib.errors.database_failure`; anything else is an HTTP-level refusal named by its
+status, or a 500 whose details go to the log only.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 import tornado.web
 
-from crm_lib.errors import CRMError
+from crm_lib.errors import CRMError, database_failure
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,11 @@ STATUS_CODES = {
     422: "invalid",
     429: "rate_limited",
 }
+
+
+def as_library_error(exc: BaseException | None) -> BaseException | None:
+    """``exc``, or the library error a SQLite driver error stands for (a full disk: 503)."""
+    return (database_failure(exc) or exc) if exc is not None else None
 
 
 def error_body(status: int, exc: BaseException | None, reason: str) -> dict[str, Any]:
@@ -58,7 +66,7 @@ class JSONHandler(tornado.web.RequestHandler):
 
     def write_error(self, status_code: int, **kwargs: object) -> None:
         exc_info = kwargs.get("exc_info")
-        exc = exc_info[1] if isinstance(exc_info, tuple) else None
+        exc = as_library_error(exc_info[1] if isinstance(exc_info, tuple) else None)
         if isinstance(exc, CRMError):
             self.set_status(exc.http_status)
         self.finish(json.dumps(error_body(self.get_status(), exc, self._reason), default=str))
@@ -70,8 +78,19 @@ class JSONHandler(tornado.web.RequestHandler):
             super().log_exception(typ, value, tb)
 
 
+@tornado.web.stream_request_body
 class NotFoundHandler(JSONHandler):
-    """Any other /api/... path: a JSON 404 instead of tornado's HTML page."""
+    """Any other /api/... path: a JSON 404 instead of tornado's HTML page.
+
+    Streaming, so the 404 goes out as soon as the headers are in, whatever body follows (it is
+    never read); no CSRF check, since nothing here ever acts (it would turn the 404 into a 403).
+    """
+
+    def check_xsrf_cookie(self) -> None:
+        return None
+
+    def data_received(self, chunk: bytes) -> None:
+        return None
 
     def prepare(self) -> None:
         self.send_json(

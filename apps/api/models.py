@@ -4,6 +4,9 @@ source of the request schemas in /api/openapi.json.
 Bodies are strict about shape (unknown keys are refused, so a typo such as ``expected_verison``
 is an error instead of a silently ignored field); the *values* of grid fields are validated by the
 library's field types, which know each field's type and options.
+
+Text lengths come from :data:`crm_lib.limits.TEXT_LIMITS`, the one table the services enforce, so
+the ``maxLength`` published in /api/openapi.json is the limit the server applies.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from crm_lib.limits import MAX_JSON_DEPTH, TEXT_LIMITS, max_length
 
 
 def _whole_number(value: Any) -> Any:
@@ -26,29 +31,49 @@ Id = Annotated[int, Field(ge=1, le=2**53), BeforeValidator(_whole_number)]
 Role = Literal["admin", "member"]
 
 
+def limited(kind: str, *, min_length: int = 1) -> Any:
+    """Field metadata for one declared kind of text: its limit becomes ``maxLength``."""
+    return Field(min_length=min_length, max_length=max_length(kind))
+
+
+def _value_limits() -> str:
+    kinds = ("investor_name", "person_name", "fund_name", "text", "long_text", "url", "email")
+    kinds += ("phone", "option_name")
+    return "; ".join(f"{TEXT_LIMITS[k].what}: {max_length(k):,}" for k in kinds)
+
+
+#: How a record's ``fields`` are checked, in the OpenAPI (a JSON Schema cannot say it per field).
+FIELD_VALUES = (
+    "Values by field key or label, each checked by its field's type. Text limits (characters): "
+    f"{_value_limits()}. Numbers must be finite (no NaN or Infinity) and whole numbers within "
+    f"-2**63..2**63-1; text must be valid Unicode (no unpaired surrogates); bodies nest at most "
+    f"{MAX_JSON_DEPTH} levels. Refusals are 422 naming the field."
+)
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class LoginBody(Body):
-    email: Annotated[str, Field(min_length=1, max_length=320)]
-    password: Annotated[str, Field(min_length=1, max_length=1024)]
+    email: Annotated[str, limited("email")]
+    password: Annotated[str, limited("password")]
 
 
 class PasswordChangeBody(Body):
-    current_password: Annotated[str, Field(min_length=1, max_length=1024)]
-    new_password: Annotated[str, Field(min_length=1, max_length=1024)]
+    current_password: Annotated[str, limited("password")]
+    new_password: Annotated[str, limited("password")]
 
 
 class TokenCreateBody(Body):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Annotated[str, limited("token_name")]
     expires_in_days: Annotated[int | None, Field(ge=1, le=3650), BeforeValidator(_whole_number)] = (
         None
     )
 
 
 class InviteBody(Body):
-    email: Annotated[str, Field(min_length=1, max_length=320)]
+    email: Annotated[str, limited("email")]
     role: Role = "member"
 
 
@@ -60,13 +85,13 @@ class UserPatchBody(Body):
 class FieldsBody(Body):
     """A new record: ``{"fields": {"Name": "Acme LP", "Status": "Meeting"}}`` (keys or labels)."""
 
-    fields: dict[str, Any]
+    fields: Annotated[dict[str, Any], Field(description=FIELD_VALUES)]
 
 
 class FieldsPatchBody(Body):
     """Changes to a record read at ``expected_version`` (409 if someone changed it since)."""
 
-    fields: dict[str, Any]
+    fields: Annotated[dict[str, Any], Field(description=FIELD_VALUES)]
     expected_version: Version
 
 
@@ -116,8 +141,8 @@ class StateBody(BaseModel):
 
 
 class FeatureRequestBody(Body):
-    title: Annotated[str, Field(min_length=1, max_length=200)]
-    body: Annotated[str, Field(max_length=10_000)] = ""
+    title: Annotated[str, limited("feature_title")]
+    body: Annotated[str, limited("feature_body", min_length=0)] = ""
 
 
 class FeatureRequestPatchBody(Body):
@@ -142,11 +167,11 @@ class ViewSettings(Body):
 
 
 class ViewBody(ViewSettings):
-    name: Annotated[str, Field(min_length=1, max_length=100)]
+    name: Annotated[str, limited("view_name")]
 
 
 class ViewPatchBody(ViewSettings):
-    name: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    name: Annotated[str, limited("view_name")] | None = None
     expected_version: Version
 
 
@@ -161,11 +186,11 @@ ColumnName = Annotated[str, Field(min_length=1, max_length=500)]
 class ImportBody(Body):
     """An Airtable CSV export, base64-encoded (so any encoding arrives byte for byte)."""
 
-    file_name: Annotated[str, Field(min_length=1, max_length=255)]
+    file_name: Annotated[str, limited("file_name")]
     content_base64: Annotated[str, Field(min_length=1)]
     dry_run: bool = True
     key: ColumnName | None = None
-    profile: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    profile: Annotated[str, limited("import_profile")] | None = None
     mapping: dict[ColumnName, TargetText] | None = None
     date_orders: dict[ColumnName, Literal["mdy", "dmy"]] | None = None
     encoding: Annotated[str, Field(min_length=1, max_length=40)] | None = None
@@ -188,7 +213,7 @@ class RestoreBody(Body):
     """A restore names the backup and repeats its id as a typed confirmation."""
 
     backup_id: Id
-    confirm: Annotated[str, Field(min_length=1, max_length=40)]
+    confirm: Annotated[str, limited("confirmation")]
 
 
 class BackupPolicyBody(Body):

@@ -22,11 +22,13 @@ ERROR_TEXT = {
     415: "The body must be JSON (Content-Type: application/json)",
     422: "Invalid input; the detail names the field",
     429: "Too many requests; retry after Retry-After seconds",
+    503: "The database cannot be used now (disk full, damaged file, held by another program);"
+    " nothing was written",
 }
 
 
 def _error_statuses(route: Route) -> set[int]:
-    statuses = set(route.errors)
+    statuses = set(route.errors) | {503}  # every route reads or writes the database
     if route.body is not None:
         statuses |= {400, 413, 415, 422}
     if route.method in ("POST", "PUT", "PATCH", "DELETE"):
@@ -34,7 +36,7 @@ def _error_statuses(route: Route) -> set[int]:
     if route.action is not PUBLIC:
         statuses |= {401, 403}
     if route.path_params:
-        statuses |= {404}
+        statuses |= {404, 422}  # 422: an id past the documented maximum
     if route.query:
         statuses |= {422}
     return statuses

@@ -63,8 +63,9 @@ class Route:
 
     @property
     def pattern(self) -> str:
-        """The tornado URL pattern: ``{x_id}`` becomes a positive-integer group."""
-        return "/api" + re.sub(r"{\w+}", r"([0-9]{1,18})", self.path) + "/?"
+        """The tornado URL pattern: ``{x_id}`` becomes a group of digits (any number of them:
+        the handler refuses ids past the documented maximum with a 422 naming the parameter)."""
+        return "/api" + re.sub(r"{\w+}", r"([0-9]+)", self.path) + "/?"
 
 
 @dataclass

@@ -3,6 +3,9 @@
 The cookie carries only the session token; the session itself lives in the database, so revoking
 it there ends it at once. The signature (tornado's, keyed by ``CRM_SECRET_KEY``) means a forged or
 altered cookie is rejected before any database lookup.
+
+Tornado's ``_xsrf`` cookie gets the same SameSite and Secure flags (:func:`xsrf_cookie_kwargs`);
+it stays readable by scripts, which send its value back in the ``X-XSRFToken`` header.
 """
 
 from __future__ import annotations
@@ -46,3 +49,10 @@ def clear_session_cookie(handler: tornado.web.RequestHandler, settings: Settings
     handler.clear_cookie(
         SESSION_COOKIE, path="/", httponly=True, samesite="Lax", secure=settings.production
     )
+
+
+def xsrf_cookie_kwargs(settings: Settings) -> dict[str, object]:
+    """Tornado's ``xsrf_cookie_kwargs`` setting: the ``_xsrf`` cookie is SameSite=Lax like the
+    session cookie and, in production (served over HTTPS behind a proxy), ``Secure``, so it never
+    travels over plain HTTP."""
+    return {"path": "/", "samesite": "Lax", "secure": settings.production}

@@ -19,6 +19,7 @@ from apps.auth.provider import session_from_request
 from apps.runtime import Runtime, run_blocking
 from crm_lib import services
 from crm_lib.errors import NotAuthenticated, RateLimited, ValidationError
+from crm_lib.limits import max_length
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,
 )
+#: The forms' ``maxlength`` attributes, from the one table the services enforce.
+TEMPLATES.globals["max_length"] = max_length
 
 
 def safe_next(target: str | None) -> str:

@@ -1,6 +1,7 @@
 """Bokeh's auth hook, backed by our sessions: every page GET and websocket handshake checks the
 session in the database; an anonymous page request is redirected to ``/login?next=...`` and an
-anonymous websocket is refused (403).
+anonymous websocket is refused (403). Which logged-in user may open which page is
+:mod:`apps.auth.page_access`'s business.
 
 The user is stashed on the tornado request (``request.crm_session``), which Panel exposes to the
 page as ``pn.state.curdoc.session_context.request``. Panel's own ``pn.state.user`` reads Panel's
@@ -19,7 +20,6 @@ from bokeh.server.auth_provider import AuthProvider
 
 from apps.auth.cookies import read_session_token
 from apps.runtime import Runtime
-from crm_lib.auth.permissions import allowed
 from crm_lib.errors import NotAuthenticated
 from crm_lib.services import SessionUser
 
@@ -82,17 +82,3 @@ def current_session() -> PageSession | None:
     context = pn.state.curdoc.session_context if pn.state.curdoc else None
     request = getattr(context, "request", None)
     return getattr(request, "crm_session", None)
-
-
-def authorize_pages(page_actions: dict[str, str]) -> Callable[[Any, str], bool]:
-    """Panel's ``authorize_callback``: a page path is open to roles allowed its action
-    (e.g. ``{"/admin": "manage_users"}``); other pages need only a login. Members get 403."""
-
-    def authorize(user_info: Any, path: str) -> bool:
-        found = current_session()
-        if found is None:
-            return False
-        action = page_actions.get(path.rstrip("/") or "/", "use_grid")
-        return allowed(found.user["role"], action)
-
-    return authorize

@@ -9,7 +9,8 @@ from typing import Any
 import panel as pn
 
 from apps.chrome import UserPage, read_only_table, table_frame
-from crm_lib import services
+from apps.markup import link_formatter
+from crm_lib import limits, services
 
 COLUMNS = {
     "full_name": "Name",
@@ -20,6 +21,8 @@ COLUMNS = {
     "link": "Open",
 }
 PAGE_SIZE = 100
+#: The "Open" cell holds the investor's id, drawn as a link (never as HTML from the data).
+INVESTOR_LINK = link_formatter("/grid?investor={}", "investor ↗")
 
 
 class ContactsPage(UserPage):
@@ -30,11 +33,12 @@ class ContactsPage(UserPage):
         self.search = pn.widgets.TextInput(
             label="Search",
             placeholder="Name, email, title or investor",
+            max_length=limits.max_length("search"),
             css_classes=["crm-contacts-search"],
         )
         self.investor = pn.widgets.IntInput(label="Investor id", value=None, start=1, width=120)
         self.table = read_only_table(COLUMNS)
-        self.table.formatters = {"Open": {"type": "html"}}
+        self.table.formatters = {"Open": INVESTOR_LINK}
         self.table.height = 600
         self.info = pn.pane.HTML("")
         self.prev_button = pn.widgets.Button(label="◀ Previous")
@@ -67,11 +71,7 @@ class ContactsPage(UserPage):
             return
         rows, self.total = loaded
         for row in rows:
-            row["link"] = (
-                f'<a href="/grid?investor={int(row["investor_id"])}">investor ↗</a>'
-                if row.get("investor_id")
-                else ""
-            )
+            row["link"] = row.get("investor_id")
             row["organization"] = row.get("organization") or ""
         self.table.value = table_frame(rows, COLUMNS)
         pages = max(1, -(-self.total // PAGE_SIZE))

@@ -8,7 +8,8 @@ from typing import Any
 import panel as pn
 
 from apps.chrome import UserPage, read_only_table, set_choices, table_frame
-from crm_lib import services
+from apps.markup import column_titles, escape_markdown
+from crm_lib import limits, services
 from crm_lib.services.funds import STATUSES
 
 FUND_COLUMNS = {
@@ -40,10 +41,16 @@ class FundsPage(UserPage):
         self.page = 1
         self.matrix_info = pn.pane.Markdown("")
         self.choice = pn.widgets.Select(label="Fund to edit", options={"New fund": None})
-        self.fund_name = pn.widgets.TextInput(label="Name")
+        self.fund_name = pn.widgets.TextInput(
+            label="Name", max_length=limits.max_length("fund_name")
+        )
         self.vintage = pn.widgets.IntInput(label="Vintage year", value=None, start=1900, end=2200)
-        self.target = pn.widgets.TextInput(label="Target size", placeholder="$350,000,000")
-        self.currency = pn.widgets.TextInput(label="Currency", value="USD")
+        self.target = pn.widgets.TextInput(
+            label="Target size", placeholder="$350,000,000", max_length=limits.max_length("amount")
+        )
+        self.currency = pn.widgets.TextInput(
+            label="Currency", value="USD", max_length=limits.max_length("text")
+        )
         self.status_choice = pn.widgets.Select(
             label="Status", options=list(STATUSES), value="raising"
         )
@@ -77,12 +84,18 @@ class FundsPage(UserPage):
         ]
         self.funds_table.value = table_frame(shown, FUND_COLUMNS)
         set_choices(self.choice, {"New fund": None, **{f["name"]: f["id"] for f in self.funds}})
-        columns = {"investor": "Investor", "total": "Total"}
-        columns |= {f"fund_{f['fund_id']}": f["fund"] for f in matrix["funds"]}
-        self.matrix_table.value = table_frame(matrix["rows"], columns)
-        self.matrix_table.formatters = {title: MONEY for title in list(columns.values())[1:]}
+        # A fund's column is keyed by its id and titled by its name: a name in the field would
+        # reach Tabulator's configuration (which Panel may run as code, and where "a.b" means
+        # nested data), and titles are HTML, so they are escaped (apps/markup.py).
+        funds = {f"fund_{f['fund_id']}": f["fund"] for f in matrix["funds"]}
+        columns = {"investor": "Investor", "total": "Total", **{key: key for key in funds}}
+        self.matrix_table.param.update(
+            value=table_frame(matrix["rows"], columns),
+            titles=column_titles(funds),
+            formatters={key: MONEY for key in list(columns.values())[1:]},
+        )
         targets = " · ".join(
-            f"**{f['fund']}** ${f['committed']:,.0f}"
+            f"**{escape_markdown(f['fund'])}** ${f['committed']:,.0f}"
             + (f" of ${f['target_size']:,.0f} ({f['progress']:.0%})" if f["target_size"] else "")
             for f in matrix["funds"]
         )

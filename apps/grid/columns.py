@@ -8,7 +8,6 @@ cell sends to the service layer). Keys of the DataFrame are field keys; titles a
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -17,6 +16,7 @@ from typing import Any
 import pandas as pd
 from panel.io.model import JSCode
 
+from apps.markup import js_literal, list_params
 from crm_lib.grid.fields import FieldSpec
 
 #: Airtable-like pill colours for select options (the service validates names or #rrggbb).
@@ -40,23 +40,27 @@ ERROR_STYLE = "color:#b02a37"
 
 
 def pills_formatter(colors: Mapping[str, str]) -> JSCode:
-    """A formatter drawing a select value (or a list of them) as coloured pills, escaped."""
-    table = json.dumps({k: PALETTE.get(v, v) for k, v in colors.items()})
+    """A formatter drawing a select value (or a list of them) as coloured pills. The pills are
+    built as DOM nodes with the names as text, and the colour table is a JS literal from
+    :func:`apps.markup.js_literal`: option names are members' text and never become markup."""
+    table = js_literal({k: PALETTE.get(v, v) for k, v in colors.items()})
     return JSCode(
         "function(cell){var v=cell.getValue();if(v===null||v===undefined||v==='')return '';"
         "if(!Array.isArray(v)){v=String(v).length&&String(v)[0]==='['?JSON.parse(v):[v];}"
-        f"var c={table};var esc=function(s){{var d=document.createElement('span');"
-        "d.textContent=String(s);return d.innerHTML;};"
-        'return v.map(function(x){return \'<span class="crm-pill" style="background:\'+'
-        "(c[x]||'#e9ecef')+'\">'+esc(x)+'</span>';}).join(' ');}"
+        f"var c={table};var out=document.createElement('span');"
+        "v.forEach(function(x,i){var p=document.createElement('span');p.className='crm-pill';"
+        "p.style.background=Object.prototype.hasOwnProperty.call(c,x)?c[x]:'#e9ecef';"
+        "p.textContent=String(x);if(i){out.appendChild(document.createTextNode(' '));}"
+        "out.appendChild(p);});return out;}"
     )
 
 
+#: A formula's value as a text node (results quote what members typed), "#ERROR" in red.
 FORMULA_JS = JSCode(
     "function(cell){var v=cell.getValue();if(v===null||v===undefined)return '';"
     "var d=document.createElement('span');d.textContent=String(v);"
     f"if(String(v).indexOf('#ERROR')===0){{d.setAttribute('style','{ERROR_STYLE}');"
-    "d.setAttribute('title',String(v));d.textContent='#ERROR';}return d.outerHTML;}"
+    "d.setAttribute('title',String(v));d.textContent='#ERROR';}return d;}"
 )
 
 
@@ -170,7 +174,8 @@ def column_kind(spec: FieldSpec, users: Mapping[int, str] | None = None) -> Colu
             for index, choice in enumerate(choices)
         }
         multi = spec.type == "multi_select"
-        editor: dict[str, Any] = {"type": "list", "values": choices, "clearable": True}
+        # list_params: the names travel as one JS literal and show as text (apps/markup.py)
+        editor: dict[str, Any] = {"type": "list", **list_params(choices), "clearable": True}
         if multi:
             editor.update(
                 multiselect=True, autocomplete=True, freetext=bool(spec.options.get("allow_new"))
@@ -178,7 +183,12 @@ def column_kind(spec: FieldSpec, users: Mapping[int, str] | None = None) -> Colu
         return ColumnKind(
             editor=editor,
             formatter=pills_formatter(colors),
-            header_filter={"type": "list", "values": choices, "func": "in", "multiselect": True}
+            header_filter={
+                "type": "list",
+                **list_params(choices),
+                "func": "in",
+                "multiselect": True,
+            }
             if choices
             else TEXT_FILTER,
             filter_operator="has_any_of" if choices else "contains",
@@ -191,10 +201,10 @@ def column_kind(spec: FieldSpec, users: Mapping[int, str] | None = None) -> Colu
         names = dict(users or {})
         ids = {name: user_id for user_id, name in names.items()}
         return ColumnKind(
-            editor={"type": "list", "values": ["", *names.values()]},
+            editor={"type": "list", **list_params(["", *names.values()])},
             header_filter={
                 "type": "list",
-                "values": list(names.values()),
+                **list_params(names.values()),
                 "func": "in",
                 "multiselect": True,
             },

@@ -5,10 +5,11 @@ downloadable CSV), then import, with a progress bar.
 
 The library does the work (:mod:`crm_lib.importers.airtable`); this panel keeps the staged upload
 and the person's choices, and shows what the library reports. Reading a 30 MB export takes
-seconds, so every step runs on a worker thread with the session's own Context (re-checked on each
-call, like every action of the page) and its progress comes back through the document's
-next-tick callback, the one thread-safe way into a Bokeh document. Without a browser (tests,
-notebooks) there is no event loop to keep free, and the steps run inline.
+seconds, so every step runs on a long-work thread (``apps.runtime.LONG_WORK``, apart from the pool
+logins and API calls use) with the session's own Context (re-checked on each call, like every
+action of the page), and its progress comes back through the document's next-tick callback, the
+one thread-safe way into a Bokeh document. Without a browser (tests, notebooks) there is no event
+loop to keep free, and the steps run inline.
 
 "Import" is enabled only by a clean dry run of the current settings (mapping, key, options), so
 what is written is what the person has just read.
@@ -16,7 +17,6 @@ what is written is what the person has just read.
 
 from __future__ import annotations
 
-import html
 import io
 import logging
 from collections.abc import Callable, Iterator, Sequence
@@ -31,8 +31,9 @@ import panel as pn
 from apps.chrome import read_only_table, table_frame
 from apps.grid.fields_panel import TYPE_LABELS
 from apps.grid.record_panel import stored_value_text
-from apps.runtime import run_blocking
-from crm_lib import services
+from apps.markup import escape_text
+from apps.runtime import run_long
+from crm_lib import limits, services
 from crm_lib.context import Context
 from crm_lib.errors import CRMError
 from crm_lib.importers import airtable
@@ -125,7 +126,7 @@ def column_details(column: ColumnPreview) -> str:
         f"{column.filled:,} filled",
     ]
     if column.samples:
-        samples = ", ".join(f"“{html.escape(s[:40])}”" for s in column.samples[:3])
+        samples = ", ".join(f"“{escape_text(s[:40])}”" for s in column.samples[:3])
         parts.append(f"e.g. {samples}")
     if column.date_order:
         parts.append(
@@ -133,14 +134,14 @@ def column_details(column: ColumnPreview) -> str:
         )
     text = " · ".join(parts)
     if column.failures:
-        text += f"<br><span style='{FAIL_STYLE}'>{html.escape(failure_text(column))}</span>"
+        text += f"<br><span style='{FAIL_STYLE}'>{escape_text(failure_text(column))}</span>"
     if column.formula_errors:
         text += (
             f"<br><span style='{FAIL_STYLE}'>{column.formula_errors:,} Airtable formula"
             " errors: those cells are left as they are</span>"
         )
     if column.note:
-        text += f"<br><i>{html.escape(column.note)}</i>"
+        text += f"<br><i>{escape_text(column.note)}</i>"
     return f"<div style='{DETAILS_STYLE}'>{text}</div>"
 
 
@@ -219,7 +220,9 @@ class ImportPanel:
         self.skip_bad = pn.widgets.Checkbox(label="Skip bad rows")
         self.archive_missing = pn.widgets.Checkbox(label="Archive investors missing from the file")
         self.profile_name = pn.widgets.TextInput(
-            label="Save this mapping as", css_classes=["crm-import-profile"]
+            label="Save this mapping as",
+            css_classes=["crm-import-profile"],
+            max_length=limits.max_length("import_profile"),
         )
         self.dry_run_button = pn.widgets.Button(label="Preview changes", disabled=True)
         self.import_button = pn.widgets.Button(label="Import", color="primary", disabled=True)
@@ -301,7 +304,7 @@ class ImportPanel:
             return
 
         async def off_loop() -> None:
-            outcome = await run_blocking(self.page._run, action)
+            outcome = await run_long(self.page._run, action)
             self._finish(outcome, done)
 
         pn.state.execute(off_loop)
@@ -320,7 +323,7 @@ class ImportPanel:
             select.disabled = busy
         self.dry_run_button.disabled = busy or self.path is None
         self.progress.param.update(value=0 if busy else self.progress.value, visible=busy)
-        self.progress_text.param.update(object=f"{html.escape(what)}…", visible=busy)
+        self.progress_text.param.update(object=f"{escape_text(what)}…", visible=busy)
         self._update_import_button()
 
     def _progress_feed(
@@ -349,7 +352,7 @@ class ImportPanel:
 
     def _show_progress(self, label: str, value: int) -> None:
         self.progress.value = value
-        self.progress_text.object = f"{html.escape(label)}… {value}%"
+        self.progress_text.object = f"{escape_text(label)}… {value}%"
 
     def _failed(self, outcome: Outcome) -> bool:
         """Show the library's message (never a traceback) in the panel and as a notification."""
@@ -357,7 +360,7 @@ class ImportPanel:
         if error is None:
             return False
         self.status.object = (
-            f"<div class='crm-import-error' style='{FAIL_STYLE}'>{html.escape(error.message)}</div>"
+            f"<div class='crm-import-error' style='{FAIL_STYLE}'>{escape_text(error.message)}</div>"
         )
         self.page._report(error.message, failed=True)
         if outcome.ended and pn.state.location is not None:
@@ -506,24 +509,24 @@ class ImportPanel:
             if file.size < 1024**2
             else f"{file.size / 1024**2:,.1f} MB"
         )
-        profile = html.escape(preview.profile)
+        profile = escape_text(preview.profile)
         lines = [
-            f"<b>{html.escape(file.name)}</b>: {preview.rows:,} rows, {size}, read as"
-            f" {html.escape(file.encoding)}",
-            f"Rows match investors on <b>{html.escape(preview.key_column)}</b>.",
+            f"<b>{escape_text(file.name)}</b>: {preview.rows:,} rows, {size}, read as"
+            f" {escape_text(file.encoding)}",
+            f"Rows match investors on <b>{escape_text(preview.key_column)}</b>.",
             f"Reusing the saved mapping “{profile}”."
             if preview.profile_found
             else "No saved mapping for these columns: the mapping below is proposed from them.",
         ]
         if preview.new_fields:
-            lines.append("New fields: " + html.escape(", ".join(preview.new_fields)))
+            lines.append("New fields: " + escape_text(", ".join(preview.new_fields)))
         if preview.new_funds:
-            lines.append("New funds: " + html.escape(", ".join(preview.new_funds)))
+            lines.append("New funds: " + escape_text(", ".join(preview.new_funds)))
         if preview.issues:
             first = "; ".join(i.describe() for i in preview.issues[:3])
             lines.append(
                 f"<span style='{FAIL_STYLE}'>{len(preview.issues):,} problems in the file:"
-                f" {html.escape(first)}</span>"
+                f" {escape_text(first)}</span>"
             )
         return "<br>".join(lines)
 
@@ -536,7 +539,7 @@ class ImportPanel:
         )
         select.param.watch(lambda e: self._on_target(column.header, e.new), "value")
         self.target_selects[column.header] = select
-        header = pn.pane.HTML(f"<b>{html.escape(column.header)}</b>", width=170)
+        header = pn.pane.HTML(f"<b>{escape_text(column.header)}</b>", width=170)
         return pn.Column(
             pn.Row(header, select),
             pn.pane.HTML(column_details(column), sizing_mode="stretch_width"),
@@ -587,7 +590,7 @@ class ImportPanel:
             blocked = self._blocked(report)
             self.shown, self.ready = settings, blocked is None
             if blocked:
-                self.summary.object += f"<p><b>{html.escape(blocked)}</b></p>"
+                self.summary.object += f"<p><b>{escape_text(blocked)}</b></p>"
 
         self._launch(lambda ctx: airtable.run(path, ctx, **options), done, "Checking every row")
 
@@ -645,7 +648,7 @@ class ImportPanel:
     def _show_report(self, report: ImportReport) -> None:
         self.report = report
         self.summary.object = "".join(
-            f"<div>{html.escape(line)}</div>" for line in report.summary()
+            f"<div>{escape_text(line)}</div>" for line in report.summary()
         )
         diffs = [
             {

@@ -24,8 +24,9 @@ from apps.grid.live import GridHub
 from apps.grid.record_panel import RecordPanel
 from apps.grid.store import EMPTY_VIEW, LISTS, OPEN, PAGE_SIZES, GridStore
 from apps.grid.view_builder import ViewBuilder
+from apps.markup import column_titles, escape_text
 from apps.runtime import Runtime, run_blocking
-from crm_lib import services
+from crm_lib import limits, services
 from crm_lib.context import Context
 from crm_lib.errors import ConflictError, CRMError, NotAuthenticated
 from crm_lib.events import Change
@@ -88,11 +89,15 @@ class GridPage(UserPage):
         self.search_box = pn.widgets.TextInput(
             label="Search",
             placeholder="Search name, location, notes",
+            max_length=limits.max_length("search"),
             width=260,
             css_classes=["crm-search"],
         )
         self.new_name = pn.widgets.TextInput(
-            label="New investor", width=200, css_classes=["crm-new-name"]
+            label="New investor",
+            width=200,
+            css_classes=["crm-new-name"],
+            max_length=limits.max_length("investor_name"),
         )
         self.add_button = pn.widgets.Button(label="+ Add investor", color="primary", align="end")
         #: "Archive selected" on the lists, "Restore selected" on the Archived list
@@ -255,7 +260,7 @@ class GridPage(UserPage):
         hidden = ["id", "version", *[k for k in view.get("hidden_fields", []) if k != "name"]]
         self.table.param.update(
             value=store.frame(),
-            titles={OPEN: "", "id": "#", **{c.key: c.title for c in store.columns}},
+            titles={OPEN: "", "id": "#", **column_titles({c.key: c.title for c in store.columns})},
             editors=editors,
             formatters=formatters,
             header_filters=filters,
@@ -310,6 +315,8 @@ class GridPage(UserPage):
         )
 
     def set_save_state(self, text: str) -> None:
+        """Show ``text`` (HTML: names in it must come through :func:`apps.markup.escape_text`)
+        before the counts."""
         self.save_text = text
         self._render_summary()
 
@@ -486,7 +493,7 @@ class GridPage(UserPage):
         investor_id = int(self.table.value["id"].iloc[position])
         version = self._version_for_edit(investor_id, position)
         title = self.store.column(key).title if key in {c.key for c in self.store.columns} else key
-        self.set_save_state(f"<span class='crm-saving'>Saving {title}…</span> ·")
+        self.set_save_state(f"<span class='crm-saving'>Saving {escape_text(title)}…</span> ·")
         action = self._save_action(key, investor_id, version, event.value)
         outcome = await run_blocking(self._run, action)
         self._apply_edit(outcome, key, position, investor_id, event.old, title)
@@ -525,7 +532,7 @@ class GridPage(UserPage):
             self.set_save_state("")
             self._report(error.message, failed=True)
             return
-        self.set_save_state(f"<span class='crm-saved'>Saved {title}</span> ·")
+        self.set_save_state(f"<span class='crm-saved'>Saved {escape_text(title)}</span> ·")
         saved = outcome.result
         if isinstance(saved, dict) and key != "list_membership" and self._pending_remote is None:
             self._show_saved_row(saved)  # recomputed formulas and the new version; no query

@@ -3,14 +3,14 @@ fund, and its history from the audit log with "restore this value"; archive or r
 
 from __future__ import annotations
 
-import html
 import json
 from typing import TYPE_CHECKING, Any
 
 import panel as pn
 
 from apps.chrome import table_frame
-from crm_lib import services
+from apps.markup import escape_text
+from crm_lib import limits, services
 from crm_lib.context import Context
 
 if TYPE_CHECKING:
@@ -68,9 +68,15 @@ class RecordPanel:
         self.title = pn.pane.HTML("")
         self.details = pn.pane.HTML("", sizing_mode="stretch_width")
         self.people_table = self._table(PEOPLE_COLUMNS, height=150)
-        self.person_name = pn.widgets.TextInput(label="Name", width=130)
-        self.person_email = pn.widgets.TextInput(label="Email", width=150)
-        self.person_title = pn.widgets.TextInput(label="Title", width=110)
+        self.person_name = pn.widgets.TextInput(
+            label="Name", width=130, max_length=limits.max_length("person_name")
+        )
+        self.person_email = pn.widgets.TextInput(
+            label="Email", width=150, max_length=limits.max_length("email")
+        )
+        self.person_title = pn.widgets.TextInput(
+            label="Title", width=110, max_length=limits.max_length("text")
+        )
         self.add_person_button = pn.widgets.Button(label="Add person", color="primary")
         self.save_person_button = pn.widgets.Button(label="Save selected person", disabled=True)
         self.remove_person_button = pn.widgets.Button(label="Remove selected person")
@@ -133,7 +139,7 @@ class RecordPanel:
         investor = loaded["investor"]
         self.record = loaded
         archived = investor["deleted_at"] is not None
-        name = html.escape(investor["name"])
+        name = escape_text(investor["name"])
         badge = " <span style='color:#b02a37'>(archived)</span>" if archived else ""
         self.title.object = f"<h3 class='crm-record-title'>{name}{badge}</h3>"
         store = self.page.store
@@ -143,12 +149,12 @@ class RecordPanel:
             if spec.key == "owner_id":
                 value = investor.get("owner_name") or store.users.get(value)
             lines.append(
-                f"<tr><th style='text-align:left;padding-right:12px'>{html.escape(spec.label)}</th>"
-                f"<td>{html.escape(_shown(value))}</td></tr>"
+                f"<tr><th style='text-align:left;padding-right:12px'>{escape_text(spec.label)}</th>"
+                f"<td>{escape_text(_shown(value))}</td></tr>"
             )
         meta = (
-            f"Created by {html.escape(investor['created_by'])} at {investor['created_at'][:16]}"
-            f" · last modified by {html.escape(investor['updated_by'])} at"
+            f"Created by {escape_text(investor['created_by'])} at {investor['created_at'][:16]}"
+            f" · last modified by {escape_text(investor['updated_by'])} at"
             f" {investor['updated_at'][:16]} (UTC)"
         )
         self.details.object = (

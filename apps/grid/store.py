@@ -57,7 +57,8 @@ EMPTY_VIEW: dict[str, Any] = {
 
 @dataclass(frozen=True)
 class Column:
-    """One grid column: its key in the frame, its title, and how it edits."""
+    """One grid column: its key in the frame, its title, and how it edits. The title is the
+    label as typed (plain text): :mod:`apps.markup` escapes it where it becomes HTML."""
 
     key: str
     title: str

@@ -7,7 +7,7 @@ from typing import Any
 import panel as pn
 
 from apps.chrome import UserPage, read_only_table, set_choices, table_frame
-from crm_lib import services
+from crm_lib import limits, services
 from crm_lib.auth.permissions import allowed
 from crm_lib.services.feature_requests import STATUSES
 
@@ -27,9 +27,16 @@ class RequestsPage(UserPage):
         super().__init__(*args, **kwargs)
         self.rows: list[dict[str, Any]] = []
         self.table = read_only_table(COLUMNS)
-        self.title = pn.widgets.TextInput(label="What would help?", sizing_mode="stretch_width")
+        self.title = pn.widgets.TextInput(
+            label="What would help?",
+            sizing_mode="stretch_width",
+            max_length=limits.max_length("feature_title"),
+        )
         self.body = pn.widgets.TextAreaInput(
-            label="Details (optional)", height=90, sizing_mode="stretch_width"
+            label="Details (optional)",
+            height=90,
+            sizing_mode="stretch_width",
+            max_length=limits.max_length("feature_body"),
         )
         self.choice = pn.widgets.Select(label="Request", options={})
         self.status_choice = pn.widgets.Select(label="Status", options=list(STATUSES))

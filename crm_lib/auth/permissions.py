@@ -26,6 +26,7 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "manage_feature_requests": (frozenset({"admin"}), "change a feature request's status"),
     "manage_users": (frozenset({"admin"}), "manage users and invites"),
     "manage_funds": (frozenset({"admin"}), "create or change funds"),
+    "manage_shared_views": (frozenset({"admin"}), "un-share views others made"),
     "manage_backups": (frozenset({"admin"}), "manage backups"),
     "restore": (frozenset({"admin"}), "restore a backup"),
     "manage_policies": (frozenset({"admin"}), "change policies"),

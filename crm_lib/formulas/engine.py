@@ -22,7 +22,7 @@ from datetime import datetime, tzinfo
 from itertools import repeat
 from typing import Any
 
-from crm_lib.formulas.limits import Limits
+from crm_lib.formulas.limits import EvaluationBudget, Limits
 from crm_lib.formulas.values import ErrorValue, EvalError, ValueType
 
 
@@ -52,7 +52,8 @@ class Batch:
     """Some records' inputs as lazily loaded, cached columns, plus the clock and the records.
 
     ``take(indices)`` makes a sub-batch of chosen records: IF and SWITCH run each branch on only the
-    records that take it.
+    records that take it. ``deadline`` is the batch's share of the per-record time budget;
+    ``budget`` the request's total, if one is being charged.
     """
 
     __slots__ = (
@@ -60,6 +61,7 @@ class Batch:
         "_indices",
         "_loader",
         "_parent",
+        "budget",
         "deadline",
         "n",
         "now",
@@ -76,6 +78,7 @@ class Batch:
         now: datetime,
         zone: tzinfo,
         deadline: float,
+        budget: EvaluationBudget | None = None,
     ) -> None:
         self.n = n
         self._loader = loader
@@ -86,6 +89,7 @@ class Batch:
         self.now = now
         self.zone = zone
         self.deadline = deadline
+        self.budget = budget
 
     def column(self, name: str) -> Column:
         """The values of field ``name`` for these records."""
@@ -115,6 +119,7 @@ class Batch:
         sub.now = self.now
         sub.zone = self.zone
         sub.deadline = self.deadline
+        sub.budget = self.budget
         return sub
 
     def record(self, index: int) -> RecordInfo:
@@ -123,9 +128,12 @@ class Batch:
         return self.records[index]
 
     def check_time(self) -> None:
-        """Raise :class:`BudgetExceeded` once the batch is past its deadline."""
+        """Raise :class:`BudgetExceeded` once the batch is past its deadline, and
+        :class:`~crm_lib.formulas.limits.BudgetSpent` once the request's total is used up."""
         if time.perf_counter() > self.deadline:
             raise BudgetExceeded
+        if self.budget is not None:
+            self.budget.check()
 
 
 class Step(abc.ABC):

@@ -21,7 +21,7 @@ from crm_lib.clock import Clock, SystemClock
 from crm_lib.errors import FormulaError
 from crm_lib.formulas.compiler import Compiler, infer_type, value_type_of
 from crm_lib.formulas.engine import Batch, BudgetExceeded, Column, RecordInfo, Step
-from crm_lib.formulas.limits import DEFAULT_LIMITS, Limits, using_limits
+from crm_lib.formulas.limits import DEFAULT_LIMITS, Limits, active_budget, using_limits
 from crm_lib.formulas.parser import parse
 from crm_lib.formulas.values import ErrorValue, ValueType, parse_number_text
 
@@ -78,6 +78,8 @@ class Formula:
         """One value per record for whole columns (``{field name: values}``), in record order.
 
         Missing dependency columns count as blank. ``records`` feeds RECORD_ID and friends.
+        Under a request's total budget (:class:`~crm_lib.formulas.limits.EvaluationBudget`) this
+        raises :class:`~crm_lib.formulas.limits.BudgetSpent` once the budget is used up.
         """
         count = n if n is not None else _row_count(columns, records)
         now = self._clock.now()
@@ -87,7 +89,7 @@ class Formula:
             budget = self._limits.cell_time_budget_s
             batch = Batch(
                 count, loader, records=records, now=now, zone=self._zone,
-                deadline=started + budget * max(count, 1),
+                deadline=started + budget * max(count, 1), budget=active_budget(),
             )  # fmt: skip
             try:
                 return self._finish(self._root.run(batch))

@@ -14,16 +14,19 @@ through other formulas. Two kinds of change use it:
   re-evaluates the formula and everything downstream of it, a column at a time.
 
 A ``tracer`` callback sees each evaluation (field name, number of records), so tests can count work
-instead of timing it.
+instead of timing it. When a request's total evaluation budget runs out, the
+:class:`~crm_lib.formulas.limits.BudgetSpent` that stops it names the formula being computed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 from crm_lib.errors import FormulaError
 from crm_lib.formulas.engine import RecordInfo
 from crm_lib.formulas.formula import Formula
+from crm_lib.formulas.limits import BudgetSpent
 
 Tracer = Callable[[str, int], None]
 
@@ -121,7 +124,8 @@ class FormulaGraph:
         for name in self.affected_by(changed):
             if self.tracer is not None:
                 self.tracer(name, 1)
-            current[name] = results[name] = self.formulas[name].evaluate(current, record)
+            with _naming(name):
+                current[name] = results[name] = self.formulas[name].evaluate(current, record)
         return results
 
     def recompute_columns(
@@ -137,6 +141,17 @@ class FormulaGraph:
         for name in self.affected_by(changed):
             if self.tracer is not None:
                 self.tracer(name, count)
-            column = self.formulas[name].evaluate_many(current, records, n=count)
+            with _naming(name):
+                column = self.formulas[name].evaluate_many(current, records, n=count)
             current[name] = results[name] = column
         return results
+
+
+@contextmanager
+def _naming(name: str) -> Iterator[None]:
+    """Name the formula in a :class:`BudgetSpent` raised while computing it."""
+    try:
+        yield
+    except BudgetSpent as exc:
+        exc.formula = exc.formula or name
+        raise

@@ -59,7 +59,9 @@ example on it is run by the tests.
 A formula is at most 10,000 characters and 64 levels deep; any text it builds is at most 100,000
 characters; a regular expression is at most 1,000 characters and runs on RE2 (linear time, Airtable's
 syntax; `$1` in replacements); a list has at most 10,000 items; one record's value may take at most
-50 ms.
+50 ms. All the formulas one change computes (a new or edited formula field over every investor, a
+type change, an import) may take 60 s together (`CRM_FORMULA_BUDGET_S`); a change that needs more
+is refused, naming the formula and how many rows were done, and nothing of it is saved.
 """
 
 

@@ -17,6 +17,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlsplit
 
+from crm_lib.limits import MAX_INTEGER, max_length, text_problem
+
 Options = Mapping[str, Any]
 
 
@@ -69,33 +71,51 @@ def _blank(value: Any) -> bool:
 
 
 def _describe(value: Any) -> str:
+    if isinstance(value, int) and abs(value) > 10**60:
+        # a person cannot read 400 digits back, and repr() of 10**5000 raises ValueError
+        return "a whole number of over 60 digits"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _checked(text: str, kind: str) -> str:
+    """``text`` if it fits the declared limit of its kind (crm_lib.limits) and is valid Unicode:
+    SQLite cannot store an unpaired surrogate, and an unbounded note fills pages and memory."""
+    problem = text_problem(text, kind)
+    if problem is not None:
+        raise FieldValueError(problem)
+    return text
+
+
 # -- text-like -------------------------------------------------------------------------------------
-@register("text", "TEXT", "A single line of text.")
-def parse_text(value: Any, options: Options) -> str | None:
+def _as_text(value: Any, kind: str) -> str | None:
     if type(value) is str:
         value = value.strip()
-        return value or None
+        return _checked(value, kind) or None
     if value is None:
         return None
-    if isinstance(value, bool | int | float | Decimal):
+    if isinstance(value, bool | float | Decimal) or (
+        isinstance(value, int) and abs(value) <= MAX_INTEGER
+    ):
         return str(value)
     raise FieldValueError(f"{_describe(value)} is not text")
+
+
+@register("text", "TEXT", "A single line of text.")
+def parse_text(value: Any, options: Options) -> str | None:
+    return _as_text(value, "text")
 
 
 @register("long_text", "TEXT", "Free text over several lines (notes).")
 def parse_long_text(value: Any, options: Options) -> str | None:
     if type(value) is str:
-        return value if value.strip() else None
-    return parse_text(value, options)
+        return _checked(value, "long_text") if value.strip() else None
+    return _as_text(value, "long_text")
 
 
 @register("url", "TEXT", "A web address; 'example.com' is stored as 'https://example.com'.")
 def parse_url(value: Any, options: Options) -> str | None:
-    text = parse_text(value, options)
+    text = _as_text(value, "url")
     if text is None:
         return None
     if "://" not in text:
@@ -111,7 +131,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 @register("email", "TEXT", "An email address, stored as typed (matching ignores case).")
 def parse_email(value: Any, options: Options) -> str | None:
-    text = parse_text(value, options)
+    text = _as_text(value, "email")
     if text is None:
         return None
     if not _EMAIL.match(text):
@@ -124,7 +144,7 @@ _PHONE_CHARACTERS = re.compile(r"^[+]?[0-9 ().\-/]+((ext\.?|x|#)\s*[0-9]+)?$", r
 
 @register("phone", "TEXT", "A phone number, stored as typed ('+1 (212) 555-0100 ext 12').")
 def parse_phone(value: Any, options: Options) -> str | None:
-    text = parse_text(value, options)
+    text = _as_text(value, "phone")
     if text is None:
         return None
     digits = sum(ch.isdigit() for ch in text)
@@ -138,15 +158,26 @@ _NUMBER_CLUTTER = re.compile(r"[,\s$€£_]")
 
 
 def _to_number(value: Any) -> float | int | None:
+    """A number as stored in a REAL column. Whole numbers beyond 2**53 become floats (what the
+    column stores anyway); beyond what a float holds (10**400 is valid JSON) they are refused."""
     if _blank(value):
         return None
     if isinstance(value, bool):
         raise FieldValueError(f"{value!r} is a checkbox value, not a number")
     if isinstance(value, int):
-        return value
+        if abs(value) < 2**53:
+            return value
+        try:
+            return float(value)
+        except OverflowError:
+            raise FieldValueError(
+                f"{_describe(value)} is too large to store (the largest is about 1.8e308)"
+            ) from None
     if isinstance(value, float | Decimal):
         number = float(value)
     elif isinstance(value, str):
+        if len(value) > max_length("amount"):  # no number needs more; Decimal() of 1 MB is slow
+            raise FieldValueError(f"{_describe(value)} is not a number (too long)")
         cleaned = _NUMBER_CLUTTER.sub("", value.strip())
         negative = cleaned.startswith("(") and cleaned.endswith(")")
         cleaned = cleaned.strip("()")
@@ -269,7 +300,7 @@ def _match_choice(text: str, options: Options) -> str:
 
 @register("single_select", "TEXT", "One value from a list of choices.")
 def parse_single_select(value: Any, options: Options) -> str | None:
-    text = parse_text(value, options)
+    text = _as_text(value, "option_name")
     if text is None:
         if options.get("required"):
             raise FieldValueError("a value is required")
@@ -292,14 +323,22 @@ def parse_multi_select(value: Any, options: Options) -> str | None:
         return None
     if isinstance(value, str):
         text = value.strip()
-        items = json.loads(text) if text.startswith("[") else text.split(",")
+        if text.startswith("["):
+            try:
+                items = json.loads(text)
+            except (ValueError, RecursionError):
+                raise FieldValueError(f"{_describe(value)} is not a JSON list of choices") from None
+            if not isinstance(items, list):
+                raise FieldValueError(f"{_describe(value)} is not a JSON list of choices")
+        else:
+            items = text.split(",")
     elif isinstance(value, list | tuple | set | frozenset):
         items = list(value)
     else:
         raise FieldValueError(f"{_describe(value)} is not a list of choices")
     chosen: list[str] = []
     for item in items:
-        text = parse_text(item, options)
+        text = _as_text(item, "option_name")
         if text is not None:
             choice = _match_choice(text, options)
             if choice not in chosen:
@@ -311,11 +350,16 @@ def parse_multi_select(value: Any, options: Options) -> str | None:
 def parse_user(value: Any, options: Options) -> int | None:
     if _blank(value):
         return None
+    user_id: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return int(value.strip())
-    raise FieldValueError(f"{_describe(value)} is not a user id")
+        user_id = value
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        digits = value.strip().lstrip("0") or "0"
+        user_id = int(digits) if len(digits) <= 19 else None  # int() of 5,000 digits raises
+    # an id is a positive SQLite INTEGER: anything past 2**63-1 cannot even be looked up
+    if user_id is None or not 1 <= user_id <= MAX_INTEGER:
+        raise FieldValueError(f"{_describe(value)} is not a user id")
+    return user_id
 
 
 @register("formula", "TEXT", "Computed by a formula from other fields; read-only, results stored.")

@@ -19,6 +19,7 @@ import sqlite_utils
 
 from crm_lib.errors import ValidationError
 from crm_lib.grid.field_types import FieldType, FieldValueError, field_type
+from crm_lib.limits import max_length
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,13 @@ def resolve_field(fields: Mapping[str, FieldSpec], name: str) -> FieldSpec:
     for spec in fields.values():
         if spec.label.lower() == lowered or spec.key.lower() == lowered:
             return spec
+    if len(name) > max_length("field_label"):  # no field has such a name: do not echo it all
+        shown = name[:40] + "..."
+        raise ValidationError(
+            f"Unknown field {shown!r} ({len(name):,} characters; field names have at most "
+            f"{max_length('field_label')})",
+            field=shown,
+        )
     candidates = [s.label for s in fields.values()] + list(fields)
     close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
     hint = f" — did you mean {close[0]!r}?" if close else ""

@@ -26,6 +26,7 @@ from typing import Any
 from crm_lib.errors import ValidationError
 from crm_lib.grid.field_types import FieldValueError, field_type
 from crm_lib.grid.fields import FieldSpec, resolve_field
+from crm_lib.limits import text_problem
 from crm_lib.storage.sql import quote
 
 #: Field type -> kind of value, which decides the operators that apply.
@@ -226,7 +227,11 @@ def _value(spec: FieldSpec, op: Operator, value: Any, today: date) -> Any:
     if op.value == "none":
         return None
     if op.value == "text":
-        return like_pattern(str(value if value is not None else ""))
+        text = str(value if value is not None else "")
+        problem = text_problem(text, "filter_text")
+        if problem is not None:
+            raise ValidationError(f"Filter on {spec.label}: the text {problem}", field=spec.key)
+        return like_pattern(text)
     if op.value == "days":
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ValidationError(
@@ -235,8 +240,9 @@ def _value(spec: FieldSpec, op: Operator, value: Any, today: date) -> Any:
         try:
             days = int(value)
         except ValueError:
+            shown = str(value) if len(str(value)) <= 40 else str(value)[:40] + "..."
             raise ValidationError(
-                f"Filter on {spec.label}: {value!r} is not a number of days", field=spec.key
+                f"Filter on {spec.label}: {shown!r} is not a number of days", field=spec.key
             ) from None
         if not 0 <= days <= 36_500:
             raise ValidationError(

@@ -4,7 +4,8 @@ No one signs up. A one-time link is the only way in: the setup link (first admin
 (7 days) or a password reset (24 h). Each link is a random 256-bit token that the database keeps
 only as a SHA-256 digest; it works once, can be revoked (archived), and says clearly why it no
 longer works. Accepting a link, changing a password and deactivating a user end the affected
-sessions in the same transaction, so an old login never outlives the change.
+sessions in the same transaction, so an old login never outlives the change; a new password,
+deactivation and reactivation also revoke every API token of the user.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from crm_lib.auth.tokens import new_token, token_digest
 from crm_lib.clock import timestamp
 from crm_lib.context import Context
 from crm_lib.errors import NotFound, ValidationError
+from crm_lib.limits import check_text
+from crm_lib.services.api_tokens import revoke_user_tokens
 from crm_lib.services.sessions import end_user_sessions
 from crm_lib.services.users import PUBLIC_COLUMNS, check_role, clean_email, get_user
 from crm_lib.storage.reads import LIVE, query_dicts, query_value
@@ -240,6 +243,7 @@ def accept_link(
             display = name.strip()
             if not display:
                 raise ValidationError("Please enter your name", field="name")
+            check_text(display, "display_name", field="name", label="Name")
             passwords.check_policy(password, email=address, name=display)
             if kind == "setup" and has_admin_login(ctx):
                 raise ValidationError(LINK_PROBLEMS["accepted"], field="token")
@@ -282,6 +286,8 @@ def _account_for(
 
 
 def _set_password(ctx: Context, tx: WriteTransaction, user: dict[str, Any], password: str) -> None:
+    """Store a new password hash; every API token of the user ends with the old password
+    (a token copied by whoever knew it must not outlive the change)."""
     current = query_value(ctx.db, "SELECT version FROM users WHERE id = ?", [user["id"]])
     tx.update(
         "users",
@@ -292,6 +298,7 @@ def _set_password(ctx: Context, tx: WriteTransaction, user: dict[str, Any], pass
         },
         expected_version=current,
     )
+    revoke_user_tokens(ctx, user["id"])
 
 
 def change_password(
@@ -330,7 +337,12 @@ def _active_admins(ctx: Context) -> int:
 
 
 def set_user_active(ctx: Context, user_id: int, active: bool) -> dict[str, Any]:
-    """Deactivate (their sessions end at once) or reactivate a user. Admins only."""
+    """Deactivate (their sessions end at once) or reactivate a user. Admins only.
+
+    Both revoke the user's API tokens: deactivation so that reactivating never revives them,
+    reactivation for tokens left live by a deactivation made before tokens were revoked with it.
+    A reactivated user makes new tokens.
+    """
     require(ctx, "manage_users")
     with write(ctx) as tx:
         user = tx.fetch("users", user_id)
@@ -343,6 +355,7 @@ def set_user_active(ctx: Context, user_id: int, active: bool) -> dict[str, Any]:
                 raise ValidationError("Cannot deactivate the last active admin")
             end_user_sessions(ctx, user_id, reason="deactivated")
         tx.update("users", user_id, {"is_active": int(active)}, expected_version=user["version"])
+        revoke_user_tokens(ctx, user_id)
     return get_user(ctx, user_id)
 
 

@@ -1,8 +1,11 @@
 """Personal API tokens: how scripts call the REST API (``Authorization: Bearer crm_...``).
 
 A token acts as its owner, with the owner's role, and stops working the moment it is revoked,
-expires, or its owner is deactivated. It is shown once, when created; the database keeps its
-SHA-256 digest and a short hint (its first characters) so a person can tell tokens apart.
+expires, or its owner is deactivated. Like sessions, tokens end for good when their owner is
+deactivated (or reactivated) or gets a new password (changed or reset): a credential that leaked
+before the change must not come back to life after it (:func:`revoke_user_tokens`). It is shown
+once, when created; the database keeps its SHA-256 digest and a short hint (its first characters)
+so a person can tell tokens apart.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from crm_lib.auth.tokens import API_TOKEN_PREFIX, new_token, token_digest
 from crm_lib.clock import timestamp
 from crm_lib.context import Context
 from crm_lib.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationError
+from crm_lib.limits import check_text, max_length
 from crm_lib.storage.reads import LIVE, query_dicts
-from crm_lib.storage.writes import write
+from crm_lib.storage.writes import bookkeeping, write
 
 TOKEN_COLUMNS = "id, user_id, name, token_hint, last_used_at, expires_at, created_at, version"
 HINT_LENGTH = len(API_TOKEN_PREFIX) + 4
@@ -31,8 +35,10 @@ def create_api_token(
     if ctx.user_id is None:
         raise ValidationError("API tokens belong to a logged-in user")
     label = name.strip()
-    if not label or len(label) > 100:
-        raise ValidationError("Give the token a name (1 to 100 characters)", field="name")
+    if not label:
+        limit = max_length("token_name")
+        raise ValidationError(f"Give the token a name (1 to {limit} characters)", field="name")
+    check_text(label, "token_name", field="name", label="Token name")
     if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
         raise ValidationError("Expiry must be between 1 and 3650 days", field="expires_in_days")
     token = new_token(API_TOKEN_PREFIX)
@@ -74,6 +80,23 @@ def revoke_api_token(ctx: Context, token_id: int) -> None:
         tx.archive("api_tokens", token_id, expected_version=row["version"])
 
 
+def revoke_user_tokens(ctx: Context, user_id: int) -> int:
+    """Revoke (archive) every live token of ``user_id``; returns how many.
+
+    Called by the account services inside their own transaction, so the audit rows of the revoked
+    tokens share the ``txn`` of the change that caused them (``users.is_active`` or
+    ``users.password_hash``) and are made by the same actor: history says who ended them and why.
+    Not a user-facing action, so no permission check: the callers have done theirs.
+    """
+    rows = query_dicts(
+        ctx.db, f"SELECT id, version FROM api_tokens WHERE user_id = ? AND {LIVE}", [user_id]
+    )
+    with write(ctx) as tx:
+        for row in rows:
+            tx.archive("api_tokens", row["id"], expected_version=row["version"])
+    return len(rows)
+
+
 def authenticate_api_token(ctx: Context, token: str) -> dict[str, Any]:
     """The active user a bearer token belongs to, or :class:`NotAuthenticated`."""
     rows = query_dicts(
@@ -92,6 +115,6 @@ def authenticate_api_token(ctx: Context, token: str) -> dict[str, Any]:
         raise NotAuthenticated("This API token has expired")
     last = row["last_used_at"]
     if last is None or now - datetime.fromisoformat(last) >= TOUCH_EVERY:
-        with write(ctx) as tx:
+        with bookkeeping(), write(ctx) as tx:
             tx.touch("api_tokens", row["token_id"], {"last_used_at": tx.now})
     return {k: row[k] for k in ("id", "email", "name", "role")}

@@ -7,12 +7,13 @@ from typing import Any
 from crm_lib.auth.permissions import require
 from crm_lib.context import Context
 from crm_lib.errors import NotFound, ValidationError
+from crm_lib.limits import check_text, max_length
 from crm_lib.storage.reads import LIVE, query_dicts
 from crm_lib.storage.writes import write
 
 STATUSES = ("open", "planned", "done", "declined")
-TITLE_MAX = 200
-BODY_MAX = 10_000
+TITLE_MAX = max_length("feature_title")
+BODY_MAX = max_length("feature_body")
 
 _SELECT = (
     "SELECT r.id, r.title, r.body, r.status, r.version, r.created_at, r.created_by,"
@@ -54,10 +55,10 @@ def create_feature_request(ctx: Context, title: str, body: str = "") -> dict[str
     """File a request; the filer's vote is counted at once."""
     require(ctx, "file_feature_requests")
     title = title.strip()
-    if not title or len(title) > TITLE_MAX:
+    if not title:
         raise ValidationError(f"Title must be 1 to {TITLE_MAX} characters", field="title")
-    if len(body) > BODY_MAX:
-        raise ValidationError(f"Description must be at most {BODY_MAX} characters", field="body")
+    check_text(title, "feature_title", field="title", label="Title")
+    check_text(body, "feature_body", field="body", label="Description")
     with write(ctx) as tx:
         request_id = tx.insert("feature_requests", {"title": title, "body": body.strip()})
         if ctx.user_id is not None:

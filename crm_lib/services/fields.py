@@ -6,7 +6,9 @@ describing it. Every change here keeps three things true at commit:
 - formulas still compile: a rename rewrites the formulas that name the field, and archiving or
   retyping a field that a formula reads is refused with the formulas named;
 - stored formula results are current: a new or edited formula recomputes its column and the
-  columns downstream of it, in bulk, in the same transaction;
+  columns downstream of it, in bulk, in the same transaction, within the change's total formula
+  budget (``settings.formula_budget_s``, see :mod:`crm_lib.grid.records`): a formula too costly
+  for every investor is refused with a :class:`FormulaError` naming it, and nothing is written;
 - no value is lost: a type change that alters the column's SQL type keeps the old column under a
   ``<key>__before_<n>`` name, and every value it changes is in the audit log (old → new).
 """
@@ -31,6 +33,7 @@ from crm_lib.grid.formula_fields import (
     stored_result,
 )
 from crm_lib.grid.records import INVESTORS, recompute_formula_columns, update_investor_row
+from crm_lib.limits import check_text, max_length
 from crm_lib.storage.reads import LIVE, query_dicts, query_value
 from crm_lib.storage.sql import quote
 from crm_lib.storage.writes import write
@@ -39,7 +42,7 @@ FIELDS = "grid_fields"
 FORMULA = "formula"
 #: Types a person can give a field (formula fields are made with a formula instead).
 EDITABLE_TYPES = tuple(name for name in FIELD_TYPES if name != FORMULA)
-LABEL_MAX = 80
+LABEL_MAX = max_length("field_label")
 PREVIEW_LIMIT = 20
 #: Option colours, as Airtable's palette names them; the grid maps each to a pill colour.
 COLORS = ("blue", "cyan", "teal", "green", "yellow", "orange", "red", "pink", "purple", "gray")
@@ -84,8 +87,9 @@ def _field(ctx: Context, key: str) -> FieldSpec:
 
 def _label(ctx: Context, label: str, *, own_id: int | None = None) -> str:
     label = " ".join((label or "").split())
-    if not label or len(label) > LABEL_MAX:
+    if not label:
         raise ValidationError(f"A field needs a name of 1 to {LABEL_MAX} characters", field="label")
+    check_text(label, "field_label", field="label", label="Field name")
     if any(ch in label for ch in "{}"):
         raise ValidationError("A field name cannot contain { or }", field="label")
     clash = query_value(
@@ -108,7 +112,10 @@ def _check_options(type_name: str, options: Mapping[str, Any]) -> dict[str, Any]
             raise ValidationError(
                 "Choices must be a list of non-empty text values", field="options"
             )
-        clean["choices"] = [c.strip() for c in choices]
+        clean["choices"] = [
+            check_text(c.strip(), "option_name", field="options", label=f"Choice {n}")
+            for n, c in enumerate(choices, start=1)
+        ]
         if len({c.lower() for c in clean["choices"]}) != len(choices):
             raise ValidationError("Choices must be different from each other", field="options")
         colors = clean.get("colors", {})

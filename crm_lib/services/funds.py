@@ -9,6 +9,7 @@ from crm_lib.auth.permissions import require
 from crm_lib.context import Context
 from crm_lib.errors import NotFound, ValidationError
 from crm_lib.grid.field_types import FieldValueError, field_type
+from crm_lib.limits import check_text
 from crm_lib.storage.reads import LIVE, query_dicts, query_value
 from crm_lib.storage.writes import write
 
@@ -39,6 +40,8 @@ def _parse_fund(values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
             raise ValidationError(f"{key}: {exc}", field=key) from None
     if (creating or "name" in stored) and not stored.get("name"):
         raise ValidationError("A fund needs a name", field="name")
+    if stored.get("name"):
+        check_text(stored["name"], "fund_name", field="name", label="Fund name")
     year = stored.get("vintage_year")
     if year is not None and (not isinstance(year, int) or not 1900 <= year <= 2200):
         raise ValidationError(

@@ -19,6 +19,7 @@ from crm_lib.grid.field_types import stored_as_is
 from crm_lib.grid.fields import FieldSpec, load_fields, parse_values, resolve_field
 from crm_lib.grid.filters import compile_conditions, compile_tree
 from crm_lib.grid.records import insert_investor, update_investor_row
+from crm_lib.limits import check_text
 from crm_lib.services.users import require_live_user
 from crm_lib.storage.reads import LIVE, query_dicts, query_value, while_grid_unchanged
 from crm_lib.storage.sql import quote
@@ -72,6 +73,8 @@ def _validated(
     stored = parse_values(fields, values)
     if (creating or "name" in stored) and not stored.get("name"):
         raise ValidationError("Name cannot be empty", field="name")
+    if stored.get("name"):  # the text type allows more than a name needs
+        check_text(stored["name"], "investor_name", field="name", label="Name")
     if "list_membership" in stored and stored["list_membership"] is None:
         raise ValidationError("List cannot be empty", field="list_membership")
     require_live_user(ctx, stored.get("owner_id"))
@@ -296,6 +299,7 @@ def list_investors(
             filters.append(f"({sql})")
             filter_params.extend(values)
     if search and search.strip():
+        check_text(search, "search", field="search", label="Search")
         sql, values = compile_conditions(
             fields, [("name", "contains", search.strip())], today=today(ctx.clock)
         )

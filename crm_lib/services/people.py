@@ -13,6 +13,7 @@ from crm_lib.context import Context
 from crm_lib.errors import NotFound, ValidationError
 from crm_lib.grid.field_types import FieldValueError, field_type
 from crm_lib.grid.filters import like_pattern
+from crm_lib.limits import check_text
 from crm_lib.services.investors import require_live_investor
 from crm_lib.storage.reads import LIVE, query_dicts
 from crm_lib.storage.writes import WriteTransaction, write
@@ -52,6 +53,8 @@ def parse_person(
             raise ValidationError(f"{where}{key}: {exc}", field=key, row=row) from None
     if (creating or "full_name" in stored) and not stored.get("full_name"):
         raise ValidationError(f"{where}A person needs a name", field="full_name", row=row)
+    if stored.get("full_name"):
+        check_text(stored["full_name"], "person_name", field="full_name", label=f"{where}Name")
     return stored
 
 
@@ -213,6 +216,7 @@ def _contact_filter(search: str | None, investor_id: int | None) -> tuple[str, l
     ]
     params: list[Any] = []
     if search and search.strip():
+        check_text(search, "search", field="search", label="Search")
         columns = ("c.full_name", "c.email", "c.title", "COALESCE(i.name, c.organization)")
         clauses.append("(" + " OR ".join(f"{c} LIKE ? ESCAPE '\\'" for c in columns) + ")")
         params.extend([like_pattern(search.strip())] * len(columns))

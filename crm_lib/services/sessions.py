@@ -20,7 +20,7 @@ from crm_lib.clock import timestamp
 from crm_lib.context import Context
 from crm_lib.errors import NotAuthenticated
 from crm_lib.storage.reads import LIVE, query_dicts
-from crm_lib.storage.writes import write
+from crm_lib.storage.writes import bookkeeping, write
 
 #: The one message for a failed login, whatever failed: no account enumeration.
 WRONG_LOGIN = "Email or password is incorrect"
@@ -138,7 +138,7 @@ def authenticate_session(ctx: Context, token: str | None) -> SessionUser:
         _end(ctx, row["session_id"], reason)
         raise NotAuthenticated("Your session has ended; please log in again")
     if now - datetime.fromisoformat(row["last_seen_at"]) >= TOUCH_EVERY:
-        with write(ctx) as tx:
+        with bookkeeping(), write(ctx) as tx:
             tx.touch("sessions", row["session_id"], {"last_seen_at": tx.now})
     user = {k: row[k] for k in ("id", "email", "name", "role")}
     return SessionUser(session_id=row["session_id"], user=user)

@@ -7,7 +7,7 @@ from typing import Any
 
 from crm_lib.context import Context
 from crm_lib.storage.connect import dbapi
-from crm_lib.storage.migrations import current_version, latest_version
+from crm_lib.storage.migrations import current_version, expected_tables, latest_version
 from crm_lib.storage.reads import query_dicts
 
 
@@ -34,6 +34,13 @@ def database_status(ctx: Context) -> dict[str, Any]:
     status: dict[str, Any] = {"schema": schema, "expected_schema": expected}
     if schema != expected:
         detail = f"Database is at schema {schema}, this app expects {expected}; run `crm init`"
+        return {"ready": False, **status, "detail": detail}
+    missing = sorted(expected_tables() - set(ctx.db.table_names()))
+    if missing:
+        detail = (
+            f"Database is missing table(s) {', '.join(missing)}: it was changed outside the app; "
+            "check it with `crm doctor` and restore the latest backup with `crm restore`"
+        )
         return {"ready": False, **status, "detail": detail}
     free = shutil.disk_usage(ctx.settings.data_dir).free
     status["free_disk_mb"] = free // 2**20

@@ -8,6 +8,7 @@ from crm_lib.auth.permissions import ROLES, require
 from crm_lib.context import Context
 from crm_lib.errors import NotFound, ValidationError
 from crm_lib.grid.field_types import FieldValueError, parse_email
+from crm_lib.limits import check_text
 from crm_lib.storage.reads import LIVE, query_dicts, query_value
 from crm_lib.storage.writes import write
 
@@ -39,6 +40,7 @@ def create_user(ctx: Context, email: str, name: str = "", role: str = "member") 
     require(ctx, "manage_users")
     address = clean_email(email)
     check_role(role)
+    check_text(name.strip(), "display_name", field="name", label="Name")
     with write(ctx) as tx:
         taken = query_value(
             ctx.db, f"SELECT id FROM users WHERE lower(email) = lower(?) AND {LIVE}", [address]

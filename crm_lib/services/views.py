@@ -4,7 +4,14 @@ how the columns look (hidden, frozen, widths, order). Personal or shared; each u
 A view is data, validated when saved (every field resolves, every operator suits its field, every
 value parses), and compiles to one parameterised query when read: :func:`view_page`.
 A personal view is visible to, and so changeable by, its owner only (to anyone else it does not
-exist); shared views by everyone.
+exist); what a shared view shows, its name and its existence are everyone's to change.
+
+Sharing is not: a shared view has no owner (``owner_id`` NULL: the team's), but it keeps its
+creator (``created_by``, the email of whoever saved it). Only the creator or an admin may
+un-share it, and un-sharing always hands it back to its creator, whoever does it: ownership never
+moves to the person who clicked. A view whose creator has no active account (made by the shell or
+an import, or the creator was deactivated) stays shared; duplicate it for a personal copy.
+Sharing a personal view is its owner's call, as only the owner can see it.
 """
 
 from __future__ import annotations
@@ -13,11 +20,13 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from crm_lib.auth.permissions import allowed
 from crm_lib.clock import today
 from crm_lib.context import Context
-from crm_lib.errors import NotFound, ValidationError
+from crm_lib.errors import NotFound, PermissionDenied, ValidationError
 from crm_lib.grid.fields import FieldSpec, load_fields, resolve_field
 from crm_lib.grid.filters import compile_tree
+from crm_lib.limits import check_text, max_length
 from crm_lib.services.investors import LISTS, InvestorPage, list_investors
 from crm_lib.storage.reads import LIVE, query_dicts
 from crm_lib.storage.writes import write
@@ -25,7 +34,7 @@ from crm_lib.storage.writes import write
 VIEWS = "fundraising_views"
 JSON_COLUMNS = ("filters", "sorts", "hidden_fields", "frozen_fields", "widths", "field_order")
 EDITABLE = ("name", "list_membership", *JSON_COLUMNS)
-NAME_MAX = 100
+NAME_MAX = max_length("view_name")
 EMPTY_FILTER = {"op": "and", "conditions": []}
 
 
@@ -83,11 +92,11 @@ def _validated(ctx: Context, values: Mapping[str, Any]) -> dict[str, Any]:
         raise ValidationError(f"Unknown view settings: {', '.join(sorted(unknown))}")
     if "name" in values:
         name = str(values["name"] or "").strip()
-        if not name or len(name) > NAME_MAX:
+        if not name:
             raise ValidationError(
                 f"A view needs a name of 1 to {NAME_MAX} characters", field="name"
             )
-        stored["name"] = name
+        stored["name"] = check_text(name, "view_name", field="name", label="View name")
     if "list_membership" in values:
         if values["list_membership"] not in ("all", *LISTS):
             raise ValidationError(
@@ -151,18 +160,52 @@ def list_views(ctx: Context) -> list[dict[str, Any]]:
 def update_view(
     ctx: Context, view_id: int, changes: Mapping[str, Any], *, expected_version: int
 ) -> dict[str, Any]:
-    """Rename, share/unshare (``"shared"``), or change what the view shows."""
+    """Rename, share/unshare (``"shared"``), or change what the view shows.
+
+    ``"shared"`` equal to the view's current state is no change (the view builder always sends
+    it). Sharing moves the view to the team; un-sharing hands it back to its creator and is
+    allowed to the creator and admins only (see the module docstring).
+    """
     stored = _validated(ctx, changes)
     with write(ctx) as tx:
-        _visible_row(ctx, view_id)  # a personal view is visible to its owner only
-        if "shared" in changes:
-            if not changes["shared"] and ctx.user_id is None:
-                raise ValidationError(
-                    "Only a logged-in user can take a view private", field="shared"
-                )
-            stored["owner_id"] = None if changes["shared"] else ctx.user_id
+        row = _visible_row(ctx, view_id)  # a personal view is visible to its owner only
+        shared_now = row["owner_id"] is None
+        if "shared" in changes and bool(changes["shared"]) != shared_now:
+            stored["owner_id"] = None if changes["shared"] else _creator_taking_back(ctx, row)
         tx.update(VIEWS, view_id, stored, expected_version=expected_version)
-    return get_view(ctx, view_id)
+    # read without the visibility rule: an admin who un-shared someone's view no longer sees it
+    return _decode(query_dicts(ctx.db, f"SELECT * FROM {VIEWS} WHERE id = ?", [view_id])[0])
+
+
+def _creator_taking_back(ctx: Context, row: Mapping[str, Any]) -> int:
+    """The user a shared view goes back to when un-shared (its creator), if the caller may
+    un-share it; else :class:`PermissionDenied` or :class:`ValidationError` saying why."""
+    creators = query_dicts(
+        ctx.db,
+        f"SELECT id, is_active FROM users WHERE lower(email) = lower(?) AND {LIVE}",
+        [row["created_by"]],
+    )
+    creator = creators[0] if creators else None
+    is_creator = creator is not None and ctx.user_id == creator["id"]
+    if not is_creator and not allowed(ctx.role, "manage_shared_views"):
+        raise PermissionDenied(
+            "manage_shared_views",
+            f"Only its creator or an admin can un-share the view {row['name']!r}; "
+            "duplicate it to get a personal copy",
+        )
+    if creator is None:
+        raise ValidationError(
+            f"The view {row['name']!r} was made by {row['created_by']}, who has no account here, "
+            "so it stays shared; duplicate it to get a personal copy",
+            field="shared",
+        )
+    if not creator["is_active"]:
+        raise ValidationError(
+            f"The view {row['name']!r} belongs to {row['created_by']}, who is deactivated, "
+            "so it stays shared; duplicate it to get a personal copy",
+            field="shared",
+        )
+    return int(creator["id"])
 
 
 def duplicate_view(ctx: Context, view_id: int, name: str | None = None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ API before the first write, so a failed or unwanted upgrade can always be undone
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from crm_lib.clock import Clock, timestamp
+from crm_lib.clock import Clock, SystemClock, timestamp
 from crm_lib.errors import DatabaseError, SchemaTooNewError
 from crm_lib.storage.connect import dbapi
 
@@ -75,6 +76,20 @@ def applied_versions(db: sqlite_utils.Database) -> dict[int, str]:
 def current_version(db: sqlite_utils.Database) -> int:
     """The schema version of the open database (0 for a new file)."""
     return max(applied_versions(db), default=0)
+
+
+@functools.cache
+def expected_tables() -> frozenset[str]:
+    """The tables a database at :func:`latest_version` has: the shipped migrations applied to an
+    in-memory database once per process (a few milliseconds), so the list never drifts from the
+    migration files. Readiness compares the live file with it (a table renamed or dropped by
+    hand after start-up)."""
+    db = sqlite_utils.Database(dbapi.connect(":memory:", isolation_level=None))
+    try:
+        migrate(db, SystemClock())
+        return frozenset(db.table_names())
+    finally:
+        db.conn.close()
 
 
 def check_not_newer(

@@ -9,24 +9,46 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
+from crm_lib.errors import ValidationError
+
 T = TypeVar("T")
 
 #: Appended to every read of a mutable table: archived rows are invisible unless asked for.
 LIVE = "deleted_at IS NULL"
 
 
+def execute_bound(conn: Any, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+    """``conn.execute(sql, params)``, with the two values SQLite cannot bind refused as input.
+
+    The services check values where they know the field (and name it); this is the net under
+    them, so that an id of 2**63 or a lone surrogate reaching any query is a 422 naming the
+    problem, never a 500: the driver raises OverflowError for an int past SQLite's 64-bit
+    INTEGER and UnicodeEncodeError for a str that is not valid Unicode.
+    """
+    try:
+        return conn.execute(sql, params)
+    except OverflowError:
+        raise ValidationError(
+            "A whole number in this request is outside SQLite's 64-bit range (-2**63 to 2**63-1)"
+        ) from None
+    except UnicodeEncodeError:
+        raise ValidationError(
+            "Text in this request holds an unpaired surrogate, which is not valid Unicode text"
+        ) from None
+
+
 def query_dicts(
     db: sqlite_utils.Database, sql: str, params: Sequence[Any] | dict[str, Any] = ()
 ) -> list[dict[str, Any]]:
     """Run a SELECT and return its rows as dicts keyed by column name."""
-    cursor = db.conn.execute(sql, params)
+    cursor = execute_bound(db.conn, sql, params)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def query_value(db: sqlite_utils.Database, sql: str, params: Sequence[Any] = ()) -> Any:
     """The first column of the first row (None when there is no row)."""
-    row = db.conn.execute(sql, params).fetchone()
+    row = execute_bound(db.conn, sql, params).fetchone()
     return None if row is None else row[0]
 
 

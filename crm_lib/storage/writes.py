@@ -11,13 +11,16 @@ One call of ``with write(ctx) as tx:`` is one ``BEGIN IMMEDIATE`` transaction. I
 * remember what changed, so that on commit ``fundraising_state`` is bumped (if the grid's data
   changed) and change events are published.
 
-Any exception rolls everything back: nothing is half-written. Calls nest: a service that calls
-another service inside its own ``write`` shares the outer transaction.
+Any exception rolls everything back: nothing is half-written. A full disk (SQLite's
+SQLITE_FULL, which may already have rolled the transaction back itself) becomes
+:class:`~crm_lib.errors.DiskFull`. Calls nest: a service that calls another service inside its
+own ``write`` shares the outer transaction.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Iterator, Mapping
@@ -28,10 +31,13 @@ import sqlite_utils
 
 from crm_lib.clock import timestamp
 from crm_lib.context import Context
-from crm_lib.errors import ConflictError, NotFound, ValidationError
+from crm_lib.errors import ConflictError, DiskFull, NotFound, ValidationError, database_failure
 from crm_lib.events import Change
 from crm_lib.storage.connect import dbapi
+from crm_lib.storage.reads import execute_bound
 from crm_lib.storage.sql import quote
+
+log = logging.getLogger(__name__)
 
 #: Columns every mutable table carries and that only the write path sets.
 BOOKKEEPING = (
@@ -205,7 +211,7 @@ class WriteTransaction:
 
     def _execute(self, sql: str, params: tuple[Any, ...] | list[Any]) -> None:
         try:
-            self.conn.execute(sql, params)
+            execute_bound(self.conn, sql, params)
         except dbapi.IntegrityError as exc:
             raise ValidationError(f"Cannot save: {exc}") from None
 
@@ -361,16 +367,35 @@ def write(ctx: Context) -> Iterator[WriteTransaction]:
         return
     with _writer_lock(ctx):
         tx = WriteTransaction(ctx)
-        ctx.db.conn.execute("BEGIN IMMEDIATE")
+        conn = ctx.db.conn
+        conn.execute("BEGIN IMMEDIATE")
         ctx.active_write = tx
         try:
-            yield tx
-            tx._bump_state()
-        except BaseException:
-            ctx.db.conn.execute("ROLLBACK")
+            try:
+                yield tx
+                tx._bump_state()
+                conn.execute("COMMIT")
+            except BaseException:
+                # SQLite rolls back by itself after some failures (SQLITE_FULL, an I/O error):
+                # a second ROLLBACK would raise and hide the real error.
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except dbapi.Error as exc:
+            if isinstance(database_failure(exc), DiskFull):
+                raise DiskFull(ctx.settings.database_path) from None
             raise
-        else:
-            ctx.db.conn.execute("COMMIT")
         finally:
             ctx.active_write = None
     ctx.events.publish(tx.changes)
+
+
+@contextmanager
+def bookkeeping() -> Iterator[None]:
+    """Around a write of housekeeping only (a session's ``last_seen_at``): on a full disk it is
+    skipped with a warning instead of failing the read it rides on, so the people already logged
+    in can still see their data while an admin frees space."""
+    try:
+        yield
+    except DiskFull:
+        log.warning("Disk full: housekeeping write skipped (the request itself goes on)")

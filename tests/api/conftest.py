@@ -62,6 +62,29 @@ def post_login(
     )
 
 
+def set_password_through_link(url: str, password: str, name: str = "") -> requests.Session:
+    """Open a one-time link (invite or reset) and submit its form, as a person would."""
+    browser = requests.Session()
+    page = browser.get(url)
+    assert page.status_code == 200, page.text
+    form = {"_xsrf": browser.cookies["_xsrf"], "password": password, "confirm": password}
+    if name:
+        form["name"] = name
+    done = browser.post(page.url, data=form, allow_redirects=False)
+    assert done.status_code == 302, done.text
+    return browser
+
+
+def invited(live: LiveServer, email: str, role: str, name: str) -> tuple[requests.Session, int]:
+    """A new team member invited by the admin who has set a password through the link: their
+    logged-in browser session and their user id."""
+    admin = requests.Session()
+    admin.headers.update(live.bearer("admin"))
+    invite = admin.post(f"{live.base}/api/invites", json={"email": email, "role": role}).json()
+    browser = set_password_through_link(invite["url"], PASSWORD, name=name)
+    return browser, browser.get(f"{live.base}/api/me").json()["user"]["id"]
+
+
 def seed_accounts(data_dir: Path) -> tuple[str, str]:
     """An admin (via the setup link) and a member (via an invite), each with an API token."""
     settings = Settings(data_dir=data_dir, password_hashing=profiles.CHEAPEST)

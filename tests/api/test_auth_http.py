@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import re
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -111,6 +114,32 @@ def test_cookie_writes_need_the_csrf_header_bearer_writes_do_not(live: LiveServe
     assert bearer.status_code == 201
 
 
+def test_a_csrf_refusal_reads_the_body_and_keeps_the_connection(live: LiveServer) -> None:
+    """The body streams in after tornado's own CSRF hook: refused there, the body would stay
+    unread and the connection would be closed under a client that reuses it (a reset)."""
+    session = live.login()
+    cookies = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+    body = json.dumps({"fields": {"name": "Kept Alive LP", "notes": "x" * 60_000}})
+    connection = http.client.HTTPConnection(urlsplit(live.base).netloc, timeout=10)
+    connection.auto_open = 0  # reuse this one connection or fail: never reconnect silently
+    connection.connect()
+    try:
+        for _ in range(5):
+            connection.request(
+                "POST",
+                "/api/fundraising/investors",
+                body=body,
+                headers={"Content-Type": "application/json", "Cookie": cookies},
+            )
+            refused = connection.getresponse()
+            assert refused.status == 403 and json.loads(refused.read())["error"] == "csrf"
+            connection.request("GET", "/api/me", headers={"Cookie": cookies})
+            me = connection.getresponse()
+            assert me.status == 200 and json.loads(me.read())["user"]["email"] == live.member_email
+    finally:
+        connection.close()
+
+
 def test_deactivation_ends_sessions_and_tokens_at_once(live: LiveServer) -> None:
     admin = requests.Session()
     admin.headers.update(live.bearer("admin"))
@@ -120,6 +149,9 @@ def test_deactivation_ends_sessions_and_tokens_at_once(live: LiveServer) -> None
     carol = requests.Session()
     page = carol.get(link["url"])
     assert page.status_code == 200 and "invited as a member" in page.text
+    # the form holds what the service takes: the display name's and the password's limits
+    assert re.search(r'name="name"[^>]* maxlength="100"', page.text)
+    assert re.search(r'name="password"[^>]* maxlength="1024"', page.text)
     mismatch = carol.post(
         page.url,
         data={
@@ -261,7 +293,17 @@ def test_websockets_from_another_origin_are_refused(live: LiveServer) -> None:
 
 def test_production_cookies_are_secure(tmp_path: Path) -> None:
     for server in start(tmp_path, CRM_ENV="production", CRM_PUBLIC_URL="https://crm.fund.example"):
-        response = post_login(requests.Session(), server.base, server.member_email, PASSWORD)
+        # In production the _xsrf cookie is Secure too, so this plain-http client (the TLS proxy
+        # is left out) hands it back itself, as a browser would over https.
+        form = requests.get(f"{server.base}/login", timeout=30)
+        xsrf = form.cookies["_xsrf"]
+        response = requests.post(
+            f"{server.base}/login",
+            data={"email": server.member_email, "password": PASSWORD, "_xsrf": xsrf},
+            headers={"Cookie": f"_xsrf={xsrf}"},
+            allow_redirects=False,
+            timeout=30,
+        )
         assert response.status_code == 302
         assert "Secure" in response.headers["Set-Cookie"]
 

@@ -14,6 +14,7 @@ from apps.requests.page import RequestsPage
 from apps.runtime import Runtime
 from crm_lib import services
 from crm_lib.config import Settings
+from crm_lib.errors import NotAuthenticated
 from tests.apps.conftest import PASSWORD, session_of
 
 
@@ -96,6 +97,12 @@ def test_account_page_tokens_and_password(runtime: Runtime) -> None:
     page.change_password()
     assert not page.failed and page.current_password.value == ""
     runtime.authenticate(session.token)  # this session was kept
+    # ... but a new password revokes every API token, as it ends other sessions
+    assert page.tokens_table.value.empty
+    with runtime.context() as ctx, pytest.raises(NotAuthenticated):
+        services.authenticate_api_token(ctx, token)
+    page.token_name.value = "after the change"
+    page.create_token()
     page.token_choice.value = page.tokens_table.value["Id"].iloc[0]
     page.revoke_token()
     assert page.tokens_table.value.empty
@@ -140,7 +147,9 @@ def test_funds_page_creates_edits_and_shows_the_matrix(runtime: Runtime) -> None
         services.set_commitment(ctx, beta["id"], fund_id, 50_000_000)
     page.refresh()
     matrix = page.matrix_table.value
-    assert list(matrix["Investor"]) == ["Beta", "Acme"] and list(matrix["Fund IV"]) == [50e6, 30e6]
+    assert list(matrix["Investor"]) == ["Beta", "Acme"]
+    assert list(matrix[f"fund_{fund_id}"]) == [50e6, 30e6]
+    assert page.matrix_table.titles[f"fund_{fund_id}"] == "Fund IV"
     assert "$80,000,000 of $200,000,000 (40%)" in page.matrix_info.object
     page.status_choice.value = "closed"
     page.save()

@@ -6,7 +6,15 @@ import time
 
 import pytest
 
-from crm_lib.formulas import ErrorValue, FormulaError, Limits, compile_formula, evaluate
+from crm_lib.formulas import (
+    ErrorValue,
+    FormulaError,
+    FormulaGraph,
+    Limits,
+    compile_formula,
+    evaluate,
+)
+from crm_lib.formulas.limits import BudgetSpent, EvaluationBudget
 
 
 def test_formula_length_is_capped() -> None:
@@ -87,3 +95,50 @@ def test_the_time_budget_turns_an_overrun_into_that_records_error() -> None:
         'REPT({t}, 3) & "!"', {"t": "text"}, limits=Limits(cell_time_budget_s=5)
     )
     assert generous.evaluate_many({"t": ["a", "b"]}) == ["aaa!", "bbb!"]
+
+
+class Ticks:
+    """A timer that moves ``step`` seconds each time it is read: time passes, nothing sleeps."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step, self.reads = 0.0, step, 0
+
+    def __call__(self) -> float:
+        self.now += self.step
+        self.reads += 1
+        return self.now
+
+
+def test_a_request_budget_stops_evaluation_across_formulas_and_names_the_one_running() -> None:
+    """The per-record cap never trips here (each record is cheap); the request's total does, part
+    way through the second formula, and the stop is not a cell error but BudgetSpent."""
+    types = {"Name": "text"}
+    formulas = {
+        "Shout": compile_formula("UPPER({Name})", types),
+        "Echo": compile_formula(
+            'IF(LEN({Shout}) > 2, {Shout} & "!", "")', {**types, "Shout": "text"}
+        ),
+    }
+    graph = FormulaGraph(formulas)
+    columns = {"Name": ["alpha", "beta", "gamma"]}
+    # The timer moves 1 s a read: the budget's start, the charge's start, then one read per
+    # step checked (UPPER: 1; the IF: 4), so 3 s run out in the middle of {Echo}.
+    budget = EvaluationBudget(3, timer=Ticks(1.0))
+    with pytest.raises(BudgetSpent) as raised, budget.charging():
+        graph.recompute_columns(columns, ["Name"])
+    assert raised.value.formula == "Echo" and raised.value.budget is budget
+    assert budget.spent >= 3
+    with budget.charging(), pytest.raises(BudgetSpent):  # once spent, it stays spent
+        formulas["Shout"].evaluate_many(columns)
+    assert graph.recompute_columns(columns, ["Name"])["Echo"] == ["ALPHA!", "BETA!", "GAMMA!"]
+
+
+def test_only_charged_time_counts_against_the_budget() -> None:
+    timer = Ticks(1.0)
+    budget = EvaluationBudget(10, timer=timer)
+    formula = compile_formula("{n} * 2", {"n": "number"})
+    for _ in range(3):
+        timer.now += 100  # reading and writing rows between evaluations is not charged
+        with budget.charging():
+            assert formula.evaluate_many({"n": [1, 2]}) == [2, 4]
+    assert budget.spent < 10

@@ -104,6 +104,13 @@ def test_readiness_checks_schema_writability_and_disk(ctx: Context, bob: Context
     assert services.database_status(ctx)["ready"]
 
 
+def test_readiness_fails_when_a_table_was_removed_by_hand(ctx: Context) -> None:
+    ctx.db.execute("ALTER TABLE feature_requests RENAME TO lost_requests")
+    status = services.database_status(ctx)
+    assert not status["ready"]
+    assert status["detail"].startswith("Database is missing table(s) feature_requests")
+
+
 def test_commitments_matrix_pivots_live_commitments_by_fund(ctx: Context, fund: dict) -> None:
     other = services.create_fund(ctx, {"name": "Fund IV", "target_size": 1e8})
     a = services.create_investor(ctx, {"name": "A"})

@@ -7,7 +7,7 @@ import pytest
 
 from crm_lib import services
 from crm_lib.context import Context
-from crm_lib.errors import ConflictError, NotFound, ValidationError
+from crm_lib.errors import ConflictError, NotFound, PermissionDenied, ValidationError
 
 PASSWORD = "tangerine orbit mosaic"
 FOLLOW_UPS = {
@@ -144,3 +144,60 @@ def test_invalid_views_are_refused_when_saved(ctx: Context, values: dict, messag
         services.create_view(ctx, values)
     assert message in caught.value.message
     assert services.list_views(ctx) == []
+
+
+def admin(ctx: Context, email: str) -> Context:
+    link = services.invite_user(ctx, email, "admin")
+    return ctx.as_user(services.accept_link(ctx, link.token, name=email[:3], password=PASSWORD))
+
+
+def owner_of(ctx: Context, view_id: int) -> int | None:
+    return ctx.db.conn.execute(
+        "SELECT owner_id FROM fundraising_views WHERE id = ?", [view_id]
+    ).fetchone()[0]
+
+
+def test_a_member_cannot_unshare_a_view_someone_else_shared(team, ctx: Context) -> None:
+    bob, cat = team
+    ann = admin(ctx, "ann@fund.example")
+    view = services.create_view(ann, {"name": "Admin's pipeline", "shared": True})
+    with pytest.raises(PermissionDenied, match="Only its creator or an admin"):
+        services.update_view(cat, view["id"], {"shared": False}, expected_version=1)
+    assert owner_of(ctx, view["id"]) is None  # still the team's, not cat's
+    assert [v["name"] for v in services.list_views(bob)] == ["Admin's pipeline"]
+    # what the product intends stays: any member edits a shared view's settings, and saving
+    # with "shared": True (as the view builder always sends) is no change of sharing
+    edited = services.update_view(
+        cat, view["id"], {"name": "Team pipeline", "shared": True}, expected_version=1
+    )
+    assert edited["shared"] and edited["name"] == "Team pipeline"
+
+
+def test_unsharing_returns_a_view_to_its_creator_never_to_whoever_unshared_it(
+    team, ctx: Context
+) -> None:
+    bob, cat = team
+    ann = admin(ctx, "ann@fund.example")
+    mine = services.create_view(bob, {"name": "Bob's"})
+    services.update_view(bob, mine["id"], {"shared": True}, expected_version=1)
+    unshared = services.update_view(ann, mine["id"], {"shared": False}, expected_version=2)
+    assert unshared["shared"] is False and owner_of(ctx, mine["id"]) == bob.user_id
+    assert [v["name"] for v in services.list_views(bob)] == ["Bob's"]
+    assert services.list_views(ann) == [] and services.list_views(cat) == []
+    # the creator shares and un-shares their own view as before
+    services.update_view(bob, mine["id"], {"shared": True}, expected_version=3)
+    services.update_view(bob, mine["id"], {"shared": False}, expected_version=4)
+    assert owner_of(ctx, mine["id"]) == bob.user_id
+
+
+def test_a_view_whose_creator_cannot_have_it_is_not_unshared(team, ctx: Context) -> None:
+    bob, _ = team
+    ann = admin(ctx, "ann@fund.example")
+    made_by_the_shell = services.create_view(ctx, {"name": "Imported"})
+    with pytest.raises(ValidationError, match="duplicate it"):
+        services.update_view(ann, made_by_the_shell["id"], {"shared": False}, expected_version=1)
+    leaving = services.create_view(bob, {"name": "Bob's shared", "shared": True})
+    services.set_user_active(ctx, bob.user_id, False)
+    with pytest.raises(ValidationError, match="deactivated"):
+        services.update_view(ann, leaving["id"], {"shared": False}, expected_version=1)
+    assert owner_of(ctx, made_by_the_shell["id"]) is None and owner_of(ctx, leaving["id"]) is None

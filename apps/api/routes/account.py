@@ -71,7 +71,7 @@ def me(call: Call) -> dict[str, Any]:
 @API.add(
     "POST",
     "/me/password",
-    summary="Change your password (your other sessions end)",
+    summary="Change your password (your other sessions and all your API tokens end)",
     action="manage_own_account",
     tag=TAG,
     body=PasswordChangeBody,

@@ -27,6 +27,7 @@ from crm_lib import services
 from crm_lib.errors import ValidationError
 from crm_lib.grid.filters import OPERATORS
 from crm_lib.importers import airtable
+from crm_lib.limits import max_length
 
 TAG = "fundraising"
 GRID = "use_grid"
@@ -41,12 +42,16 @@ LIST_PARAMS = (
     ),
     s.param(
         "sort",
-        {"type": "string", "maxLength": 500},
+        {"type": "string", "maxLength": max_length("sort")},
         "comma-separated fields, '-' for descending: 'name' or '-total_invested,name'",
     ),
     s.param("page", {"type": "integer", "minimum": 1, "maximum": 1000000}, "from 1"),
     s.param("page_size", {"type": "integer", "minimum": 1, "maximum": 1000}, "default 100"),
-    s.param("q", {"type": "string", "maxLength": 200}, "search name, location and notes"),
+    s.param(
+        "q",
+        {"type": "string", "maxLength": max_length("search")},
+        "search name, location and notes",
+    ),
 )
 ERRS = (401, 403, 404, 409, 422, 429)
 
