@@ -22,7 +22,7 @@ lock this process holds on it, so a notebook holding a CRM connection (``open_cr
 its locks at each DuckDB query, and another process could checkpoint and delete the WAL under it
 (notes/stack.md). The snapshot is taken with SQLite's online backup API through our own library
 in one read transaction: one consistent moment for every table of a query (scans of the live
-file would each see their own), about 0.6 s at a million investors. Call :func:`connect` again for
+file would each see their own): 1.1-1.5 s for a 420 MB database of 100,000 investors. Call :func:`connect` again for
 newer data. Each snapshot is removed when its DuckDB connection is garbage-collected or the
 process exits, and snapshots left by processes that died are removed by the next ``connect``.
 """
