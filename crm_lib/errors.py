@@ -13,6 +13,7 @@
     ├── ConfigError               code="config"           HTTP 500   a setting is missing or malformed
     └── DatabaseError             code="database"         HTTP 503   path
         ├── DiskFull              code="disk_full": no room to write; nothing was written
+        ├── DatabaseBusy          code="busy": another change held the write lock too long
         ├── NotADatabaseError     the file is not SQLite, or it is corrupt; left untouched
         ├── SchemaTooNewError     written by a newer Venture CRM
         └── SQLiteTooOldError     the SQLite library has the WAL-reset bug
@@ -214,6 +215,23 @@ class DiskFull(DatabaseError):
         super().__init__(
             "The server's disk is full: nothing was saved. An admin needs to free some space "
             "(old backups, logs); then try again",
+            path=path,
+        )
+
+
+class DatabaseBusy(DatabaseError):
+    """Another change kept the database's one write lock longer than a write may wait (a
+    formula over every investor, an import, a restore). Nothing was written; trying again in a
+    moment works. The wait is bounded so that no request, and no thread serving pages, is held
+    for the whole of someone else's long change."""
+
+    code = "busy"
+
+    def __init__(self, waited_s: float, path: Path | None = None) -> None:
+        super().__init__(
+            f"The CRM is busy with another change (such as a formula over every investor or an "
+            f"import) and could not save within {waited_s:g} s: nothing was saved; try again in "
+            "a moment",
             path=path,
         )
 

@@ -124,7 +124,7 @@ from crm_lib.services.sessions import (
     logout,
 )
 from crm_lib.services.snapshot import apply_snapshot, grid_snapshot, load_snapshot
-from crm_lib.services.state import database_status, grid_state
+from crm_lib.services.state import database_status, grid_state, writes_busy
 from crm_lib.services.summary import relational_summary
 from crm_lib.services.users import create_user, get_user, list_users
 from crm_lib.services.views import (
@@ -261,4 +261,5 @@ __all__ = [
     "update_view",
     "verify_backup",
     "view_page",
+    "writes_busy",
 ]

@@ -138,7 +138,7 @@ def authenticate_session(ctx: Context, token: str | None) -> SessionUser:
         _end(ctx, row["session_id"], reason)
         raise NotAuthenticated("Your session has ended; please log in again")
     if now - datetime.fromisoformat(row["last_seen_at"]) >= TOUCH_EVERY:
-        with bookkeeping(), write(ctx) as tx:
+        with bookkeeping(), write(ctx, wait_s=0) as tx:
             tx.touch("sessions", row["session_id"], {"last_seen_at": tx.now})
     user = {k: row[k] for k in ("id", "email", "name", "role")}
     return SessionUser(session_id=row["session_id"], user=user)

@@ -9,6 +9,13 @@ from crm_lib.context import Context
 from crm_lib.storage.connect import dbapi
 from crm_lib.storage.migrations import current_version, expected_tables, latest_version
 from crm_lib.storage.reads import query_dicts
+from crm_lib.storage.writes import writer_busy
+
+
+def writes_busy(ctx: Context) -> bool:
+    """Whether another change is being written right now in this process (then a quick write
+    should wait on a worker thread, not on a front end's event loop)."""
+    return writer_busy(ctx)
 
 
 def grid_state(ctx: Context) -> dict[str, Any]:

@@ -24,6 +24,8 @@ from crm_lib.errors import NotADatabaseError, SQLiteTooOldError
 MIN_SQLITE_VERSION = (3, 51, 3)
 #: SQLite's result code for a file that does not start with its header.
 SQLITE_NOTADB = 26
+#: SQLite's result codes for a lock held by another connection (another process, or this one).
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6
 BUSY_TIMEOUT_MS = 5000
 
 #: The DB-API module every part of crm_lib uses (errors are caught from here, too).
@@ -136,4 +138,17 @@ def refresh_statistics(conn: sqlite3.Connection) -> None:
     about 30 ms the first time on 100,000 investors, under 1 ms after.
     """
     conn.execute("PRAGMA analysis_limit = 400")
-    conn.execute("PRAGMA optimize = 0x10002")
+    # Statistics are an optimisation: never wait for them. A new connection opened while another
+    # holds the write lock (a long change) would otherwise wait the whole busy timeout here and
+    # then fail to open; the next connection refreshes them instead.
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        conn.execute("PRAGMA optimize = 0x10002")
+    except sqlite3.OperationalError as exc:
+        if (getattr(exc, "sqlite_errorcode", SQLITE_BUSY) & 0xFF) not in (
+            SQLITE_BUSY,
+            SQLITE_LOCKED,
+        ):
+            raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -31,9 +31,16 @@ import sqlite_utils
 
 from crm_lib.clock import timestamp
 from crm_lib.context import Context
-from crm_lib.errors import ConflictError, DiskFull, NotFound, ValidationError, database_failure
+from crm_lib.errors import (
+    ConflictError,
+    DatabaseBusy,
+    DiskFull,
+    NotFound,
+    ValidationError,
+    database_failure,
+)
 from crm_lib.events import Change
-from crm_lib.storage.connect import dbapi
+from crm_lib.storage.connect import BUSY_TIMEOUT_MS, dbapi
 from crm_lib.storage.reads import execute_bound
 from crm_lib.storage.sql import quote
 
@@ -359,13 +366,44 @@ def _writer_lock(ctx: Context) -> threading.RLock:
         return _WRITER_LOCKS.setdefault(key, threading.RLock())
 
 
+def writer_busy(ctx: Context) -> bool:
+    """Whether another thread of this process is inside a write transaction on this database
+    right now. A front end that runs quick writes on its event loop sends a write to a worker
+    thread instead while this is true, so that waiting for someone else's long change (a formula
+    over every investor) never holds the loop and every session with it."""
+    lock = _writer_lock(ctx)
+    if not lock.acquire(blocking=False):
+        return True
+    lock.release()
+    return False
+
+
 @contextmanager
-def write(ctx: Context) -> Iterator[WriteTransaction]:
-    """Open the one transaction for a service call (or join the caller's, when nested)."""
+def _turn_to_write(ctx: Context, wait_s: float | None) -> Iterator[None]:
+    """This thread's turn at the process's write lock, waited for at most ``wait_s`` (default:
+    as long as SQLite's busy timeout); past it :class:`DatabaseBusy` (nothing written) instead
+    of an unbounded wait."""
+    lock = _writer_lock(ctx)
+    wait_s = BUSY_TIMEOUT_MS / 1000 if wait_s is None else wait_s
+    acquired = lock.acquire(timeout=wait_s) if wait_s > 0 else lock.acquire(blocking=False)
+    if not acquired:
+        raise DatabaseBusy(wait_s, ctx.settings.database_path)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextmanager
+def write(ctx: Context, *, wait_s: float | None = None) -> Iterator[WriteTransaction]:
+    """Open the one transaction for a service call (or join the caller's, when nested).
+
+    ``wait_s``: how long to wait for another thread's write to finish (default: SQLite's busy
+    timeout; 0 for housekeeping that is better skipped than waited for)."""
     if ctx.active_write is not None:
         yield ctx.active_write
         return
-    with _writer_lock(ctx):
+    with _turn_to_write(ctx, wait_s):
         tx = WriteTransaction(ctx)
         conn = ctx.db.conn
         conn.execute("BEGIN IMMEDIATE")
@@ -392,10 +430,14 @@ def write(ctx: Context) -> Iterator[WriteTransaction]:
 
 @contextmanager
 def bookkeeping() -> Iterator[None]:
-    """Around a write of housekeeping only (a session's ``last_seen_at``): on a full disk it is
-    skipped with a warning instead of failing the read it rides on, so the people already logged
-    in can still see their data while an admin frees space."""
+    """Around a write of housekeeping only (a session's ``last_seen_at``, written with
+    ``write(ctx, wait_s=0)``): on a full disk it is skipped with a warning instead of failing the
+    read it rides on, so the people already logged in can still see their data while an admin
+    frees space; while another change holds the write lock it is skipped too (the next request
+    a minute later writes it), so a read never waits behind someone else's long change."""
     try:
         yield
     except DiskFull:
         log.warning("Disk full: housekeeping write skipped (the request itself goes on)")
+    except DatabaseBusy:
+        log.debug("Another change is being written: housekeeping write skipped")

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import sys
+import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
+import tornado.web
 from argon2 import profiles
+from tornado.httpserver import HTTPServer
+from tornado.ioloop import IOLoop
 
 import crm_lib
+from apps.api import server as api_server
+from apps.runtime import Runtime
 from crm_lib import services
 from crm_lib.config import Settings
 from tests.apps.server import free_port, running
@@ -139,3 +147,66 @@ def session_for(live: LiveServer, role: str = "member") -> requests.Session:
     session = requests.Session()
     session.headers.update(live.bearer(role))
     return session
+
+
+@dataclass
+class InProcessAPI:
+    """The API served in this process: its URL, the member's token, its loop and runtime."""
+
+    base: str
+    token: str
+    loop: IOLoop
+    runtime: Runtime
+    settings: Settings
+
+    def on_server_connection(self, sql: str) -> None:
+        """Run ``sql`` on the connection the server's loop thread writes with."""
+        done: Future[None] = Future()
+
+        def run() -> None:
+            try:
+                with self.runtime.context() as ctx:
+                    ctx.db.execute(sql).fetchall()
+                done.set_result(None)
+            except Exception as exc:  # handed to the test thread, which raises it
+                done.set_exception(exc)
+
+        self.loop.add_callback(run)
+        done.result(timeout=10)
+
+
+@pytest.fixture
+def in_process_api(tmp_path: Path) -> Iterator[InProcessAPI]:
+    """The REST API served by a tornado loop on a thread of this process (on loopback, as
+    served), so that a test can act on the very connections and locks the server uses."""
+    data_dir = tmp_path / "data"
+    _, member_token = seed_accounts(data_dir)
+    settings = Settings(
+        data_dir=data_dir, password_hashing=profiles.CHEAPEST, write_rate_per_minute=100_000
+    )
+    runtime = Runtime(settings, secret_key=SECRET_KEY)
+    application = tornado.web.Application(
+        api_server.routes(runtime), cookie_secret=SECRET_KEY, xsrf_cookies=True
+    )
+    port = free_port()
+    ready: Future[tuple[IOLoop, HTTPServer]] = Future()
+
+    def serve() -> None:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        loop = IOLoop.current()
+        server = HTTPServer(application)
+        server.listen(port, "127.0.0.1")
+        ready.set_result((loop, server))
+        loop.start()
+        loop.close()
+
+    thread = threading.Thread(target=serve, name="in-process-api")
+    thread.start()
+    loop, server = ready.result(timeout=10)
+    try:
+        yield InProcessAPI(f"http://127.0.0.1:{port}", member_token, loop, runtime, settings)
+    finally:
+        loop.add_callback(server.stop)
+        loop.add_callback(loop.stop)
+        thread.join(timeout=10)
+        runtime.connections.close_all()

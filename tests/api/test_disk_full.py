@@ -9,88 +9,14 @@ the test can set the limit on the very connection that writes.
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Iterator
-from concurrent.futures import Future
-from dataclasses import dataclass
-from pathlib import Path
-
-import pytest
 import requests
-import tornado.web
-from argon2 import profiles
-from tornado.httpserver import HTTPServer
-from tornado.ioloop import IOLoop
 
 import crm_lib
-from apps.api import server as api_server
-from apps.runtime import Runtime
 from crm_lib import services
 from crm_lib.config import Settings
-from tests.api.conftest import SECRET_KEY, seed_accounts
-from tests.apps.server import free_port
+from tests.api.conftest import InProcessAPI
 
 NOTES = "a note that needs pages of its own " * 2_000  # about 70 KB
-
-
-@dataclass
-class InProcessAPI:
-    base: str
-    token: str
-    loop: IOLoop
-    runtime: Runtime
-    settings: Settings
-
-    def on_server_connection(self, sql: str) -> None:
-        """Run ``sql`` on the connection the server's loop thread writes with."""
-        done: Future[None] = Future()
-
-        def run() -> None:
-            try:
-                with self.runtime.context() as ctx:
-                    ctx.db.execute(sql).fetchall()
-                done.set_result(None)
-            except Exception as exc:  # handed to the test thread, which raises it
-                done.set_exception(exc)
-
-        self.loop.add_callback(run)
-        done.result(timeout=10)
-
-
-@pytest.fixture
-def api(tmp_path: Path) -> Iterator[InProcessAPI]:
-    data_dir = tmp_path / "data"
-    _, member_token = seed_accounts(data_dir)
-    settings = Settings(
-        data_dir=data_dir, password_hashing=profiles.CHEAPEST, write_rate_per_minute=100_000
-    )
-    runtime = Runtime(settings, secret_key=SECRET_KEY)
-    application = tornado.web.Application(
-        api_server.routes(runtime), cookie_secret=SECRET_KEY, xsrf_cookies=True
-    )
-    port = free_port()
-    ready: Future[tuple[IOLoop, HTTPServer]] = Future()
-
-    def serve() -> None:
-        asyncio.set_event_loop(asyncio.new_event_loop())
-        loop = IOLoop.current()
-        server = HTTPServer(application)
-        server.listen(port, "127.0.0.1")
-        ready.set_result((loop, server))
-        loop.start()
-        loop.close()
-
-    thread = threading.Thread(target=serve, name="in-process-api")
-    thread.start()
-    loop, server = ready.result(timeout=10)
-    try:
-        yield InProcessAPI(f"http://127.0.0.1:{port}", member_token, loop, runtime, settings)
-    finally:
-        loop.add_callback(server.stop)
-        loop.add_callback(loop.stop)
-        thread.join(timeout=10)
-        runtime.connections.close_all()
 
 
 def counts(settings: Settings) -> tuple[int, int, int]:
@@ -106,7 +32,8 @@ def counts(settings: Settings) -> tuple[int, int, int]:
         ctx.close()
 
 
-def test_a_full_disk_answers_503_disk_full_and_writes_nothing(api: InProcessAPI) -> None:
+def test_a_full_disk_answers_503_disk_full_and_writes_nothing(in_process_api: InProcessAPI) -> None:
+    api = in_process_api
     headers = {"Authorization": f"Bearer {api.token}"}
     url = f"{api.base}/api/fundraising/investors"
     assert requests.get(url, headers=headers, timeout=10).status_code == 200  # connection open
