@@ -38,7 +38,7 @@ while not os.path.exists(stop):
     conn = sqlite3.connect(path, timeout=5)
     conn.execute("SELECT count(*) FROM fundraising_investors").fetchone()
     conn.close()
-    time.sleep(0.005)
+    time.sleep(0.02)
 """
 
 pytestmark = pytest.mark.slow
@@ -72,7 +72,9 @@ def scheduler_has_started(data_dir: Path, timeout: float = 60) -> None:
 @contextmanager
 def outside_processes(data_dir: Path, work: Path) -> Iterator[None]:
     """Three ``sqlite3 crm.db ".backup"`` loops (what an operator may run) and a Python reader
-    loop, each a process of its own opening and closing the live file, until the block ends."""
+    loop, each a process of its own opening and closing the live file, until the block ends.
+    Each pauses a moment between runs: hundreds of runs still overlap the writes, and the loops
+    leave the other tests of a parallel run some CPU."""
     cli = shutil.which("sqlite3")
     assert cli, "the sqlite3 command line is needed (./run_tests.sh installs Debian's sqlite3)"
     stop = work / "stop"
@@ -84,7 +86,7 @@ def outside_processes(data_dir: Path, work: Path) -> Iterator[None]:
                 "bash",
                 "-c",
                 f'n=0; while [ ! -e "$1" ]; do n=$((n+1)); rm -f "$2"; '
-                f'"{cli}" -cmd ".timeout 10000" "$3" ".backup $2" || exit 1; done',
+                f'"{cli}" -cmd ".timeout 10000" "$3" ".backup $2" || exit 1; sleep 0.05; done',
                 "backup-loop",
                 str(stop),
                 str(work / f"copy-{i}.db"),
