@@ -64,6 +64,28 @@ FORMULA_JS = JSCode(
 )
 
 
+def _moment_formatter(length: int) -> JSCode:
+    """A formatter showing a date or timestamp as ``YYYY-MM-DD`` (``length`` 10) or
+    ``YYYY-MM-DD HH:MM`` (16), in UTC as stored. Panel sends datetime columns as epoch
+    milliseconds and a missing one as NaN, which Tabulator's own "datetime" formatter (it expects
+    text in a known format) drew as a blank and as "NaN"; stored ISO text is read too, and text
+    that is not a date is shown as it is."""
+    return JSCode(
+        "function(cell){var v=cell.getValue();"
+        "if(v===null||v===undefined||v===''||(typeof v==='number'&&isNaN(v)))return '';"
+        "var d=(typeof v==='number')?new Date(v):new Date(String(v));"
+        # text that is not a date is shown as it is, as a text node (never parsed as HTML)
+        "if(isNaN(d.getTime())){var t=document.createElement('span');"
+        "t.textContent=String(v);return t;}"
+        f"return d.toISOString().slice(0,{length}).replace('T',' ');}}"
+    )
+
+
+#: Dates (``Last contacted``) and timestamps (created, modified, datetime fields).
+DATE_JS = _moment_formatter(10)
+DATETIME_JS = _moment_formatter(16)
+
+
 def _none(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
 
@@ -146,11 +168,11 @@ KINDS: dict[str, ColumnKind] = {
     ),
     "date": ColumnKind(
         editor="date",
-        formatter={"type": "datetime", "outputFormat": "yyyy-MM-dd"},
+        formatter=DATE_JS,
         to_cell=_to_date,
         from_cell=_from_date,
     ),
-    "datetime": ColumnKind(),
+    "datetime": ColumnKind(formatter=DATETIME_JS),
     "checkbox": ColumnKind(
         editor="tickCross",
         formatter={"type": "tickCross"},

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 import param
 
-from apps.grid.columns import KINDS, ColumnKind, column_kind, pills_formatter
+from apps.grid.columns import DATETIME_JS, KINDS, ColumnKind, column_kind, pills_formatter
 from crm_lib import services
 from crm_lib.context import Context
 from crm_lib.services.grid import PEOPLE, fund_column
@@ -115,7 +115,11 @@ class GridStore(param.Parameterized):
                 )
             )
         read_only = ColumnKind(editor=None)
-        columns.extend(Column(key, title, read_only) for key, title in BOOKKEEPING.items())
+        stamp = ColumnKind(editor=None, formatter=DATETIME_JS)
+        columns.extend(
+            Column(key, title, stamp if key.endswith("_at") else read_only)
+            for key, title in BOOKKEEPING.items()
+        )
         order = [k for k in self.view.get("field_order", []) if any(c.key == k for c in columns)]
         rank = {key: index for index, key in enumerate(order)}
         self.columns = sorted(columns, key=lambda c: rank.get(c.key, len(rank)))

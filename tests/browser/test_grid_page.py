@@ -268,3 +268,26 @@ def test_archive_a_row_then_restore_it_and_open_its_record(page: Page, team_data
         cell(page, "open").click()
         expect(page.locator(".crm-record-title")).to_contain_text(name, timeout=10_000)
         expect(page.get_by_text("restored investor").first).to_be_visible()
+
+
+def test_dates_and_timestamps_show_as_dates_never_blank_or_nan(page: Page, team_data: Path) -> None:
+    """Panel sends date columns to the browser as epoch milliseconds (and a missing date as
+    NaN): the grid shows the stored date, a blank for no date, and timestamps to the minute."""
+    settings = Settings(data_dir=team_data, password_hashing=profiles.CHEAPEST)
+    ctx = crm_lib.open_crm(settings=settings, actor="system:test")
+    services.create_investor(ctx, {"name": "Zephyr Dated LP", "last_contacted_at": "2026-11-20"})
+    services.create_investor(ctx, {"name": "Quokka Undated LP"})
+    ctx.close()
+    with served(team_data) as base:
+        open_grid(page, base)
+        search = page.get_by_placeholder("Search name, location, notes")
+        search.fill("Zephyr")
+        search.press("Enter")
+        expect(cell(page, "name")).to_have_text("Zephyr Dated LP", timeout=10_000)
+        expect(cell(page, "last_contacted_at")).to_have_text("2026-11-20")
+        created = cell(page, "created_at").inner_text()
+        assert len(created) == len("2026-12-06 09:00") and created[10] == " ", created
+        search.fill("Quokka")
+        search.press("Enter")
+        expect(cell(page, "name")).to_have_text("Quokka Undated LP", timeout=10_000)
+        expect(cell(page, "last_contacted_at")).to_have_text("")
