@@ -38,7 +38,7 @@ from apps.home.page import HomePage
 from apps.page_guard import guard_pages
 from apps.requests.page import RequestsPage
 from apps.runtime import Runtime
-from crm_lib import services
+from crm_lib import running_server, services
 from crm_lib.config import Settings, load_settings
 from crm_lib.database import init_database, open_crm
 from crm_lib.errors import CRMError
@@ -142,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Venture CRM serving {settings.database_path} at http://{args.host}:{args.port}",
         flush=True,
     )
+    # so `crm invite` in another shell prints links to this port, not the default 5006
+    running_server.record(settings, settings.public_url)
     if settings.jobs:  # in this process: one scheduler, and its events reach open pages
         start_scheduler(
             lambda: open_crm(settings=settings, actor="system:jobs", events=runtime.events)
@@ -149,6 +151,17 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"Scheduled jobs on: nightly backup at {settings.nightly_backup_at} local.", flush=True
         )
+    try:
+        _serve(runtime, settings, args, pages, hub)
+    finally:
+        running_server.forget(settings)
+    return 0
+
+
+def _serve(
+    runtime: Runtime, settings: Settings, args: argparse.Namespace, pages: OpenPages, hub: GridHub
+) -> None:
+    """Serve every page and route until the process is stopped."""
     pn.serve(
         guard_pages(  # a page that cannot be built says so, never with a traceback
             page_access.checked_in_session(
@@ -195,7 +208,6 @@ def main(argv: list[str] | None = None) -> int:
             *api_server.routes(runtime),
         ],
     )
-    return 0
 
 
 if __name__ == "__main__":

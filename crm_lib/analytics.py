@@ -41,6 +41,7 @@ import duckdb
 from crm_lib.backups.files import online_copy
 from crm_lib.config import Settings, load_settings
 from crm_lib.errors import DatabaseError
+from crm_lib.running_server import process_alive
 from crm_lib.storage.connect import check_database_file
 
 _SNAPSHOT_NUMBERS = itertools.count(1)
@@ -142,15 +143,5 @@ def take_snapshot(database: Path, folder: Path) -> Path:
 def _remove_orphans(folder: Path) -> None:
     for leftover in folder.glob("snapshot-*.db*"):
         pid = leftover.name.split("-")[1]
-        if pid.isascii() and pid.isdigit() and not _alive(int(pid)):
+        if pid.isascii() and pid.isdigit() and not process_alive(int(pid)):
             leftover.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True

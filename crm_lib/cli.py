@@ -1,5 +1,8 @@
 """``crm``: the operator's command line. Each command is a few lines over the library.
 
+Only ``crm init`` (and the server) create a database; every other command opens an existing one
+through :func:`_with_crm` and refuses, naming the path it looked at, when there is none.
+
 Library errors (:class:`~crm_lib.errors.CRMError`) become a one-line ``Error: ...`` and exit code 1;
 no traceback reaches the operator.
 """
@@ -26,6 +29,11 @@ LEVEL_STYLE = {"ok": ("OK  ", "green"), "warn": ("WARN", "yellow"), "fail": ("FA
 
 def _settings(ctx: click.Context) -> Settings:
     return ctx.obj["settings"]
+
+
+def _with_crm(ctx: click.Context, actor: str = "system:cli") -> Any:
+    """Open the existing CRM (migrating it forward); never create one: that is `crm init`'s job."""
+    return open_crm(settings=_settings(ctx), actor=actor, create=False)
 
 
 def library_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -83,7 +91,7 @@ def init(ctx: click.Context) -> None:
 @library_errors
 def demo_data(ctx: click.Context, investors: int, seed: int, as_of: Any, if_empty: bool) -> None:
     """Fill a new database with a realistic, deterministic demo fund."""
-    crm = open_crm(settings=_settings(ctx), actor="system:demo")
+    crm = _with_crm(ctx, actor="system:demo")
     try:
         existing = count_by_list(crm)["all"]
         if existing and if_empty:
@@ -128,7 +136,7 @@ def _print_link(link: Any, what: str) -> None:
 @library_errors
 def create_admin(ctx: click.Context, email: str) -> None:
     """Print a one-time link that creates an admin account for EMAIL (also a way back in)."""
-    crm = open_crm(settings=_settings(ctx), actor="system:cli")
+    crm = _with_crm(ctx, actor="system:cli")
     try:
         link = services.create_admin_link(crm, email)
     finally:
@@ -149,7 +157,7 @@ def create_admin(ctx: click.Context, email: str) -> None:
 @library_errors
 def invite(ctx: click.Context, email: str, role: str) -> None:
     """Invite EMAIL to the CRM and print the invite link (valid 7 days)."""
-    crm = open_crm(settings=_settings(ctx), actor="system:cli")
+    crm = _with_crm(ctx, actor="system:cli")
     try:
         link = services.invite_user(crm, email, role)
     finally:
@@ -223,7 +231,10 @@ def import_airtable(
     orders = _parse_pairs(date_orders, "--date-order")
     if any(v not in ("mdy", "dmy") for v in orders.values()):
         raise click.UsageError("--date-order takes COLUMN=mdy or COLUMN=dmy")
-    crm = open_crm(settings=_settings(ctx), actor=actor)
+    try:
+        crm = _with_crm(ctx, actor=actor)
+    except CRMError as exc:
+        raise click.ClickException(exc.message) from None
     phases = {"reading": "Reading  ", "importing": "Importing"}
     bar: Any = None
     current = {"phase": "", "done": 0}
@@ -282,10 +293,6 @@ def import_airtable(
 
 def _size(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{size / 1024:.0f} KB"
-
-
-def _with_crm(ctx: click.Context, actor: str = "system:cli") -> Any:
-    return open_crm(settings=_settings(ctx), actor=actor)
 
 
 @main.group("backup", invoke_without_command=True)

@@ -57,7 +57,8 @@ SETTINGS: tuple[Setting, ...] = (
         "CRM_PUBLIC_URL",
         "",
         "The address users type, e.g. https://crm.example.com (default: http://127.0.0.1:<port>). "
-        "Invite links use it and websockets must come from it.",
+        "Invite links use it and websockets must come from it; unset, `crm invite` uses the "
+        "address the running server recorded in <data dir>/server.json.",
     ),
     Setting(
         "cors_origin",

@@ -10,6 +10,7 @@ import sqlite_utils
 from crm_lib.clock import Clock, SystemClock
 from crm_lib.config import Settings, load_settings
 from crm_lib.context import Context
+from crm_lib.errors import DatabaseError
 from crm_lib.events import EventBus
 from crm_lib.storage.connect import connect
 from crm_lib.storage.migrations import check_not_newer, migrate
@@ -36,6 +37,15 @@ def init_database(settings: Settings, clock: Clock | None = None) -> list[int]:
         db.conn.close()
 
 
+def missing_database_message(settings: Settings) -> str:
+    """Where the database was looked for, how that folder was chosen, and how to create one."""
+    return (
+        f"No CRM database at {settings.database_path} (the data folder comes from --data-dir, "
+        "else CRM_DATA_DIR, else ./data); run `crm init` to create it, or `./panel_serve.sh`, "
+        "which creates it and starts the server"
+    )
+
+
 def open_crm(
     data_dir: str | Path | None = None,
     *,
@@ -43,13 +53,19 @@ def open_crm(
     clock: Clock | None = None,
     events: EventBus | None = None,
     settings: Settings | None = None,
+    create: bool = True,
 ) -> Context:
     """Open the CRM for a notebook, job or server: migrate forward if needed, return a Context.
 
-    ``data_dir`` defaults to ``CRM_DATA_DIR`` (or ``./data``).
+    ``data_dir`` defaults to ``CRM_DATA_DIR`` (or ``./data``). With ``create=False`` (the ``crm``
+    commands other than ``init``) a missing database raises :class:`DatabaseError` naming where
+    it looked, and nothing is created: a typo in ``--data-dir`` or a command run from the wrong
+    folder must not leave an empty ``crm.db`` behind that then reports "no backups yet".
     """
     settings = settings or load_settings(data_dir=data_dir)
     clock = clock or SystemClock()
+    if not create and not settings.database_path.is_file():
+        raise DatabaseError(missing_database_message(settings), path=settings.database_path)
     init_database(settings, clock)
     db = connect(settings.database_path, check_file=False)
     check_not_newer(db, settings.database_path)

@@ -104,9 +104,12 @@ def check_sqlite(settings: Settings) -> Iterable[Finding]:
 
 @check("duckdb")
 def check_duckdb(settings: Settings) -> Iterable[Finding]:
-    # Cache the extension copy under the data folder only if it exists: the doctor creates nothing.
+    # Cache the extension copy under the data folder only once a database lives there: the
+    # doctor creates nothing in a folder `crm init` has not set up.
     cache = (
-        settings.data_dir / "cache" if settings.data_dir.exists() else Path(tempfile.gettempdir())
+        settings.data_dir / "cache"
+        if settings.database_path.is_file()
+        else Path(tempfile.gettempdir())
     )
     path = sqlite_extension_path(cache)
     con = duckdb.connect(config={"autoinstall_known_extensions": False})

@@ -7,6 +7,12 @@ sleeps): each job has a daily local time, and the latest such moment that has pa
 caught up at the next start — and a failed run is retried once; a second failure stays failed
 and the admin page shows it as an alert. A job never runs twice at once: each run holds an
 exclusive lock on ``<data>/jobs/<job>.lock`` (across processes) while it runs.
+
+A run row stays ``running`` if the server died mid-run. The lock tells such a row apart from a
+run that is still going: the kernel drops a dead process's lock, so if the job's lock can be
+taken, no run of that job is going anywhere. Each tick first marks such rows failed
+(:data:`INTERRUPTED`) through the write path, so the slot is caught up by the next attempt
+instead of counting as done forever.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ log = logging.getLogger(__name__)
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 RUNS = "job_runs"
 ERROR_LIMIT = 2000
+#: The error recorded on a run that was still ``running`` when its process died.
+INTERRUPTED = "interrupted: the server stopped during the run"
 #: (notebook, executed copy, parameters): what actually runs a notebook.
 Runner = Callable[[Path, Path, Mapping[str, Any]], None]
 
@@ -175,6 +183,40 @@ def run_job(
     return query_dicts(ctx.db, f"SELECT * FROM {RUNS} WHERE id = ?", [run_id])[0]
 
 
+def fail_interrupted_runs(ctx: Context, name: str) -> list[int]:
+    """Mark the job's ``running`` rows failed when no run of it can still be going; their ids.
+
+    Holding the job's lock while the rows are updated proves that no process is running the job
+    (a live run holds it; a dead process's lock is gone) and keeps a new run from starting
+    meanwhile. If the lock is held, the rows belong to a live run and are left alone.
+    """
+    try:
+        lock = _Lock(ctx.settings.jobs_dir / f"{name}.lock").__enter__()
+    except ValidationError:
+        return []  # a run holds the lock: its row is really running
+    try:
+        stale = query_dicts(
+            ctx.db,
+            f"SELECT id, version FROM {RUNS}"
+            " WHERE job = ? AND status = 'running' AND deleted_at IS NULL ORDER BY id",
+            [name],
+        )
+        if not stale:
+            return []
+        with write(ctx) as tx:
+            for row in stale:
+                tx.update(
+                    RUNS,
+                    row["id"],
+                    {"status": "failed", "error": INTERRUPTED, "finished_at": tx.now},
+                    expected_version=row["version"],
+                )
+    finally:
+        lock.__exit__()
+    log.warning("scheduled jobs: %s run(s) %s were interrupted", name, [r["id"] for r in stale])
+    return [r["id"] for r in stale]
+
+
 class Scheduler:
     """What is due, from the clock in the context; :meth:`tick` runs it."""
 
@@ -218,7 +260,13 @@ class Scheduler:
         return found
 
     def tick(self, ctx: Context) -> list[dict[str, Any]]:
-        """Run what is due (a failure is retried once, at once); returns the runs made."""
+        """Run what is due (a failure is retried once, at once); returns the runs made.
+
+        Runs left ``running`` by a process that died are marked failed first, so their slot is
+        due again (an interrupted run counts as that slot's failed attempt).
+        """
+        for name in self.jobs:
+            fail_interrupted_runs(ctx, name)
         made = []
         for spec, slot, attempt in self.due(ctx):
             try:

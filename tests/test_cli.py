@@ -1,9 +1,11 @@
-"""The `crm` command: init, demo-data and doctor, with clean errors and exit codes."""
+"""The `crm` command: init, demo-data and doctor, with clean errors and exit codes; only `init`
+creates a database; links point at the running server."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from crm_lib.cli import main
@@ -31,6 +33,7 @@ def test_init_honours_crm_data_dir(tmp_path: Path) -> None:
 
 def test_demo_data_loads_once_and_then_refuses_or_skips(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
+    assert run(data_dir, "init").exit_code == 0
     loaded = run(data_dir, "demo-data", "--investors", "120", "--as-of", "2026-11-25")
     assert loaded.exit_code == 0, loaded.output
     assert "120 investors" in loaded.output
@@ -108,6 +111,7 @@ def test_import_airtable_dry_run_import_reimport_and_exit_codes(tmp_path: Path) 
 
 def test_backup_list_verify_restore_test_and_restore(tmp_path: Path) -> None:
     data = tmp_path / "data"
+    assert run(data, "init").exit_code == 0
     assert run(data, "demo-data", "--investors", "20").exit_code == 0
     taken = run(data, "backup")
     assert taken.exit_code == 0 and taken.output.startswith("Backup 1: crm-")
@@ -132,6 +136,7 @@ def test_backup_list_verify_restore_test_and_restore(tmp_path: Path) -> None:
 
 def test_jobs_run_and_list(tmp_path: Path) -> None:
     data = tmp_path / "data"
+    assert run(data, "init").exit_code == 0
     assert run(data, "demo-data", "--investors", "10").exit_code == 0
     assert "ALERT No verified backup ever" in run(data, "jobs", "list").output
     done = run(data, "jobs", "run", "nightly_backup")
@@ -150,6 +155,7 @@ def test_load_snapshot_fills_an_empty_database_and_refuses_garbage(tmp_path: Pat
     from crm_lib import services
 
     source = tmp_path / "source"
+    assert run(source, "init").exit_code == 0
     assert run(source, "demo-data", "--investors", "15").exit_code == 0
     ctx = crm_lib.open_crm(source)
     document = services.grid_snapshot(ctx)
@@ -158,6 +164,7 @@ def test_load_snapshot_fills_an_empty_database_and_refuses_garbage(tmp_path: Pat
     export = tmp_path / "export.json"
     export.write_text(json.dumps(document))
     target = tmp_path / "target"
+    assert run(target, "init").exit_code == 0
     refused = run(target, "load-snapshot", str(export))
     assert refused.exit_code == 1 and "invite them first" in refused.output
     ctx = crm_lib.open_crm(target)
@@ -169,3 +176,95 @@ def test_load_snapshot_fills_an_empty_database_and_refuses_garbage(tmp_path: Pat
     garbage = tmp_path / "garbage.json"
     garbage.write_text("{nope")
     assert "is not a JSON export" in run(target, "load-snapshot", str(garbage)).output
+
+
+def _export(tmp_path: Path) -> Path:
+    from tests.importers.conftest import write_export
+
+    return write_export(tmp_path, [["Acme Capital", "Meeting", ""]], header=["Name", "Status", "x"])
+
+
+NEEDS_A_DATABASE = {
+    "backup": ["backup"],
+    "backup list": ["backup", "list"],
+    "jobs list": ["jobs", "list"],
+    "jobs run": ["jobs", "run", "nightly_backup"],
+    "invite": ["invite", "ana@example.com"],
+    "create-admin": ["create-admin", "ana@example.com"],
+    "demo-data": ["demo-data", "--investors", "5"],
+    "import-airtable --dry-run": ["import-airtable", "{export}", "--dry-run"],
+    "restore": ["restore", "1", "--yes"],
+    "load-snapshot": ["load-snapshot", "{snapshot}"],
+}
+
+
+@pytest.mark.parametrize("command", NEEDS_A_DATABASE.values(), ids=NEEDS_A_DATABASE.keys())
+@pytest.mark.parametrize("folder_exists", [False, True], ids=["no folder", "empty folder"])
+def test_commands_without_a_database_say_where_they_looked_and_create_nothing(
+    tmp_path: Path, command: list[str], folder_exists: bool
+) -> None:
+    data = tmp_path / "data"
+    if folder_exists:
+        data.mkdir()
+    snapshot = tmp_path / "snapshot.json"
+    snapshot.write_text("{}")
+    args = [a.format(export=_export(tmp_path), snapshot=snapshot) for a in command]
+    result = CliRunner().invoke(main, args, env={"CRM_DATA_DIR": str(data)})
+    assert result.exit_code == 1, result.output
+    assert f"No CRM database at {data / 'crm.db'}" in result.output
+    assert "run `crm init`" in result.output and "Traceback" not in result.output
+    if folder_exists:
+        assert list(data.iterdir()) == []  # no crm.db, -wal, -shm, backups/ or cache/
+    else:
+        assert not data.exists()
+
+
+def test_doctor_still_reports_a_missing_database_and_creates_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    result = run(data, "doctor")
+    assert result.exit_code == 0 and f"No database at {data / 'crm.db'}" in result.output
+    assert list(data.iterdir()) == []
+
+
+def _invite_link(data: Path, env: dict[str, str | None]) -> str:
+    result = CliRunner().invoke(
+        main, ["--data-dir", str(data), "invite", "ana@example.com"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()[1].strip()
+
+
+def test_invite_links_use_the_running_servers_address(tmp_path: Path) -> None:
+    import os
+
+    from crm_lib import running_server
+    from crm_lib.config import load_settings
+
+    data = tmp_path / "data"
+    assert run(data, "init").exit_code == 0
+    running_server.record(load_settings(data_dir=data), "http://127.0.0.1:7777", pid=os.getpid())
+    assert _invite_link(data, {"CRM_PUBLIC_URL": None}).startswith("http://127.0.0.1:7777/invite/")
+    admin = CliRunner().invoke(
+        main,
+        ["--data-dir", str(data), "create-admin", "boss@example.com"],
+        env={"CRM_PUBLIC_URL": None},
+    )
+    assert "http://127.0.0.1:7777/invite/" in admin.output
+    explicit = _invite_link(data, {"CRM_PUBLIC_URL": "https://crm.example.com/"})
+    assert explicit.startswith("https://crm.example.com/invite/")
+
+
+def test_a_stopped_servers_address_is_ignored(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from crm_lib import running_server
+    from crm_lib.config import load_settings
+
+    data = tmp_path / "data"
+    assert run(data, "init").exit_code == 0
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    running_server.record(load_settings(data_dir=data), "http://127.0.0.1:7777", pid=finished.pid)
+    assert _invite_link(data, {"CRM_PUBLIC_URL": None}).startswith("http://127.0.0.1:5006/invite/")

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from crm_lib import jobs, services
-from crm_lib.clock import FixedClock
+from crm_lib.clock import FixedClock, timestamp
 from crm_lib.context import Context
 from crm_lib.errors import ValidationError
+from crm_lib.storage.writes import write
 
 
 class Notebooks:
@@ -85,6 +86,49 @@ def test_a_failed_run_is_retried_once_then_shown_as_an_alert(
     kinds = {a["kind"]: a["message"] for a in services.alerts(ctx)}
     assert "RuntimeError: disk full" in kinds["job_failed"]
     assert kinds["no_backup"] == "No verified backup ever"
+
+
+def _left_running(ctx: Context, slot: datetime) -> int:
+    """A run row as a server that died mid-run leaves it: 'running', no lock held by anyone."""
+    with write(ctx) as tx:
+        return tx.insert(
+            jobs.RUNS,
+            {"job": "nightly_backup", "slot": timestamp(slot), "attempt": 1, "status": "running"}
+            | {"started_at": tx.now},
+        )
+
+
+def test_a_run_left_running_by_a_dead_server_is_marked_failed_and_caught_up(
+    ctx: Context, clock: FixedClock, runner: Notebooks
+) -> None:
+    clock._now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    slot = scheduler(runner).slot(jobs.JOBS["nightly_backup"], ctx.settings, clock.now())
+    stale = _left_running(ctx, slot)
+    runs = scheduler(runner).tick(ctx)  # the next start
+    assert [(r["attempt"], r["status"]) for r in runs] == [(2, "ok")]
+    [row] = [r for r in services.list_job_runs(ctx) if r["id"] == stale]
+    assert (row["status"], row["error"]) == ("failed", jobs.INTERRUPTED)
+    assert row["finished_at"]
+    audited = ctx.db.execute(
+        "SELECT field, new_value FROM audit_log WHERE entity = 'job_runs' AND entity_id = ?"
+        " AND action = 'update' ORDER BY field",
+        [stale],
+    ).fetchall()
+    assert [f for f, _ in audited] == ["error", "finished_at", "status"]
+    assert scheduler(runner).tick(ctx) == []  # the slot is done now
+
+
+def test_a_run_still_holding_its_lock_is_left_running(ctx: Context, runner: Notebooks) -> None:
+    slot = scheduler(runner).slot(jobs.JOBS["nightly_backup"], ctx.settings, ctx.clock.now())
+    alive = _left_running(ctx, slot)
+    lock = ctx.settings.jobs_dir / "nightly_backup.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another process is in the middle of that run
+        assert scheduler(runner).tick(ctx) == []
+        [row] = [r for r in services.list_job_runs(ctx) if r["id"] == alive]
+        assert row["status"] == "running"
+    assert runner.calls == []
 
 
 def test_alerts_clear_once_a_backup_is_verified(ctx: Context, clock: FixedClock) -> None:

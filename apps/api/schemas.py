@@ -247,6 +247,8 @@ SUMMARY = obj(
                 "funds": INT,
                 "commitments": INT,
                 "committed": NUM,
+                "committed_excluding_graveyard": NUM,
+                "committed_graveyard": NUM,
             },
             extra=False,
         ),

@@ -56,6 +56,26 @@ class HomePage(Viewer):
             css_classes=["crm-list-counts"],
         )
 
+    def _committed(self) -> pn.Row:
+        """The fundraise's total as the team's sheet has it (no graveyard), and the graveyard's
+        part beside it, labelled so that nobody compares it with an all-in number."""
+        return pn.Row(
+            *(
+                pn.indicators.Number(
+                    label=label,
+                    value=value,
+                    format="${value:,.0f}",
+                    font_size="28pt",
+                    title_size="11pt",
+                )
+                for label, value in (
+                    ("Total committed (excluding graveyard)", self.store.committed),
+                    ("Committed by graveyard investors", self.store.committed_graveyard),
+                )
+            ),
+            css_classes=["crm-committed"],
+        )
+
     @staticmethod
     def _table(frame: pd.DataFrame, formatters: dict[str, dict]) -> pn.widgets.Tabulator:
         return pn.widgets.Tabulator(
@@ -85,6 +105,7 @@ class HomePage(Viewer):
         return pn.Column(
             header,
             self._counts(),
+            self._committed(),
             pn.pane.Markdown("## Funds"),
             self.funds_table,
             pn.pane.Markdown("## Largest investors"),

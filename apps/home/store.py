@@ -30,6 +30,10 @@ class HomeStore(param.Parameterized):
     """Everything the home page shows, as plain data."""
 
     list_counts = param.Dict(default={})
+    #: Live commitments outside the graveyard list (as the team's sheet totals them) ...
+    committed = param.Number(default=0)
+    #: ... and those of graveyard investors, shown apart so nothing is silently dropped.
+    committed_graveyard = param.Number(default=0)
     funds = param.DataFrame(default=pd.DataFrame(columns=list(FUND_COLUMNS.values())))
     top_investors = param.DataFrame(default=pd.DataFrame(columns=list(TOP_COLUMNS.values())))
 
@@ -41,8 +45,11 @@ class HomeStore(param.Parameterized):
         top = services.list_investors(
             ctx, sort=[("total_invested", "desc")], page=1, page_size=10
         ).rows
+        totals = services.relational_summary(ctx)["totals"]
         self.param.update(
             list_counts=services.count_by_list(ctx),
+            committed=totals["committed_excluding_graveyard"],
+            committed_graveyard=totals["committed_graveyard"],
             funds=funds[list(FUND_COLUMNS)].rename(columns=FUND_COLUMNS),
             top_investors=pd.DataFrame(top, columns=list(TOP_COLUMNS)).rename(columns=TOP_COLUMNS),
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from crm_lib import running_server
 from crm_lib.auth import passwords
 from crm_lib.auth.permissions import require
 from crm_lib.auth.tokens import new_token, token_digest
@@ -47,8 +48,9 @@ class Link:
 
 
 def link_url(ctx: Context, token: str) -> str:
-    """The address a person opens to use a one-time link."""
-    return f"{ctx.settings.base_url}/invite/{token}"
+    """The address a person opens to use a one-time link: on the server's address, wherever the
+    link is made (see :mod:`crm_lib.running_server`)."""
+    return f"{running_server.link_base_url(ctx.settings)}/invite/{token}"
 
 
 def has_admin_login(ctx: Context) -> bool:

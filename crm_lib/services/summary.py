@@ -2,6 +2,10 @@
 
 One pass of SQL aggregates per grouping over live rows only (an archived investor's commitments
 do not count), for dashboards, the API and a quick sanity check after an import.
+
+``committed`` is every live commitment; ``committed_excluding_graveyard`` leaves out investors on
+the graveyard list (the total the team's sheet shows, and the home page's "Total committed"), and
+``committed_graveyard`` is the part left out, so the two add up to ``committed``.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from crm_lib.context import Context
 from crm_lib.storage.reads import query_dicts
 
 _LIVE_COMMITMENTS = (
-    "SELECT c.* FROM fundraising_commitments c"
+    "SELECT c.*, i.list_membership FROM fundraising_commitments c"
     " JOIN fundraising_investors i ON i.id = c.investor_id"
     " WHERE c.deleted_at IS NULL AND i.deleted_at IS NULL"
 )
@@ -30,7 +34,11 @@ def relational_summary(ctx: Context) -> dict[str, Any]:
         " (SELECT count(*) FROM contacts WHERE deleted_at IS NULL) AS contacts,"
         " (SELECT count(*) FROM fundraising_funds WHERE deleted_at IS NULL) AS funds,"
         f" (SELECT count(*) FROM ({_LIVE_COMMITMENTS})) AS commitments,"
-        f" (SELECT COALESCE(sum(amount), 0) FROM ({_LIVE_COMMITMENTS})) AS committed",
+        f" (SELECT COALESCE(sum(amount), 0) FROM ({_LIVE_COMMITMENTS})) AS committed,"
+        f" (SELECT COALESCE(sum(amount), 0) FROM ({_LIVE_COMMITMENTS})"
+        "    WHERE list_membership IS NOT 'graveyard') AS committed_excluding_graveyard,"
+        f" (SELECT COALESCE(sum(amount), 0) FROM ({_LIVE_COMMITMENTS})"
+        "    WHERE list_membership IS 'graveyard') AS committed_graveyard",
     )[0]
     by_fund = query_dicts(
         ctx.db,

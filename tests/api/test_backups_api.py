@@ -71,3 +71,32 @@ def test_activity_feed_and_job_runs_over_http(live: LiveServer) -> None:
     assert member.get(f"{live.base}/api/jobs/runs").status_code == 403
     alerts = admin.get(f"{live.base}/api/alerts")
     assert alerts.status_code == 200 and all(a["kind"] != "job_failed" for a in alerts.json())
+
+
+def test_activity_accepts_user_id_and_investor_id_as_the_team_scripts_send_them(
+    live: LiveServer,
+) -> None:
+    member = api(live, "member")
+    feed = f"{live.base}/api/activity"
+    made = member.post(
+        f"{live.base}/api/fundraising/investors", json={"fields": {"Name": "Scripted LP"}}
+    ).json()
+    by_old = member.get(feed, params={"investor": made["id"]}).json()
+    by_new = member.get(feed, params={"investor_id": made["id"]})
+    assert by_new.status_code == 200 and by_new.json() == by_old
+    assert [e["summary"] for e in by_new.json()] == [f"created investor {made['id']}"]
+    mine = member.get(feed, params={"user_id": live.member_email, "kind": "change"}).json()
+    assert mine and all(e["actor"] == live.member_email for e in mine)
+    assert member.get(feed, params={"user_id": "nobody@fund.example"}).json() == []
+    same = member.get(feed, params={"investor": made["id"], "investor_id": made["id"]})
+    assert same.status_code == 200 and same.json() == by_old
+    clash = member.get(feed, params={"investor": made["id"], "investor_id": made["id"] + 1})
+    assert clash.status_code == 422 and clash.json()["field"] == "investor_id"
+    assert "investor" in clash.json()["detail"] and "investor_id" in clash.json()["detail"]
+    bad = member.get(feed, params={"investor_id": "abc"})
+    assert bad.status_code == 422 and bad.json()["field"] == "investor_id"
+    clash_user = member.get(feed, params={"user": "a@fund.example", "user_id": "b@fund.example"})
+    assert clash_user.status_code == 422 and clash_user.json()["field"] == "user_id"
+    spec = member.get(f"{live.base}/api/openapi.json").json()
+    params = {p["name"]: p["schema"] for p in spec["paths"]["/activity"]["get"]["parameters"]}
+    assert params["user_id"] == params["user"] and params["investor_id"] == params["investor"]

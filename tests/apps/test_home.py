@@ -6,6 +6,7 @@ from pathlib import Path
 
 import panel as pn
 
+import crm_lib
 from apps.home.page import HomePage
 from apps.home.store import HomeStore
 from apps.runtime import Runtime
@@ -39,6 +40,24 @@ def test_page_renders_tables_and_counts(demo_dir: Path) -> None:
     assert page.funds_table.disabled and page.top_table.disabled
     numbers = layout.select(pn.indicators.Number)
     assert (numbers[0].label, numbers[0].value) == ("All investors", 300)
+
+
+def test_total_committed_excludes_the_graveyard_and_says_so(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path / "data")
+    ctx = crm_lib.open_crm(settings=settings, actor="system:test")
+    fund = services.create_fund(ctx, {"name": "Fund I", "vintage_year": 2024, "target_size": 1e8})
+    for name, amount, where in [
+        ("A", 3e6, "main"),
+        ("B", 1e6, "follow_up"),
+        ("C", 4e6, "graveyard"),
+    ]:
+        made = services.create_investor(ctx, {"name": name, "list_membership": where})
+        services.set_commitment(ctx, made["id"], fund["id"], amount)
+    ctx.close()
+    layout = HomePage(Runtime(settings)).__panel__()
+    numbers = {n.name: n.value for n in layout.select(pn.indicators.Number)}
+    assert numbers["Total committed (excluding graveyard)"] == 4e6
+    assert numbers["Committed by graveyard investors"] == 4e6 and numbers["Graveyard"] == 1
 
 
 def test_empty_database_explains_how_to_get_data(tmp_path: Path) -> None:

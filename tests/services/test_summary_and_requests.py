@@ -41,6 +41,21 @@ def test_relational_summary_counts_live_rows_by_fund_list_and_type(ctx: Context,
     assert summary["by_type"] == [{"type": "Endowment", "investors": 2, "total_invested": 4e6}]
 
 
+def test_total_committed_leaves_the_graveyard_out_and_reports_it_apart(
+    ctx: Context, fund: dict
+) -> None:
+    live = services.create_investor(ctx, {"name": "Live"})
+    dead = services.create_investor(ctx, {"name": "Dead", "list_membership": "graveyard"})
+    services.set_commitment(ctx, live["id"], fund["id"], 2_000_000)
+    services.set_commitment(ctx, dead["id"], fund["id"], 5_000_000)
+    totals = services.relational_summary(ctx)["totals"]
+    assert (
+        totals["committed"],
+        totals["committed_excluding_graveyard"],
+        totals["committed_graveyard"],
+    ) == (7e6, 2e6, 5e6)
+
+
 def test_feature_requests_votes_and_admin_status(ctx: Context) -> None:
     bob = member(ctx)
     carol = member(ctx, "carol@fund.example")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +39,26 @@ def _moment(call: Call, name: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=datetime.now().astimezone().tzinfo)
 
 
+def _either(call: Call, name: str, alias: str, parse: Callable[[str], Any] = str.strip) -> Any:
+    """The value given as ``name`` or as ``alias`` (the team's scripts send ``user_id`` and
+    ``investor_id``), parsed; both given and different is ambiguous, so a 422 names both.
+
+    The route's declared schemas have already checked each value (an integer is digits)."""
+    first, second = (call.query.get(n) or None for n in (name, alias))
+    if first and second and parse(first) != parse(second):
+        raise ValidationError(
+            f"Query parameters {name}={first[:40]!r} and {alias}={second[:40]!r} disagree:"
+            f" give one of them",
+            field=alias,
+        )
+    given = first or second
+    return parse(given) if given else None
+
+
+USER = {"type": "string", "maxLength": 320}
+INVESTOR = {"type": "integer", "minimum": 1, "maximum": 2**53}
+
+
 @API.add(
     "GET",
     "/activity",
@@ -47,8 +68,10 @@ def _moment(call: Call, name: str) -> datetime | None:
     tag="activity",
     response=s.list_of(EVENT),
     query=(
-        s.param("user", {"type": "string", "maxLength": 320}, "who (email or system:...)"),
-        s.param("investor", {"type": "integer", "minimum": 1, "maximum": 2**53}, "investor id"),
+        s.param("user", USER, "who (email or system:...)"),
+        s.param("user_id", USER, "the same as user (either name; both must agree)"),
+        s.param("investor", INVESTOR, "investor id"),
+        s.param("investor_id", INVESTOR, "the same as investor (either name; both must agree)"),
         s.param(
             "kind", {"type": "string", "maxLength": 100}, f"comma-separated: {', '.join(KINDS)}"
         ),
@@ -62,11 +85,10 @@ def activity(call: Call) -> list[dict[str, Any]]:
     kinds = tuple(
         k.strip() for k in (call.query.get("kind") or ",".join(KINDS)).split(",") if k.strip()
     )
-    investor = call.query.get("investor")
     return services.activity(
         call.ctx,
-        actor=call.query.get("user") or None,
-        investor_id=call.query_int("investor", 0, low=1, high=2**53) if investor else None,
+        actor=_either(call, "user", "user_id"),
+        investor_id=_either(call, "investor", "investor_id", int),
         kinds=kinds,
         since=_moment(call, "since"),
         until=_moment(call, "until"),
