@@ -453,12 +453,58 @@ def jobs_list(ctx: click.Context, limit: int) -> None:
         click.echo(f"ALERT {alert['message']}")
 
 
+@main.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json", "xlsx"]),
+    default=None,
+    help="Default: FILE's suffix (.csv, .json, .xlsx).",
+)
+@click.option("--view", "view_id", type=int, default=None, help="A shared view's id.")
+@click.option(
+    "--list",
+    "list_membership",
+    type=click.Choice(["all", "main", "follow_up", "graveyard", "longshot"]),
+    default=None,
+    help="Which list (default: the view's, else all).",
+)
+@click.option("--search", default=None, help="Only investors whose name, location or notes match.")
+@click.pass_context
+@library_errors
+def export_command(
+    ctx: click.Context,
+    file: Path,
+    fmt: str | None,
+    view_id: int | None,
+    list_membership: str | None,
+    search: str | None,
+) -> None:
+    """Export investors as the grid shows them (a list or a shared view) to CSV, JSON or XLSX."""
+    fmt = fmt or file.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "json", "xlsx"):
+        raise click.UsageError(f"Say --format csv, json or xlsx ({file.name} has no such suffix)")
+    crm = _with_crm(ctx)
+    partial = file.with_name(f".{file.name}.part")
+    try:
+        view = services.get_view(crm, view_id) if view_id is not None else None
+        query = services.export_query(view, list_membership=list_membership, search=search)
+        with partial.open("wb") as out:  # a failed export leaves no half-written FILE
+            count = services.write_export(crm, fmt, out, bom=fmt == "csv", **query)
+        partial.replace(file)
+    finally:
+        partial.unlink(missing_ok=True)
+        crm.close()
+    click.echo(f"Exported {count:,} investors to {file} ({fmt.upper()}).")
+
+
 @main.command("load-snapshot")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
 @library_errors
 def load_snapshot_command(ctx: click.Context, file: Path) -> None:
-    """Load a JSON export (GET /api/fundraising/export) into an empty database."""
+    """Load a grid snapshot (GET /api/fundraising/export) into an empty database."""
     import json
 
     try:

@@ -91,15 +91,21 @@ def test_import_airtable_dry_run_import_reimport_and_exit_codes(tmp_path: Path) 
     assert again.exit_code == 0 and "0 changes: the database already matches" in again.output
     bad = write_export(
         tmp_path,
-        [["Gamma", "Prospect", "not <an email"]],
+        [["", "Prospect", ""], ["Gamma", "Prospect", "not <an email"]],
         name="bad.csv",
         header=["Name", "Status", "Contacts"],
     )
     errors = tmp_path / "problems.csv"
     failed = run(data, "import-airtable", str(bad), "--errors-csv", str(errors))
     assert failed.exit_code == 1
-    assert "Nothing was written" in failed.output and "Line 2, column 'Contacts'" in failed.output
-    assert errors.read_text().startswith("line,column,value,reason,severity\n2,Contacts,")
+    assert "Nothing was written" in failed.output and "Line 2, column 'Name'" in failed.output
+    assert "Line 3, column 'Contacts'" in failed.output  # a cell kept as text: a warning
+    problems = errors.read_text().splitlines()
+    assert problems[:2] == [
+        "line,column,value,reason,severity",
+        "2,Name,,the key is empty,error",
+    ]
+    assert problems[2].startswith("3,Contacts,not <an email,") and problems[2].endswith(",warning")
     assert run(data, "import-airtable", str(tmp_path / "missing.csv")).exit_code == 2
     assert run(data, "import-airtable", str(path), "--map", "Status").exit_code == 2
     garbage = tmp_path / "garbage.csv"
@@ -107,6 +113,51 @@ def test_import_airtable_dry_run_import_reimport_and_exit_codes(tmp_path: Path) 
     refused = run(data, "import-airtable", str(garbage))
     assert refused.exit_code == 1 and "not a text CSV file" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_export_writes_each_format_and_its_csv_imports_back_with_zero_changes(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    import openpyxl
+
+    import crm_lib
+    from crm_lib import services
+
+    data = tmp_path / "data"
+    assert run(data, "init").exit_code == 0
+    assert run(data, "demo-data", "--investors", "25", "--as-of", "2026-11-25").exit_code == 0
+    csv_file, json_file, xlsx_file = (tmp_path / f"lps.{s}" for s in ("csv", "json", "xlsx"))
+    done = run(data, "export", str(csv_file))
+    assert done.exit_code == 0 and "Exported 25 investors to" in done.output, done.output
+    assert csv_file.read_bytes().startswith("\ufeffid,Name,".encode())  # Excel reads UTF-8
+    again = run(data, "import-airtable", str(csv_file), "--dry-run")
+    assert again.exit_code == 0 and "0 changes: the database already matches" in again.output
+    assert run(data, "export", str(json_file), "--list", "graveyard").exit_code == 0
+    graveyard = json.loads(json_file.read_text(encoding="utf-8"))
+    assert graveyard and {r["List"] for r in graveyard} == {"graveyard"}
+    ctx = crm_lib.open_crm(data)
+    committed = {
+        "op": "and",
+        "conditions": [{"field": "Status", "operator": "eq", "value": "Committed"}],
+    }
+    view = services.create_view(
+        ctx, {"name": "Committed", "filters": committed, "hidden_fields": ["Notes"], "shared": True}
+    )
+    ctx.close()
+    assert run(data, "export", str(xlsx_file), "--view", str(view["id"])).exit_code == 0
+    sheet = openpyxl.load_workbook(xlsx_file).active
+    header = [c.value for c in sheet[1]]
+    assert "Notes" not in header and "People" in header
+    assert {row[header.index("Status")].value for row in sheet.iter_rows(min_row=2)} == {
+        "Committed"
+    }
+    unknown = run(data, "export", str(tmp_path / "lps.pdf"))
+    assert unknown.exit_code == 2 and "--format csv, json or xlsx" in unknown.output
+    missing = run(data, "export", str(csv_file), "--view", "999")
+    assert missing.exit_code == 1 and "Traceback" not in missing.output
+    assert not (tmp_path / ".lps.csv.part").exists()
 
 
 def test_backup_list_verify_restore_test_and_restore(tmp_path: Path) -> None:
@@ -195,6 +246,7 @@ NEEDS_A_DATABASE = {
     "import-airtable --dry-run": ["import-airtable", "{export}", "--dry-run"],
     "restore": ["restore", "1", "--yes"],
     "load-snapshot": ["load-snapshot", "{snapshot}"],
+    "export": ["export", "{out}"],
 }
 
 
@@ -208,7 +260,8 @@ def test_commands_without_a_database_say_where_they_looked_and_create_nothing(
         data.mkdir()
     snapshot = tmp_path / "snapshot.json"
     snapshot.write_text("{}")
-    args = [a.format(export=_export(tmp_path), snapshot=snapshot) for a in command]
+    out = tmp_path / "out.csv"
+    args = [a.format(export=_export(tmp_path), snapshot=snapshot, out=out) for a in command]
     result = CliRunner().invoke(main, args, env={"CRM_DATA_DIR": str(data)})
     assert result.exit_code == 1, result.output
     assert f"No CRM database at {data / 'crm.db'}" in result.output

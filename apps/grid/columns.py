@@ -86,6 +86,39 @@ DATE_JS = _moment_formatter(10)
 DATETIME_JS = _moment_formatter(16)
 
 
+#: The long text editor: Enter saves (as in every other cell, and as the README says),
+#: Shift+Enter starts a new line, Escape cancels. Tabulator's own "textarea" editor lets Enter
+#: type a newline and saves it with the text on blur, so "notes⏎" was stored with a stray
+#: trailing newline; here the Enter that saves is never typed, and the text is sent exactly as
+#: it stands (spaces and the newlines typed with Shift+Enter kept). The up and down arrows move
+#: inside the text unless the cursor is at its start or end, and Home and End stay in it
+#: ("hybrid", as Tabulator's own), so only Enter, Tab and the arrows at the edges leave the cell.
+LONG_TEXT_EDITOR = JSCode(
+    "function(cell,onRendered,success,cancel){var saved=cell.getValue();"
+    "var box=document.createElement('textarea');"
+    "box.value=(saved===null||saved===undefined)?'':String(saved);"
+    "box.style.cssText='display:block;padding:2px;height:100%;width:100%;"
+    "box-sizing:border-box;white-space:pre-wrap;resize:none';"
+    "function unchanged(){return (saved===null||saved===undefined)?box.value==='':"
+    "box.value===String(saved);}"
+    "function commit(){if(unchanged()){cancel();return;}"
+    "if(success(box.value)){saved=box.value;}"
+    "setTimeout(function(){cell.getRow().normalizeHeight();},300);}"
+    "function grow(){box.style.height='';box.style.height=box.scrollHeight+'px';"
+    "cell.getRow().normalizeHeight();}"
+    "onRendered(function(){box.focus({preventScroll:true});grow();});"
+    "box.addEventListener('blur',commit);box.addEventListener('input',grow);"
+    "box.addEventListener('keydown',function(e){"
+    "if(e.key==='Enter'&&!e.isComposing){e.stopPropagation();"
+    "if(!e.shiftKey){e.preventDefault();commit();}return;}"
+    "if(e.key==='Escape'){cancel();return;}"
+    "if((e.key==='ArrowUp'&&box.selectionStart)||(e.key==='ArrowDown'&&"
+    "box.selectionStart!==box.value.length)||e.key==='Home'||e.key==='End'){"
+    "e.stopPropagation();}});"
+    "return box;}"
+)
+
+
 def _none(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT
 
@@ -141,7 +174,7 @@ KINDS: dict[str, ColumnKind] = {
     "email": ColumnKind(header_filter=TEXT_FILTER, filter_operator="contains"),
     "phone": ColumnKind(header_filter=TEXT_FILTER, filter_operator="contains"),
     "long_text": ColumnKind(
-        editor={"type": "textarea"},
+        editor=LONG_TEXT_EDITOR,
         formatter={"type": "textarea"},
         header_filter=TEXT_FILTER,
         filter_operator="contains",

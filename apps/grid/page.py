@@ -642,6 +642,8 @@ class GridPage(UserPage):
 
     # -- exports -----------------------------------------------------------------------------
     def _export_query(self) -> dict[str, Any]:
+        """What the grid shows now (list tab, view, header filters and sorts, search, hidden
+        columns and column order), as the export services' arguments."""
         view = self.store.view
         sorts = self.store.header_sorts or view.get("sorts") or [{"field": "name"}]
         return {
@@ -653,17 +655,26 @@ class GridPage(UserPage):
             "search": self.store.search or None,
             "filter_tree": view.get("filters"),
             "hidden_fields": view.get("hidden_fields", []),
+            "field_order": view.get("field_order", []),
         }
 
-    def csv_file(self) -> io.BytesIO:
-        text = self.act(lambda ctx: "".join(services.investors_csv(ctx, **self._export_query())))
-        return io.BytesIO((text or "").encode("utf-8-sig"))
-
-    def xlsx_file(self) -> io.BytesIO:
+    def export_file(self, fmt: str) -> io.BytesIO:
+        """The grid as a CSV (with a byte-order mark, for Excel), JSON or XLSX download."""
         out = io.BytesIO()
-        self.act(lambda ctx: services.investors_xlsx(ctx, out, **self._export_query()))
+        query = self._export_query()
+        if self.act(lambda ctx: services.write_export(ctx, fmt, out, bom=True, **query)) is None:
+            return io.BytesIO()  # failed, and said why: no half-written file
         out.seek(0)
         return out
+
+    def csv_file(self) -> io.BytesIO:
+        return self.export_file("csv")
+
+    def json_file(self) -> io.BytesIO:
+        return self.export_file("json")
+
+    def xlsx_file(self) -> io.BytesIO:
+        return self.export_file("xlsx")
 
     # -- layout ------------------------------------------------------------------------------
     def __panel__(self) -> pn.viewable.Viewable:

@@ -12,6 +12,7 @@ from apps.chrome import table_frame
 from apps.markup import escape_text
 from crm_lib import limits, services
 from crm_lib.context import Context
+from crm_lib.errors import ConflictError
 
 if TYPE_CHECKING:
     from apps.grid.page import GridPage
@@ -84,6 +85,11 @@ class RecordPanel:
         self.commitments_table.formatters = {"Amount": MONEY}
         self.history_table = self._table(HISTORY_COLUMNS, height=220)
         self.restore_value_button = pn.widgets.Button(label="Restore this value")
+        #: The history entry "Restore this value" acts on, by identity: (audit entry id, the
+        #: investor's version when the entry was chosen). Never a row position: the history is
+        #: newest first, so each refresh shifts positions under a selection.
+        self.chosen_entry: tuple[int, int] | None = None
+        self._loading_history = False  # show() moves the selection itself: not a user's choice
         self.archive_button = pn.widgets.Button(label="Archive investor", color="danger")
         self.restore_button = pn.widgets.Button(label="Restore investor", color="success")
         self.close_button = pn.widgets.Button(label="✕ Close", width=80)
@@ -91,6 +97,7 @@ class RecordPanel:
         self.remove_person_button.on_click(lambda _: self.remove_person())
         self.save_person_button.on_click(lambda _: self.save_person())
         self.people_table.param.watch(lambda _: self._person_chosen(), "selection")
+        self.history_table.param.watch(lambda _: self._entry_chosen(), "selection")
         self.restore_value_button.on_click(lambda _: self.restore_value())
         self.archive_button.on_click(lambda _: self.set_archived(True))
         self.restore_button.on_click(lambda _: self.set_archived(False))
@@ -135,6 +142,7 @@ class RecordPanel:
         )
         if loaded is None:
             return
+        same_investor = investor_id == self.investor_id
         self.investor_id = investor_id
         investor = loaded["investor"]
         self.record = loaded
@@ -143,14 +151,14 @@ class RecordPanel:
         badge = " <span style='color:#b02a37'>(archived)</span>" if archived else ""
         self.title.object = f"<h3 class='crm-record-title'>{name}{badge}</h3>"
         store = self.page.store
-        lines = []
+        lines = []  # pre-wrap: a long text's lines show as stored, not run together
         for spec in store.fields.values():
             value = investor.get(spec.key)
             if spec.key == "owner_id":
                 value = investor.get("owner_name") or store.users.get(value)
             lines.append(
                 f"<tr><th style='text-align:left;padding-right:12px'>{escape_text(spec.label)}</th>"
-                f"<td>{escape_text(_shown(value))}</td></tr>"
+                f"<td style='white-space:pre-wrap'>{escape_text(_shown(value))}</td></tr>"
             )
         meta = (
             f"Created by {escape_text(investor['created_by'])} at {investor['created_at'][:16]}"
@@ -175,9 +183,36 @@ class RecordPanel:
             }
             for h in loaded["history"]
         ]
-        self.history_table.value = table_frame(history, HISTORY_COLUMNS)
+        self._show_history(history, keep=self.chosen_entry if same_investor else None)
         self.archive_button.visible = not archived
         self.restore_button.visible = archived
+
+    def _show_history(self, rows: list[dict[str, Any]], keep: tuple[int, int] | None) -> None:
+        """Show the history rows and keep the chosen entry chosen by its id, wherever the refresh
+        moved it (Panel keeps a selection by position, which then points at another change).
+        The version it was chosen at stays as it was: a restore after the record changed is a
+        conflict, not a restore of something the user did not look at."""
+        ids = [row["id"] for row in rows]
+        kept = keep if keep is not None and keep[0] in ids else None
+        self._loading_history = True
+        try:
+            self.history_table.value = table_frame(rows, HISTORY_COLUMNS)
+            self.history_table.selection = [] if kept is None else [ids.index(kept[0])]
+        finally:
+            self._loading_history = False
+        self.chosen_entry = kept
+
+    def _entry_chosen(self) -> None:
+        """A click in the history chooses that entry: remember its id and the version of the
+        record the user was looking at."""
+        if self._loading_history:
+            return
+        chosen = self.history_table.selection
+        if not chosen or not self.record:
+            self.chosen_entry = None
+            return
+        audit_id = int(self.history_table.value["Id"].iloc[chosen[0]])
+        self.chosen_entry = (audit_id, self._version())
 
     def _version(self) -> int:
         return int(self.record["investor"]["version"])
@@ -247,19 +282,36 @@ class RecordPanel:
             self.show(self.investor_id)
 
     def restore_value(self) -> None:
-        """Set the field of the selected history row back to its old value."""
-        if not self.history_table.selection or self.investor_id is None:
+        """Set the field of the chosen history entry back to its old value, if the record is
+        still at the version it had when the entry was chosen; else say who changed it and
+        write nothing (the entry is un-chosen: choosing it again means seeing the new state)."""
+        chosen, investor_id = self.chosen_entry, self.investor_id
+        if chosen is None or investor_id is None:
             self.page._report("Select a change in the history first.", failed=True)
             return
-        entry = self.record["history"][self.history_table.selection[0]]
-        version = self._version()
+        audit_id, version = chosen
 
         def restore(ctx: Context) -> dict[str, Any]:
-            return services.restore_value(ctx, entry["id"], expected_version=version)
+            return services.restore_value(ctx, audit_id, expected_version=version)
 
-        if self.page.act(restore, success="Value restored.") is not None:
+        attempt = self.page._attempt(restore)
+        if isinstance(attempt.error, ConflictError):
+            error = attempt.error
+            when = (error.updated_at or "")[:19].replace("T", " ")
+            name = self.record["investor"]["name"]
+            self.page._report(
+                f"Not restored: {error.updated_by or 'someone'} changed {name} at {when} UTC,"
+                " after you chose that change. The history now shows the record as it is;"
+                " choose the value to restore again.",
+                failed=True,
+            )
+            restored = None
+        else:
+            restored = self.page._settle(attempt, "Value restored.")
+        self.chosen_entry = None
+        if restored is not None:
             self.page.reload()
-        self.show(self.investor_id)
+        self.show(investor_id)
 
     def set_archived(self, archived: bool) -> None:
         investor_id, version = self.investor_id, self._version()

@@ -6,9 +6,9 @@ The tree is kept as plain data (the same JSON the service stores); widgets are r
 after every structural change (add/remove a condition, group or sort), and each widget writes its
 value straight back into the data, so nothing typed is lost by a rebuild.
 
-The CSV and XLSX exports write every row of the view (seconds at 100,000 investors): they are
-built on a worker thread (:meth:`apps.chrome.UserPage.act_async`), with both buttons disabled and
-"Working…" shown, so other sessions are served meanwhile.
+The CSV, JSON and XLSX exports write every row of the view (seconds at 100,000 investors): each
+is built on a worker thread (:meth:`apps.chrome.UserPage.act_async`), with the export buttons
+disabled and "Working…" shown, so other sessions are served meanwhile.
 """
 
 from __future__ import annotations
@@ -66,10 +66,15 @@ class ViewBuilder:
         self.csv_download = pn.widgets.FileDownload(
             callback=self.csv_export, filename="investors.csv", label="CSV", color="light"
         )
+        self.json_download = pn.widgets.FileDownload(
+            callback=self.json_export, filename="investors.json", label="JSON", color="light"
+        )
         self.xlsx_download = pn.widgets.FileDownload(
             callback=self.xlsx_export, filename="investors.xlsx", label="XLSX", color="light"
         )
-        self.exporting = Working(lambda: (self.csv_download, self.xlsx_download))
+        self.exporting = Working(
+            lambda: (self.csv_download, self.json_download, self.xlsx_download)
+        )
         self.apply_button.on_click(lambda _: self.apply())
         self.save_new_button.on_click(lambda _: self.save_new())
         self.save_button.on_click(lambda _: self.save())
@@ -93,36 +98,38 @@ class ViewBuilder:
             pn.Row(self.duplicate_button, self.delete_button, self.default_button),
             pn.pane.HTML("<hr>", sizing_mode="stretch_width"),
             pn.pane.Markdown("**Export what the grid shows**"),
-            pn.Row(self.csv_download, self.xlsx_download),
+            pn.Row(self.csv_download, self.json_download, self.xlsx_download),
             self.exporting.layout,
             sizing_mode="stretch_width",
             css_classes=["crm-view-builder"],
         )
 
     # -- exports -----------------------------------------------------------------------------
-    async def csv_export(self) -> io.BytesIO:
-        """The CSV download's file, written on a worker thread (what the grid shows now)."""
+    async def export(self, fmt: str) -> io.BytesIO:
+        """A download's file (CSV, JSON or XLSX of what the grid shows now), written on a worker
+        thread with the export buttons disabled meanwhile."""
         query = self.page._export_query()
-        self.exporting.start("Writing the CSV file")
+        out = io.BytesIO()
+        self.exporting.start(f"Writing the {fmt.upper()} file")
         try:
-            text = await self.page.act_async(
-                lambda ctx: "".join(services.investors_csv(ctx, **query))
+            written = await self.page.act_async(
+                lambda ctx: services.write_export(ctx, fmt, out, bom=True, **query)
             )
         finally:
             self.exporting.stop()
-        return io.BytesIO((text or "").encode("utf-8-sig"))
-
-    async def xlsx_export(self) -> io.BytesIO:
-        """The XLSX download's file, written on a worker thread (what the grid shows now)."""
-        query = self.page._export_query()
-        out = io.BytesIO()
-        self.exporting.start("Writing the XLSX file")
-        try:
-            await self.page.act_async(lambda ctx: services.investors_xlsx(ctx, out, **query))
-        finally:
-            self.exporting.stop()
+        if written is None:  # failed, and said why: no half-written file
+            return io.BytesIO()
         out.seek(0)
         return out
+
+    async def csv_export(self) -> io.BytesIO:
+        return await self.export("csv")
+
+    async def json_export(self) -> io.BytesIO:
+        return await self.export("json")
+
+    async def xlsx_export(self) -> io.BytesIO:
+        return await self.export("xlsx")
 
     # -- loading -----------------------------------------------------------------------------
     def refresh(self) -> None:

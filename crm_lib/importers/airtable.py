@@ -21,6 +21,7 @@ This module sits above the services (like :mod:`crm_lib.demo`): it writes throug
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import time
@@ -38,6 +39,7 @@ from crm_lib.grid.fields import FieldSpec, load_fields
 from crm_lib.grid.records import update_investor_row
 from crm_lib.importers import cells as c
 from crm_lib.importers import columns as col
+from crm_lib.importers.people import pair_people
 from crm_lib.importers.report import (
     DIFF_LIMIT,
     ColumnPreview,
@@ -47,7 +49,7 @@ from crm_lib.importers.report import (
     Issue,
     RowDiff,
 )
-from crm_lib.importers.sniff import SourceFile, read_rows, sniff
+from crm_lib.importers.sniff import MAX_CELL_CHARS, SourceFile, read_rows, sniff
 from crm_lib.services import commitments as commitment_service
 from crm_lib.services import fields as field_service
 from crm_lib.services import funds as fund_service
@@ -87,6 +89,8 @@ class _Setup:
     users: dict[str, int]
     inferred: list[str]
     single_pass: bool = False  # no analysis pass: keys and row widths are checked while importing
+    kept_fields: dict[str, str] = field(default_factory=dict)  # column → its "(as imported)" field
+    notes: dict[int, str] = field(default_factory=dict)  # column → why it was proposed so
     preview: ImportPreview = field(init=False)
 
 
@@ -149,11 +153,13 @@ def _known_targets(
     fields: Mapping[str, FieldSpec],
     funds: Mapping[str, int],
     primary: int,
-) -> tuple[list[str | None], set[str]]:
+) -> tuple[list[str | None], set[str], set[int]]:
     """Targets known before reading the rows: chosen ones (the mapping, else the saved profile)
-    and columns matched by name; None where the values must decide."""
+    and columns matched by name; None where the values must decide. Also returns the columns
+    matched to an existing field by name alone, whose values may yet show they do not fit it."""
     targets: list[str | None] = []
     taken: set[str] = set()
+    by_name: set[int] = set()
     for position, header in enumerate(headers):
         target = chosen.get(header)
         if target is not None:
@@ -170,13 +176,71 @@ def _known_targets(
         else:
             proposal = col.propose_target(position == primary, header, None, fields, funds, taken)
             target = None if proposal.startswith("new:") else proposal
+            if target is not None and target.startswith("field:") and target != "field:name":
+                by_name.add(position)
         if target is not None and target.startswith(("field:", "person:")) and target in taken:
             target = None
         if target is not None:
             taken.add(target)
         targets.append(target)
 
-    return targets, taken
+    return targets, taken, by_name
+
+
+#: Field types whose converter can refuse a cell, and what their values are called.
+_MISFIT_WORDS = {
+    "url": "web addresses",
+    "email": "email addresses",
+    "phone": "phone numbers",
+    "number": "numbers",
+    "currency": "amounts",
+    "percent": "percentages",
+    "date": "dates",
+    "datetime": "dates",
+    "checkbox": "checkbox values",
+    "user": "team members",
+}
+
+
+def _fit_converter(spec: FieldSpec, header: str, lookups: col.Lookups) -> col.Converter:
+    """Does a cell fit the field? Dates may be in either order: the order is settled later."""
+    first = col.make_converter(header, spec.type, spec.options, lookups, "mdy")
+    if spec.type not in ("date", "datetime"):
+        return first
+    second = col.make_converter(header, spec.type, spec.options, lookups, "dmy")
+
+    def either(text: str) -> Any:
+        try:
+            return first(text)
+        except c.CellError:
+            return second(text)
+
+    return either
+
+
+def _drop_misfits(
+    fit_checks: Mapping[int, col.Converter],
+    stats: Sequence[col.ColumnStats],
+    targets: list[str | None],
+    taken: set[str],
+    fields: Mapping[str, FieldSpec],
+) -> dict[int, str]:
+    """A column named like a built-in field whose values mostly do not fit its type ("Website"
+    holding notes) becomes a new text field instead; returns why, per column, for the preview."""
+    notes: dict[int, str] = {}
+    for index in fit_checks:
+        column = stats[index]
+        if not column.mostly_misfits():
+            continue
+        spec = fields[(targets[index] or "")[6:]]
+        taken.discard(f"field:{spec.key}")
+        targets[index] = "new:text"
+        notes[index] = (
+            f"most values are not {_MISFIT_WORDS[spec.type]} ({column.fit_failed} of the first"
+            f" {column.fit_tried}, e.g. {column.fit_example!r}): proposed as a new text field"
+            f" instead of {spec.label}"
+        )
+    return notes
 
 
 def _all_known(
@@ -254,16 +318,13 @@ def _setup(
     key = key or (saved["key_column"] if saved and saved["key_column"] in headers else None)
 
     primary = col.primary_column(headers)
-    targets, taken = _known_targets(headers, chosen, mapping or {}, fields, funds, primary)
+    targets, taken, by_name = _known_targets(headers, chosen, mapping or {}, fields, funds, primary)
 
-    lookups = col.Lookups(users)
-    converters: dict[int, col.Converter] = {}
-    if count_failures:
-        for index, target in enumerate(targets):
-            if target is not None:
-                convert = _cell_converter(target, headers[index], fields, lookups, "mdy")
-                if convert is not None:
-                    converters[index] = convert
+    fit_checks = {
+        i: _fit_converter(spec, headers[i], col.Lookups(users))
+        for i in sorted(by_name)
+        if (spec := fields[(targets[i] or "")[6:]]).type in _MISFIT_WORDS and spec.is_editable
+    }
     key_candidates = {
         i for i, h in enumerate(headers) if c.normalize_name(h) in col._RECORD_ID_HEADERS
     }
@@ -271,29 +332,24 @@ def _setup(
     if key is not None:
         key_candidates.add(_find_header(headers, key))
     saved_options = saved["options"] if saved else {}
-    single_pass = (
+    settled = (  # a saved mapping covers every column: nothing to infer, not even the key
         not count_failures
         and key is not None
         and "exact_keys" in saved_options
         and _all_known(headers, targets, fields, orders)
     )
-    observe, dates = _observed_columns(targets, fields, key_candidates, count_failures, single_pass)
-    if single_pass:
-        key_candidates = set()
-    if single_pass:
+    observe, dates = _observed_columns(targets, fields, key_candidates, count_failures, settled)
+    reading = (lambda f: progress("reading", f)) if progress else None
+    if settled:
         analysis = col.Analysis(
             source, headers, [col.ColumnStats(i, h) for i, h in enumerate(headers)]
         )
     else:
         analysis = col.analyze(
-            source,
-            key_columns=key_candidates,
-            converters=converters,
-            observe=observe,
-            dates=dates,
-            progress=(lambda f: progress("reading", f)) if progress else None,
+            source, observe=observe, dates=dates, fit_checks=fit_checks, progress=reading
         )
     stats = analysis.stats
+    misfits = _drop_misfits(fit_checks, stats, targets, taken, fields)
 
     inferred = [
         col.infer_type(s)
@@ -317,13 +373,35 @@ def _setup(
         )
 
     key_index = _choose_key(headers, final, stats, key, key_candidates)
-    if single_pass:
+    if (
+        key is None
+        and final[key_index] == col.CRM_ID
+        and _ids_from_elsewhere(ctx, stats[key_index])
+    ):
+        misfits[key_index] = (
+            "none of these ids is an investor here (an export from another Venture CRM?):"
+            " rows match on Name, and the id column is not imported"
+        )
+        final[key_index] = col.SKIP
+        key_index = final.index("field:name")
+    if settled:
         exact = bool(saved_options["exact_keys"])
     else:
         exact = final[key_index] == col.CRM_ID or col.is_record_id_column(
             headers[key_index], stats[key_index]
         )
-    analysis.finish_keys(key_index, exact=exact)
+    column_orders = {h: col.date_order(stats[i], orders.get(h)) for i, h in enumerate(headers)}
+    if count_failures:  # the preview: what the run will meet in the whole file
+        lookups = col.Lookups(users)
+        converters = {
+            i: convert
+            for i, (h, t) in enumerate(zip(headers, final, strict=True))
+            if (convert := _cell_converter(t, h, fields, lookups, column_orders[h])) is not None
+        }
+        col.check_file(
+            analysis, converters=converters, key_columns=key_candidates, progress=reading
+        )
+        analysis.finish_keys(key_index, exact=exact)
 
     setup = _Setup(
         source=source,
@@ -333,15 +411,28 @@ def _setup(
         exact_keys=exact,
         profile=profile_name,
         profile_found=saved is not None,
-        orders={h: col.date_order(stats[i], orders.get(h)) for i, h in enumerate(headers)},
+        orders=column_orders,
         fields=fields,
         funds=funds,
         users=users,
         inferred=inferred,
-        single_pass=single_pass,
+        single_pass=not count_failures,
+        kept_fields=dict(saved_options.get("kept_fields") or {}),
+        notes=misfits,
     )
     setup.preview = _preview_of(setup)
     return setup
+
+
+def _ids_from_elsewhere(ctx: Context, stats: col.ColumnStats) -> bool:
+    """Our own export's ids, none of which names an investor of this database (live or
+    archived): the file comes from another database, so ids cannot match anything."""
+    ids = [int(v) for v in stats.distinct if v.strip().isascii() and v.strip().isdigit()]
+    if not ids:
+        return False
+    marks = ", ".join("?" * len(ids))
+    found = ctx.db.execute(f"SELECT 1 FROM {INVESTORS} WHERE id IN ({marks}) LIMIT 1", ids)
+    return found.fetchone() is None
 
 
 def _choose_key(
@@ -395,6 +486,7 @@ def _target_label(target: str, header: str, fields: Mapping[str, FieldSpec]) -> 
 def _preview_of(setup: _Setup) -> ImportPreview:
     analysis, fields = setup.analysis, setup.fields
     columns = []
+    kept_new: list[str] = []
     for index, header in enumerate(analysis.headers):
         stats, target = analysis.stats[index], setup.targets[index]
         type_name = _type_of(target, fields)
@@ -404,6 +496,22 @@ def _preview_of(setup: _Setup) -> ImportPreview:
         spec = fields.get(target[6:]) if target.startswith("field:") else None
         if spec is not None and not spec.is_editable:
             note = f"{spec.label} is calculated here: the column is not imported"
+        if index in setup.notes:
+            note = setup.notes[index]
+        elif stats.failures and target not in (col.SKIP, col.CRM_ID) and index != setup.key_index:
+            label = kept_label(header)
+            exists = setup.kept_fields.get(header) in fields or col.match_field(fields, label)
+            if not exists:
+                kept_new.append(label)
+            cells = (
+                "1 cell does not fit: it is"
+                if stats.failures == 1
+                else (f"{stats.failures:,} cells do not fit: each is")
+            )
+            note = (
+                f"{cells} kept as text in {'' if exists else 'the new field '}{label!r}"
+                " and listed in the report"
+            )
         columns.append(
             ColumnPreview(
                 header=header,
@@ -460,7 +568,8 @@ def _preview_of(setup: _Setup) -> ImportPreview:
         blank_keys=analysis.blank_keys[:1000],
         new_fields=[
             h for h, t in zip(analysis.headers, setup.targets, strict=True) if t.startswith("new:")
-        ],
+        ]
+        + kept_new,
         new_funds=new_funds,
         issues=sorted(issues, key=lambda i: i.line or 0),
     )
@@ -562,6 +671,14 @@ def _commitment_amount(text: str) -> float:
     return amount
 
 
+#: The label of the text field that keeps a column's cells that did not fit its type.
+KEPT_SUFFIX = " (as imported)"
+
+
+def kept_label(header: str) -> str:
+    return f"{header}{KEPT_SUFFIX}"
+
+
 @dataclass
 class _Row:
     """One data row, converted."""
@@ -572,11 +689,19 @@ class _Row:
     people: list[dict[str, Any]] = field(default_factory=list)
     commitments: dict[str, float | None] = field(default_factory=dict)
     errors: list[Issue] = field(default_factory=list)
+    kept: dict[int, str] = field(default_factory=dict)  # column → cell text that did not fit
     fingerprint: str = ""
 
 
 class _Converter:
-    """Turns the cells of a row into field values, people and commitments."""
+    """Turns the cells of a row into field values, people and commitments.
+
+    A cell that does not fit its column never costs the row: the rest of the row goes in, and
+    the cell's text is kept (in the column's companion text field, "<column> (as imported)",
+    which the run creates when it first needs it) and reported as a warning with its line,
+    column and reason. Only a cell the row cannot be matched without (its key, our id) is an
+    error that skips the row.
+    """
 
     def __init__(self, setup: _Setup, fields: Mapping[str, FieldSpec], keys: Mapping[int, str]):
         self.setup = setup
@@ -607,7 +732,7 @@ class _Converter:
         key_cell = cells[key_index] if key_index < len(cells) else ""
         row = _Row(line, col.key_text(key_cell, exact=self.setup.exact_keys))
         values, count = row.values, len(cells)
-        person: dict[str, Any] | None = None
+        parts: dict[str, list[Any]] | None = None
         for index, header, kind, rest, convert, blank_value in self.steps:
             text = cells[index] if index < count else ""
             if not text or text.isspace():
@@ -620,10 +745,12 @@ class _Converter:
                 )
                 continue
             else:
+                if text[0] == "'":  # our export's guard before = + - @ (any kind of cell)
+                    text = c.undefuse(text)
                 try:
                     value = convert(text)
                 except c.CellError as exc:
-                    row.errors.append(Issue(line, header, text[:200], str(exc)))
+                    self._does_not_fit(row, index, header, text, str(exc), report)
                     continue
             if kind == FIELD:
                 values[rest] = value
@@ -632,19 +759,84 @@ class _Converter:
             elif kind == PEOPLE:
                 if value:
                     row.people.extend(value)
-            elif value is not None:
-                if person is None:
-                    person = {}
-                person[rest] = value
-        if person:
-            if not person.get("full_name"):
-                email = person.get("email")
-                if not email:
-                    row.errors.append(Issue(line, None, None, "a person needs a name or an email"))
-                else:
-                    person["full_name"] = c.name_from_email(email)
-            row.people.append(person)
+            elif value:
+                if parts is None:
+                    parts = {}
+                parts[rest] = value
+        if parts:
+            self._pair_people(row, parts, report)
+        if row.people:
+            row.people = self._valid_people(row, report)
         return row
+
+    def _does_not_fit(
+        self, row: _Row, index: int, header: str, text: str, reason: str, report: ImportReport
+    ) -> None:
+        if index == self.setup.key_index or self.setup.targets[index] == col.CRM_ID:
+            row.errors.append(Issue(row.line, header, text[:200], reason))
+        elif len(text) > MAX_CELL_CHARS:
+            report.issue(
+                Issue(row.line, header, text[:200], f"{reason}: the cell is left out", "warning")
+            )
+        else:
+            row.kept[index] = text
+            report.issue(
+                Issue(
+                    row.line,
+                    header,
+                    text[:200],
+                    f"{reason}: kept as text in {kept_label(header)!r}",
+                    "warning",
+                )
+            )
+
+    def _pair_people(self, row: _Row, parts: dict[str, list[Any]], report: ImportReport) -> None:
+        """Separate name / email / title / phone columns: one person per name or address."""
+        people = pair_people(
+            parts.get("full_name", []),
+            parts.get("email", []),
+            parts.get("title", []),
+            parts.get("phone", []),
+        )
+        if not people:  # only a title or a phone: nobody to give them to
+            shown = " / ".join(parts.get("title", []) + parts.get("phone", []))
+            report.issue(
+                Issue(
+                    row.line,
+                    None,
+                    shown[:200],
+                    "no person's name or email on this row: the person is skipped",
+                    "warning",
+                )
+            )
+            return
+        for person in people:
+            if not person.get("full_name"):
+                person["full_name"] = c.name_from_email(person["email"])
+        row.people.extend(people)
+
+    def _valid_people(self, row: _Row, report: ImportReport) -> list[dict[str, Any]]:
+        """People checked as the grid checks them (once: the bulk path trusts these)."""
+        valid = []
+        for person in row.people:
+            try:
+                valid.append(people_service.parse_person(person, creating=True))
+            except ValidationError as exc:
+                report.issue(
+                    Issue(
+                        row.line,
+                        None,
+                        _person_text(person)[:200],
+                        f"{exc.message}: the person is skipped",
+                        "warning",
+                    )
+                )
+        return valid
+
+
+def _virtual_field(index: int, key: str, label: str, type_name: str) -> FieldSpec:
+    """A field a dry run would create: compared with nothing, labelled as it would be."""
+    return FieldSpec(-index, key, label, type_name, {"choices": []}, 10_000 + index, False, True)
 
 
 # -- running ----------------------------------------------------------------------------------------
@@ -724,8 +916,13 @@ def run(
     report = ImportReport(preview=setup.preview, dry_run=dry_run)
     for issue in setup.preview.issues:
         report.issue(issue)
-    bad_lines = {line for line, _ in setup.analysis.ragged} | set(setup.analysis.blank_keys)
-    bad_lines |= {line for _, lines in setup.analysis.duplicates for line in lines[1:]}
+    bad_lines = {
+        issue.line: issue
+        for issue in setup.preview.issues
+        if issue.line is not None and issue.severity == "error"
+    }
+    for _, lines in setup.analysis.duplicates:  # the first row with a key goes in
+        bad_lines.pop(lines[0], None)
     if setup.preview.new_funds and not allowed(ctx.role, "manage_funds"):
         report.issue(
             Issue(
@@ -739,15 +936,30 @@ def run(
         report.seconds = time.perf_counter() - started
         return report
     runner = _Run(ctx, setup, report, bad_lines, skip_bad_rows, archive_missing, progress)
-    if dry_run:
-        runner.execute(writing=False)
-    else:
-        with _page_cache(ctx, IMPORT_CACHE_KIB):
-            _write(ctx, runner, report, skip_bad_rows)
+    with _no_cycle_collection():
+        if dry_run:
+            runner.execute(writing=False)
+        else:
+            with _page_cache(ctx, IMPORT_CACHE_KIB):
+                _write(ctx, runner, report, skip_bad_rows)
     report.preview.rows = report.counts["rows"]
     report.issues.sort(key=lambda i: i.line or 0)
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector off while rows are converted: an import allocates millions of
+    short-lived dicts and tuples without cycles, and each collection walks every live object
+    again (measured: 6 % of a 100,000-row import). What cycles there are go at the end."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @contextmanager
@@ -789,7 +1001,7 @@ class _Run:
         ctx: Context,
         setup: _Setup,
         report: ImportReport,
-        bad_lines: set[int | None],
+        bad_lines: dict[int, Issue],
         skip_bad_rows: bool,
         archive_missing: bool,
         progress: Progress | None,
@@ -836,17 +1048,11 @@ class _Run:
             for index, target in enumerate(setup.targets):
                 if target.startswith("new:"):
                     self.new_keys[index] = f"__new_{index}"
-                    virtual[f"__new_{index}"] = FieldSpec(
-                        -index,
-                        f"__new_{index}",
-                        setup.analysis.headers[index],
-                        target[4:],
-                        {"choices": []},
-                        10_000 + index,
-                        False,
-                        True,
+                    virtual[f"__new_{index}"] = _virtual_field(
+                        index, f"__new_{index}", setup.analysis.headers[index], target[4:]
                     )
         self.fields = virtual
+        self.kept_keys, self.kept_clears = self._existing_kept_fields(fields)
         self.converter = _Converter(setup, virtual, self.new_keys)
         key_target = setup.targets[setup.key_index]
         if key_target.startswith("new:"):
@@ -903,6 +1109,66 @@ class _Run:
             h: list(dict.fromkeys(o)) for h, o in self.converter.lookups.new_options.items() if o
         }
 
+    # -- cells kept as text ------------------------------------------------------------------------
+    def _existing_kept_fields(
+        self, fields: Mapping[str, FieldSpec]
+    ) -> tuple[dict[int, str], set[int]]:
+        """Columns whose "(as imported)" field exists already (named in the profile, or found by
+        its label): every row then writes it, so a cell fixed at the source clears it. Where a
+        column of the file is itself mapped to that field (our own export), only new misfits
+        are written there."""
+        setup = self.setup
+        mapped = set(setup.targets)
+        keys: dict[int, str] = {}
+        for index, header in enumerate(setup.analysis.headers):
+            if setup.targets[index] in (col.SKIP, col.CRM_ID) or index == setup.key_index:
+                continue
+            key = setup.kept_fields.get(header)
+            if key not in fields:
+                spec = col.match_field(fields, kept_label(header))
+                key = spec.key if spec is not None and spec.type in ("text", "long_text") else None
+            if key is not None:
+                keys[index] = key
+        clears = {i for i, key in keys.items() if f"field:{key}" not in mapped}
+        return keys, clears
+
+    def _keep_cells(self, rows: list[_Row]) -> None:
+        """Put each cell that did not fit its column into the column's "(as imported)" field,
+        creating the field the first time a column needs one."""
+        for row in rows:
+            for index in row.kept:
+                if index not in self.kept_keys:
+                    self._add_kept_field(index)
+        if not self.kept_keys:
+            return
+        for row in rows:
+            for index, key in self.kept_keys.items():
+                text = row.kept.get(index)
+                if text is not None or index in self.kept_clears:
+                    row.values[key] = text
+
+    def _add_kept_field(self, index: int) -> None:
+        header = self.setup.analysis.headers[index]
+        label = kept_label(header[:80])
+        if self.writing:
+            existing = load_fields(self.ctx.db)
+            taken, number = label, 1
+            while col.match_field(existing, taken) is not None:
+                number += 1
+                taken = f"{label} {number}"
+            spec = field_service.add_field(self.ctx, taken, "long_text", {})
+            key, label = spec.key, taken
+            self.fields[key] = spec
+            self.field_columns.append(key)
+            if self.creator is not None:
+                self.creator.fields_changed()
+        else:
+            key = f"__kept_{index}"
+            self.fields[key] = _virtual_field(index, key, label, "long_text")
+        self.kept_keys[index] = key
+        self.kept_clears.add(index)
+        self.report.preview.new_fields.append(label)
+
     def _fingerprints(self) -> dict[int, str]:
         """investor id → fingerprint of its row in the last import, for investors that nothing
         has changed since: same version, and no person or commitment written after the oldest
@@ -929,12 +1195,8 @@ class _Run:
     def _ragged(self, line: int, cells: int, width: int) -> bool:
         if cells == width:
             return False
-        self.report.issue(
-            Issue(line, None, None, f"the row has {cells} cells; the header has {width}")
-        )
-        self.failed = True
         self.report.counts["rows"] += 1
-        self.report.counts["skipped"] += self.skip_bad_rows
+        self._skip(Issue(line, None, None, f"the row has {cells} cells; the header has {width}"))
         return True
 
     def _key_problem(self, line: int, key: str) -> bool:
@@ -942,17 +1204,29 @@ class _Run:
         the first row with a key is the one imported."""
         header = self.setup.analysis.headers[self.setup.key_index]
         if not key:
-            self.report.issue(Issue(line, header, None, "the key is empty"))
+            problem = Issue(line, header, None, "the key is empty")
         elif key in self.key_lines:
             first = self.key_lines[key]
-            self.report.issue(Issue(line, header, key, f"duplicate key: also on line {first}"))
+            problem = Issue(line, header, key, f"duplicate key: also on line {first}")
         else:
             self.key_lines[key] = line
             return False
-        self.failed = True
         self.report.counts["rows"] += 1
-        self.report.counts["skipped"] += self.skip_bad_rows
+        self._skip(problem)
         return True
+
+    def _skip(self, problem: Issue, *, reported: bool = False, key: str = "") -> None:
+        """A row that cannot go in: counted as skipped (so the counts add up to the file's
+        rows) with its reason. Unless skipping bad rows was asked for, the run then writes
+        nothing at all."""
+        if not reported:
+            self.report.issue(problem)
+        self.failed = True
+        self.report.counts["skipped"] += 1
+        if problem.line is not None:
+            self.report.diff(
+                RowDiff(problem.line, key, None, "skip", [("Reason", None, problem.describe())])
+            )
 
     def _rows(self) -> Iterator[tuple[int, list[str]]]:
         progress = (lambda f: self.progress("importing", f)) if self.progress else None
@@ -967,39 +1241,37 @@ class _Run:
     def _batch(self, rows: list[_Row]) -> None:
         report = self.report
         usable: list[tuple[_Row, int | None, bool]] = []
+        self._keep_cells(rows)
         for row in rows:
             for issue in row.errors:
                 report.issue(issue)
-            if row.errors or row.line in self.bad_lines:
-                self.failed = True
-                if self.skip_bad_rows:
-                    report.counts["skipped"] += 1
+            if row.errors:
+                self._skip(row.errors[0], reported=True, key=row.key)
                 continue
-            if not row.key:
-                continue  # reported by the analysis pass
+            if row.line in self.bad_lines:  # reported by the analysis pass
+                self._skip(self.bad_lines[row.line], reported=True, key=row.key)
+                continue
             investor_id, archived, ambiguous = self.existing.match(row.key)
             if ambiguous and investor_id is None and len(ambiguous) > 1:
-                report.issue(
+                self._skip(
                     Issue(
                         row.line,
                         self.setup.analysis.headers[self.setup.key_index],
                         row.key,
                         f"{len(ambiguous)} investors have this key (ids"
                         f" {', '.join(map(str, ambiguous[:5]))}): choose a unique key column",
-                    )
+                    ),
+                    key=row.key,
                 )
-                self.failed = True
-                report.counts["skipped"] += self.skip_bad_rows
                 continue
             if investor_id is None and self.key_is_id:
-                report.issue(Issue(row.line, "id", row.key, "no investor has this Venture CRM id"))
-                self.failed = True
-                report.counts["skipped"] += self.skip_bad_rows
+                self._skip(
+                    Issue(row.line, "id", row.key, "no investor has this Venture CRM id"),
+                    key=row.key,
+                )
                 continue
             if investor_id is None and not row.values.get("name"):
-                report.issue(Issue(row.line, None, None, "a new investor needs a Name"))
-                self.failed = True
-                report.counts["skipped"] += self.skip_bad_rows
+                self._skip(Issue(row.line, None, None, "a new investor needs a Name"), key=row.key)
                 continue
             usable.append((row, investor_id, archived))
         report.counts["rows"] += len(rows)
@@ -1097,7 +1369,9 @@ class _Run:
     ) -> None:
         report = self.report
         changes = {  # plain != is exact here: stored values are never bools, 2 == 2.0 is no change
-            k: v for k, v in row.values.items() if v != current.get(k) and k != col.CRM_ID
+            k: v
+            for k, v in row.values.items()
+            if v != current.get(k) and k != col.CRM_ID and not self._same_meaning(k, v, current)
         }
         diff: list[tuple[str, Any, Any]] = []
         for k, v in changes.items():
@@ -1158,6 +1432,17 @@ class _Run:
                     committed_on=existing["committed_on"] if existing else None,
                     expected_version=existing["version"] if existing else None,
                 )
+
+    def _same_meaning(self, key: str, value: Any, current: Mapping[str, Any]) -> bool:
+        """Values that differ as stored but not in meaning: an unticked box read from a file (0)
+        and one never set (NULL); text with CRLF line breaks (a CSV reader reads them as LF)."""
+        stored = current.get(key)
+        if stored is None:
+            spec = self.fields.get(key)
+            return value == 0 and spec is not None and spec.type == "checkbox"
+        if isinstance(stored, str) and "\r" in stored and isinstance(value, str):
+            return stored.replace("\r\n", "\n").replace("\r", "\n") == value
+        return False
 
     def _people_diff(
         self, row: _Row, existing: list[dict[str, Any]], diff: list[tuple[str, Any, Any]]
@@ -1279,6 +1564,11 @@ class _Run:
                 "date_orders": setup.orders,
                 "delimiter": setup.source.delimiter,
                 "exact_keys": setup.exact_keys,
+                "kept_fields": {
+                    setup.analysis.headers[i]: key
+                    for i, key in self.kept_keys.items()
+                    if not key.startswith("__")
+                },
             },
             header_signature=_header_signature(setup.analysis.headers),
         )

@@ -15,8 +15,6 @@ import csv
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from email.utils import getaddresses
-from typing import Any
 
 from dateutil import parser as dateutil_parser
 
@@ -46,6 +44,8 @@ _SLASH_DATE = re.compile(
     r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
 )
 _ISO_START = re.compile(r"^\d{4}-\d{2}-\d{2}")
+#: A zone-less ISO date-time to the minute or second, the minutes and seconds below 60.
+_ISO_NAIVE = re.compile(r"^(\d{4})-(0[1-9]|1\d)-(\d{2})[ T]([01]\d|2\d):([0-5]\d)(?::([0-5]\d))?$")
 #: Airtable's "friendly" format: January 15, 2024 / 15 January 2024, maybe with a time.
 _FRIENDLY_DATE = re.compile(
     r"^(?:(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}"
@@ -58,11 +58,6 @@ _MONTH_NAME = re.compile(
 )
 _ATTACHMENT = re.compile(r"([^,()]+?)\s*\((https?://[^)\s]+)\)")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-#: "Name <addr>" items without quotes, commas or brackets in the name: the common case, read by a
-#: regex; anything else (quoted names, bare addresses) goes through email.utils.getaddresses.
-_ONE_PERSON = r"\s*([^,<>\"@()]*?)\s*<([^@\s<>,\"]+@[^@\s<>,\"]+\.[^@\s<>,\"]+)>\s*"
-_PEOPLE_LIST = re.compile(rf"^{_ONE_PERSON}(?:,{_ONE_PERSON})*$")
-_PERSON = re.compile(_ONE_PERSON)
 _TRUE = frozenset({"checked", "true", "yes", "y", "1", "x", "✓", "✔"})
 _FALSE = frozenset({"", "unchecked", "false", "no", "n", "0"})
 
@@ -79,7 +74,7 @@ def normalize_name(text: str) -> str:
 
 def undefuse(text: str) -> str:
     """Take off the ' a spreadsheet-safe export put before text starting with = + - @."""
-    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r":
+    if len(text) > 1 and text[0] == "'" and text[1] in "=+-@\t\r\n":  # \r read back as \n
         return text[1:]
     return text
 
@@ -233,6 +228,10 @@ def moment_text(text: str, order: str = "mdy") -> str:
     datetime objects, anything else through :func:`parse_moment`."""
     match = _SLASH_DATE.match(text)
     if match is None or match[4] is None:
+        iso = _ISO_NAIVE.match(text)
+        if iso is not None and iso[2] <= "12" and "01" <= iso[3] <= "28" and iso[4] <= "23":
+            # '2024-01-15 10:00' (Airtable's created time): already ISO, only the zone to add
+            return f"{iso[1]}-{iso[2]}-{iso[3]}T{iso[4]}:{iso[5]}:{iso[6] or '00'}+00:00"
         return parse_moment(text, order).as_datetime()
     year, month, day, clock_parts = _slash_parts(match, order, text)
     hour, minute, seconds = clock_parts or (0, 0, 0)
@@ -269,33 +268,6 @@ def split_list(text: str) -> list[str]:
     except (csv.Error, StopIteration):
         items = text.split(",")
     return [item.strip() for item in items if item.strip()]
-
-
-def parse_people(text: str) -> list[dict[str, Any]]:
-    """'Jane Doe <jane@lp.com>, Bob Roe <bob@lp.com>' → [{full_name, email}, ...].
-
-    Bare emails get their name from the address ('jane.doe@lp.com' → 'Jane Doe'); bare names
-    (a linked-record cell of a People table) come without an email.
-    """
-    people: list[dict[str, Any]] = []
-    if _PEOPLE_LIST.match(text):  # 'Jane Doe <jane@lp.com>, Bob Roe <bob@lp.com>': no parser needed
-        for name, address in _PERSON.findall(text):
-            name = name.strip()
-            people.append({"full_name": name or name_from_email(address), "email": address})
-        return people
-    if "<" in text or "@" in text:
-        pairs = getaddresses([text])
-        if not pairs or any(not (name or address) for name, address in pairs):
-            raise CellError(f"{text!r} is not a list of people (like Jane Doe <jane@lp.com>)")
-        for name, address in pairs:
-            name, address = name.strip(), address.strip()
-            if address and not _EMAIL.match(address):
-                if name:
-                    raise CellError(f"{address!r} is not an email address")
-                name, address = address, ""
-            people.append({"full_name": name or name_from_email(address), "email": address or None})
-        return people
-    return [{"full_name": name, "email": None} for name in split_list(text)]
 
 
 def name_from_email(address: str) -> str:

@@ -32,6 +32,14 @@ from crm_lib.errors import ValidationError
 from crm_lib.grid.field_types import FIELD_TYPES, FieldValueError, field_type
 from crm_lib.grid.fields import FieldSpec
 from crm_lib.importers import cells as c
+from crm_lib.importers.people import (
+    PersonText,
+    looks_like_people,
+    people_cell,
+    split_items,
+    split_names,
+    split_people,
+)
 from crm_lib.importers.sniff import MAX_CELL_CHARS, SourceFile, read_rows
 
 SKIP = "skip"
@@ -41,6 +49,10 @@ PERSON_PARTS = ("full_name", "email", "title", "phone")
 SAMPLES = 5
 DISTINCT_CAP = 200
 MEMO_CAP = 50_000
+#: How many filled cells of a column matched to a field by name are tried against its type.
+FIT_SAMPLE = 200
+#: How many rows types, date orders and keys are inferred from (see :func:`analyze`).
+INFER_ROWS = 5000
 #: Types inference can propose for a new field, most specific first.
 INFERABLE = ("checkbox", "percent", "currency", "number", "date", "datetime", "email", "url")
 _COMMITMENT = re.compile(r"^(?P<fund>.+?)\s+(commitment|commitments|committed|investment)$")
@@ -92,6 +104,13 @@ class ColumnStats:
     failures: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     first_failure: dict[str, Any] | None = None
+    fit_tried: int = 0  # of the first FIT_SAMPLE filled cells, how many the matched field's
+    fit_failed: int = 0  # type was tried on and how many did not fit it (see analyze)
+    fit_example: str | None = None
+
+    def mostly_misfits(self) -> bool:
+        """Most sampled values do not fit the field the column's name matched."""
+        return self.fit_tried > 0 and self.fit_failed * 2 > self.fit_tried
 
     def observe(self, text: str, line: int) -> None:
         """Count one non-blank cell (the caller skips blanks). Repeated values cost one dict
@@ -191,7 +210,7 @@ def _fits(kind: str, text: str) -> bool:
         if kind == "url":
             return text.startswith(("http://", "https://", "www.")) and " " not in text
         if kind == "people":
-            return ("<" in text and "@" in text) and bool(c.parse_people(text))
+            return "<" in text and looks_like_people(text)
     except c.CellError:
         return False
     return False
@@ -479,18 +498,24 @@ def _memo(convert: Converter) -> Converter:
 
 
 def people_converter(target: str) -> Converter:
+    """People columns convert to lists: a people cell to person values, a name, email, title or
+    phone column to one item per person it names ('Jane Doe / Bob Roe', 'a@x.com; b@y.com')."""
     if target == PEOPLE:
-        return c.parse_people
+        return people_cell
     part = target.partition(":")[2]
-    parse = field_type("email" if part == "email" else "text").parse
+    if part == "full_name":
+        return split_names
+    if part == "email":
+        return _emails
+    return lambda text: split_items(text, commas=False)
 
-    def one(text: str) -> Any:
-        try:
-            return parse(text, {})
-        except FieldValueError as exc:
-            raise c.CellError(str(exc)) from None
 
-    return one
+def _emails(text: str) -> list[PersonText]:
+    found = split_people(text)
+    missing = [p.full_name for p in found if not p.email]
+    if missing or not found:
+        raise c.CellError(f"{(missing or [text])[0]!r} is not an email address")
+    return found
 
 
 # -- the analysis pass ------------------------------------------------------------------------------
@@ -506,6 +531,7 @@ class Analysis:
     candidate_keys: dict[int, dict[str, list[int]]] = field(default_factory=dict)
     duplicates: list[tuple[str, list[int]]] = field(default_factory=list)
     blank_keys: list[int] = field(default_factory=list)
+    complete: bool = False  # the whole file was read (else only its first block)
 
     def finish_keys(self, index: int, *, exact: bool) -> None:
         """Settle the key column: its empty cells and its duplicates (with every line)."""
@@ -524,7 +550,7 @@ def unique_headers(raw: Sequence[str]) -> list[str]:
     seen: Counter[str] = Counter()
     headers = []
     for position, text in enumerate(raw):
-        header = c.clean_header(text) or f"Column {position + 1}"
+        header = c.clean_header(c.undefuse(text)) or f"Column {position + 1}"
         seen[header.casefold()] += 1
         if seen[header.casefold()] > 1:
             header = f"{header} {seen[header.casefold()]}"
@@ -540,18 +566,24 @@ def key_text(text: str, *, exact: bool) -> str:
 def analyze(
     source: SourceFile,
     *,
-    key_columns: set[int] = frozenset(),  # type: ignore[assignment]
-    converters: Mapping[int, Converter] | None = None,
     observe: set[int] | None = None,
     dates: set[int] | None = None,
+    fit_checks: Mapping[int, Converter] | None = None,
+    block: int = INFER_ROWS,
     progress: Callable[[float], None] | None = None,
 ) -> Analysis:
-    """Read the whole file once (streamed), gathering what the preview and the run need.
+    """Read the file's first ``block`` rows (streamed) and gather what inference needs.
+
+    Types, date orders, record-id keys and name matches are all decided from this first block,
+    the same block for a preview and a run, so the run does what the preview showed while
+    reading the file only once more; a cell further down that does not fit is kept as text
+    and reported by the run (and counted by the preview's :func:`check_file`).
 
     ``observe`` limits the per-cell statistics to those columns (a run only needs them for
     columns whose type it must infer and key candidates); None observes all. ``dates`` are
-    columns whose only question is the order of slash dates: they are read until both orders
-    have shown up, or the file ends.
+    columns whose only question is the order of slash dates. ``fit_checks`` are columns matched
+    to an existing field by name: their first :data:`FIT_SAMPLE` filled cells are tried against
+    the field's type.
     """
     rows = read_rows(source, progress=progress)
     try:
@@ -562,32 +594,20 @@ def analyze(
     analysis = Analysis(source, headers, [ColumnStats(i, h) for i, h in enumerate(headers)])
     width = len(headers)
     stats = analysis.stats
-    converters = converters or {}
-    keys = {i: {} for i in key_columns if i < width}
     watched = sorted(range(width) if observe is None else {i for i in observe if i < width})
     open_dates = sorted(i for i in dates or () if i < width)
-    analysis.candidate_keys = keys
+    fitting = dict(fit_checks or {})
     for line, cells in rows:
         if not any(cells) or (len(cells) == 1 and not cells[0].strip()):
             continue  # blank lines: Excel leaves them at the end
         analysis.rows += 1
-        if len(cells) != width and len(analysis.ragged) < 1000:
-            analysis.ragged.append((line, len(cells)))
         count = len(cells)
         for index in watched:
             if index >= count:
                 continue
             text = cells[index]
-            if not text or text.isspace():
-                continue
-            column = stats[index]
-            column.observe(text, line)
-            convert = converters.get(index)
-            if convert is not None and not c.is_formula_error(text):
-                try:
-                    convert(text)
-                except c.CellError as exc:
-                    column.fail(line, text, str(exc))
+            if text and not text.isspace():
+                stats[index].observe(text, line)
         for index in open_dates:
             text = cells[index] if index < count else ""
             if "/" in text:
@@ -597,12 +617,73 @@ def analyze(
                     column.dmy_line = line
                 elif order == "mdy" and column.mdy_line is None:
                     column.mdy_line = line
-                if column.dmy_line is not None and column.mdy_line is not None:
-                    open_dates = [i for i in open_dates if i != index]
-        for index, found in keys.items():
-            text = cells[index].strip() if index < len(cells) else ""
-            found.setdefault(text, []).append(line)
+        if fitting:
+            _try_fit(fitting, stats, cells)
+        if analysis.rows >= block:
+            break
+    else:
+        analysis.complete = True
     return analysis
+
+
+def check_file(
+    analysis: Analysis,
+    *,
+    converters: Mapping[int, Converter],
+    key_columns: set[int],
+    progress: Callable[[float], None] | None = None,
+) -> None:
+    """The preview's look at the whole file: rows, ragged rows, filled and failing cells per
+    column (with why), and every key candidate's values (for empty and duplicate keys)."""
+    rows = read_rows(analysis.source, progress=progress)
+    next(rows)
+    width, stats = len(analysis.headers), analysis.stats
+    for column in stats:
+        column.filled = 0
+    keys: dict[int, dict[str, list[int]]] = {i: {} for i in key_columns if i < width}
+    analysis.candidate_keys = keys
+    checked = sorted(converters.items())
+    analysis.rows = 0
+    for line, cells in rows:
+        if not any(cells) or (len(cells) == 1 and not cells[0].strip()):
+            continue
+        analysis.rows += 1
+        count = len(cells)
+        if count != width and len(analysis.ragged) < 1000:
+            analysis.ragged.append((line, count))
+        for index in range(min(count, width)):
+            text = cells[index]
+            if text and not text.isspace():
+                stats[index].filled += 1
+        for index, convert in checked:
+            text = cells[index] if index < count else ""
+            if not text or text.isspace() or c.is_formula_error(text):
+                continue
+            try:
+                convert(text)
+            except c.CellError as exc:
+                stats[index].fail(line, text, str(exc))
+        for index, found in keys.items():
+            text = cells[index].strip() if index < count else ""
+            found.setdefault(text, []).append(line)
+    analysis.complete = True
+
+
+def _try_fit(fitting: dict[int, Converter], stats: Sequence[ColumnStats], cells: list[str]) -> None:
+    for index, convert in list(fitting.items()):
+        text = cells[index] if index < len(cells) else ""
+        if not text or text.isspace() or c.is_formula_error(text):
+            continue
+        column = stats[index]
+        column.fit_tried += 1
+        try:
+            convert(text)
+        except c.CellError:
+            column.fit_failed += 1
+            if column.fit_example is None:
+                column.fit_example = text[:60]
+        if column.fit_tried >= FIT_SAMPLE:
+            del fitting[index]
 
 
 def primary_column(headers: Sequence[str]) -> int:

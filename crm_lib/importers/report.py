@@ -125,6 +125,13 @@ class ImportReport:
         keys += ("commitments_added", "commitments_changed", "commitments_removed")
         return sum(self.counts[k] for k in keys) + len(self.preview.new_fields)
 
+    @property
+    def accounted(self) -> bool:
+        """Every row of the file is created, updated, restored, unchanged or skipped."""
+        c = self.counts
+        outcomes = ("created", "updated", "restored", "unchanged", "skipped")
+        return sum(c[k] for k in outcomes) == c["rows"]
+
     def issue(self, issue: Issue) -> None:
         if len(self.issues) < ISSUE_LIMIT:
             self.issues.append(issue)
@@ -190,7 +197,16 @@ class ImportReport:
             top = ", ".join(f"{k} ({v:,})" for k, v in self.changed_fields.most_common(8))
             lines.append(f"Changed cells by field: {top}")
         if c["skipped"]:
-            lines.append(f"Skipped {c['skipped']:,} bad rows.")
+            skipped = "Skipped" if self.committed else "Would skip"
+            lines.append(f"{skipped} {c['skipped']:,} rows that cannot go in (reasons below).")
+        kept = sum(1 for i in self.warnings if "kept as text in" in i.reason)
+        if kept:
+            lines.append(
+                f"{kept:,} cells did not fit their column: each is kept as text in the"
+                " column's '(as imported)' field and listed below."
+            )
+        if not self.accounted:
+            lines.append(f"Rows read: {self.preview.rows:,}.")
         lines.append(f"{c['errors']:,} errors, {c['warnings']:,} warnings.")
         if self.changes == 0 and not self.errors:
             lines.append("0 changes: the database already matches this file.")

@@ -47,7 +47,13 @@ from crm_lib.services.commitments import (
     restore_commitment,
     set_commitment,
 )
-from crm_lib.services.exports import investors_csv, investors_xlsx
+from crm_lib.services.exports import (
+    export_query,
+    investors_csv,
+    investors_json,
+    investors_xlsx,
+    write_export,
+)
 from crm_lib.services.feature_requests import (
     create_feature_request,
     get_feature_request,
@@ -183,6 +189,7 @@ __all__ = [
     "default_view",
     "duplicate_view",
     "end_user_sessions",
+    "export_query",
     "find_people_by_email",
     "get_commitment",
     "get_feature_request",
@@ -200,6 +207,7 @@ __all__ = [
     "inspect_link",
     "investor_history",
     "investors_csv",
+    "investors_json",
     "investors_xlsx",
     "invite_user",
     "job_run_file",
@@ -261,5 +269,6 @@ __all__ = [
     "update_view",
     "verify_backup",
     "view_page",
+    "write_export",
     "writes_busy",
 ]

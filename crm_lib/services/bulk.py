@@ -131,11 +131,15 @@ class _Plan:
                         row=row_number,
                     )
                 seen_funds.add(fund_id)
-                commitment_values = parse_commitment(
-                    commitment.get("amount"),
-                    commitment.get("status", "committed"),
-                    commitment.get("committed_on"),
-                    row=row_number,
+                commitment_values = (
+                    commitment
+                    if parsed
+                    else parse_commitment(
+                        commitment.get("amount"),
+                        commitment.get("status", "committed"),
+                        commitment.get("committed_on"),
+                        row=row_number,
+                    )
                 )
                 total += commitment_values["amount"]
                 out[COMMITMENTS].append(
@@ -144,14 +148,14 @@ class _Plan:
                         investor_id,
                         fund_id,
                         commitment_values["amount"],
-                        commitment_values["status"],
-                        commitment_values["committed_on"],
+                        commitment_values.get("status", "committed"),
+                        commitment_values.get("committed_on"),
                         *stamp,
                     )
                 )
             primaries = 0
             for person in people:
-                p = parse_person(person, creating=True, row=row_number)
+                p = person if parsed else parse_person(person, creating=True, row=row_number)
                 primaries += bool(p.get("is_primary"))
                 person_id, contact_id = self.take(PEOPLE), self.take(CONTACTS)
                 out[PEOPLE].append(
@@ -200,9 +204,17 @@ class BulkCreator:
         self.plan = _Plan(ctx, tx)
         self.counted = 0
 
+    def fields_changed(self) -> None:
+        """A field was added inside the transaction (an import's companion field for cells that
+        did not fit their column): the next batches insert its column too."""
+        self.plan.fields = load_fields(self.ctx.db)
+        self.plan.investor_columns = tuple(
+            k for k in self.plan.fields if k not in ("total_invested",)
+        )
+
     def add(self, records: list[Mapping[str, Any]], *, parsed: bool = False) -> None:
-        """Validate (unless ``parsed``: values already in stored form, keyed by column) and
-        insert one batch. A record may carry ``row`` (its line in a file) for error messages."""
+        """Validate (unless ``parsed``: values, people and commitments already validated into
+        stored form by the caller, as an import's converters do) and insert one batch. A record may carry ``row`` (its line in a file) for error messages."""
         plan = self.plan
         rows = plan.rows_for(records, self.counted + 1, parsed=parsed)
         self.counted += len(records)

@@ -57,7 +57,7 @@ def test_bad_rows_come_back_with_line_column_value_and_reason(live: LiveServer) 
     assert reply.status_code == 200
     report = reply.json()
     assert report["committed"] and report["counts"]["created"] == 1  # the column was skipped
-    failing = member.post(
+    kept = member.post(
         f"{live.base}/api/fundraising/import",
         json=body(
             [["Worse LP", "recAPIAPIAPIAPI04", "Meeting", "many", ""]],
@@ -65,14 +65,26 @@ def test_bad_rows_come_back_with_line_column_value_and_reason(live: LiveServer) 
             mapping={"Fund Z Commitment": "commitment:Fund Z"},  # the saved profile skips it
         ),
     ).json()
-    assert not failing["committed"]
-    problem = failing["issues"][0]
-    assert (problem["line"], problem["column"], problem["value"]) == (
+    assert kept["committed"] and kept["counts"]["created"] == 1  # the cell never costs the row
+    problem = kept["issues"][0]
+    assert (problem["line"], problem["column"], problem["value"], problem["severity"]) == (
         2,
         "Fund Z Commitment",
         "many",
+        "warning",
     )
-    assert problem["reason"] == "'many' is not a number"
+    assert (
+        problem["reason"]
+        == "'many' is not a number: kept as text in 'Fund Z Commitment (as imported)'"
+    )
+    failing = member.post(
+        f"{live.base}/api/fundraising/import",
+        json=body([["", "recAPIAPIAPIAPI05", "Meeting", "", ""]], dry_run=False),
+    ).json()
+    assert not failing["committed"] and failing["counts"]["skipped"] == 1
+    assert [(i["line"], i["reason"]) for i in failing["issues"]] == [
+        (2, "a new investor needs a Name")
+    ]
 
 
 def test_garbage_and_forged_requests_get_clear_errors(live: LiveServer) -> None:

@@ -3,6 +3,8 @@ filters and sorts, edits with conflicts, live updates between sessions, fields a
 
 from __future__ import annotations
 
+import json
+
 import openpyxl
 import pytest
 
@@ -157,6 +159,71 @@ def test_add_investor_opens_its_record_with_history(runtime: Runtime) -> None:
         assert services.get_investor(ctx, investor_id)["investor"]["status"] is None
 
 
+def _status_history(runtime: Runtime) -> tuple[GridPage, int, dict[str, int]]:
+    """Investor 001 whose status went Prospect -> Meeting -> Passed, its record open; the audit
+    ids of the two changes by the value they replaced."""
+    page = grid(runtime)
+    investor_id = int(page.table.value["id"].iloc[0])
+    with runtime.context() as ctx:
+        services.update_field(ctx, investor_id, "status", "Meeting", expected_version=1)
+        services.update_field(ctx, investor_id, "status", "Passed", expected_version=2)
+        history = services.get_investor(ctx, investor_id)["history"]
+    changes = {h["old_value"]: h["id"] for h in history if h["field"] == "status"}
+    page.open_record(investor_id)
+    return page, investor_id, changes
+
+
+def _choose(page: GridPage, audit_id: int) -> None:
+    """Click the history row of ``audit_id`` (Tabulator reports its position)."""
+    page.record.history_table.selection = [
+        list(page.record.history_table.value["Id"]).index(audit_id)
+    ]
+
+
+def _status(runtime: Runtime, investor_id: int) -> tuple[str, int]:
+    with runtime.context() as ctx:
+        investor = services.get_investor(ctx, investor_id)["investor"]
+    return investor["status"], investor["version"]
+
+
+def test_restore_acts_on_the_chosen_entry_after_the_history_refreshes(runtime: Runtime) -> None:
+    page, investor_id, changes = _status_history(runtime)
+    _choose(page, changes["Prospect"])  # "Status: Prospect -> Meeting": put Prospect back
+    page.record.person_name.value = "Ada Lovelace"
+    page.record.add_person()  # the history refreshes: "created person" is now on top
+    chosen = page.record.history_table.selection
+    assert [page.record.history_table.value["Id"].iloc[i] for i in chosen] == [changes["Prospect"]]
+    page.record.restore_value()
+    assert not page.failed, page.message
+    assert _status(runtime, investor_id) == ("Prospect", 4)
+
+
+def test_restore_after_the_record_changed_is_a_conflict_and_writes_nothing(
+    runtime: Runtime,
+) -> None:
+    page, investor_id, changes = _status_history(runtime)
+    _choose(page, changes["Prospect"])
+    with runtime.context() as ctx:  # someone else edits the record meanwhile...
+        services.update_field(ctx, investor_id, "location", "Oslo", expected_version=3)
+    page.record.refresh()  # ...and the history shows it (positions shift by one)
+    page.record.restore_value()
+    assert page.failed and "Not restored" in page.message and "after you chose" in page.message
+    assert _status(runtime, investor_id) == ("Passed", 4)
+    assert page.record.chosen_entry is None and page.record.history_table.selection == []
+    page.record.restore_value()  # nothing chosen any more: nothing restored
+    assert page.failed and "Select a change in the history first." in page.message
+    assert _status(runtime, investor_id) == ("Passed", 4)
+
+
+def test_opening_another_record_forgets_the_chosen_entry(runtime: Runtime) -> None:
+    page, _investor_id, changes = _status_history(runtime)
+    _choose(page, changes["Prospect"])
+    page.open_record(int(page.table.value["id"].iloc[1]))
+    assert page.record.chosen_entry is None
+    page.record.restore_value()
+    assert page.failed and "Select a change in the history first." in page.message
+
+
 def test_fields_panel_adds_a_formula_validated_as_you_type(runtime: Runtime) -> None:
     page = grid(runtime)
     panel = page.fields_panel
@@ -253,6 +320,8 @@ def test_exports_follow_what_the_grid_shows(runtime: Runtime) -> None:
     assert [row[1].value for row in workbook.active.iter_rows(min_row=2)] == [
         f"Investor {n:03d}" for n in (11, 13, 15, 17, 19)
     ]
+    records = json.loads(page.json_file().getvalue())
+    assert [r["Name"] for r in records] == [f"Investor {n:03d}" for n in (11, 13, 15, 17, 19)]
 
 
 def test_people_show_as_pills_and_a_click_on_them_opens_the_record(runtime: Runtime) -> None:

@@ -23,8 +23,8 @@ GOOD = b"""Name,Record ID,Status,Tags,Fund I Commitment,Contacts
 Acme Capital,recAAAAAAAAAAAAAA,Meeting,"AI,Climate","$1,500,000.00","Jane Doe <jane@acme.com>"
 Beta Partners,recBBBBBBBBBBBBBB,Prospect,AI,,"Bob Roe <bob@beta.com>"
 """
-#: Line 4's commitment is not an amount.
-BAD_ROW = GOOD + b"Gamma Fund,recCCCCCCCCCCCCCC,Prospect,AI,abc,\n"
+#: Line 4 has no name (a new investor needs one) and a commitment that is not an amount.
+BAD_ROW = GOOD + b",recCCCCCCCCCCCCCC,Prospect,AI,abc,\n"
 
 
 @pytest.fixture
@@ -200,23 +200,31 @@ def test_bad_rows_show_the_problems_and_download_them(page: GridPage, runtime: R
             "Line": 4,
             "Column": "Fund I Commitment",
             "Value": "abc",
-            "Reason": "'abc' is not a number",
+            "Reason": "'abc' is not a number: kept as text in 'Fund I Commitment (as imported)'",
+            "Severity": "warning",
+        },
+        {
+            "Line": 4,
+            "Column": "",
+            "Value": "",
+            "Reason": "a new investor needs a Name",
             "Severity": "error",
-        }
+        },
     ]
     assert "1 errors" in panel.summary.object and "tick “Skip bad rows”" in panel.summary.object
     assert panel.import_button.disabled
     download = panel.problems_download
     assert download.visible and download.filename == "Investors-Grid view-problems.csv"
     rows = list(csv.DictReader(io.StringIO(download.callback().getvalue().decode("utf-8-sig"))))
-    assert [(r["line"], r["column"], r["value"], r["reason"]) for r in rows] == [
-        ("4", "Fund I Commitment", "abc", "'abc' is not a number")
+    assert [(r["line"], r["column"], r["value"], r["severity"]) for r in rows] == [
+        ("4", "Fund I Commitment", "abc", "warning"),
+        ("4", "", "", "error"),
     ]
     panel.skip_bad.value = True
     assert panel.import_button.disabled  # previewed without skipping: preview again
     panel.dry_run_button.clicks += 1
     panel.import_button.clicks += 1
-    assert "Skipped 1 bad rows." in panel.summary.object
+    assert "Skipped 1 rows that cannot go in" in panel.summary.object
     assert investor_count(runtime) == before + 2
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import profiles
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, sync_playwright
 
 import crm_lib
 from crm_lib import services
@@ -41,6 +41,40 @@ def page(browser: Browser) -> Iterator[Page]:
     opened = context.new_page()
     yield opened
     context.close()
+
+
+#: How Chromium reports a request the browser dropped itself: a navigation or a reload cancels the
+#: stylesheets, scripts and fetches still loading for the page it leaves. Nothing failed.
+NAVIGATION_ABORT = "net::ERR_ABORTED"
+
+
+def page_errors(page: Page) -> list[str]:
+    """What goes wrong in ``page`` from now on, as a list that fills as it happens: console
+    errors, HTTP answers of 400 and above, and requests that failed on the network.
+
+    Requests the browser aborted because the page navigated (``net::ERR_ABORTED``) are left
+    out: under load a reload catches a stylesheet in flight, and counting that made the grid's
+    tests fail at random although nothing was wrong. A missing or broken file still counts,
+    as its HTTP status (and the console error Chromium logs for it)."""
+    errors: list[str] = []
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(f"console error: {message.text}")
+
+    def answered(response: Response) -> None:
+        if response.status >= 400:
+            errors.append(f"HTTP {response.status}: {response.request.method} {response.url}")
+
+    def failed(request: Request) -> None:
+        failure = request.failure or ""
+        if NAVIGATION_ABORT not in failure:
+            errors.append(f"request failed ({failure}): {request.method} {request.url}")
+
+    page.on("console", console)
+    page.on("response", answered)
+    page.on("requestfailed", failed)
+    return errors
 
 
 ADMIN_EMAIL = "alice@fund.example"

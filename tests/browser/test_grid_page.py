@@ -5,6 +5,7 @@ CRM_UPDATE_SCREENSHOTS=1 (otherwise to the test's temporary folder)."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -19,7 +20,7 @@ import crm_lib
 from crm_lib import services
 from crm_lib.config import Settings
 from tests.apps.server import free_port, running
-from tests.browser.conftest import PASSWORD, log_in
+from tests.browser.conftest import PASSWORD, log_in, page_errors
 
 pytestmark = pytest.mark.browser
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -75,17 +76,10 @@ def type_into(page: Page, target: Locator, text: str) -> None:
     editor.press("Enter")
 
 
-def console_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("requestfailed", lambda r: errors.append(f"failed: {r.url}"))
-    return errors
-
-
 def test_an_edit_saves_survives_reload_and_the_keyboard_works(
     page: Page, team_data: Path, tmp_path: Path
 ) -> None:
-    errors = console_errors(page)
+    errors = page_errors(page)
     with served(team_data) as base:
         open_grid(page, base)
         first_name = cell(page, "name").inner_text()
@@ -291,3 +285,157 @@ def test_dates_and_timestamps_show_as_dates_never_blank_or_nan(page: Page, team_
         search.press("Enter")
         expect(cell(page, "name")).to_have_text("Quokka Undated LP", timeout=10_000)
         expect(cell(page, "last_contacted_at")).to_have_text("")
+
+
+@contextmanager
+def crm(data_dir: Path) -> Iterator[crm_lib.Context]:
+    """The library on the served database, as another process (what was stored, not shown)."""
+    settings = Settings(data_dir=data_dir, password_hashing=profiles.CHEAPEST)
+    ctx = crm_lib.open_crm(settings=settings, actor="system:test")
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+def find(page: Page, name: str) -> None:
+    """Search the grid for ``name`` and wait until it is the first row."""
+    search = page.get_by_placeholder("Search name, location, notes")
+    search.fill(name)
+    search.press("Enter")
+    expect(cell(page, "name")).to_have_text(name, timeout=10_000)
+
+
+def test_long_text_enter_saves_and_shift_enter_starts_a_new_line(
+    page: Page, team_data: Path
+) -> None:
+    """The README's keyboard: Enter saves a long text cell, Shift+Enter types a new line; the
+    Enter that saves is never stored, and nothing else is trimmed."""
+    with crm(team_data) as ctx:
+        investor_id = services.create_investor(ctx, {"name": "Noted Partners LP"})["id"]
+    errors = page_errors(page)
+    with served(team_data) as base:
+        open_grid(page, base)
+        find(page, "Noted Partners LP")
+        cell(page, "notes").dblclick()
+        editor = page.locator(".tabulator-cell.tabulator-editing textarea")
+        editor.wait_for()
+        editor.type("line1")
+        editor.press("Shift+Enter")
+        editor.type("line2")
+        editor.press("Enter")
+        expect(page.get_by_text("Saved Notes")).to_be_visible(timeout=10_000)
+        expect(page.locator(".tabulator-cell.tabulator-editing")).to_have_count(0)
+        with crm(team_data) as ctx:
+            assert services.get_investor(ctx, investor_id)["investor"]["notes"] == "line1\nline2"
+        page.reload()  # the grid shows what was stored: two lines
+        page.wait_for_selector('.tabulator-cell[tabulator-field="name"]', timeout=30_000)
+        find(page, "Noted Partners LP")
+        assert cell(page, "notes").inner_text() == "line1\nline2"
+        cell(page, "notes").dblclick()  # spaces the person typed are kept as typed
+        editor.wait_for()
+        editor.press("Control+a")
+        editor.type("  indented, then spaces  ")
+        editor.press("Enter")
+        expect(page.get_by_text("Saved Notes")).to_be_visible(timeout=10_000)
+        with crm(team_data) as ctx:
+            notes = services.get_investor(ctx, investor_id)["investor"]["notes"]
+        assert notes == "  indented, then spaces  "
+    assert errors == []
+
+
+def test_restore_this_value_restores_the_change_picked_after_the_history_refreshes(
+    page: Page, team_data: Path
+) -> None:
+    """Pick "Status: Prospect → Meeting" in the history, add a person (the history refreshes,
+    a new row on top), restore: Prospect comes back, not the value of the row that moved
+    into the picked row's place. A pick that someone else's change overtook restores nothing."""
+    with crm(team_data) as ctx:
+        investor = services.create_investor(ctx, {"name": "Drift Capital", "status": "Prospect"})
+        services.update_field(ctx, investor["id"], "status", "Meeting", expected_version=1)
+        services.update_field(ctx, investor["id"], "status", "Passed", expected_version=2)
+    errors = page_errors(page)
+    with served(team_data) as base:
+        open_grid(page, base)
+        find(page, "Drift Capital")
+        cell(page, "open").click()
+        expect(page.locator(".crm-record-title")).to_contain_text("Drift Capital", timeout=10_000)
+        history = page.locator(".crm-record .tabulator-row")
+        history.filter(has_text="Status: Prospect → Meeting").click()
+        expect(page.locator(".crm-record .tabulator-row.tabulator-selected")).to_contain_text(
+            "Prospect → Meeting"
+        )
+        page.locator(".crm-record input[type=text]").first.fill("Grace Hopper")
+        page.get_by_role("button", name="Add person").click()
+        expect(history.filter(has_text="created person")).to_have_count(1, timeout=10_000)
+        expect(page.locator(".crm-record .tabulator-row.tabulator-selected")).to_contain_text(
+            "Prospect → Meeting"
+        )
+        page.get_by_role("button", name="Restore this value").click()
+        expect(page.get_by_text("Value restored.").first).to_be_visible(timeout=10_000)
+        with crm(team_data) as ctx:
+            restored = services.get_investor(ctx, investor["id"])["investor"]
+        assert (restored["status"], restored["version"]) == ("Prospect", 4)
+        history.filter(has_text="Status: Meeting → Passed").click()  # pick another change...
+        with crm(team_data) as ctx:  # ...which someone else overtakes before it is restored
+            services.update_field(ctx, investor["id"], "location", "Oslo", expected_version=4)
+        page.get_by_role("button", name="Restore this value").click()
+        expect(
+            page.get_by_text("Not restored: system:test changed Drift Capital").first
+        ).to_be_visible(timeout=10_000)
+        with crm(team_data) as ctx:
+            unchanged = services.get_investor(ctx, investor["id"])["investor"]
+        assert (unchanged["status"], unchanged["version"]) == ("Prospect", 5)
+    assert errors == []
+
+
+def test_a_frozen_column_stays_at_the_left_when_scrolling_and_after_a_reload(
+    page: Page, team_data: Path
+) -> None:
+    """Freeze Location in the view builder, save the view as one's default: Location stays in
+    sight at the left while the grid scrolls sideways (Type, not frozen, scrolls away), and is
+    still frozen after a reload."""
+    errors = page_errors(page)
+    with served(team_data) as base:
+        open_grid(page, base)
+        page.get_by_role("button", name="☰ View: filter, sort, columns, export").click()
+        frozen = page.locator(".crm-view-builder .choices").nth(1)
+        frozen.click()
+        frozen.locator(".choices__item--choice", has_text="Location").first.click()
+        page.locator(".crm-view-name input").fill("Pinned location")
+        page.get_by_role("button", name="Save as new view").click()
+        expect(page.get_by_text("Saved view Pinned location.").first).to_be_visible(timeout=10_000)
+        page.get_by_role("button", name="Make it my default").click()
+        expect(page.get_by_text("This view now opens first for you.").first).to_be_visible(
+            timeout=10_000
+        )
+        with crm(team_data) as ctx:
+            [view] = [v for v in services.list_views(ctx) if v["name"] == "Pinned location"]
+        assert "location" in view["frozen_fields"]
+        check_frozen_at_left(page, "location", scrolled_away="type")
+        page.reload()
+        page.wait_for_selector('.tabulator-cell[tabulator-field="name"]', timeout=30_000)
+        check_frozen_at_left(page, "location", scrolled_away="type")
+    assert errors == []
+
+
+def check_frozen_at_left(page: Page, field: str, scrolled_away: str) -> None:
+    """Scroll the grid to its right end: ``field``'s header and first cell are frozen and in
+    sight at the table's left; ``scrolled_away`` (not frozen) has left the visible area."""
+    header = page.locator(f'.tabulator-col[tabulator-field="{field}"]')
+    expect(header).to_have_class(re.compile(r"\btabulator-frozen\b"), timeout=10_000)
+    holder = page.locator(".tabulator-tableholder").first
+    width = holder.evaluate("el => el.scrollWidth - el.clientWidth")
+    assert width > 0, "the grid is not wider than its box: nothing to scroll"
+    holder.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    page.wait_for_function("el => el.scrollLeft > 0", arg=holder.element_handle())
+    box = holder.bounding_box()
+    assert box is not None
+    for target in (header, cell(page, field)):
+        where = target.bounding_box()
+        assert where is not None
+        assert box["x"] <= where["x"] < box["x"] + box["width"] / 2, (field, where, box)
+        assert where["x"] + where["width"] <= box["x"] + box["width"]
+    other = cell(page, scrolled_away).bounding_box()
+    assert other is not None
+    assert other["x"] + other["width"] <= box["x"], (scrolled_away, other, box)

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from crm_lib import analytics
 from tests.apps.server import free_port, running
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, page_errors
 
 pytestmark = pytest.mark.browser
 
@@ -18,10 +18,7 @@ pytestmark = pytest.mark.browser
 def test_home_page_shows_funds_counts_and_top_investors(
     page: Page, demo_dir: Path, demo_with_admin: Path
 ) -> None:
-    errors: list[str] = []
-    page.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
+    errors = page_errors(page)
     duck = analytics.connect(demo_dir)
     [(top_name, top_total)] = duck.sql(
         "SELECT name, total_invested FROM investors ORDER BY total_invested DESC, name, id LIMIT 1"

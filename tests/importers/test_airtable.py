@@ -181,28 +181,118 @@ def test_update_reports_per_field_diffs_and_history_names_the_file(
     assert len(imported["sha256"]) == 64
 
 
-def test_a_bad_row_means_nothing_is_written_and_the_report_names_line_column_value(
+def test_a_cell_that_does_not_fit_never_costs_the_row_its_text_is_kept_and_reported(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    rows = [list(r) for r in ROWS]
+    rows[2][6] = "lots"  # Gamma's Fund I commitment
+    report = airtable.run(write_export(tmp_path, rows), ctx)
+    assert report.committed and not report.errors
+    assert report.counts["created"] == 3 and report.accounted
+    gamma = by_name(ctx)["Gamma LP"]
+    kept = [f for f in services.list_fields(ctx) if f.label == "Fund I Commitment (as imported)"]
+    assert kept and kept[0].type == "long_text"
+    assert gamma[kept[0].key] == "lots"
+    warning = next(i for i in report.warnings if i.column == "Fund I Commitment")
+    assert (warning.line, warning.value) == (5, "lots")  # physical line: a note spans two
+    assert (
+        warning.reason
+        == "'lots' is not a number: kept as text in 'Fund I Commitment (as imported)'"
+    )
+    assert "Fund I Commitment (as imported)" in report.preview.new_fields
+    # the next import keeps using the same field, and a cell fixed at the source clears it
+    rows[2][6] = "$75,000.00"
+    again = airtable.run(write_export(tmp_path, rows), ctx)
+    assert again.committed and "Fund I Commitment (as imported)" not in again.preview.new_fields
+    gamma = by_name(ctx)["Gamma LP"]
+    assert gamma[kept[0].key] is None and gamma["total_invested"] == 150_000  # and Fund II: 75,000
+
+
+def test_a_non_url_in_the_website_column_keeps_the_row_and_the_text(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    path = write_export(
+        tmp_path,
+        [
+            ["Acme", "https://acme.example"],
+            ["Beta", "n/a"],
+            ["Gamma", "https://gamma.example/about"],
+            ["Delta", "www.delta.example"],
+        ],
+        header=["Name", "Website"],
+    )
+    preview = airtable.preview(path, ctx)
+    website = next(c for c in preview.columns if c.header == "Website")
+    assert (website.target, website.failures) == ("field:website", 1)
+    assert website.note == (
+        "1 cell does not fit: it is kept as text in the new field 'Website (as imported)'"
+        " and listed in the report"
+    )
+    assert preview.new_fields == ["Website (as imported)"]
+    dry = airtable.run(path, ctx, dry_run=True)
+    assert dry.counts["created"] == 4 and not dry.errors
+    assert dry.preview.new_fields == ["Website (as imported)"]
+    report = airtable.run(path, ctx)
+    assert report.committed and report.counts["created"] == 4
+    investors = by_name(ctx)
+    key = next(f.key for f in services.list_fields(ctx) if f.label == "Website (as imported)")
+    assert investors["Acme"]["website"] == "https://acme.example"
+    assert (investors["Beta"]["website"], investors["Beta"][key]) == (None, "n/a")
+    assert [(i.line, i.column) for i in report.warnings] == [(3, "Website")]
+
+
+def test_a_column_named_like_a_built_in_field_whose_values_mostly_do_not_fit_is_new_text(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    path = write_export(
+        tmp_path,
+        [
+            ["Acme", "https://acme.example"],
+            ["Beta", "n/a"],
+            ["Gamma", "see LinkedIn: Gamma Partners page"],
+        ],
+        header=["Name", "Website"],
+    )
+    preview = airtable.preview(path, ctx)
+    website = next(c for c in preview.columns if c.header == "Website")
+    assert website.target == "new:text"
+    assert website.note == (
+        "most values are not web addresses (2 of the first 3, e.g. 'n/a'): proposed as a new"
+        " text field instead of Website"
+    )
+    report = airtable.run(path, ctx)
+    assert report.committed and not report.issues
+    investors = by_name(ctx)
+    key = next(f.key for f in services.list_fields(ctx) if f.label == "Website (imported)")
+    assert [investors[n][key] for n in ("Acme", "Beta")] == ["https://acme.example", "n/a"]
+    assert investors["Acme"]["website"] is None
+
+
+def test_a_row_that_cannot_go_in_means_nothing_is_written_and_the_report_names_it(
     ctx: Context, team: dict, tmp_path: Path
 ) -> None:
     services.create_investor(ctx, {"name": "Already here"})
     before = content(ctx)
     rows = [list(r) for r in ROWS]
+    rows[2][0] = ""  # Gamma without a name: a new investor needs one
     rows[2][6] = "lots"
     report = airtable.run(write_export(tmp_path, rows), ctx)
     assert not report.committed
-    assert [(i.line, i.column, i.value) for i in report.errors] == [
-        (5, "Fund I Commitment", "lots")  # physical lines: Acme's note spans lines 2 and 3
+    assert [(i.line, i.column, i.reason) for i in report.errors] == [
+        (5, None, "a new investor needs a Name")
     ]
-    assert report.errors[0].reason == "'lots' is not a number"
+    assert (report.counts["created"], report.counts["skipped"], report.counts["rows"]) == (2, 1, 3)
+    assert [d.action for d in report.diffs if d.line == 5] == ["skip"]
     assert content(ctx) == before  # no fields, funds, options, rows or audit written
-    assert "5,Fund I Commitment,lots,'lots' is not a number,error" in report.issues_csv()
+    assert "5,,,a new investor needs a Name,error" in report.issues_csv()
+    assert "Would skip 1 rows" in "\n".join(report.summary())
 
 
 def test_skip_bad_rows_imports_the_good_ones(ctx: Context, team: dict, tmp_path: Path) -> None:
     rows = [list(r) for r in ROWS]
-    rows[2][6] = "lots"
+    rows[2][0] = ""
     report = airtable.run(write_export(tmp_path, rows), ctx, skip_bad_rows=True)
-    assert report.committed
+    assert report.committed and report.accounted
     assert (report.counts["created"], report.counts["skipped"]) == (2, 1)
     assert set(by_name(ctx)) == {"Acme Capital", "Beta Partners"}
 
@@ -218,11 +308,11 @@ def test_empty_and_duplicate_keys_are_reported_with_their_lines(
     assert preview.blank_keys == [8]
     report = airtable.run(path, ctx, key="Name")
     assert not report.committed
-    assert [(i.line, i.reason) for i in report.errors] == [
-        (2, "duplicate key: also on line 6"),
+    assert [(i.line, i.reason) for i in report.errors] == [  # the first row with a key is kept
         (6, "duplicate key: also on line 2"),
         (8, "the key is empty"),
     ]
+    assert (report.counts["skipped"], report.counts["created"], report.accounted) == (2, 3, True)
 
 
 def test_name_key_ignores_case_and_spacing_and_updates_existing_investors(
@@ -310,6 +400,53 @@ def test_separate_name_and_email_columns_become_one_person(
     assert services.list_people(ctx, investors["Beta"]["id"])[0]["full_name"] == "Ops"
 
 
+def test_messy_contact_cells_become_several_people_and_rows_without_a_person_still_go_in(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    path = write_export(
+        tmp_path,
+        [
+            ["Acme", "Jane Doe / Bob Roe", "jane@acme.com, bob@acme.com", "Partner / Analyst"],
+            ["Beta", "", "ops@beta.com (needs to be verified)", ""],
+            ["Gamma", "", "", "Managing Director"],  # a title and nobody to give it to
+            ["Delta", "", "", ""],
+            ["Epsilon", "Eve Ng", "n/a", ""],
+        ],
+        header=["Name", "Contact Name", "Contact Email", "Contact Title"],
+    )
+    dry = airtable.run(path, ctx, dry_run=True)
+    assert dry.counts["people_added"] == 4 and dry.accounted
+    report = airtable.run(path, ctx)
+    assert report.committed and report.counts["created"] == 5 and report.accounted
+    investors = by_name(ctx)
+    acme = sorted(services.list_people(ctx, investors["Acme"]["id"]), key=lambda p: p["id"])
+    assert [(p["full_name"], p["email"], p["title"]) for p in acme] == [
+        ("Jane Doe", "jane@acme.com", "Partner"),
+        ("Bob Roe", "bob@acme.com", "Analyst"),
+    ]
+    (ops,) = services.list_people(ctx, investors["Beta"]["id"])
+    assert (ops["full_name"], ops["email"], ops["notes"]) == (
+        "Ops",
+        "ops@beta.com",
+        "needs to be verified",
+    )
+    assert services.list_people(ctx, investors["Gamma"]["id"]) == []
+    assert services.list_people(ctx, investors["Delta"]["id"]) == []
+    (eve,) = services.list_people(ctx, investors["Epsilon"]["id"])
+    assert (eve["full_name"], eve["email"]) == ("Eve Ng", None)
+    kept = next(
+        f.key for f in services.list_fields(ctx) if f.label == "Contact Email (as imported)"
+    )
+    assert investors["Epsilon"][kept] == "n/a"
+    reasons = {(i.line, i.reason) for i in report.warnings}
+    assert (4, "no person's name or email on this row: the person is skipped") in reasons
+    assert (
+        6,
+        "'n/a' is not an email address: kept as text in 'Contact Email (as imported)'",
+    ) in reasons
+    assert airtable.run(path, ctx).changes == 0  # and re-importing changes nothing
+
+
 def test_export_then_import_round_trips_with_zero_changes(
     demo_ctx: Context, tmp_path: Path
 ) -> None:
@@ -334,14 +471,17 @@ def test_a_member_cannot_create_funds_through_an_import(
         airtable.preview(write_export(tmp_path), viewer)
 
 
-def test_hostile_cells_are_errors_not_crashes(ctx: Context, team: dict, tmp_path: Path) -> None:
+def test_a_cell_too_long_to_keep_is_left_out_and_reported_not_a_crash(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
     big = "x" * (1024 * 1024)
     path = write_export(tmp_path, [["Acme", big], ["Beta", "fine"]], header=["Name", "Notes"])
     report = airtable.run(path, ctx)
-    assert not report.committed
-    assert report.errors[0].line == 2 and report.errors[0].column == "Notes"
-    assert "1,048,576 characters; at most 100,000" in report.errors[0].reason
-    assert airtable.run(path, ctx, skip_bad_rows=True).counts["created"] == 1
+    assert report.committed and report.counts["created"] == 2
+    warning = report.warnings[0]
+    assert (warning.line, warning.column) == (2, "Notes")
+    assert "1,048,576 characters; at most 100,000: the cell is left out" in warning.reason
+    assert by_name(ctx)["Acme"]["notes"] is None
 
 
 def test_file_level_problems_raise_clear_errors(ctx: Context, team: dict, tmp_path: Path) -> None:

@@ -107,20 +107,6 @@ def test_multi_select_and_linked_record_cells(text: str, items: list[str]) -> No
     assert c.split_list(text) == items
 
 
-def test_people_cells_with_names_emails_and_quoted_commas() -> None:
-    assert c.parse_people('Jane Doe <jane@lp.com>, "Roe, Bob" <bob@lp.com>') == [
-        {"full_name": "Jane Doe", "email": "jane@lp.com"},
-        {"full_name": "Roe, Bob", "email": "bob@lp.com"},
-    ]
-    assert c.parse_people("jane.doe@lp.com") == [
-        {"full_name": "Jane Doe", "email": "jane.doe@lp.com"}
-    ]
-    assert c.parse_people("Jane Doe,Bob Roe") == [
-        {"full_name": "Jane Doe", "email": None},
-        {"full_name": "Bob Roe", "email": None},
-    ]
-
-
 def test_attachments_are_kept_as_links_one_per_line() -> None:
     cell = "deck.pdf (https://dl.airtable.com/a/deck.pdf),memo v2.docx (https://dl.airtable.com/b/m.docx)"
     assert c.parse_attachments(cell) == (
@@ -164,3 +150,20 @@ def test_fast_datetime_text_agrees_with_the_careful_parser(text: str) -> None:
 )
 def test_only_date_shaped_text_looks_like_a_date(text: str, date_like: bool) -> None:
     assert c.looks_like_date(text) is date_like
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        *("2024-01-15 10:00", "2024-01-15T10:00:59", "2024-12-28 23:59", "2024-01-31 08:05"),
+        *("2024-02-30 10:00", "2024-13-01 10:00", "2024-01-15 24:00", "2024-00-10 10:00"),
+    ],
+)
+def test_the_iso_date_time_fast_path_agrees_with_the_careful_parser(text: str) -> None:
+    try:
+        careful = c.parse_moment(text).as_datetime()
+    except c.CellError as exc:
+        with pytest.raises(c.CellError, match=str(exc).replace("(", r"\(").replace(")", r"\)")):
+            c.moment_text(text)
+    else:
+        assert c.moment_text(text) == careful

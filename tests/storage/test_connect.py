@@ -92,3 +92,18 @@ def test_checking_and_reopening_the_file_keeps_this_process_s_locks(tmp_path: Pa
     other.close()
     assert posix_locks(path, os.getpid()) == held
     ctx.close()
+
+
+def test_none_binds_as_null_and_values_keep_their_types(tmp_path: Path) -> None:
+    """None goes through the registered NoneType adapter (the fast path), still as NULL."""
+    conn = connect(tmp_path / "types.db").conn
+    conn.execute("CREATE TABLE t (a, b, c, d)")
+    conn.executemany(
+        "INSERT INTO t VALUES (?, ?, ?, ?)", [(None, 1, 1.5, "x"), (0, None, "", None)]
+    )
+    rows = conn.execute("SELECT typeof(a), typeof(b), typeof(c), typeof(d) FROM t").fetchall()
+    assert [tuple(r) for r in rows] == [
+        ("null", "integer", "real", "text"),
+        ("integer", "null", "text", "null"),
+    ]
+    assert conn.execute("SELECT count(*) FROM t WHERE a IS NULL").fetchone()[0] == 1

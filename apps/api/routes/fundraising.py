@@ -28,10 +28,11 @@ from crm_lib.errors import ValidationError
 from crm_lib.grid.filters import OPERATORS
 from crm_lib.importers import airtable
 from crm_lib.limits import max_length
+from crm_lib.services.exports import FORMATS
 
 TAG = "fundraising"
 GRID = "use_grid"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = FORMATS["xlsx"].media_type
 FUNDS = "manage_funds"
 RESERVED = {"list", "sort", "page", "page_size", "q", "format", "view"}
 LIST_PARAMS = (
@@ -163,19 +164,25 @@ def put_state(call: Call) -> dict[str, Any]:
 @API.add(
     "GET",
     "/fundraising/export",
-    summary="Export: the whole grid as JSON (format=json), or investors as CSV (format=csv,"
-    " with the same list, filter and sort parameters as the investor list)",
+    summary="Export what the grid shows: investors of a list or saved view (its filters, sorts,"
+    " hidden fields and column order; plus the investor list's filter parameters) as CSV,"
+    " JSON (an array of objects) or XLSX; format=snapshot, the default, is the whole grid"
+    " document that `crm load-snapshot` loads",
     action=GRID,
     tag=TAG,
-    response=s.STATE,
+    response={"anyOf": [s.STATE, s.EXPORT_ROWS]},
     alternate_types=("text/csv", XLSX),
     slow=True,
     query=(
-        s.param("format", {"type": "string", "enum": ["json", "csv", "xlsx"]}, "default json"),
+        s.param(
+            "format",
+            {"type": "string", "enum": ["snapshot", *FORMATS]},
+            "snapshot (default), json, csv or xlsx",
+        ),
         s.param(
             "view",
             {"type": "integer", "minimum": 1, "maximum": 10**18 - 1},
-            "CSV of this saved view (its list, filters and sorts; hidden fields left out)",
+            "export this saved view (its list, filters, sorts, hidden fields and column order)",
         ),
         *LIST_PARAMS[:2],
         LIST_PARAMS[4],
@@ -183,39 +190,33 @@ def put_state(call: Call) -> dict[str, Any]:
     errors=(401, 404, 422),
 )
 def export(call: Call) -> Reply | dict[str, Any]:
-    fmt = call.query.get("format") or "json"
-    if fmt == "json":
+    fmt = call.query.get("format") or "snapshot"
+    if fmt == "snapshot":
         snapshot = services.grid_snapshot(call.ctx)
         return Reply(payload=snapshot, headers=_attachment("venture-crm-grid.json"))
-    if fmt not in ("csv", "xlsx"):
-        raise ValidationError("format must be json, csv or xlsx", field="format")
+    if fmt not in FORMATS:
+        raise ValidationError(
+            f"format must be snapshot or one of {', '.join(FORMATS)}", field="format"
+        )
     view: dict[str, Any] = {}
     if call.query.get("view"):
         view = services.get_view(call.ctx, call.query_int("view", 0, low=1, high=10**18 - 1))
     sort = call.query.get("sort")
-    sorts = _sort(sort) if sort else [(v["field"], v["direction"]) for v in view.get("sorts", [])]
-    query = {
-        "list_membership": call.query.get("list") or view.get("list_membership") or "all",
-        "sort": sorts or [("name", "asc")],
-        "conditions": _conditions(
-            {k: v for k, v in call.query.items() if k not in ("format", "view")}
-        ),
-        "search": call.query.get("q"),
-        "filter_tree": view.get("filters"),
-        "hidden_fields": view.get("hidden_fields", ()),
-    }
-    name = f"venture-crm-{view['name']}" if view else "venture-crm-investors"
-    if fmt == "xlsx":
-        out = io.BytesIO()
-        services.investors_xlsx(call.ctx, out, **query)
-        return Reply(
-            body=out.getvalue(),
-            headers={"Content-Type": XLSX, **_attachment(f"{name}.xlsx")},
-        )
-    return Reply(
-        text="".join(services.investors_csv(call.ctx, **query)),
-        headers={"Content-Type": "text/csv; charset=utf-8", **_attachment(f"{name}.csv")},
+    query = services.export_query(
+        view,
+        list_membership=call.query.get("list"),
+        sort=_sort(sort) if sort else None,
+        conditions=_conditions(call.query),
+        search=call.query.get("q"),
     )
+    out = io.BytesIO()
+    services.write_export(call.ctx, fmt, out, **query)
+    name = f"venture-crm-{view['name']}" if view else "venture-crm-investors"
+    kind = FORMATS[fmt]
+    headers = {"Content-Type": kind.media_type, **_attachment(f"{name}.{kind.suffix}")}
+    if fmt == "xlsx":
+        return Reply(body=out.getvalue(), headers=headers)
+    return Reply(text=out.getvalue().decode("utf-8"), headers=headers)
 
 
 def _attachment(name: str) -> dict[str, str]:
