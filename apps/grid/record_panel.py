@@ -90,6 +90,10 @@ class RecordPanel:
         #: newest first, so each refresh shifts positions under a selection.
         self.chosen_entry: tuple[int, int] | None = None
         self._loading_history = False  # show() moves the selection itself: not a user's choice
+        #: The person chosen in the people list (as loaded then: id and version), for the same
+        #: reason: a refresh re-sorts the list under a selection kept by position.
+        self.chosen_person: dict[str, Any] | None = None
+        self._loading_people = False
         self.archive_button = pn.widgets.Button(label="Archive investor", color="danger")
         self.restore_button = pn.widgets.Button(label="Restore investor", color="success")
         self.close_button = pn.widgets.Button(label="✕ Close", width=80)
@@ -169,7 +173,7 @@ class RecordPanel:
             f"<table class='crm-record-fields'>{''.join(lines)}</table>"
             f"<p style='color:#6c757d;font-size:12px'>{meta}</p>"
         )
-        self.people_table.value = table_frame(loaded["people"], PEOPLE_COLUMNS)
+        self._show_people(loaded["people"], keep=self.chosen_person if same_investor else None)
         self.commitments_table.value = table_frame(loaded["commitments"], COMMITMENT_COLUMNS)
         labels = {key: spec.label for key, spec in store.fields.items()}
         history = [
@@ -201,6 +205,20 @@ class RecordPanel:
         finally:
             self._loading_history = False
         self.chosen_entry = kept
+
+    def _show_people(self, people: list[dict[str, Any]], keep: dict[str, Any] | None) -> None:
+        """Show the people and keep the chosen person chosen by id (with the version they had
+        when chosen: saving over someone else's later edit is a conflict)."""
+        ids = [person["id"] for person in people]
+        kept = keep if keep is not None and keep["id"] in ids else None
+        self._loading_people = True
+        try:
+            self.people_table.value = table_frame(people, PEOPLE_COLUMNS)
+            self.people_table.selection = [] if kept is None else [ids.index(kept["id"])]
+        finally:
+            self._loading_people = False
+        self.chosen_person = kept
+        self.save_person_button.disabled = kept is None
 
     def _entry_chosen(self) -> None:
         """A click in the history chooses that entry: remember its id and the version of the
@@ -241,20 +259,23 @@ class RecordPanel:
 
     def _person_chosen(self) -> None:
         """Selecting a person fills the form, to edit them (name, email, title)."""
+        if self._loading_people:
+            return
         chosen = self.people_table.selection
         self.save_person_button.disabled = not chosen
-        if chosen:
-            person = self.record["people"][chosen[0]]
+        self.chosen_person = self.record["people"][chosen[0]] if chosen else None
+        if self.chosen_person is not None:
+            person = self.chosen_person
             self.person_name.value = person["full_name"] or ""
             self.person_email.value = person.get("email") or ""
             self.person_title.value = person.get("title") or ""
 
     def save_person(self) -> None:
         """Save the form into the selected person (their directory entry follows)."""
-        if not self.people_table.selection or self.investor_id is None:
+        person = self.chosen_person
+        if person is None or self.investor_id is None:
             self.page._report("Select a person first.", failed=True)
             return
-        person = self.record["people"][self.people_table.selection[0]]
         values = self._person_values()
         done = self.page.act(
             lambda ctx: services.update_person(
@@ -263,14 +284,15 @@ class RecordPanel:
             success=f"Saved {values['full_name']}.",
         )
         if done is not None:
+            self.chosen_person = None  # now at a new version: choose again to edit again
             self.page.reload()
             self.show(self.investor_id)
 
     def remove_person(self) -> None:
-        if not self.people_table.selection or self.investor_id is None:
+        person = self.chosen_person
+        if person is None or self.investor_id is None:
             self.page._report("Select a person first.", failed=True)
             return
-        person = self.record["people"][self.people_table.selection[0]]
         done = self.page.act(
             lambda ctx: services.remove_person(
                 ctx, person["id"], expected_version=person["version"]
@@ -278,6 +300,7 @@ class RecordPanel:
             success=f"Removed {person['full_name']}.",
         )
         if done is not None:
+            self.chosen_person = None  # now at a new version: choose again to edit again
             self.page.reload()
             self.show(self.investor_id)
 

@@ -224,6 +224,28 @@ def test_opening_another_record_forgets_the_chosen_entry(runtime: Runtime) -> No
     assert page.failed and "Select a change in the history first." in page.message
 
 
+def test_saving_a_person_acts_on_the_one_chosen_after_the_list_refreshes(
+    runtime: Runtime,
+) -> None:
+    page = grid(runtime)
+    investor_id = int(page.table.value["id"].iloc[0])
+    with runtime.context() as ctx:
+        services.add_person(ctx, investor_id, {"full_name": "Mia Moss"})
+    page.open_record(investor_id)
+    record = page.record
+    record.people_table.selection = [list(record.people_table.value["Name"]).index("Mia Moss")]
+    with runtime.context() as ctx:  # a colleague adds someone who sorts before Mia
+        services.add_person(ctx, investor_id, {"full_name": "Abe Ash"})
+    record.refresh()  # the list re-sorts: position 0 is now Abe
+    assert list(record.people_table.value["Name"])[record.people_table.selection[0]] == "Mia Moss"
+    record.person_title.value = "Partner"
+    record.save_person()
+    assert not page.failed, page.message
+    with runtime.context() as ctx:
+        titles = {p["full_name"]: p["title"] for p in services.list_people(ctx, investor_id)}
+    assert titles == {"Abe Ash": None, "Mia Moss": "Partner"}
+
+
 def test_fields_panel_adds_a_formula_validated_as_you_type(runtime: Runtime) -> None:
     page = grid(runtime)
     panel = page.fields_panel
