@@ -100,7 +100,10 @@ def _guarded(work: Callable[[Context], T], what: str) -> Callable[[Context], T]:
 
 
 def describe_changes(diff: RowDiff) -> str:
-    """One row's changes in words: "Status: — → Meeting; Tags: — → AI, Climate"."""
+    """One row's changes in words: "Status: — → Meeting; Tags: — → AI, Climate", or why the
+    row is skipped."""
+    if diff.action == "skip":
+        return "; ".join(str(new) for _label, _old, new in diff.changes)
     return "; ".join(
         f"{label}: {stored_value_text(old)} → {stored_value_text(new)}"
         for label, old, new in diff.changes

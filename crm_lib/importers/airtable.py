@@ -944,6 +944,7 @@ def run(
                 _write(ctx, runner, report, skip_bad_rows)
     report.preview.rows = report.counts["rows"]
     report.issues.sort(key=lambda i: i.line or 0)
+    report.diffs.sort(key=lambda d: d.line)  # in file order (a batch's skips are found first)
     report.seconds = time.perf_counter() - started
     return report
 

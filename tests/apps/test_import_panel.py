@@ -212,6 +212,13 @@ def test_bad_rows_show_the_problems_and_download_them(page: GridPage, runtime: R
         },
     ]
     assert "1 errors" in panel.summary.object and "tick “Skip bad rows”" in panel.summary.object
+    plan = panel.diffs_table.value.to_dict("records")
+    assert [(row["Line"], row["Action"]) for row in plan] == [
+        (2, "create"),
+        (3, "create"),
+        (4, "skip"),
+    ]
+    assert plan[2]["Changes"] == "Line 4: a new investor needs a Name"
     assert panel.import_button.disabled
     download = panel.problems_download
     assert download.visible and download.filename == "Investors-Grid view-problems.csv"
