@@ -11,8 +11,10 @@ Public API (other code and outside tests use exactly this)::
 
 Layout: ``grammar.lark`` + ``parser.py`` (text → tree), ``compiler.py`` (tree → steps, checks),
 ``engine.py`` (column-at-a-time runtime), ``values.py`` (Airtable's value rules), ``registry.py`` +
-``functions/`` (one module per category), ``graph.py`` (dependencies between formula fields),
-``limits.py`` (the sandbox's caps and RE2).
+``functions/`` (one module per category), ``moment.py`` + ``locales.py`` (moment.js date tokens
+and locales, as Airtable's DATETIME_FORMAT/DATETIME_PARSE/SET_LOCALE use them), ``graph.py``
+(dependencies between formula fields), ``limits.py`` (the sandbox's caps and RE2), ``audit.py``
+(the audit against Airtable's reference: docs rows and test cases in one table).
 """
 
 from crm_lib.errors import FormulaError

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import math
 import operator
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -271,6 +272,9 @@ class Compiler:
         self.text = text
         self.field_types = dict(field_types)
         self.by_folded_name = {name.casefold(): name for name in field_types}
+        folded = Counter(name.casefold() for name in field_types)
+        #: Names that only one field has when case is ignored (see :meth:`resolve_field`).
+        self.unique_folded = {k: v for k, v in self.by_folded_name.items() if folded[k] == 1}
         self.limits = limits
         self.dependencies: set[str] = set()
         self.reads_clock = False
@@ -294,14 +298,20 @@ class Compiler:
         raise FormulaError(f"Unsupported expression at {node.position}", position=node.position)
 
     def resolve_field(self, node: FieldRef) -> str:
+        """The field a reference names: exactly, including spaces, as in Airtable. One step
+        wider than Airtable: a name that differs only in case from exactly one field names that
+        field, so formulas saved before exact matching keep working (a rename rewrites them)."""
         if node.name in self.field_types:
             return node.name
-        folded = self.by_folded_name.get(node.name.casefold())
-        if folded is not None:
-            return folded
+        only = self.unique_folded.get(node.name.casefold())
+        if only is not None:
+            return only
         shown = "{" + node.name + "}"
         hint = ""
-        if not node.braced and lookup(node.name) is not None:
+        same_letters = self.by_folded_name.get(" ".join(node.name.split()).casefold())
+        if same_letters is not None:
+            hint = f" — did you mean {{{same_letters}}}? Field names must match exactly"
+        elif not node.braced and lookup(node.name) is not None:
             hint = f" — did you mean {node.name.upper()}()?"
         else:
             close = difflib.get_close_matches(
@@ -391,7 +401,7 @@ class Compiler:
 
 def numbers(values: list[Any]) -> list[Any]:
     """A number column with blanks as 0 (numbers pass through untouched)."""
-    return values if None not in values else [x or 0 for x in values]
+    return values if None not in values else [0 if x is None else x for x in values]
 
 
 def texts(values: list[Any]) -> list[Any]:

@@ -44,6 +44,14 @@ class RecordInfo:
     field_modified_times: Mapping[str, datetime] | None = None
 
 
+def cpu_seconds() -> float:
+    """The clock of the per-record time budget: this thread's CPU time, not wall time. A record
+    must not turn into an error because the process was descheduled, collected garbage or
+    shared its cores with another job (measured: 20-70 µs evaluations reported as over 50 ms
+    under load); what the budget stops is a formula that computes too much."""
+    return time.thread_time()
+
+
 class BudgetExceeded(Exception):
     """The batch ran past its time budget; the formula falls back to one record at a time."""
 
@@ -130,7 +138,7 @@ class Batch:
     def check_time(self) -> None:
         """Raise :class:`BudgetExceeded` once the batch is past its deadline, and
         :class:`~crm_lib.formulas.limits.BudgetSpent` once the request's total is used up."""
-        if time.perf_counter() > self.deadline:
+        if cpu_seconds() > self.deadline:
             raise BudgetExceeded
         if self.budget is not None:
             self.budget.check()

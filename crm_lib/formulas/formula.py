@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import math
-import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
@@ -20,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from crm_lib.clock import Clock, SystemClock
 from crm_lib.errors import FormulaError
 from crm_lib.formulas.compiler import Compiler, infer_type, value_type_of
-from crm_lib.formulas.engine import Batch, BudgetExceeded, Column, RecordInfo, Step
+from crm_lib.formulas.engine import Batch, BudgetExceeded, Column, RecordInfo, Step, cpu_seconds
 from crm_lib.formulas.limits import DEFAULT_LIMITS, Limits, active_budget, using_limits
 from crm_lib.formulas.parser import parse
 from crm_lib.formulas.values import ErrorValue, ValueType, parse_number_text
@@ -85,7 +84,7 @@ class Formula:
         now = self._clock.now()
         with using_limits(self._limits):
             loader = self._loader(columns, count)
-            started = time.perf_counter()
+            started = cpu_seconds()
             budget = self._limits.cell_time_budget_s
             batch = Batch(
                 count, loader, records=records, now=now, zone=self._zone,
@@ -100,7 +99,7 @@ class Formula:
             out: list[object] = []
             for index in range(count):
                 single = batch.take([index])
-                single.deadline = time.perf_counter() + budget
+                single.deadline = cpu_seconds() + budget
                 try:
                     out.append(self._finish(self._root.run(single))[0])
                 except BudgetExceeded:

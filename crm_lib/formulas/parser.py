@@ -100,7 +100,7 @@ class _Builder(Transformer):
 
     def field(self, items: list[Token]) -> Node:
         token = items[0]
-        return self._made(FieldRef(token.start_pos, str(token)[1:-1].strip(), True))
+        return self._made(FieldRef(token.start_pos, str(token)[1:-1], True))
 
     def bare_name(self, items: list[Token]) -> Node:
         token = items[0]
@@ -194,6 +194,13 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> FormulaError:
         if token.type == "COMMA":
             return FormulaError(
                 f"Unexpected ',' at {pos}: commas separate a function's arguments", position=pos
+            )
+        before = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s+$", text[:pos])
+        if token.type == "NAME" and before is not None:
+            return FormulaError(
+                f"Unexpected {shown!r} at {pos}: a field name with spaces needs braces, "
+                f"like {{{before.group(1)} {shown}}}",
+                position=pos,
             )
         if token.type in _VALUE_START_TOKENS and not (expected & _VALUE_START_TOKENS):
             return FormulaError(

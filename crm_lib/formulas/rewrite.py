@@ -2,8 +2,8 @@
 
 Airtable keeps formulas working across a field rename; so do we. The formula is parsed, so only
 real field references change: a string literal that happens to contain "{Old name}" is left alone,
-as are fields with other names. References are matched as the compiler matches them (exactly, or
-ignoring case).
+as are fields with other names. References are matched as the compiler matches them: exactly,
+spaces included, or differing only in case when no other field has that name ignoring case.
 """
 
 from __future__ import annotations
@@ -30,7 +30,9 @@ def _references(node: Node) -> list[FieldRef]:
 
 def rename_references(text: str, old: str, new: str) -> str:
     """``text`` with every reference to field ``old`` pointing at ``new`` instead (braced)."""
-    refs = [r for r in _references(parse(text)) if r.name.casefold() == old.casefold()]
+    refs = [
+        r for r in _references(parse(text)) if r.name == old or r.name.casefold() == old.casefold()
+    ]
     out = text
     for ref in sorted(refs, key=lambda r: r.position, reverse=True):
         end = out.index("}", ref.position) + 1 if ref.braced else ref.position + len(ref.name)

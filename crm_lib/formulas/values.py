@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 from dateutil import parser as date_parser
@@ -260,6 +260,65 @@ def parse_date_text(text: str) -> date | datetime:
 def day_of(value: date | datetime) -> date:
     """The calendar day of a date or moment (moments in their own time zone)."""
     return value.date() if isinstance(value, datetime) else value
+
+
+class LocalizedZone(tzinfo):
+    """A time zone that also carries the locale SET_LOCALE gave a moment.
+
+    Airtable's moments carry a time zone (SET_TIMEZONE) and a locale (SET_LOCALE) for a later
+    DATETIME_FORMAT. A moment stays a plain aware ``datetime`` here (so every rule above still
+    applies); its ``tzinfo`` is this wrapper, which answers as the wrapped zone does.
+    """
+
+    __slots__ = ("locale", "zone")
+
+    def __init__(self, zone: tzinfo, locale: str) -> None:
+        self.zone = zone
+        self.locale = locale
+
+    def utcoffset(self, moment: datetime | None) -> timedelta | None:
+        return self.zone.utcoffset(_naive(moment))
+
+    def dst(self, moment: datetime | None) -> timedelta | None:
+        return self.zone.dst(_naive(moment))
+
+    def tzname(self, moment: datetime | None) -> str | None:
+        return self.zone.tzname(_naive(moment))
+
+    def fromutc(self, moment: datetime) -> datetime:
+        local = self.zone.fromutc(moment.replace(tzinfo=self.zone))
+        return local.replace(tzinfo=self)
+
+    def __repr__(self) -> str:
+        return f"LocalizedZone({self.zone!r}, {self.locale!r})"
+
+
+def _naive(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.replace(tzinfo=None)
+
+
+def locale_of(moment: date | datetime) -> str:
+    """The locale SET_LOCALE gave a moment ("en" when none did)."""
+    zone = moment.tzinfo if isinstance(moment, datetime) else None
+    return zone.locale if isinstance(zone, LocalizedZone) else "en"
+
+
+def zone_of(moment: datetime) -> tzinfo:
+    """A moment's time zone, without any locale wrapped around it."""
+    zone = moment.tzinfo or UTC
+    return zone.zone if isinstance(zone, LocalizedZone) else zone
+
+
+def with_zone(moment: datetime, zone: tzinfo) -> datetime:
+    """The same moment seen in ``zone``, keeping its locale."""
+    code = locale_of(moment)
+    return moment.astimezone(zone if code == "en" else LocalizedZone(zone, code))
+
+
+def with_locale(moment: datetime, code: str) -> datetime:
+    """The same moment (same zone) with the locale ``code`` for DATETIME_FORMAT."""
+    zone = zone_of(moment)
+    return moment.astimezone(zone if code == "en" else LocalizedZone(zone, code))
 
 
 # --- comparison ------------------------------------------------------------------------------

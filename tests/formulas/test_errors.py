@@ -17,7 +17,13 @@ FIELDS = {
 
 CASES = [
     ("ROUND({Comitted} * 2, 0)", "Unknown field {Comitted} at 6 — did you mean {Committed}?", 6),
-    ("{committed} + Statuss", "Unknown field {Statuss} at 14 — did you mean {Status}?", 14),
+    ("{Committed} + Statuss", "Unknown field {Statuss} at 14 — did you mean {Status}?", 14),
+    (
+        "{Last  contacted}",
+        "Unknown field {Last  contacted} at 0 — did you mean {Last Contacted}? Field names must "
+        "match exactly",
+        0,
+    ),
     ("{Zebra} + 1", "Unknown field {Zebra} at 0", 0),
     ("TODAY + 1", "Unknown field {TODAY} at 0 — did you mean TODAY()?", 0),
     ("IF(1, 2, 3, 4)", "IF expects 2 or 3 arguments, got 4 at 0", 0),
@@ -62,9 +68,17 @@ def test_formula_error_is_a_validation_error_with_the_one_json_shape() -> None:
     }
 
 
-def test_field_names_match_regardless_of_case_and_report_the_real_name() -> None:
-    formula = compile_formula("{committed} * 2 & {STATUS}", FIELDS)
+def test_field_names_match_exactly_or_by_case_when_one_field_has_the_name() -> None:
+    """Airtable's reference: names match exactly, spaces included. Ours also takes a name that
+    differs only in case from exactly one field (formulas saved before exact matching)."""
+    formula = compile_formula("{Committed} * 2 & Status & {STATUS}", FIELDS)
     assert formula.dependencies == {"Committed", "Status"}
+    with pytest.raises(FormulaError, match="did you mean \\{Status\\}"):
+        compile_formula("{ Status }", FIELDS)
+    both = {**FIELDS, "STAGE": FIELDS["Status"], "Stage": FIELDS["Status"]}
+    assert compile_formula("{Stage} & {STAGE}", both).dependencies == {"Stage", "STAGE"}
+    with pytest.raises(FormulaError, match="Unknown field \\{stage\\}"):
+        compile_formula("{stage}", both)  # two fields by that name ignoring case: ambiguous
 
 
 def test_result_type_is_inferred() -> None:

@@ -34,15 +34,15 @@ def ARRAYJOIN(values: list[object], separator: str = ", ") -> str:
 
 @register(
     "arrays",
-    params=[("values", T.ANY)],
+    params=[("value", T.ANY), ("values", T.ANY)],
     result=L,
     examples=[('ARRAYUNIQUE(ARRAYFLATTEN("a", "b", "a"))', ["a", "b"])],
 )
-def ARRAYUNIQUE(*values: object) -> list[object]:
+def ARRAYUNIQUE(value: object, *values: object) -> list[object]:
     """The items with repeats removed, first occurrence kept."""
     seen: set[object] = set()
     out: list[object] = []
-    for item in v.flatten(values):
+    for item in v.flatten((value, *values)):
         key = (type(item).__name__, item) if not isinstance(item, list) else repr(item)
         if key not in seen:
             seen.add(key)
@@ -52,21 +52,48 @@ def ARRAYUNIQUE(*values: object) -> list[object]:
 
 @register(
     "arrays",
-    params=[("values", T.ANY)],
+    params=[("value", T.ANY), ("values", T.ANY)],
     result=L,
     examples=[('ARRAYCOMPACT("a", "", BLANK(), 0)', ["a", 0])],
 )
-def ARRAYCOMPACT(*values: object) -> list[object]:
+def ARRAYCOMPACT(value: object, *values: object) -> list[object]:
     """The items without blanks and empty texts (0 and FALSE are kept)."""
-    return _capped([item for item in v.flatten(values) if not v.is_blank(item)])
+    return _capped([item for item in v.flatten((value, *values)) if not v.is_blank(item)])
 
 
 @register(
     "arrays",
-    params=[("values", T.ANY)],
+    params=[("value", T.ANY), ("values", T.ANY)],
     result=L,
     examples=[('ARRAYFLATTEN("a", ARRAYFLATTEN("b", "c"))', ["a", "b", "c"])],
 )
-def ARRAYFLATTEN(*values: object) -> list[object]:
+def ARRAYFLATTEN(value: object, *values: object) -> list[object]:
     """All items of nested lists in one flat list."""
-    return _capped(v.flatten(values))
+    return _capped(v.flatten((value, *values)))
+
+
+@register(
+    "arrays",
+    params=[("values", L), ("start", T.NUMBER), ("end", T.NUMBER)],
+    result=L,
+    examples=[
+        ('ARRAYSLICE(ARRAYFLATTEN("A", "B", "C", "D"), 2, 3)', ["B", "C"]),
+        ('ARRAYSLICE(ARRAYFLATTEN("A", "B", "C", "D"), 3)', ["C", "D"]),
+        ('ARRAYSLICE(ARRAYFLATTEN("A", "B", "C", "D"), -2)', ["C", "D"]),
+    ],
+)
+def ARRAYSLICE(values: list[object], start: float, end: float | None = None) -> list[object]:
+    """The items from position start to position end, both included (1 is the first item;
+    negative positions count from the end, -1 being the last)."""
+    items = v.flatten(values)
+    first = _index(start, len(items))
+    last = len(items) - 1 if end is None else _index(end, len(items))
+    return _capped(items[max(first, 0) : last + 1] if last >= first else [])
+
+
+def _index(position: float, length: int) -> int:
+    """A 1-based position (negative from the end) as a 0-based index."""
+    whole = int(position)
+    if whole == 0:
+        raise EvalError("Positions start at 1 (or -1 for the last item)")
+    return whole - 1 if whole > 0 else length + whole

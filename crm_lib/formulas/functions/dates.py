@@ -1,22 +1,28 @@
-"""Date functions, with Airtable's (moment.js) units and format tokens.
+"""Date functions, with Airtable's (moment.js) units; format tokens and locales are in
+``moment.py`` and ``locales.py``.
 
 Days are ``datetime.date``; moments are timezone-aware ``datetime`` (UTC unless SET_TIMEZONE moved
-them). Month arithmetic clamps to the month's end (Jan 31 + 1 month = Feb 28, or 29 in a leap year),
-and DATETIME_DIFF counts whole units truncated toward zero, as moment.js does. TODAY, NOW, TONOW
-and FROMNOW read "now" from the clock the formula was compiled with.
+them; SET_LOCALE's locale rides on the time zone, see ``values.LocalizedZone``). DATEADD and
+DATETIME_DIFF follow moment.js: month arithmetic clamps to the month's end (Jan 31 + 1 month =
+Feb 28, or 29 in a leap year), a fractional count of days, weeks, months, quarters or years is
+rounded to a whole one, months are counted as moment's monthDiff counts them, and differences are
+whole units truncated toward zero. TODAY, NOW, TONOW and FROMNOW read "now" from the clock the
+formula was compiled with.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+import math
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.relativedelta import relativedelta
 
 from crm_lib.formulas import values as v
 from crm_lib.formulas.engine import Batch, Column, Step, apply_scalar, broadcast
+from crm_lib.formulas.limits import check_text
+from crm_lib.formulas.locales import locale_named
+from crm_lib.formulas.moment import format_moment, parse_with_format
 from crm_lib.formulas.registry import register
 from crm_lib.formulas.values import EvalError, ValueType
 
@@ -30,6 +36,9 @@ DayOrMoment = date | datetime
 
 # --- units -----------------------------------------------------------------------------------
 
+# moment.js's unit names (normalizeUnits): exact spelling first, then lower case, so "M" is months
+# and "m" minutes, while "Days" and "YEARS" still read. Airtable documents the plural names and
+# these abbreviations: ms, s, m, h, d, w, M, Q, y.
 _UNIT_NAMES = {
     "milliseconds": "ms", "millisecond": "ms", "ms": "ms",
     "seconds": "s", "second": "s", "s": "s",
@@ -43,11 +52,17 @@ _UNIT_NAMES = {
 }  # fmt: skip
 _SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _MONTHS = {"M": 1, "Q": 3, "y": 12}
+_DAYS = {"d": 1, "w": 7}
+
+
+def known_unit(text: str) -> str | None:
+    """The canonical unit for one of Airtable's unit names, or None."""
+    return _UNIT_NAMES.get(text.strip()) or _UNIT_NAMES.get(text.strip().lower())
 
 
 def unit_of(text: str) -> str:
     """The canonical unit for Airtable's unit names ("days", "d", "M" = months, "m" = minutes)."""
-    unit = _UNIT_NAMES.get(text.strip()) or _UNIT_NAMES.get(text.strip().lower())
+    unit = known_unit(text)
     if unit is None:
         raise EvalError(
             f'Unknown unit "{text}": use milliseconds, seconds, minutes, hours, days, weeks, '
@@ -56,22 +71,42 @@ def unit_of(text: str) -> str:
     return unit
 
 
+def _rounded(count: float) -> int:
+    """moment's absRound: to the nearest whole number, halves away from zero."""
+    whole = math.floor(abs(count) + 0.5)
+    return -whole if count < 0 else whole
+
+
 def _shifted(moment: DayOrMoment, count: float, unit: str) -> DayOrMoment:
+    """moment's add(): months and days move by whole (rounded) numbers, clock units exactly."""
     try:
         if unit in _MONTHS:
-            return moment + relativedelta(months=int(count) * _MONTHS[unit])
-        if unit in ("d", "w") and type(moment) is date and float(count).is_integer():
-            return moment + timedelta(days=int(count) * (7 if unit == "w" else 1))
-        return v.to_moment(moment) + timedelta(seconds=count * _SECONDS[unit])
+            return moment + relativedelta(months=_rounded(count * _MONTHS[unit]))
+        if unit in _DAYS:
+            return moment + timedelta(days=_rounded(count * _DAYS[unit]))
+        milliseconds = math.trunc(count * _SECONDS[unit] * 1000)
+        return v.to_moment(moment) + timedelta(milliseconds=milliseconds)
     except (OverflowError, ValueError):
         raise EvalError("The date is out of range (years 1 to 9999)") from None
 
 
-def _months_between(later: DayOrMoment, earlier: DayOrMoment) -> int:
-    if type(later) is not type(earlier):
-        later, earlier = v.to_moment(later), v.to_moment(earlier)
-    delta = relativedelta(later, earlier)
-    return delta.years * 12 + delta.months
+def _add_months(moment: datetime, months: int) -> datetime:
+    return moment + relativedelta(months=months)
+
+
+def _month_diff(a: datetime, b: datetime) -> float:
+    """moment's monthDiff: whole months from ``b`` to ``a`` plus the fraction of the next one."""
+    if a.day < b.day:
+        return -_month_diff(b, a)
+    whole = (b.year - a.year) * 12 + (b.month - a.month)
+    anchor = _add_months(a, whole)
+    if b < anchor:
+        before = _add_months(a, whole - 1)
+        adjust = (b - anchor) / (anchor - before)
+    else:
+        after = _add_months(a, whole + 1)
+        adjust = (b - anchor) / (after - anchor)
+    return -(whole + adjust) or 0.0
 
 
 @register(
@@ -105,93 +140,19 @@ def DATEADD(date_: DayOrMoment, count: float, units: str) -> DayOrMoment:
     ],
 )
 def DATETIME_DIFF(date1: DayOrMoment, date2: DayOrMoment, units: str = "seconds") -> int:
-    """date1 minus date2 in whole units (truncated toward zero); the default unit is seconds."""
-    unit = unit_of(units)
+    """date1 minus date2 in whole units (truncated toward zero); seconds by default, and
+    milliseconds for a unit it does not know (as Airtable's reference says)."""
+    unit = known_unit(units) or "ms"
+    if type(date1) is date and type(date2) is date and unit in _DAYS:
+        return int((date1 - date2).days / _DAYS[unit])
+    a = v.to_moment(date1)
+    b = v.to_moment(date2).astimezone(a.tzinfo)
     if unit in _MONTHS:
-        return int(_months_between(date1, date2) / _MONTHS[unit])
-    if type(date1) is date and type(date2) is date and unit in ("d", "w"):
-        return int((date1 - date2).days / (7 if unit == "w" else 1))
-    return int(v.timedelta_units(v.to_moment(date1) - v.to_moment(date2), _SECONDS[unit]))
+        return math.trunc(_month_diff(a, b) / _MONTHS[unit])
+    return int(v.timedelta_units(a - b, _SECONDS[unit]))
 
 
 # --- moment.js format tokens -----------------------------------------------------------------
-
-_ORDINAL = {1: "st", 2: "nd", 3: "rd"}
-
-
-def _ordinal(day: int) -> str:
-    return f"{day}{'th' if 10 <= day % 100 <= 20 else _ORDINAL.get(day % 10, 'th')}"
-
-
-def _offset(moment: datetime, colon: bool) -> str:
-    offset = moment.utcoffset() or timedelta()
-    minutes = int(offset.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    hours, mins = divmod(abs(minutes), 60)
-    return f"{sign}{hours:02d}{':' if colon else ''}{mins:02d}"
-
-
-def _hour12(moment: datetime) -> int:
-    return moment.hour % 12 or 12
-
-
-_FORMATTERS: dict[str, Callable[[datetime], str]] = {
-    "YYYY": lambda d: f"{d.year:04d}",
-    "YY": lambda d: f"{d.year % 100:02d}",
-    "Q": lambda d: str((d.month - 1) // 3 + 1),
-    "MMMM": lambda d: d.strftime("%B"),
-    "MMM": lambda d: d.strftime("%b"),
-    "MM": lambda d: f"{d.month:02d}",
-    "M": lambda d: str(d.month),
-    "Do": lambda d: _ordinal(d.day),
-    "DDDD": lambda d: f"{d.timetuple().tm_yday:03d}",
-    "DDD": lambda d: str(d.timetuple().tm_yday),
-    "DD": lambda d: f"{d.day:02d}",
-    "D": lambda d: str(d.day),
-    "dddd": lambda d: d.strftime("%A"),
-    "ddd": lambda d: d.strftime("%a"),
-    "dd": lambda d: d.strftime("%a")[:2],
-    "d": lambda d: str((d.weekday() + 1) % 7),
-    "HH": lambda d: f"{d.hour:02d}",
-    "H": lambda d: str(d.hour),
-    "hh": lambda d: f"{_hour12(d):02d}",
-    "h": lambda d: str(_hour12(d)),
-    "mm": lambda d: f"{d.minute:02d}",
-    "m": lambda d: str(d.minute),
-    "ss": lambda d: f"{d.second:02d}",
-    "s": lambda d: str(d.second),
-    "SSS": lambda d: f"{d.microsecond // 1000:03d}",
-    "A": lambda d: "AM" if d.hour < 12 else "PM",
-    "a": lambda d: "am" if d.hour < 12 else "pm",
-    "ZZ": lambda d: _offset(d, colon=False),
-    "Z": lambda d: _offset(d, colon=True),
-    "X": lambda d: str(int(d.timestamp())),
-    "x": lambda d: str(int(d.timestamp() * 1000)),
-    "LLLL": lambda d: (
-        f"{d.strftime('%A, %B')} {d.day}, {d.year} {_hour12(d)}:{d.minute:02d} {'AM' if d.hour < 12 else 'PM'}"
-    ),
-    "LLL": lambda d: (
-        f"{d.strftime('%B')} {d.day}, {d.year} {_hour12(d)}:{d.minute:02d} {'AM' if d.hour < 12 else 'PM'}"
-    ),
-    "LL": lambda d: f"{d.strftime('%B')} {d.day}, {d.year}",
-    "L": lambda d: f"{d.month:02d}/{d.day:02d}/{d.year:04d}",
-    "LT": lambda d: f"{_hour12(d)}:{d.minute:02d} {'AM' if d.hour < 12 else 'PM'}",
-}
-_FORMAT_TOKEN = re.compile(
-    r"\[[^\]]*\]|" + "|".join(sorted(map(re.escape, _FORMATTERS), key=len, reverse=True))
-)
-
-
-def format_moment(moment: DayOrMoment, pattern: str) -> str:
-    """``moment`` written with moment.js tokens (``[text]`` is literal)."""
-    if type(moment) is date:
-        moment = datetime.combine(moment, time(), UTC)
-
-    def token(match: re.Match[str]) -> str:
-        text = match.group(0)
-        return text[1:-1] if text.startswith("[") else _FORMATTERS[text](moment)  # type: ignore[arg-type]
-
-    return _FORMAT_TOKEN.sub(token, pattern)
 
 
 @register(
@@ -206,18 +167,8 @@ def format_moment(moment: DayOrMoment, pattern: str) -> str:
 )
 def DATETIME_FORMAT(date_: DayOrMoment, format: str = "YYYY-MM-DDTHH:mm:ss.SSS[Z]") -> str:
     """Writes a date as text using moment.js tokens (YYYY, MM, DD, HH, mm, LL, ...)."""
-    return format_moment(v.to_moment(date_) if type(date_) is datetime else date_, format)
-
-
-_PARSE_TOKENS = {
-    "YYYY": "%Y", "YY": "%y", "MMMM": "%B", "MMM": "%b", "MM": "%m", "M": "%m",
-    "DD": "%d", "D": "%d", "Do": "%d", "HH": "%H", "H": "%H", "hh": "%I", "h": "%I",
-    "mm": "%M", "m": "%M", "ss": "%S", "s": "%S", "SSS": "%f", "A": "%p", "a": "%p",
-    "ZZ": "%z", "Z": "%z", "dddd": "%A", "ddd": "%a",
-}  # fmt: skip
-_PARSE_TOKEN = re.compile(
-    r"\[[^\]]*\]|" + "|".join(sorted(map(re.escape, _PARSE_TOKENS), key=len, reverse=True))
-)
+    locale = locale_named(v.locale_of(date_))
+    return check_text(format_moment(date_, format, locale))
 
 
 @register(
@@ -228,32 +179,28 @@ _PARSE_TOKEN = re.compile(
         ('DATETIME_PARSE("25/11/2026", "DD/MM/YYYY")', date(2026, 11, 25)),
         ('DATETIME_PARSE("2026-11-25")', date(2026, 11, 25)),
         ('DATETIME_PARSE("Nov 25, 2026 3:30 PM")', datetime(2026, 11, 25, 15, 30, tzinfo=UTC)),
+        ('DATETIME_PARSE("25 mars 2026", "D MMMM YYYY", "fr")', date(2026, 3, 25)),
     ],
 )
 def DATETIME_PARSE(text: str, format: str | None = None, locale: str | None = None) -> DayOrMoment:
-    """Reads text as a date, with an optional moment.js format ("DD/MM/YYYY")."""
+    """Reads text as a date, with an optional moment.js format ("DD/MM/YYYY") and locale ("fr")."""
     if not format:
         return v.parse_date_text(text)
-    directive = _PARSE_TOKEN.sub(
-        lambda m: (
-            m.group(0)[1:-1].replace("%", "%%")
-            if m.group(0).startswith("[")
-            else _PARSE_TOKENS[m.group(0)]
-        ),
-        format.replace("%", "%%") if "[" not in format else format,
-    )
-    cleaned = (
-        re.sub(r"(\d+)(st|nd|rd|th)\b", r"\1", text.strip()) if "Do" in format else text.strip()
-    )
-    try:
-        moment = datetime.strptime(cleaned, directive)
-    except ValueError:
-        raise EvalError(f'"{text[:40]}" does not match the format "{format}"') from None
-    except re.error:  # strptime builds a regex: a token used twice cannot be read
-        raise EvalError(f'The format "{format}" uses a part twice') from None
-    if not any(token in format for token in ("H", "h", "m", "s", "S", "Z")):
-        return moment.date()
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return parse_with_format(text, format, locale_named(locale or "en"))
+
+
+@register(
+    "dates",
+    params=[("date", D), ("locale", S)],
+    result=D,
+    examples=[
+        ('DATETIME_FORMAT(SET_LOCALE("2026-11-25", "fr"), "dddd D MMMM")', "mercredi 25 novembre"),
+        ('DATETIME_FORMAT(SET_LOCALE("2026-11-25", "en-gb"), "L")', "25/11/2026"),
+    ],
+)
+def SET_LOCALE(date_: DayOrMoment, locale: str) -> datetime:
+    """The same moment with a locale for DATETIME_FORMAT (month and day names, L, LL, ...)."""
+    return v.with_locale(v.to_moment(date_), locale_named(locale).code)
 
 
 @register(
@@ -265,6 +212,20 @@ def DATETIME_PARSE(text: str, format: str | None = None, locale: str | None = No
 def DATESTR(date_: DayOrMoment) -> str:
     """The date as YYYY-MM-DD text."""
     return v.day_of(date_).isoformat()
+
+
+@register(
+    "dates",
+    params=[("datetime", D)],
+    result=S,
+    examples=[
+        ('TIMESTR("2026-11-25T14:05:09Z")', "14:05:09"),
+        ('TIMESTR("2026-11-25")', "00:00:00"),
+    ],
+)
+def TIMESTR(datetime_: DayOrMoment) -> str:
+    """The time of day as HH:mm:ss text."""
+    return v.to_moment(datetime_).strftime("%H:%M:%S")
 
 
 @register("dates", params=[("date", D)], result=N, examples=[('YEAR("2026-11-25")', 2026)])
@@ -385,28 +346,26 @@ def IS_AFTER(date1: DayOrMoment, date2: DayOrMoment) -> bool:
     return a > b  # type: ignore[operator]
 
 
-_SAME_PARTS = {
-    "y": ("year",),
-    "Q": ("year", "quarter"),
-    "M": ("year", "month"),
-    "w": ("year", "week"),
-    "d": ("year", "month", "day"),
-    "h": ("year", "month", "day", "hour"),
-    "m": ("year", "month", "day", "hour", "minute"),
-    "s": ("year", "month", "day", "hour", "minute", "second"),
-}
+def _whole_ms(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-_PARTS: dict[str, Callable[[datetime], int]] = {
-    "year": lambda d: d.year,
-    "quarter": lambda d: (d.month - 1) // 3,
-    "month": lambda d: d.month,
-    "week": lambda d: d.isocalendar()[1],
-    "day": lambda d: d.day,
-    "hour": lambda d: d.hour,
-    "minute": lambda d: d.minute,
-    "second": lambda d: d.second,
-}
+def _start_of(moment: datetime, unit: str, first_weekday: int) -> tuple[int, ...]:
+    """The start of the unit holding ``moment``, as moment.js's startOf(unit) finds it."""
+    if unit == "w":
+        sunday_based = (moment.weekday() + 1) % 7
+        start = moment.date() - timedelta(days=(sunday_based - first_weekday) % 7)
+        return start.toordinal(), 0
+    parts = {
+        "y": (moment.year,),
+        "Q": (moment.year, (moment.month - 1) // 3),
+        "M": (moment.year, moment.month),
+        "d": (moment.year, moment.month, moment.day),
+        "h": (moment.year, moment.month, moment.day, moment.hour),
+        "m": (moment.year, moment.month, moment.day, moment.hour, moment.minute),
+        "s": (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second),
+    }
+    return parts[unit]
 
 
 @register(
@@ -420,12 +379,17 @@ _PARTS: dict[str, Callable[[datetime], int]] = {
     ],
 )
 def IS_SAME(date1: DayOrMoment, date2: DayOrMoment, unit: str | None = None) -> bool:
-    """True when the dates are the same, or fall in the same unit (year, month, day, ...)."""
-    a, b = v.to_moment(date1), v.to_moment(date2)
-    if not unit or unit_of(unit) == "ms":
-        return a == b
-    parts = _SAME_PARTS[unit_of(unit)]
-    return all(_PARTS[p](a) == _PARTS[p](b) for p in parts)
+    """True when the dates are the same, or fall in the same unit (year, month, week, day, ...).
+
+    Both are seen in date1's time zone; weeks start on Sunday (or the first day of date1's locale).
+    """
+    a = v.to_moment(date1)
+    b = v.to_moment(date2).astimezone(a.tzinfo)
+    canonical = unit_of(unit) if unit else "ms"
+    if canonical == "ms":
+        return _whole_ms(a) == _whole_ms(b)
+    first_weekday = locale_named(v.locale_of(a)).dow
+    return _start_of(a, canonical, first_weekday) == _start_of(b, canonical, first_weekday)
 
 
 # --- working days ----------------------------------------------------------------------------
@@ -534,7 +498,7 @@ def SET_TIMEZONE(date_: DayOrMoment, timezone: str) -> datetime:
         raise EvalError(
             f'Unknown time zone "{timezone}": use a name like "Europe/London"'
         ) from None
-    return v.to_moment(date_).astimezone(zone)
+    return v.with_zone(v.to_moment(date_), zone)
 
 
 # --- the clock -------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def _switch_key(value: object) -> object:
 
 @register(
     "logical",
-    params=[("expression", A), ("pattern_and_result...", A)],
+    params=[("expression", A), ("pattern", A), ("result", A), ("pattern_and_result...", A)],
     result=lambda types: union(
         [types[i] for i in range(2, len(types), 2)] + ([types[-1]] if len(types) % 2 == 0 else [])
     ),
@@ -104,8 +104,6 @@ def SWITCH(call: Step, batch: Batch) -> Column:
     """Compares an expression to each pattern and returns the result of the first match, else the default."""
     args = call.args  # type: ignore[attr-defined]
     cases = args[1:]
-    if len(cases) < 2:
-        raise EvalError("SWITCH needs at least one pattern and its result")
     pairs = [(cases[i], cases[i + 1]) for i in range(0, len(cases) - 1, 2)]
     default = cases[-1] if len(cases) % 2 == 1 else None
     results: list[Step | None] = [result for _, result in pairs] + [default]
@@ -143,35 +141,37 @@ def SWITCH(call: Step, batch: Batch) -> Column:
 
 @register(
     "logical",
-    params=[("values", A)],
+    params=[("value", A), ("values", A)],
     result=T.BOOLEAN,
     examples=[('AND(1, TRUE(), "x")', True), ("AND(1, 0)", False)],
 )
-def AND(*values: object) -> bool:
+def AND(value: object, *values: object) -> bool:
     """True when every argument is true (lists count item by item)."""
-    return all(map(v.truthy, values if list not in map(type, values) else v.flatten(values)))
+    items = (value, *values)
+    return all(map(v.truthy, items if list not in map(type, items) else v.flatten(items)))
 
 
 @register(
     "logical",
-    params=[("values", A)],
+    params=[("value", A), ("values", A)],
     result=T.BOOLEAN,
     examples=[('OR(0, "", 3)', True), ("OR(0, BLANK())", False)],
 )
-def OR(*values: object) -> bool:
+def OR(value: object, *values: object) -> bool:
     """True when any argument is true."""
-    return any(map(v.truthy, values if list not in map(type, values) else v.flatten(values)))
+    items = (value, *values)
+    return any(map(v.truthy, items if list not in map(type, items) else v.flatten(items)))
 
 
 @register(
     "logical",
-    params=[("values", A)],
+    params=[("value", A), ("values", A)],
     result=T.BOOLEAN,
     examples=[("XOR(TRUE(), FALSE())", True), ("XOR(1, 1)", False), ("XOR(1, 1, 1)", True)],
 )
-def XOR(*values: object) -> bool:
+def XOR(value: object, *values: object) -> bool:
     """True when an odd number of arguments are true."""
-    return sum(1 for item in v.flatten(values) if v.truthy(item)) % 2 == 1
+    return sum(1 for item in v.flatten((value, *values)) if v.truthy(item)) % 2 == 1
 
 
 @register(

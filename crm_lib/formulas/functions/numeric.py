@@ -211,26 +211,26 @@ def _numbers(values: tuple[object, ...]) -> list[float | int]:
 
 @register(
     "numeric",
-    params=[("numbers", A)],
+    params=[("number", A), ("numbers", A)],
     result=N,
     examples=[("SUM(1, 2, 3)", 6), ('SUM(1, BLANK(), "2")', 3)],
 )
-def SUM(*numbers: object) -> float | int:
+def SUM(number: object, *numbers: object) -> float | int:
     """Adds the numbers (lists are added item by item; blanks are skipped)."""
-    found = _numbers(numbers)
+    found = _numbers((number, *numbers))
     total = math.fsum(found) if any(type(n) is float for n in found) else sum(found)
     return v.checked_number(total)
 
 
 @register(
     "numeric",
-    params=[("numbers", A)],
+    params=[("number", A), ("numbers", A)],
     result=N,
     examples=[("AVERAGE(1, 2, 6)", 3), ("AVERAGE(4, BLANK())", 4)],
 )
-def AVERAGE(*numbers: object) -> float | int:
+def AVERAGE(number: object, *numbers: object) -> float | int:
     """The mean of the numbers; blanks are left out."""
-    found = _numbers(numbers)
+    found = _numbers((number, *numbers))
     if not found:
         raise EvalError("AVERAGE of no numbers")
     result = math.fsum(found) / len(found)
@@ -239,41 +239,58 @@ def AVERAGE(*numbers: object) -> float | int:
 
 @register(
     "numeric",
-    params=[("numbers", A)],
+    params=[("number", A), ("numbers", A)],
     result=N,
     examples=[("MIN(3, 1, 2)", 1), ("MIN(BLANK())", 0)],
 )
-def MIN(*numbers: object) -> float | int:
+def MIN(number: object, *numbers: object) -> float | int:
     """The smallest number (0 when there are none)."""
-    found = _numbers(numbers)
+    found = _numbers((number, *numbers))
     return min(found) if found else 0
 
 
-@register("numeric", params=[("numbers", A)], result=N, examples=[("MAX(3, 1, 2)", 3)])
-def MAX(*numbers: object) -> float | int:
+@register(
+    "numeric", params=[("number", A), ("numbers", A)], result=N, examples=[("MAX(3, 1, 2)", 3)]
+)
+def MAX(number: object, *numbers: object) -> float | int:
     """The largest number (0 when there are none)."""
-    found = _numbers(numbers)
+    found = _numbers((number, *numbers))
     return max(found) if found else 0
 
 
-@register("numeric", params=[("values", A)], result=N, examples=[('COUNT(1, "a", BLANK(), 2)', 2)])
-def COUNT(*values: object) -> int:
+@register(
+    "numeric",
+    params=[("value", A), ("values", A)],
+    result=N,
+    examples=[('COUNT(1, "a", BLANK(), 2)', 2)],
+)
+def COUNT(value: object, *values: object) -> int:
     """How many of the values are numbers."""
-    return sum(1 for item in v.flatten(values) if (type(item) is int or type(item) is float))
+    return sum(
+        1 for item in v.flatten((value, *values)) if (type(item) is int or type(item) is float)
+    )
 
 
 @register(
-    "numeric", params=[("values", A)], result=N, examples=[('COUNTA(1, "a", BLANK(), "")', 2)]
+    "numeric",
+    params=[("value", A), ("values", A)],
+    result=N,
+    examples=[('COUNTA(1, "a", BLANK(), "")', 2)],
 )
-def COUNTA(*values: object) -> int:
+def COUNTA(value: object, *values: object) -> int:
     """How many of the values are not blank."""
-    return sum(1 for item in v.flatten(values) if not v.is_blank(item))
+    return sum(1 for item in v.flatten((value, *values)) if not v.is_blank(item))
 
 
-@register("numeric", params=[("values", A)], result=N, examples=[('COUNTALL(1, "a", BLANK())', 3)])
-def COUNTALL(*values: object) -> int:
+@register(
+    "numeric",
+    params=[("value", A), ("values", A)],
+    result=N,
+    examples=[('COUNTALL(1, "a", BLANK())', 3)],
+)
+def COUNTALL(value: object, *values: object) -> int:
     """How many values there are, blanks included."""
-    return len(v.flatten(values))
+    return len(v.flatten((value, *values)))
 
 
 @register(

@@ -34,15 +34,21 @@ def _start(number: float) -> int:
     return start
 
 
+def _search_from(number: float) -> int:
+    """Where FIND and SEARCH start looking (0-based); Airtable's default start is 0, so 0 and
+    anything below 1 mean "from the beginning"."""
+    return max(int(number), 1) - 1
+
+
 @register(
     "text",
-    params=[("text", S)],
+    params=[("text", S), ("texts", S)],
     result=S,
     examples=[('CONCATENATE("Fund ", 2, " LP")', "Fund 2 LP")],
 )
-def CONCATENATE(*text: str) -> str:
+def CONCATENATE(text: str, *texts: str) -> str:
     """Joins the values into one text."""
-    return check_text("".join(text))
+    return check_text(text + "".join(texts))
 
 
 @register(
@@ -157,11 +163,16 @@ def REPLACE(text: str, start: float, count: float, replacement: str) -> str:
     "text",
     params=[("find", S), ("text", S), ("start", N)],
     result=N,
-    examples=[('FIND("b", "abcb")', 2), ('FIND("b", "abcb", 3)', 4), ('FIND("z", "abc")', 0)],
+    examples=[
+        ('FIND("b", "abcb")', 2),
+        ('FIND("b", "abcb", 3)', 4),
+        ('FIND("b", "abcb", 0)', 2),
+        ('FIND("z", "abc")', 0),
+    ],
 )
-def FIND(find: str, text: str, start: float = 1) -> int:
-    """Position of find in text (case-sensitive), from start; 0 when absent."""
-    return text.find(find, _start(start) - 1) + 1
+def FIND(find: str, text: str, start: float = 0) -> int:
+    """Position of find in text (case-sensitive), from position start; 0 when absent."""
+    return text.find(find, _search_from(start)) + 1
 
 
 @register(
@@ -170,9 +181,9 @@ def FIND(find: str, text: str, start: float = 1) -> int:
     result=N,
     examples=[('SEARCH("B", "abcb")', 2), ('SEARCH("z", "abc")', None)],
 )
-def SEARCH(find: str, text: str, start: float = 1) -> int | None:
-    """Position of find in text ignoring case, from start; blank when absent."""
-    found = text.casefold().find(find.casefold(), _start(start) - 1) + 1
+def SEARCH(find: str, text: str, start: float = 0) -> int | None:
+    """Position of find in text ignoring case, from position start; blank when absent."""
+    found = text.casefold().find(find.casefold(), _search_from(start)) + 1
     return found or None
 
 
@@ -206,11 +217,14 @@ def T_(value: object) -> str | None:
     "text",
     params=[("text", S)],
     result=S,
-    examples=[('ENCODE_URL_COMPONENT("a b&c")', "a%20b%26c")],
+    examples=[
+        ('ENCODE_URL_COMPONENT("a b&c")', "a%20b%26c"),
+        ('ENCODE_URL_COMPONENT("it\'s (1)!")', "it%27s%20%281%29%21"),
+    ],
 )
 def ENCODE_URL_COMPONENT(text: str) -> str:
-    """Escapes text for use in a URL, like JavaScript's encodeURIComponent."""
-    return check_text(quote(text, safe="-_.!~*'()"))
+    """Escapes text for a URL: every character but letters, digits and - _ . ~ is encoded."""
+    return check_text(quote(text, safe="-_.~"))
 
 
 @register(
