@@ -71,8 +71,19 @@ _FOR_INVESTOR = (
     " OR (entity = 'fundraising_contacts' AND entity_id IN"
     "     (SELECT id FROM fundraising_contacts WHERE investor_id = ?))"
     " OR (entity = 'fundraising_commitments' AND entity_id IN"
-    "     (SELECT id FROM fundraising_commitments WHERE investor_id = ?)))"
+    "     (SELECT id FROM fundraising_commitments WHERE investor_id = ?))"
+    # the ranges a bulk write created that hold the investor, one of its people or commitments
+    " OR (last_entity_id IS NOT NULL AND ("
+    "     (entity = 'fundraising_investors' AND ? BETWEEN entity_id AND last_entity_id)"
+    "     OR (entity IN ('fundraising_contacts', 'fundraising_commitments') AND EXISTS ("
+    "         SELECT 1 FROM fundraising_contacts r WHERE entity = 'fundraising_contacts'"
+    "         AND r.investor_id = ? AND r.id BETWEEN entity_id AND last_entity_id"
+    "         UNION ALL SELECT 1 FROM fundraising_commitments r"
+    "         WHERE entity = 'fundraising_commitments' AND r.investor_id = ?"
+    "         AND r.id BETWEEN entity_id AND last_entity_id)))))"
 )
+#: How many times _FOR_INVESTOR takes the investor's id.
+_FOR_INVESTOR_PARAMS = _FOR_INVESTOR.count("?")
 
 
 def activity(
@@ -112,7 +123,7 @@ def activity(
             values.append(timestamp(until))
         if investor_id is not None:
             where.append(_FOR_INVESTOR)
-            values += [investor_id] * 3
+            values += [investor_id] * _FOR_INVESTOR_PARAMS
         extra = "".join(f" AND {w}" for w in where)
         source = _SOURCES[kind]
         if investor_id is None:  # newest first over the whole log: walk the index on `at`
@@ -146,6 +157,14 @@ def _summary(row: dict[str, Any]) -> str:
         if row["action"] == "update" and row["field"]:
             old, new = (json.loads(v) if isinstance(v, str) else v for v in detail)
             return f"{thing}: {row['field']} {_short(old)} → {_short(new)}"
+        created = json.loads(detail[1]) if isinstance(detail[1], str) else None
+        if row["action"] == "create" and isinstance(created, dict) and "rows" in created:
+            thing = _NAMES.get(row["entity"], row["entity"])
+            things = "people" if thing == "person" else f"{thing}s"
+            return (  # a bulk write's range: "created 1,000 investors (ids 1 to 1,000)"
+                f"created {created['rows']:,} {things}"
+                f" (ids {created['first_id']:,} to {created['last_id']:,})"
+            )
         return f"{row['action']}d {thing}"
     if kind == "import":
         counts = detail.get("counts", {})

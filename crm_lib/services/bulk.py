@@ -1,10 +1,11 @@
 """The bulk path: many investors, with their people and commitments, in one transaction.
 
 Used by imports and demo data. It keeps the guarantees of the single-row path — every value goes
-through the same field-type validation, every created row gets the same audit image, the rollup
-is right from the start, ``fundraising_state`` is bumped, and one bad row means nothing is written
-— but it writes with ``executemany`` in batches, pre-assigning ids (we hold the write lock) so the
-person ↔ directory links are written once, and builds the audit rows inside SQLite.
+through the same field-type validation, every created row is audited, the rollup is right from
+the start, ``fundraising_state`` is bumped, and one bad row means nothing is written — but it
+writes with ``executemany`` in batches, pre-assigning contiguous ids (we hold the write lock) so
+the person ↔ directory links are written once, and audits each table's created rows as one range
+(``WriteTransaction.audit_created_range``) instead of copying every row into the audit log.
 """
 
 from __future__ import annotations
@@ -193,7 +194,7 @@ class _Plan:
 
 class BulkCreator:
     """Creates investors batch by batch inside the caller's open transaction, then finishes
-    them all at once (formulas, audit images, change events, planner statistics).
+    them all at once (formulas, the audit of the created ranges, change events, statistics).
 
     :func:`bulk_create_investors` is the one-call form; an import uses this directly, because it
     creates rows while it also updates others in the same pass over a file.
@@ -240,7 +241,7 @@ class BulkCreator:
         for table, count in created.items():
             if count:
                 last = plan.next[table] - 1
-                tx.audit_row_images(table, "create", plan.first[table], last)
+                tx.audit_created_range(table, plan.first[table], last)
                 tx.record_bulk(table, plan.first[table], last)
         investors = created[INVESTORS]
         return BulkResult(

@@ -211,6 +211,32 @@ def get_investor(
     }
 
 
+_HISTORY_COLUMNS = "a.id, a.at, a.actor, a.txn, a.entity, {entity_id} AS entity_id, a.action,"
+_HISTORY_COLUMNS += " a.field, a.old_value, a.new_value,"
+_HISTORY_COLUMNS += " (SELECT file_name FROM imports WHERE imports.txn = a.txn) AS import_file"
+_SINGLE = _HISTORY_COLUMNS.format(entity_id="a.entity_id")
+#: The audit rows of one investor and its people and commitments: rows about one record, and the
+#: ranges a bulk write created that hold one of them (each shown as that record's creation).
+_HISTORY = (
+    f"SELECT {_SINGLE} FROM audit_log a WHERE a.last_entity_id IS NULL"
+    " AND ((a.entity = 'fundraising_investors' AND a.entity_id = :id)"
+    " OR (a.entity = 'fundraising_contacts' AND a.entity_id IN"
+    "     (SELECT id FROM fundraising_contacts WHERE investor_id = :id))"
+    " OR (a.entity = 'fundraising_commitments' AND a.entity_id IN"
+    "     (SELECT id FROM fundraising_commitments WHERE investor_id = :id)))"
+    f" UNION ALL SELECT {_HISTORY_COLUMNS.format(entity_id=':id')} FROM audit_log a"
+    " WHERE a.entity = 'fundraising_investors' AND a.last_entity_id IS NOT NULL"
+    " AND a.entity_id <= :id AND a.last_entity_id >= :id"
+    + "".join(
+        f" UNION ALL SELECT {_HISTORY_COLUMNS.format(entity_id='r.id')} FROM {table} r"
+        " JOIN audit_log a ON a.entity = '" + table + "' AND a.last_entity_id IS NOT NULL"
+        " AND r.id BETWEEN a.entity_id AND a.last_entity_id WHERE r.investor_id = :id"
+        for table in ("fundraising_contacts", "fundraising_commitments")
+    )
+    + " ORDER BY id DESC, entity_id DESC LIMIT :limit"
+)
+
+
 def investor_history(
     ctx: Context, investor_id: int, *, limit: int = HISTORY_LIMIT
 ) -> list[dict[str, Any]]:
@@ -220,18 +246,7 @@ def investor_history(
     dict of the created row's values); ``import_file`` names the file when an import made the
     change.
     """
-    rows = query_dicts(
-        ctx.db,
-        "SELECT id, at, actor, txn, entity, entity_id, action, field, old_value, new_value,"
-        " (SELECT file_name FROM imports WHERE imports.txn = audit_log.txn) AS import_file"
-        " FROM audit_log WHERE (entity = 'fundraising_investors' AND entity_id = :id)"
-        " OR (entity = 'fundraising_contacts' AND entity_id IN"
-        "     (SELECT id FROM fundraising_contacts WHERE investor_id = :id))"
-        " OR (entity = 'fundraising_commitments' AND entity_id IN"
-        "     (SELECT id FROM fundraising_commitments WHERE investor_id = :id))"
-        " ORDER BY id DESC LIMIT :limit",
-        {"id": investor_id, "limit": limit},
-    )
+    rows = query_dicts(ctx.db, _HISTORY, {"id": investor_id, "limit": limit})
     for row in rows:
         for key in ("old_value", "new_value"):
             row[key] = None if row[key] is None else json.loads(row[key])

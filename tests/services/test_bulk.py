@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from crm_lib import services
 from crm_lib.context import Context
 from crm_lib.errors import ValidationError
+from crm_lib.storage.reads import query_dicts
 
 
 def records(n: int, fund_id: int) -> list[dict]:
@@ -42,7 +45,7 @@ def counts(ctx: Context) -> dict[str, int]:
     return {t: ctx.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
 
 
-def test_bulk_create_writes_people_links_rollups_and_one_audit_image_per_row(
+def test_bulk_create_writes_people_links_rollups_and_one_audit_range_per_table(
     ctx: Context, fund: dict
 ) -> None:
     before = counts(ctx)["audit_log"]
@@ -54,8 +57,18 @@ def test_bulk_create_writes_people_links_rollups_and_one_audit_image_per_row(
         "fundraising_contacts": 75,
         "contacts": 75,
         "fundraising_commitments": 12,
-        "audit_log": before + 25 + 75 + 75 + 12,
+        "audit_log": before + 4,  # one range per table, not a copy of every row
     }
+    ranges = ctx.db.execute(
+        "SELECT entity, entity_id, last_entity_id, json_extract(new_value, '$.rows')"
+        " FROM audit_log WHERE last_entity_id IS NOT NULL ORDER BY id"
+    ).fetchall()
+    assert [tuple(r) for r in ranges] == [
+        ("fundraising_investors", result.first_investor_id, result.last_investor_id, 25),
+        ("fundraising_contacts", 1, 75, 75),
+        ("contacts", 1, 75, 75),
+        ("fundraising_commitments", 1, 12, 12),
+    ]
     broken_links = ctx.db.execute(
         "SELECT count(*) FROM fundraising_contacts p JOIN contacts c ON c.id = p.contact_id"
         " WHERE c.fundraising_contact_id != p.id OR c.email != p.email"
@@ -66,8 +79,13 @@ def test_bulk_create_writes_people_links_rollups_and_one_audit_image_per_row(
     assert record["investor"]["total_invested"] == 3000
     assert record["investor"]["tags"] == ["re-up"]
     assert [p["is_primary"] for p in record["people"]].count(True) == 1
-    oldest = record["history"][-1]
-    assert (oldest["action"], oldest["new_value"]["name"]) == ("create", "Investor 3")
+    created = [(h["entity"], h["entity_id"]) for h in record["history"] if h["action"] == "create"]
+    people = sorted(p["id"] for p in record["people"])
+    assert sorted(created) == sorted(  # the record's creation, and each of its people's
+        [("fundraising_investors", result.first_investor_id + 3)]
+        + [("fundraising_contacts", i) for i in people]
+        + [("fundraising_commitments", c["id"]) for c in record["commitments"]]
+    )
     assert services.grid_state(ctx)["version"] == state + 1
 
 
@@ -99,11 +117,16 @@ def test_same_records_through_bulk_and_single_writes_store_the_same_rows(
     cols = "name, type, status, list_membership, owner_id, location, website, notes, tags, last_contacted_at, total_invested, version, created_by"
     rows = ctx.db.execute(f"SELECT {cols} FROM fundraising_investors ORDER BY id").fetchall()
     assert rows[0] == rows[1]
-    images = ctx.db.execute(
-        "SELECT new_value FROM audit_log WHERE entity = 'fundraising_investors' AND entity_id IN (?, ?)",
-        [single["id"], result.first_investor_id],
-    ).fetchall()
-    assert images[0] == images[1]
+    (image,) = ctx.db.execute(  # the single write's audit image of its row...
+        "SELECT new_value FROM audit_log WHERE entity = 'fundraising_investors' AND entity_id = ?",
+        [single["id"]],
+    ).fetchone()
+    bulk_row = query_dicts(  # ...is what the bulk write's row holds at version 1
+        ctx.db, "SELECT * FROM fundraising_investors WHERE id = ?", [result.first_investor_id]
+    )[0]
+    assert {k: v for k, v in json.loads(image).items() if k != "id"} == {
+        k: bulk_row[k] for k in json.loads(image) if k != "id"
+    }
 
 
 @pytest.mark.parametrize(
@@ -136,3 +159,20 @@ def test_one_bad_row_names_its_row_and_field_and_nothing_is_written(
         services.bulk_create_investors(ctx, rows, batch_size=5)  # the error is in a later batch
     assert counts(ctx) == before
     assert services.grid_state(ctx) == state
+
+
+def test_the_activity_of_a_bulk_created_investor_names_its_creation_and_its_people(
+    ctx: Context, fund: dict
+) -> None:
+    result = services.bulk_create_investors(ctx, records(3, fund["id"]))
+    middle = result.first_investor_id + 1
+    services.update_field(ctx, middle, "location", "Oslo", expected_version=1)
+    feed = services.activity(ctx, investor_id=middle)
+    summaries = [event["summary"] for event in feed]
+    assert summaries[0].endswith("location — → Oslo")
+    assert f"created 3 investors (ids {result.first_investor_id} to {result.last_investor_id})" in (
+        summaries
+    )
+    assert "created 9 people (ids 1 to 9)" in summaries  # the range holding its people
+    other = services.activity(ctx, investor_id=result.last_investor_id + 1)
+    assert other == []  # an id outside every range: nothing
