@@ -50,6 +50,7 @@ from crm_lib.importers.report import (
     RowDiff,
 )
 from crm_lib.importers.sniff import MAX_CELL_CHARS, SourceFile, read_rows, sniff
+from crm_lib.limits import max_length
 from crm_lib.services import commitments as commitment_service
 from crm_lib.services import fields as field_service
 from crm_lib.services import funds as fund_service
@@ -675,8 +676,17 @@ def _commitment_amount(text: str) -> float:
 KEPT_SUFFIX = " (as imported)"
 
 
+def field_label(header: str, suffix: str = "") -> str:
+    """A new field's label from a column's header: the header and ``suffix``, the header cut
+    (with an ellipsis) so the label fits the field-name limit, however long the header."""
+    room = max_length("field_label") - len(suffix)
+    if len(header) > room:
+        header = header[: room - 1].rstrip() + "\u2026"
+    return f"{header}{suffix}"
+
+
 def kept_label(header: str) -> str:
-    return f"{header}{KEPT_SUFFIX}"
+    return field_label(header, KEPT_SUFFIX)
 
 
 @dataclass
@@ -1029,9 +1039,9 @@ class _Run:
             zip(setup.analysis.headers, setup.targets, strict=True)
         ):
             if target.startswith("new:"):
-                label = header
+                label = field_label(header)
                 if col.match_field(load_fields(self.ctx.db), label) is not None:
-                    label = f"{header} (imported)"
+                    label = field_label(header, " (imported)")
                 options = {"choices": []} if target[4:] in ("single_select", "multi_select") else {}
                 spec = field_service.add_field(self.ctx, label, target[4:], options)
                 self.new_keys[index] = spec.key
@@ -1150,13 +1160,13 @@ class _Run:
 
     def _add_kept_field(self, index: int) -> None:
         header = self.setup.analysis.headers[index]
-        label = kept_label(header[:80])
+        label = kept_label(header)
         if self.writing:
             existing = load_fields(self.ctx.db)
             taken, number = label, 1
             while col.match_field(existing, taken) is not None:
                 number += 1
-                taken = f"{label} {number}"
+                taken = field_label(header, f"{KEPT_SUFFIX} {number}")
             spec = field_service.add_field(self.ctx, taken, "long_text", {})
             key, label = spec.key, taken
             self.fields[key] = spec

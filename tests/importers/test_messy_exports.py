@@ -97,3 +97,23 @@ def test_types_come_from_the_first_block_and_a_later_misfit_is_counted_then_kept
     assert report.committed and report.counts["created"] == INFER_ROWS + 2
     assert [(i.line, i.column) for i in report.warnings] == [(INFER_ROWS + 3, "AUM")]
     assert kept(ctx, "Late LP", "AUM (as imported)") == "about 5 million"
+
+
+def test_a_hostile_column_name_gets_a_safe_kept_field_and_the_row_still_goes_in(
+    ctx: Context, team: dict, tmp_path: Path
+) -> None:
+    from tests.importers.conftest import write_export
+
+    header = "<img src=x onerror=alert(1)> Commitment to " + "long " * 60 + "Fund"
+    path = write_export(
+        tmp_path,
+        [["Acme", "https://acme.example", "owner unknown"], ["Beta", "n/a", ""]],
+        header=["Name", "Website", "Owner"],
+    )
+    path.write_text(path.read_text(encoding="utf-8-sig").replace("Owner", header, 1))
+    report = airtable.run(path, ctx)
+    assert report.committed and report.counts["created"] == 2 and report.accounted
+    labels = [f.label for f in services.list_fields(ctx) if f.label.endswith("(as imported)")]
+    assert labels == ["Website (as imported)"]  # the hostile column was new text: nothing to keep
+    (kept_warning,) = report.warnings
+    assert kept_warning.column == "Website" and kept_warning.line == 3
