@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -83,3 +85,23 @@ def test_backup_benchmark_times_backup_and_verify_while_a_writer_keeps_writing(
         assert f"  {target} (" in out
     assert "peak memory (max RSS) of the backup process" in out
     assert not list((tmp_path / "crm" / "backups").glob("*.db"))  # the copy is cleaned up
+
+
+@pytest.mark.browser
+def test_ui_benchmark_logs_in_switches_every_page_and_prints_the_targets(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/bench_ui.py", "--investors", "60", "--rounds", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    out = result.stdout
+    assert "demo fund: 60 investors" in out and "1 rounds, 1440 x 900" in out
+    assert "login → grid rows visible" in out
+    for path in ("/", "/contacts", "/activity", "/funds", "/requests", "/account", "/admin"):
+        assert f"page switch → {path} " in out and f"layout shift after load: {path} " in out
+    for target in ("grid after login <= 1.5 s median", "page switch <= 300 ms median"):
+        assert f"  {target} (" in out
+    assert "no layout shift after load (score < 0.01)" in out
