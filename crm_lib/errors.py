@@ -122,9 +122,11 @@ class ConflictError(CRMError):
         current_version: int,
         updated_at: str | None,
         updated_by: str | None,
+        updated_by_name: str | None = None,
     ) -> None:
+        who = updated_by_name or updated_by or "someone"
         super().__init__(
-            f"{entity} {entity_id} was changed by {updated_by or 'someone'} at {updated_at} "
+            f"{entity} {entity_id} was changed by {who} at {updated_at} "
             f"(now version {current_version}, you had version {expected_version}); "
             "reload it and apply your change again"
         )
@@ -134,6 +136,8 @@ class ConflictError(CRMError):
         self.current_version = current_version
         self.updated_at = updated_at
         self.updated_by = updated_by
+        #: The person as the team knows them (their display name), when the writer is a user.
+        self.updated_by_name = updated_by_name or updated_by
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -143,6 +147,7 @@ class ConflictError(CRMError):
             "current_version": self.current_version,
             "updated_at": self.updated_at,
             "updated_by": self.updated_by,
+            "updated_by_name": self.updated_by_name,
         }
 
 

@@ -168,7 +168,20 @@ class WriteTransaction:
                 current_version=row["version"],
                 updated_at=row["updated_at"],
                 updated_by=row["updated_by"],
+                updated_by_name=self._display_name(row["updated_by"]),
             )
+
+    def _display_name(self, actor: str | None) -> str | None:
+        """The name the team knows a writer by (a user's display name; else the actor as
+        recorded, e.g. 'system:nightly'), for messages a person reads."""
+        if not actor:
+            return None
+        found = self.conn.execute(
+            "SELECT name FROM users WHERE email = ? COLLATE NOCASE AND name IS NOT NULL"
+            " AND name != ''",
+            (actor,),
+        ).fetchone()
+        return found[0] if found else actor
 
     def _audit(
         self,

@@ -210,3 +210,18 @@ def test_concurrent_writers_on_two_connections_all_land(ctx: Context, bob: Conte
         "SELECT actor, count(*) FROM audit_log WHERE action = 'update' GROUP BY actor"
     ).fetchall()
     assert sorted(updates) == [("alice@fund.example", 60), ("bob@fund.example", 60)]
+
+
+def test_a_conflict_names_the_person_by_their_name_not_their_email(
+    ctx: Context, bob: Context
+) -> None:
+    services.create_user(ctx, "alice@fund.example", name="Alice Adams")
+    investor = services.create_investor(ctx, {"name": "Acme"})
+    services.update_field(ctx, investor["id"], "status", "Meeting", expected_version=1)
+    with pytest.raises(ConflictError) as caught:
+        services.update_field(bob, investor["id"], "status", "Passed", expected_version=1)
+    conflict = caught.value
+    assert conflict.updated_by == "alice@fund.example"  # what the audit records
+    assert conflict.updated_by_name == "Alice Adams"  # what a person reads
+    assert "was changed by Alice Adams at" in conflict.message
+    assert conflict.to_dict()["updated_by_name"] == "Alice Adams"
