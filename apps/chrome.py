@@ -1,4 +1,4 @@
-"""What every page shares: the navigation bar and running a user's action through the services.
+"""What every page shares: the app shell's header and running a user's action through the services.
 
 :class:`UserPage` is the base of pages that act as the logged-in user: each action re-checks the
 session (:meth:`apps.runtime.Runtime.user_context`), turns library errors into a message on the
@@ -15,54 +15,31 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, TypeVar
 
-import pandas as pd
 import panel as pn
 import param
 from panel.viewable import Viewer
 
 from apps.auth.live import OpenPages
 from apps.auth.provider import PageSession, current_session
+from apps.formatting import read_only_table, table_frame  # noqa: F401 - moved; kept importable
 from apps.markup import escape_markdown, escape_text
 from apps.runtime import Runtime, run_long
-from crm_lib.auth.permissions import allowed
+from apps.shell import AppHeader, ConfirmDialog, shell
 from crm_lib.context import Context
 from crm_lib.errors import CRMError, DatabaseError, NotAuthenticated, database_failure
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-#: (path, label, permission needed to see the link)
-NAV = (
-    ("/", "Home", "use_grid"),
-    ("/grid", "Grid", "use_grid"),
-    ("/contacts", "Contacts", "use_grid"),
-    ("/activity", "Activity", "use_grid"),
-    ("/requests", "Feature requests", "file_feature_requests"),
-    ("/funds", "Funds", "manage_funds"),
-    ("/account", "Account", "manage_own_account"),
-    ("/admin", "Admin", "manage_users"),
-)
 
-
-def nav_bar(session: PageSession | None, here: str) -> pn.pane.HTML:
-    """Links to the pages this user may open, who is signed in, and the logout link."""
-    if session is None:
-        return pn.pane.HTML("")
-    user = session.user
-    links = " · ".join(
-        f"<b>{label}</b>" if path == here else f'<a href="{path}">{label}</a>'
-        for path, label, action in NAV
-        if allowed(user["role"], action)
-    )
-    name = escape_text(user["name"] or user["email"])
-    return pn.pane.HTML(
-        f'<div class="crm-nav">{links}'
-        f'<span style="float:right">Signed in as <b>{name}</b> ({user["role"]}) · '
-        '<a href="/logout">Log out</a></span></div>',
-        sizing_mode="stretch_width",
-    )
+def nav_bar(session: PageSession | None, here: str) -> AppHeader:
+    """The app shell's header for ``here`` (see :mod:`apps.shell`): product name, the links this
+    user may open with ``here`` marked, the search slot and the user menu. Pages that lay
+    themselves out put it first; :meth:`UserPage.frame` and :func:`apps.shell.shell` do."""
+    return AppHeader(session, here)
 
 
 class UserPage(Viewer):
@@ -84,6 +61,33 @@ class UserPage(Viewer):
         if self.session is not None and pages is not None:
             pages.register(self.session.session.session_id)
         self.status = pn.pane.Alert("", visible=False, sizing_mode="stretch_width")
+        #: the page's confirm step for destructive actions (see :meth:`confirm`)
+        self.confirmation = ConfirmDialog()
+        document = pn.state.curdoc
+        #: the served document this page is in (None without a server: tests, notebooks)
+        self._document = document if document and document.session_context else None
+
+    def on_loop(self, update: Callable[[], Any]) -> None:
+        """Apply ``update`` (widget changes) from a locked callback of the page's document, or
+        at once without one (tests, notebooks).
+
+        Widget changes made in a coroutine after an ``await`` (a save or a long action that
+        finished on a worker thread) can stay in Panel's buffer of held changes until the
+        browser's next event: a grid edit showed "Saving…" for good in 2 of 5 tries although
+        its save had committed in 20 ms. What a locked next-tick callback changes is sent at
+        once."""
+        if self._document is None:
+            update()
+        else:
+            self._document.add_next_tick_callback(update)
+
+    def confirm(
+        self, question: str, confirm_label: str, action: Callable[[], Any], detail: str = ""
+    ) -> None:
+        """Ask ``question`` before a destructive ``action`` (archive, remove, revoke, disable):
+        nothing is called until the user clicks ``confirm_label``; Cancel calls nothing. Button
+        handlers call this; tests call the action itself or answer via ``self.confirmation``."""
+        self.confirmation.ask(question, confirm_label, action, detail)
 
     def act(self, action: Callable[[Context], T], success: str = "") -> T | None:
         """Run ``action`` as the user; report success or the library's message. Never raises."""
@@ -191,14 +195,26 @@ class UserPage(Viewer):
             return
 
         async def off_loop() -> None:
+            attempt: Attempt[T] | None = None
             try:
                 attempt = await self._attempt_off_loop(action)
-            finally:
-                if working is not None:
-                    working.stop()
-            self._finish(attempt, done, success)
+            finally:  # the outcome reaches the browser at once (see on_loop)
+                self.on_loop(partial(self._conclude, working, attempt, done, success))
 
         pn.state.execute(off_loop)
+
+    def _conclude(
+        self,
+        working: Working | None,
+        attempt: Attempt[T] | None,
+        done: Callable[[T], None] | None,
+        success: str,
+    ) -> None:
+        """The end of a long action: controls back, then its outcome (none if cancelled)."""
+        if working is not None:
+            working.stop()
+        if attempt is not None:
+            self._finish(attempt, done, success)
 
     def _finish(self, attempt: Attempt[T], done: Callable[[T], None] | None, success: str) -> None:
         result = self._settle(attempt, success)
@@ -206,13 +222,15 @@ class UserPage(Viewer):
             done(result)  # type: ignore[arg-type]
 
     def frame(self, here: str, title: str, *body: Any) -> pn.Column:
-        return pn.Column(
-            nav_bar(self.session, here),
-            pn.pane.Markdown(f"# {title}"),
+        """The page in the app shell: header (``here`` marked), title, the outcome of the last
+        action, ``body``, and the page's confirm dialog."""
+        return shell(
+            self.session,
+            here,
+            pn.pane.Markdown(f"# {escape_markdown(title)}", css_classes=["crm-page-title"]),
             self.status,
             *body,
-            sizing_mode="stretch_width",
-            styles={"max-width": "1100px", "margin": "0 auto"},
+            dialog=self.confirmation,
         )
 
 
@@ -261,22 +279,6 @@ class Working:
         self.bar.visible = False
 
 
-def read_only_table(columns: dict[str, str]) -> pn.widgets.Tabulator:
-    """An empty read-only table with these column titles (``key -> title``)."""
-    return pn.widgets.Tabulator(
-        pd.DataFrame(columns=list(columns.values())),
-        disabled=True,
-        show_index=False,
-        sizing_mode="stretch_width",
-    )
-
-
-def table_frame(rows: list[dict[str, Any]], columns: dict[str, str]) -> pd.DataFrame:
-    """Rows as a DataFrame of these columns, titled. ``object`` dtype: pandas 3 would make text
-    columns StringDtype, which Tabulator's sync refuses non-text values into (notes/panel.md)."""
-    return pd.DataFrame(rows, columns=list(columns)).astype(object).rename(columns=columns)
-
-
 def set_choices(select: pn.widgets.Select, options: dict[str, Any]) -> None:
     """New options for a picker, keeping the current choice if it is still there, else the first
     (so the buttons next to it act on what the picker shows, never on an empty choice)."""
@@ -284,6 +286,11 @@ def set_choices(select: pn.widgets.Select, options: dict[str, Any]) -> None:
     select.options = options
     values = list(options.values())
     select.value = current if current in values else (values[0] if values else None)
+
+
+def choice_label(select: pn.widgets.Select, value: Any) -> str:
+    """What a picker shows for ``value``: a confirm step names what it is about to act on."""
+    return next((label for label, v in select.options.items() if v == value), str(value))
 
 
 def _database_failure(exc: Exception) -> DatabaseError:

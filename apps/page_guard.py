@@ -18,6 +18,7 @@ from typing import Any
 import panel as pn
 
 from apps.markup import escape_markdown
+from apps.shell import shell
 from crm_lib.errors import CRMError, database_failure
 
 log = logging.getLogger(__name__)
@@ -34,13 +35,9 @@ def failure_message(exc: BaseException) -> str:
 
 
 def failure_page(message: str) -> pn.viewable.Viewable:
-    """The page shown instead: the product's name and the message, as plain text."""
-    return pn.Column(
-        pn.pane.Markdown("# Venture CRM"),
-        pn.pane.Alert(escape_markdown(message), alert_type="danger"),
-        sizing_mode="stretch_width",
-        styles={"max-width": "1100px", "margin": "0 auto"},
-    )
+    """The page shown instead: the app shell with the product's name only (the navigation and
+    the user would need the database) and the message, as plain text."""
+    return shell(None, "", pn.pane.Alert(escape_markdown(message), alert_type="danger"))
 
 
 def guarded(path: str, build: PageFactory) -> PageFactory:

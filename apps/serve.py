@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 import panel as pn
 
+from apps import theme
 from apps.account.page import AccountPage
 from apps.activity.page import ActivityPage
 from apps.admin.page import AdminPage
@@ -36,6 +37,7 @@ from apps.grid.live import GridHub
 from apps.grid.page import GridPage
 from apps.home.page import HomePage
 from apps.page_guard import guard_pages
+from apps.record.page import RecordPage
 from apps.requests.page import RequestsPage
 from apps.runtime import Runtime
 from crm_lib import running_server, services
@@ -126,6 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     pages = OpenPages(runtime.events)
     hub = GridHub(runtime.events)
+    # the look of every page (design tokens, component and page styles): apps/theme, before
+    # the first page is built
+    theme.install()
     pn.extension("tabulator", notifications=True)
     page_access.install()
     print_setup_link(runtime)
@@ -168,6 +173,7 @@ def _serve(
                 {
                     "/": lambda: HomePage(runtime, pages),
                     "/grid": lambda: GridPage(runtime, pages, hub),
+                    "/record": lambda: RecordPage.from_request(runtime, pages),
                     "/contacts": lambda: ContactsPage(runtime, pages),
                     "/activity": lambda: ActivityPage(runtime, pages),
                     "/admin": lambda: AdminPage(runtime, pages),

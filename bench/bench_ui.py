@@ -181,7 +181,9 @@ def one_round(browser, base: str, measures: Measures) -> None:  # type: ignore[n
     for path in PAGES:
         if path == "/grid":
             continue
-        link = page.locator(f'a[href="{path}"]').first
+        link = page.locator(f'a[href="{path}"]:visible').first
+        if not link.count():  # in the user menu (Profile: /account): open the menu first
+            page.locator("details.crm-user-menu summary").first.click()
 
         def opened(path: str = path) -> None:
             page.wait_for_url(f"{base}{path}", timeout=60_000)

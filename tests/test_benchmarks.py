@@ -105,3 +105,20 @@ def test_ui_benchmark_logs_in_switches_every_page_and_prints_the_targets(tmp_pat
     for target in ("grid after login <= 1.5 s median", "page switch <= 300 ms median"):
         assert f"  {target} (" in out
     assert "no layout shift after load (score < 0.01)" in out
+
+
+@pytest.mark.browser
+def test_the_screenshot_script_captures_every_main_page_of_the_demo(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "docs/screenshots.py", "--out", str(tmp_path), "--investors", "40"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    names = ("home", "grid", "record", "activity", "contacts", "funds", "requests", "admin")
+    for name in names:
+        shot = tmp_path / f"{name}.png"
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
+        assert str(shot) in result.stdout

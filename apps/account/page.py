@@ -6,7 +6,9 @@ from typing import Any
 
 import panel as pn
 
-from apps.chrome import UserPage, read_only_table, set_choices, table_frame
+from apps.chrome import UserPage, choice_label, read_only_table, set_choices, table_frame
+from apps.formatting import PLAIN, WHEN, Show, browser_zone, on_browser_zone
+from apps.shell import TOKENS_ANCHOR, anchor
 from crm_lib import limits, services
 
 TOKEN_COLUMNS = {
@@ -17,6 +19,12 @@ TOKEN_COLUMNS = {
     "expires_at": "Expires",
     "created_at": "Created",
 }
+TOKEN_SHOWS: dict[str, Show] = {
+    "id": PLAIN,
+    "last_used_at": WHEN,
+    "expires_at": WHEN,
+    "created_at": WHEN,
+}
 SESSION_COLUMNS = {
     "id": "Id",
     "ip": "IP",
@@ -24,6 +32,7 @@ SESSION_COLUMNS = {
     "created_at": "Since",
     "last_seen_at": "Last seen",
 }
+SESSION_SHOWS: dict[str, Show] = {"id": PLAIN, "created_at": WHEN, "last_seen_at": WHEN}
 
 
 class AccountPage(UserPage):
@@ -53,26 +62,28 @@ class AccountPage(UserPage):
             visible=False,
             sizing_mode="stretch_width",
         )
-        self.tokens_table = read_only_table(TOKEN_COLUMNS)
-        self.sessions_table = read_only_table(SESSION_COLUMNS)
+        self.tokens_table = read_only_table(TOKEN_COLUMNS, TOKEN_SHOWS)
+        self.sessions_table = read_only_table(SESSION_COLUMNS, SESSION_SHOWS)
         self.change_button = pn.widgets.Button(label="Change password", color="primary")
         self.create_button = pn.widgets.Button(label="Create token", color="primary")
         self.revoke_button = pn.widgets.Button(label="Revoke token", color="danger")
         self.change_button.on_click(lambda _: self.change_password())
         self.create_button.on_click(lambda _: self.create_token())
-        self.revoke_button.on_click(lambda _: self.revoke_token())
+        self.revoke_button.on_click(lambda _: self.ask_revoke_token())
         self.refresh()
+        on_browser_zone(lambda _zone: self.refresh())  # times in the user's zone once known
 
     def refresh(self) -> None:
         loaded = self.act(lambda ctx: (services.list_api_tokens(ctx), services.list_sessions(ctx)))
         if loaded is None:
             return
         tokens, sessions = loaded
-        self.tokens_table.value = table_frame(tokens, TOKEN_COLUMNS)
+        zone = browser_zone()
+        self.tokens_table.value = table_frame(tokens, TOKEN_COLUMNS, TOKEN_SHOWS, zone=zone)
         set_choices(
             self.token_choice, {f"{t['name']} ({t['token_hint']}…)": t["id"] for t in tokens}
         )
-        self.sessions_table.value = table_frame(sessions, SESSION_COLUMNS)
+        self.sessions_table.value = table_frame(sessions, SESSION_COLUMNS, SESSION_SHOWS, zone=zone)
 
     def change_password(self) -> None:
         if self.new_password.value != self.repeat_password.value:
@@ -101,8 +112,21 @@ class AccountPage(UserPage):
             self.token_name.value = ""
             self.refresh()
 
-    def revoke_token(self) -> None:
+    def ask_revoke_token(self) -> None:
+        """The revoke button: confirm first (a script using the token stops working at once)."""
         token_id = self.token_choice.value
+        if token_id is None:
+            return
+        self.confirm(
+            f"Revoke the token {choice_label(self.token_choice, token_id)}?",
+            "Revoke",
+            lambda: self.revoke_token(token_id),
+            "Scripts using it are refused from now on. This cannot be undone.",
+        )
+
+    def revoke_token(self, token_id: int | None = None) -> None:
+        """Revoke ``token_id`` (default: the chosen token)."""
+        token_id = self.token_choice.value if token_id is None else token_id
         if token_id is not None:
             self.act(lambda ctx: services.revoke_api_token(ctx, token_id), success="Token revoked.")
             self.refresh()
@@ -114,6 +138,7 @@ class AccountPage(UserPage):
             pn.pane.Markdown("## Password"),
             pn.Row(self.current_password, self.new_password, self.repeat_password),
             self.change_button,
+            anchor(TOKENS_ANCHOR),  # the user menu's "API tokens" scrolls here
             pn.pane.Markdown(
                 "## API tokens\nScripts send `Authorization: Bearer <token>` to "
                 "`/api/...` (see `/api/openapi.json`). A token acts as you."

@@ -13,6 +13,18 @@ from typing import TYPE_CHECKING, Any
 import panel as pn
 
 from apps.chrome import Working, read_only_table, set_choices, table_frame
+from apps.formatting import (
+    PLAIN,
+    WHEN,
+    Show,
+    browser_zone,
+    label,
+    people_names,
+    person,
+    pills,
+    plural,
+    table_time,
+)
 from apps.markup import escape_text, link_formatter
 from crm_lib import limits, services
 
@@ -21,7 +33,7 @@ if TYPE_CHECKING:
 
 BACKUP_COLUMNS = {
     "id": "Id",
-    "started_at": "When (UTC)",
+    "started_at": "When",
     "kind": "Kind",
     "size": "Size",
     "verify_status": "Verified",
@@ -30,11 +42,23 @@ BACKUP_COLUMNS = {
 RUN_COLUMNS = {
     "id": "Run",
     "job": "Job",
-    "started_at": "Started (UTC)",
+    "started_at": "Started",
     "status": "Status",
     "attempt": "Attempt",
     "notebook": "Notebook",
     "error": "Error",
+}
+BACKUP_SHOWS: dict[str, Show] = {
+    "id": PLAIN,
+    "started_at": WHEN,
+    "kind": pills("backup_kind"),
+    "verify_status": pills("verify_status"),
+}
+RUN_SHOWS: dict[str, Show] = {
+    "id": PLAIN,
+    "started_at": WHEN,
+    "status": pills("run_status"),
+    "attempt": PLAIN,
 }
 
 
@@ -44,7 +68,7 @@ class BackupsSection:
     def __init__(self, page: AdminPage) -> None:
         self.page = page
         self.alerts = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["crm-alerts"])
-        self.backups = read_only_table(BACKUP_COLUMNS)
+        self.backups = read_only_table(BACKUP_COLUMNS, BACKUP_SHOWS)
         self.choice = pn.widgets.Select(
             label="Backup", options={}, css_classes=["crm-backup-choice"]
         )
@@ -62,10 +86,11 @@ class BackupsSection:
             for key, label in (("daily", "Daily"), ("weekly", "Weekly"), ("monthly", "Monthly"))
         }
         self.policy_version = 0
-        self.runs = read_only_table(RUN_COLUMNS)
+        self.runs = read_only_table(RUN_COLUMNS, RUN_SHOWS)
         # the cell holds the run's id; drawn as a link, never as HTML from the data
         self.runs.formatters = {
-            "Notebook": link_formatter("/api/jobs/runs/{}/notebook", "open", new_tab=True)
+            **self.runs.formatters,
+            "Notebook": link_formatter("/api/jobs/runs/{}/notebook", "open", new_tab=True),
         }
         self.buttons = {
             "backup": pn.widgets.Button(label="Back up now", color="primary"),
@@ -93,26 +118,28 @@ class BackupsSection:
                 services.backup_policy(ctx),
                 services.list_job_runs(ctx, limit=30),
                 services.alerts(ctx),
+                services.list_users(ctx),
             )
 
         loaded = self.page.act(load)
         if loaded is None:
             return
-        backups, policy, runs, alerts = loaded
+        backups, policy, runs, alerts, users = loaded
+        zone, names = browser_zone(), people_names(users)
         shown = [
             {
                 **b,
-                "started_at": b["started_at"][:19].replace("T", " "),
-                "size": f"{b['size_bytes'] / 1024 / 1024:.1f} MB",
-                "verify_status": b["verify_status"] or "—",
+                "size": f"{b['size_bytes'] / 1024 / 1024:,.1f} MB",
+                "created_by": person(b["created_by"], names),
             }
             for b in backups
         ]
-        self.backups.value = table_frame(shown, BACKUP_COLUMNS)
+        self.backups.value = table_frame(shown, BACKUP_COLUMNS, BACKUP_SHOWS, zone=zone)
         set_choices(
             self.choice,
             {
-                f"#{b['id']} {b['started_at'][:16].replace('T', ' ')} {b['kind']}": b["id"]
+                f"#{b['id']} {table_time(b['started_at'], zone)}"
+                f" {label('backup_kind', b['kind']).lower()}": b["id"]
                 for b in backups
             },
         )
@@ -120,16 +147,10 @@ class BackupsSection:
             widget.value = policy[key]
         self.policy_version = policy["version"]
         self.runs.value = table_frame(
-            [
-                {
-                    **r,
-                    "started_at": r["started_at"][:19].replace("T", " "),
-                    "notebook": r["id"] if r["html_file"] else None,
-                    "error": r["error"] or "",
-                }
-                for r in runs
-            ],
+            [{**r, "notebook": r["id"] if r["html_file"] else None} for r in runs],
             RUN_COLUMNS,
+            RUN_SHOWS,
+            zone=zone,
         )
         self.alerts.object = (
             "".join(
@@ -195,15 +216,17 @@ class BackupsSection:
         lines = [
             f"<b>Restoring backup #{backup_id}</b> (schema {preview['backup']['schema_version']}):"
         ]
-        for key, label in (
-            ("investors_back", "come back"),
-            ("investors_gone", "disappear"),
-            ("investors_changed", "change"),
+        for key, verb, verb_one in (
+            ("investors_back", "come back", "comes back"),
+            ("investors_gone", "disappear", "disappears"),
+            ("investors_changed", "change", "changes"),
         ):
             part = preview[key]
+            verb = verb_one if part["count"] == 1 else verb
             examples = escape_text(", ".join(part["examples"]))
             lines.append(
-                f"{part['count']:,} investors {label}" + (f" (e.g. {examples})" if examples else "")
+                f"{plural(part['count'], 'investor')} {verb}"
+                + (f" (e.g. {examples})" if examples else "")
             )
         tables = "".join(
             f"<tr><td>{escape_text(t['table'])}</td><td>{t['live']:,}</td><td>{t['backup']:,}</td></tr>"

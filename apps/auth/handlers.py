@@ -17,6 +17,7 @@ import tornado.web
 from apps.auth.cookies import clear_session_cookie, read_session_token, set_session_cookie
 from apps.auth.provider import session_from_request
 from apps.runtime import Runtime, run_blocking
+from apps.theme import auth_css
 from crm_lib import services
 from crm_lib.errors import NotAuthenticated, RateLimited, ValidationError
 from crm_lib.limits import max_length
@@ -29,6 +30,9 @@ TEMPLATES = jinja2.Environment(
 )
 #: The forms' ``maxlength`` attributes, from the one table the services enforce.
 TEMPLATES.globals["max_length"] = max_length
+#: The design tokens (apps/theme/tokens.css), inlined: these pages' policy allows no stylesheet
+#: files, and they look like the rest of the app.
+TEMPLATES.globals["theme_css"] = auth_css()
 
 
 def safe_next(target: str | None) -> str:

@@ -32,6 +32,7 @@ import panel.io.server
 import tornado.web
 from bokeh.server.contexts import ApplicationContext
 
+from apps.auth.handlers import TEMPLATES
 from apps.auth.provider import current_session
 from crm_lib.auth.permissions import allowed
 
@@ -55,7 +56,8 @@ def may_open(user: Mapping[str, Any] | None, page: str, page_actions: Mapping[st
 
 @functools.cache
 def _forbidden_html() -> str:
-    return FORBIDDEN_PAGE.read_text(encoding="utf-8")
+    """The "Not allowed" page, in the login pages' look (their template and design tokens)."""
+    return TEMPLATES.get_template(FORBIDDEN_PAGE.name).render(title="Not allowed")
 
 
 class PageAccess(tornado.web.RequestHandler):

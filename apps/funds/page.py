@@ -8,7 +8,19 @@ from typing import Any
 import panel as pn
 
 from apps.chrome import UserPage, read_only_table, set_choices, table_frame
-from apps.markup import column_titles, escape_markdown
+from apps.formatting import (
+    MONEY,
+    PERCENT,
+    PLAIN,
+    Show,
+    label,
+    money,
+    money_in,
+    percent,
+    pills,
+    plural,
+)
+from apps.markup import column_titles, escape_text
 from crm_lib import limits, services
 from crm_lib.services.funds import STATUSES
 
@@ -23,7 +35,17 @@ FUND_COLUMNS = {
     "progress": "% of target",
     "commitment_count": "LPs",
 }
-MONEY = {"type": "money", "symbol": "$", "precision": 0}
+#: Amounts in each fund's own currency (the row's "Currency" cell).
+FUND_MONEY = money_in(currency_field="Currency")
+FUND_SHOWS: dict[str, Show] = {
+    "id": PLAIN,
+    "vintage_year": PLAIN,  # a year: "2017", not "2,017"
+    "status": pills("fund_status"),
+    "target_size": FUND_MONEY,
+    "committed": FUND_MONEY,
+    "progress": PERCENT,
+    "commitment_count": PLAIN,
+}
 MATRIX_PAGE = 50
 
 
@@ -31,15 +53,10 @@ class FundsPage(UserPage):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.funds: list[dict[str, Any]] = []
-        self.funds_table = read_only_table(FUND_COLUMNS)
-        self.funds_table.formatters = {
-            "Target": MONEY,
-            "Committed": MONEY,
-            "Vintage": {"type": "plaintext"},
-        }
+        self.funds_table = read_only_table(FUND_COLUMNS, FUND_SHOWS)
         self.matrix_table = read_only_table({"investor": "Investor", "total": "Total"})
         self.page = 1
-        self.matrix_info = pn.pane.Markdown("")
+        self.matrix_info = pn.pane.HTML("", sizing_mode="stretch_width")
         self.choice = pn.widgets.Select(label="Fund to edit", options={"New fund": None})
         self.fund_name = pn.widgets.TextInput(
             label="Name", max_length=limits.max_length("fund_name")
@@ -52,7 +69,9 @@ class FundsPage(UserPage):
             label="Currency", value="USD", max_length=limits.max_length("text")
         )
         self.status_choice = pn.widgets.Select(
-            label="Status", options=list(STATUSES), value="raising"
+            label="Status",
+            options={label("fund_status", s): s for s in STATUSES},
+            value="raising",
         )
         self.save_button = pn.widgets.Button(label="Save fund", color="primary")
         self.prev_button = pn.widgets.Button(label="◀ Previous")
@@ -74,33 +93,44 @@ class FundsPage(UserPage):
             return
         self.funds, matrix = loaded
         shown = [
-            {
-                **f,
-                "progress": round(f["committed"] / f["target_size"] * 100, 1)
-                if f["target_size"]
-                else None,
-            }
+            {**f, "progress": f["committed"] / f["target_size"] if f["target_size"] else None}
             for f in self.funds
         ]
-        self.funds_table.value = table_frame(shown, FUND_COLUMNS)
+        self.funds_table.value = table_frame(shown, FUND_COLUMNS, FUND_SHOWS)
         set_choices(self.choice, {"New fund": None, **{f["name"]: f["id"] for f in self.funds}})
         # A fund's column is keyed by its id and titled by its name: a name in the field would
         # reach Tabulator's configuration (which Panel may run as code, and where "a.b" means
         # nested data), and titles are HTML, so they are escaped (apps/markup.py).
         funds = {f"fund_{f['fund_id']}": f["fund"] for f in matrix["funds"]}
+        currency = {f["id"]: f["currency"] or "USD" for f in self.funds}
+        shows = {"total": MONEY} | {
+            f"fund_{f['fund_id']}": money_in(currency.get(f["fund_id"], "USD"))
+            for f in matrix["funds"]
+        }
         columns = {"investor": "Investor", "total": "Total", **{key: key for key in funds}}
         self.matrix_table.param.update(
-            value=table_frame(matrix["rows"], columns),
+            value=table_frame(matrix["rows"], columns, shows),
             titles=column_titles(funds),
-            formatters={key: MONEY for key in list(columns.values())[1:]},
+            formatters={columns[key]: show.formatter for key, show in shows.items()},
+            text_align={columns[key]: "right" for key in shows},
         )
         targets = " · ".join(
-            f"**{escape_markdown(f['fund'])}** ${f['committed']:,.0f}"
-            + (f" of ${f['target_size']:,.0f} ({f['progress']:.0%})" if f["target_size"] else "")
+            f"<b>{escape_text(f['fund'])}</b> "
+            + escape_text(money(f["committed"], currency.get(f["fund_id"], "USD")))
+            + (
+                " of "
+                + escape_text(money(f["target_size"], currency.get(f["fund_id"], "USD")))
+                + f" ({escape_text(percent(f['progress']))})"
+                if f["target_size"]
+                else ""
+            )
             for f in matrix["funds"]
         )
         last = max(1, -(-matrix["total"] // MATRIX_PAGE))
-        self.matrix_info.object = f"{targets}\n\n{matrix['total']:,} investors with commitments · page {self.page} of {last}"
+        counted = plural(matrix["total"], "investor")
+        self.matrix_info.object = (
+            f"<p>{targets}</p><p>{counted} with commitments · page {self.page:,} of {last:,}</p>"
+        )
 
     def turn(self, step: int) -> None:
         self.page = max(1, self.page + step)

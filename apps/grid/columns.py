@@ -16,7 +16,14 @@ from typing import Any
 import pandas as pd
 from panel.io.model import JSCode
 
-from apps.markup import js_literal, list_params
+from apps.formatting import (
+    CHECK_FORMATTER,
+    choice_labels,
+    money_formatter,
+    percent_formatter,
+)
+from apps.formatting import pills_formatter as labelled_pills
+from apps.markup import list_params
 from crm_lib.grid.fields import FieldSpec
 
 #: Airtable-like pill colours for select options (the service validates names or #rrggbb).
@@ -34,25 +41,18 @@ PALETTE = {
 }
 DEFAULT_ORDER = ("blue", "green", "yellow", "orange", "purple", "teal", "pink", "cyan", "red")
 
-MONEY = {"type": "money", "symbol": "$", "precision": 0}
-PERCENT = {"type": "money", "symbol": "%", "symbolAfter": True, "precision": 1}
+#: Amounts as :func:`apps.formatting.money` writes them; a currency field names its currency.
+MONEY = money_formatter("USD")
+#: Percent cells hold the percentage (12.5, what the editor edits), drawn "12.5%".
+PERCENT = percent_formatter(scale=1)
 ERROR_STYLE = "color:#b02a37"
 
 
-def pills_formatter(colors: Mapping[str, str]) -> JSCode:
-    """A formatter drawing a select value (or a list of them) as coloured pills. The pills are
-    built as DOM nodes with the names as text, and the colour table is a JS literal from
-    :func:`apps.markup.js_literal`: option names are members' text and never become markup."""
-    table = js_literal({k: PALETTE.get(v, v) for k, v in colors.items()})
-    return JSCode(
-        "function(cell){var v=cell.getValue();if(v===null||v===undefined||v==='')return '';"
-        "if(!Array.isArray(v)){v=String(v).length&&String(v)[0]==='['?JSON.parse(v):[v];}"
-        f"var c={table};var out=document.createElement('span');"
-        "v.forEach(function(x,i){var p=document.createElement('span');p.className='crm-pill';"
-        "p.style.background=Object.prototype.hasOwnProperty.call(c,x)?c[x]:'#e9ecef';"
-        "p.textContent=String(x);if(i){out.appendChild(document.createTextNode(' '));}"
-        "out.appendChild(p);});return out;}"
-    )
+def pills_formatter(colors: Mapping[str, str], labels: Mapping[str, str] | None = None) -> JSCode:
+    """A formatter drawing a select value (or a list of them) as coloured pills showing their
+    labels (:func:`apps.formatting.pills_formatter`, which builds them as DOM nodes with the
+    names as text); colours are palette names or ``#rrggbb``."""
+    return labelled_pills({k: PALETTE.get(v, v) for k, v in colors.items()}, labels)
 
 
 #: A formula's value as a text node (results quote what members typed), "#ERROR" in red.
@@ -64,26 +64,42 @@ FORMULA_JS = JSCode(
 )
 
 
-def _moment_formatter(length: int) -> JSCode:
-    """A formatter showing a date or timestamp as ``YYYY-MM-DD`` (``length`` 10) or
-    ``YYYY-MM-DD HH:MM`` (16), in UTC as stored. Panel sends datetime columns as epoch
-    milliseconds and a missing one as NaN, which Tabulator's own "datetime" formatter (it expects
-    text in a known format) drew as a blank and as "NaN"; stored ISO text is read too, and text
-    that is not a date is shown as it is."""
+def _moment_formatter(local: bool) -> JSCode:
+    """A formatter showing a date as ``YYYY-MM-DD`` (``local`` False: a date has no zone, and
+    Panel sends it as midnight UTC) or a timestamp as ``YYYY-MM-DD HH:MM`` in the browser's
+    timezone (``local`` True), with the exact time and the zone on hover, as
+    :func:`apps.formatting.table_time` and :func:`apps.formatting.when` write them. Panel sends
+    datetime columns as epoch milliseconds and a missing one as NaN, which Tabulator's own
+    "datetime" formatter (it expects text in a known format) drew as a blank and as "NaN";
+    stored ISO text is read too, and text that is not a date is shown as it is."""
+    parts = (
+        "var y=d.getFullYear(),m=d.getMonth()+1,a=d.getDate(),h=d.getHours(),n=d.getMinutes();"
+        if local
+        else "var y=d.getUTCFullYear(),m=d.getUTCMonth()+1,a=d.getUTCDate(),h=0,n=0;"
+    )
+    shown = "s=s+' '+p(h)+':'+p(n);" if local else ""
+    hover = (
+        "var z='';try{z=Intl.DateTimeFormat(undefined,{timeZoneName:'short'}).formatToParts(d)"
+        ".filter(function(x){return x.type==='timeZoneName';})[0].value;}catch(e){}"
+        "e.title=s+(z?' '+z:'');"
+        if local
+        else ""
+    )
     return JSCode(
         "function(cell){var v=cell.getValue();"
         "if(v===null||v===undefined||v===''||(typeof v==='number'&&isNaN(v)))return '';"
         "var d=(typeof v==='number')?new Date(v):new Date(String(v));"
+        "var e=document.createElement('span');"
         # text that is not a date is shown as it is, as a text node (never parsed as HTML)
-        "if(isNaN(d.getTime())){var t=document.createElement('span');"
-        "t.textContent=String(v);return t;}"
-        f"return d.toISOString().slice(0,{length}).replace('T',' ');}}"
+        "if(isNaN(d.getTime())){e.textContent=String(v);return e;}"
+        "function p(x){return (x<10?'0':'')+x;}"
+        f"{parts}var s=String(y)+'-'+p(m)+'-'+p(a);{shown}{hover}e.textContent=s;return e;}}"
     )
 
 
 #: Dates (``Last contacted``) and timestamps (created, modified, datetime fields).
-DATE_JS = _moment_formatter(10)
-DATETIME_JS = _moment_formatter(16)
+DATE_JS = _moment_formatter(local=False)
+DATETIME_JS = _moment_formatter(local=True)
 
 
 #: The long text editor: Enter saves (as in every other cell, and as the README says),
@@ -208,7 +224,7 @@ KINDS: dict[str, ColumnKind] = {
     "datetime": ColumnKind(formatter=DATETIME_JS),
     "checkbox": ColumnKind(
         editor="tickCross",
-        formatter={"type": "tickCross"},
+        formatter=CHECK_FORMATTER,
         header_filter={"type": "tickCross", "tristate": True, "indeterminateValue": None},
         filter_operator="eq",
         to_cell=bool,
@@ -219,28 +235,37 @@ KINDS: dict[str, ColumnKind] = {
 }
 
 
+def choice_colors(spec: FieldSpec) -> dict[str, str]:
+    """``choice -> CSS colour`` of a select field: the colour set for it, else the next of
+    the default order (the grid, the record panel and the record page draw the same pills)."""
+    chosen = spec.options.get("colors", {})
+    return {
+        choice: PALETTE.get(color, color)
+        for index, choice in enumerate(spec.options.get("choices", []))
+        if (color := chosen.get(choice) or DEFAULT_ORDER[index % len(DEFAULT_ORDER)])
+    }
+
+
 def column_kind(spec: FieldSpec, users: Mapping[int, str] | None = None) -> ColumnKind:
     """The column settings for a field (select options and owners fill in their choices)."""
     if spec.type in ("single_select", "multi_select"):
         choices = list(spec.options.get("choices", []))
-        colors = {
-            choice: spec.options.get("colors", {}).get(choice)
-            or DEFAULT_ORDER[index % len(DEFAULT_ORDER)]
-            for index, choice in enumerate(choices)
-        }
+        colors = choice_colors(spec)
         multi = spec.type == "multi_select"
+        labels = choice_labels(spec.key)  # choices stored as keys ("follow_up") read as labels
         # list_params: the names travel as one JS literal and show as text (apps/markup.py)
-        editor: dict[str, Any] = {"type": "list", **list_params(choices), "clearable": True}
+        items = [{"label": labels[c], "value": c} if c in labels else c for c in choices]
+        editor: dict[str, Any] = {"type": "list", **list_params(items), "clearable": True}
         if multi:
             editor.update(
                 multiselect=True, autocomplete=True, freetext=bool(spec.options.get("allow_new"))
             )
         return ColumnKind(
             editor=editor,
-            formatter=pills_formatter(colors),
+            formatter=pills_formatter(colors, labels),
             header_filter={
                 "type": "list",
-                **list_params(choices),
+                **list_params(items),
                 "func": "in",
                 "multiselect": True,
             }
@@ -273,6 +298,8 @@ def column_kind(spec: FieldSpec, users: Mapping[int, str] | None = None) -> Colu
             return ColumnKind(editor=None, formatter=FORMULA_JS, align="right")
         return KINDS["formula"]
     kind = KINDS.get(spec.type, KINDS["text"])
+    if spec.type == "currency" and spec.options.get("currency"):
+        kind = replace(kind, formatter=money_formatter(str(spec.options["currency"])))
     if not spec.is_editable:
         return replace(kind, editor=None)
     return kind

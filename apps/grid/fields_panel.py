@@ -190,7 +190,7 @@ class FieldsPanel:
         self.apply_type_button.on_click(lambda _: self.change_type())
         self.options_button.on_click(lambda _: self.save_options())
         self.formula_button.on_click(lambda _: self.save_formula())
-        self.archive_button.on_click(lambda _: self.archive())
+        self.archive_button.on_click(lambda _: self.ask_archive())
         self.restore_button.on_click(lambda _: self.restore())
 
     def _buttons(self) -> list[pn.widgets.Button]:
@@ -415,6 +415,17 @@ class FieldsPanel:
             success=f"Formula of {spec.label} saved; its column is recomputed.",
             working=self.working,
             what=f"Recomputing {spec.label} for every investor",
+        )
+
+    def ask_archive(self) -> None:
+        """The archive button: confirm first, naming the field."""
+        spec = self.spec()
+        self.page.confirm(
+            f"Archive the field {spec.label}?",
+            "Archive field",
+            self.archive,
+            "Its column leaves the grid, views and exports; its values are kept and come back"
+            " if you restore it.",
         )
 
     def archive(self) -> None:

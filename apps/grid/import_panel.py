@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import panel as pn
 
 from apps.chrome import read_only_table, table_frame
+from apps.formatting import PLAIN, Show, pills, plural
 from apps.grid.fields_panel import TYPE_LABELS
 from apps.grid.record_panel import stored_value_text
 from apps.markup import escape_text
@@ -60,6 +61,8 @@ ISSUE_COLUMNS = {
     "reason": "Reason",
     "severity": "Severity",
 }
+DIFF_SHOWS: dict[str, Show] = {"line": PLAIN, "action": pills("import_action")}
+ISSUE_SHOWS: dict[str, Show] = {"line": PLAIN, "severity": pills("severity")}
 #: How each phase the library reports fills the bar: phase -> (label, from %, to %).
 PREVIEW_PHASES = {"reading": ("Reading the file", 0.0, 100.0)}
 RUN_PHASES = {
@@ -236,9 +239,9 @@ class ImportPanel:
         self.summary = pn.pane.HTML(
             "", sizing_mode="stretch_width", css_classes=["crm-import-summary"]
         )
-        self.diffs_table = read_only_table(DIFF_COLUMNS)
+        self.diffs_table = read_only_table(DIFF_COLUMNS, DIFF_SHOWS)
         self.diffs_table.param.update(height=200, visible=False)
-        self.issues_table = read_only_table(ISSUE_COLUMNS)
+        self.issues_table = read_only_table(ISSUE_COLUMNS, ISSUE_SHOWS)
         self.issues_table.param.update(height=200, visible=False)
         self.problems_download = pn.widgets.FileDownload(
             callback=self.problems_file,
@@ -514,7 +517,7 @@ class ImportPanel:
         )
         profile = escape_text(preview.profile)
         lines = [
-            f"<b>{escape_text(file.name)}</b>: {preview.rows:,} rows, {size}, read as"
+            f"<b>{escape_text(file.name)}</b>: {plural(preview.rows, 'row')}, {size}, read as"
             f" {escape_text(file.encoding)}",
             f"Rows match investors on <b>{escape_text(preview.key_column)}</b>.",
             f"Reusing the saved mapping “{profile}”."
@@ -528,7 +531,7 @@ class ImportPanel:
         if preview.issues:
             first = "; ".join(i.describe() for i in preview.issues[:3])
             lines.append(
-                f"<span style='{FAIL_STYLE}'>{len(preview.issues):,} problems in the file:"
+                f"<span style='{FAIL_STYLE}'>{plural(len(preview.issues), 'problem')} in the file:"
                 f" {escape_text(first)}</span>"
             )
         return "<br>".join(lines)
@@ -662,10 +665,12 @@ class ImportPanel:
             }
             for d in report.diffs[:DIFFS_SHOWN]
         ]
-        self.diffs_table.param.update(value=table_frame(diffs, DIFF_COLUMNS), visible=bool(diffs))
+        self.diffs_table.param.update(
+            value=table_frame(diffs, DIFF_COLUMNS, DIFF_SHOWS), visible=bool(diffs)
+        )
         issues = [_issue_row(i) for i in report.issues[:ISSUES_SHOWN]]
         self.issues_table.param.update(
-            value=table_frame(issues, ISSUE_COLUMNS), visible=bool(issues)
+            value=table_frame(issues, ISSUE_COLUMNS, ISSUE_SHOWS), visible=bool(issues)
         )
         self.problems_download.param.update(
             filename=f"{Path(self.file_name).stem}-problems.csv", visible=bool(report.issues)

@@ -10,28 +10,36 @@ back. Other open grids see committed changes through :class:`apps.grid.live.Grid
 from __future__ import annotations
 
 import io
+import logging
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pandas as pd
 import panel as pn
 
-from apps.chrome import UserPage, nav_bar, set_choices
+from apps.chrome import UserPage, set_choices
+from apps.formatting import money, plural
 from apps.grid.fields_panel import FieldsPanel
 from apps.grid.import_panel import ImportPanel
 from apps.grid.live import GridHub
+from apps.grid.place import return_to_place, starting_view
 from apps.grid.record_panel import RecordPanel
+from apps.grid.saving import save_patiently, state_html
 from apps.grid.store import EMPTY_VIEW, LISTS, OPEN, PAGE_SIZES, GridStore
 from apps.grid.view_builder import ViewBuilder
-from apps.markup import column_titles, escape_text
-from apps.runtime import Runtime, run_blocking
+from apps.links import grid_link
+from apps.markup import column_titles
+from apps.runtime import Runtime, run_edit
+from apps.shell import shell
 from crm_lib import limits, services
 from crm_lib.context import Context
-from crm_lib.errors import ConflictError, CRMError, NotAuthenticated
+from crm_lib.errors import ConflictError, CRMError, NotAuthenticated, database_failure
 from crm_lib.events import Change
 from crm_lib.services.grid import PEOPLE
 
+log = logging.getLogger(__name__)
 #: Columns whose changes alone are not redrawn (see GridPage._patch_differences).
 SILENT_COLUMNS = frozenset({"version", "updated_at", "updated_by"})
 #: How long remote changes wait for an open editor before they are shown anyway.
@@ -182,9 +190,7 @@ class GridPage(UserPage):
         self.view_choice.param.watch(lambda e: self.open_view(e.new), "value")
         self.search_box.param.watch(lambda e: self.set_search(e.new), "value")
         self.add_button.on_click(lambda _: self.add_investor(self.new_name.value))
-        self.rows_button.on_click(
-            lambda _: self._set_selected_archived(self.store.list_key != "archived")
-        )
+        self.rows_button.on_click(lambda _: self.ask_rows_action())
         self.fields_button.on_click(lambda _: self.show_side(self.fields_panel))
         self.view_button.on_click(lambda _: self.show_side(self.view_builder))
         self.import_button.on_click(lambda _: self.show_side(self.import_panel))
@@ -196,9 +202,12 @@ class GridPage(UserPage):
         self.table.on_click(self._on_cell_click)
 
     def _start(self) -> None:
+        link = grid_link()  # ?list=<tab>&preset=<name>, as apps.links.grid_url writes them
+
         def load(ctx: Context) -> dict[str, Any] | None:
             self.views = services.list_views(ctx)
-            return services.default_view(ctx)
+            preset = services.grid_preset(ctx, link.preset) if link.preset else None
+            return preset or services.default_view(ctx)
 
         start = self.act(load)
         view = (
@@ -207,10 +216,14 @@ class GridPage(UserPage):
             else dict(EMPTY_VIEW, list_membership="main")
         )
         membership = view["list_membership"] if view["list_membership"] in LISTS else "all"
+        membership = link.list_key or membership
+        if not link.preset:  # back from a record page: its view (apps/grid/place.py)
+            view, membership = starting_view(self.views, view, membership)
         self.store.param.update(view=view, list_key=membership)
         self.list_tabs.value = membership
         self._set_view_choices()
         self.reload(columns=True)
+        return_to_place(self)  # ...and its search, sorts and page
         investor = _query_int("investor")
         if investor is not None:
             self.open_record(investor)
@@ -298,7 +311,10 @@ class GridPage(UserPage):
         store = self.store
         pages = max(1, -(-store.total // store.page_size))
         archived = store.list_key == "archived"
-        self.rows_button.label = "Restore selected" if archived else "Archive selected"
+        self.rows_button.param.update(  # archiving is destructive (and asks first)
+            label="Restore selected" if archived else "Archive selected",
+            color="default" if archived else "danger",
+        )
         self.prev_button.disabled = store.page <= 1
         self.next_button.disabled = store.page >= pages
         self._render_summary()
@@ -310,8 +326,8 @@ class GridPage(UserPage):
         store = self.store
         pages = max(1, -(-store.total // store.page_size))
         self.summary.object = (
-            f"{self.save_text} <b>{store.total:,}</b> investors ·"
-            f" <b>${store.total_invested:,.0f}</b> committed · page {store.page} of {pages}"
+            f"{self.save_text} <b>{plural(store.total, 'investor')}</b> ·"
+            f" <b>{money(store.total_invested)}</b> committed · page {store.page:,} of {pages:,}"
         )
 
     def set_save_state(self, text: str) -> None:
@@ -486,17 +502,39 @@ class GridPage(UserPage):
             return Outcome(error=exc, ended=True)
         except CRMError as exc:
             return Outcome(error=exc)
+        except Exception as exc:  # a driver error or a bug: the save must still end visibly
+            failure = database_failure(exc)
+            if failure is None:
+                log.exception("A grid save failed")
+                failure = CRMError(
+                    "Something went wrong on the server (it is in the log); nothing was saved."
+                    " Try again."
+                )
+            return Outcome(error=failure)
 
-    async def _on_edit(self, event: Any) -> None:
-        """A cell was edited in the browser: show that it is saving, save off the loop, report."""
+    def _on_edit(self, event: Any) -> None:
+        """A cell was edited in the browser: show at once that it is saving (this handler's
+        changes are sent when it returns), then save off the event loop (:meth:`_save_edit`)."""
         key, position = event.column, int(event.row)
         investor_id = int(self.table.value["id"].iloc[position])
         version = self._version_for_edit(investor_id, position)
         title = self.store.column(key).title if key in {c.key for c in self.store.columns} else key
-        self.set_save_state(f"<span class='crm-saving'>Saving {escape_text(title)}…</span> ·")
+        self.set_save_state(state_html("saving", title))
         action = self._save_action(key, investor_id, version, event.value)
-        outcome = await run_blocking(self._run, action)
-        self._apply_edit(outcome, key, position, investor_id, event.old, title)
+        edit = (key, position, investor_id, event.old, title)
+        pn.state.execute(partial(self._save_edit, action, edit))
+
+    async def _save_edit(self, action: Callable[[Context], Any], edit: tuple) -> None:
+        """Save on an edit thread. Never "Saving…" for long: a slow save says so, a busy
+        database is retried once, then the outcome (saved, conflict, not saved) is shown. The
+        widgets change through :meth:`on_loop`: changed here, after the ``await``, they could
+        stay unsent until the browser's next event (the save state that stuck)."""
+        outcome = await save_patiently(
+            lambda: run_edit(self._run, action),
+            lambda text: self.on_loop(partial(self.set_save_state, text)),
+            edit[-1],
+        )
+        self.on_loop(partial(self._apply_edit, outcome, *edit))
 
     def edit_cell(self, position: int, key: str, value: Any) -> None:
         """Edit a cell from Python, as the browser would (tests, benchmarks)."""
@@ -517,9 +555,9 @@ class GridPage(UserPage):
             return
         error = outcome.error
         if isinstance(error, ConflictError):
-            who = error.updated_by or "someone else"
+            who = error.updated_by_name or "someone else"
             when = (error.updated_at or "")[:19].replace("T", " ")
-            self.set_save_state("")
+            self.set_save_state(state_html("conflict", title, who))
             self._report(
                 f"Not saved: {who} changed this record at {when} UTC. The grid shows the current"
                 " value.",
@@ -529,10 +567,10 @@ class GridPage(UserPage):
             return
         if error is not None:
             self.table.patch({key: [(position, old)]}, as_index=False)
-            self.set_save_state("")
+            self.set_save_state(state_html("failed", title, "The value was put back; try again."))
             self._report(error.message, failed=True)
             return
-        self.set_save_state(f"<span class='crm-saved'>Saved {escape_text(title)}</span> ·")
+        self.set_save_state(state_html("saved", title))
         saved = outcome.result
         if isinstance(saved, dict) and key != "list_membership" and self._pending_remote is None:
             self._show_saved_row(saved)  # recomputed formulas and the new version; no query
@@ -626,9 +664,35 @@ class GridPage(UserPage):
     def restore_selected(self) -> None:
         self._set_selected_archived(False)
 
-    def _set_selected_archived(self, archived: bool) -> None:
-        """Archive or restore the ticked rows, all in one transaction (all or none)."""
+    def ask_rows_action(self) -> None:
+        """The rows button: restore the ticked rows on the Archived list; elsewhere archive
+        them, after the confirm step (archiving hides them from every list and view)."""
+        if self.store.list_key == "archived":
+            self.restore_selected()
+            return
         chosen = self._selected()
+        if not chosen:
+            self._report("Tick the rows to archive first.", failed=True)
+            return
+        frame = self.table.value
+        names = (
+            [str(frame["name"].iloc[i]) for i in self.table.selection] if "name" in frame else []
+        )
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        count = plural(len(chosen), "investor")
+        self.confirm(
+            f"Archive {count}?",
+            "Archive",
+            lambda: self._set_selected_archived(True, chosen),
+            f"{shown} will leave every list and view; restore them from the Archived list.",
+        )
+
+    def _set_selected_archived(
+        self, archived: bool, chosen: list[tuple[int, int]] | None = None
+    ) -> None:
+        """Archive or restore the ticked rows (or ``chosen``: (id, version) pairs), all in one
+        transaction (all or none)."""
+        chosen = self._selected() if chosen is None else chosen
         verb = "archive" if archived else "restore"
         if not chosen:
             self._report(f"Tick the rows to {verb} first.", failed=True)
@@ -636,7 +700,7 @@ class GridPage(UserPage):
         where = "; restore them from the Archived list" if archived else ""
         self.act(
             lambda ctx: services.set_investors_archived(ctx, chosen, archived=archived),
-            success=f"{verb.title()}d {len(chosen)} investor(s){where}.",
+            success=f"{verb.title()}d {plural(len(chosen), 'investor')}{where}.",
         )
         self.reload()
 
@@ -696,17 +760,16 @@ class GridPage(UserPage):
             self.page_size_choice,
             sizing_mode="stretch_width",
         )
-        return pn.Column(
-            self.frame_header(),
+        return shell(
+            self.session,
+            "/grid",
             self.list_tabs,
             toolbar,
             rows_bar,
             pn.Row(self.table, self.side, sizing_mode="stretch_width"),
-            sizing_mode="stretch_width",
+            wide=True,
+            dialog=self.confirmation,
         )
-
-    def frame_header(self) -> pn.viewable.Viewable:
-        return nav_bar(self.session, "/grid")
 
 
 def _query_int(name: str) -> int | None:

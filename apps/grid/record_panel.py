@@ -9,6 +9,22 @@ from typing import TYPE_CHECKING, Any
 import panel as pn
 
 from apps.chrome import table_frame
+from apps.formatting import (
+    PILL_CSS,
+    TEXT,
+    Show,
+    browser_zone,
+    choice_labels,
+    field_html,
+    label,
+    money,
+    person,
+    pills,
+    table_time,
+    when_html,
+)
+from apps.grid.columns import choice_colors
+from apps.grid.place import open_record_html
 from apps.markup import escape_text
 from crm_lib import limits, services
 from crm_lib.context import Context
@@ -20,7 +36,13 @@ if TYPE_CHECKING:
 PEOPLE_COLUMNS = {"id": "Id", "full_name": "Name", "email": "Email", "title": "Title"}
 COMMITMENT_COLUMNS = {"fund_name": "Fund", "amount": "Amount", "status": "Status"}
 HISTORY_COLUMNS = {"id": "Id", "at": "When", "actor": "Who", "change": "Change", "field": "Field"}
-MONEY = {"type": "money", "symbol": "$", "precision": 0}
+#: A row of the panel that wraps rather than widen the page (the panel is 480 px wide).
+WRAP: dict[str, Any] = {"sizing_mode": "stretch_width", "styles": {"flex-wrap": "wrap"}}
+#: Amounts arrive as text in each fund's currency (a record's funds may differ in currency).
+COMMITMENT_SHOWS: dict[str, Show] = {
+    "amount": Show(TEXT.cell, None, "right"),
+    "status": pills("commitment_status"),
+}
 
 
 def _shown(value: Any) -> str:
@@ -51,11 +73,16 @@ def _change(entry: dict[str, Any], labels: dict[str, str]) -> str:
     entity = entry["entity"].replace("fundraising_", "").replace("contacts", "person")
     entity = entity.rstrip("s")
     if entry["action"] == "update" and entry["field"]:
-        label = labels.get(entry["field"], entry["field"])
+        title = labels.get(entry["field"], entry["field"])
         if entity != "investor":
-            label = f"{entity} {label}"
+            title = f"{entity} {title}"
         old, new = stored_value_text(entry["old_value"]), stored_value_text(entry["new_value"])
-        return f"{label}: {old} → {new}"
+        if entity == "investor":  # choices stored as keys read as their labels
+            keys = choice_labels(entry["field"])
+            old, new = keys.get(old, old), keys.get(new, new)
+        elif entry["field"] == "status":
+            old, new = label("commitment_status", old), label("commitment_status", new)
+        return f"{title}: {old or '—'} → {new or '—'}"
     return f"{entry['action']}d {entity}"  # created, archived, restored ... investor
 
 
@@ -66,8 +93,8 @@ class RecordPanel:
         self.page = page
         self.investor_id: int | None = None
         self.record: dict[str, Any] = {}
-        self.title = pn.pane.HTML("")
-        self.details = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.title = pn.pane.HTML("", sizing_mode="stretch_width", min_width=200)
+        self.details = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[PILL_CSS])
         self.people_table = self._table(PEOPLE_COLUMNS, height=150)
         self.person_name = pn.widgets.TextInput(
             label="Name", width=130, max_length=limits.max_length("person_name")
@@ -80,9 +107,14 @@ class RecordPanel:
         )
         self.add_person_button = pn.widgets.Button(label="Add person", color="primary")
         self.save_person_button = pn.widgets.Button(label="Save selected person", disabled=True)
-        self.remove_person_button = pn.widgets.Button(label="Remove selected person")
+        self.remove_person_button = pn.widgets.Button(
+            label="Remove selected person", color="danger"
+        )
         self.commitments_table = self._table(COMMITMENT_COLUMNS, height=120)
-        self.commitments_table.formatters = {"Amount": MONEY}
+        self.commitments_table.param.update(
+            formatters={"Status": COMMITMENT_SHOWS["status"].formatter},
+            text_align={"Amount": "right"},
+        )
         self.history_table = self._table(HISTORY_COLUMNS, height=220)
         self.restore_value_button = pn.widgets.Button(label="Restore this value")
         #: The history entry "Restore this value" acts on, by identity: (audit entry id, the
@@ -97,22 +129,26 @@ class RecordPanel:
         self.archive_button = pn.widgets.Button(label="Archive investor", color="danger")
         self.restore_button = pn.widgets.Button(label="Restore investor", color="success")
         self.close_button = pn.widgets.Button(label="✕ Close", width=80)
+        #: "Open record": the record page, opened from where the grid is (apps/grid/place.py)
+        self.open_link = pn.pane.HTML("", css_classes=["crm-open-record"], align="center")
         self.add_person_button.on_click(lambda _: self.add_person())
-        self.remove_person_button.on_click(lambda _: self.remove_person())
+        self.remove_person_button.on_click(lambda _: self.ask_remove_person())
         self.save_person_button.on_click(lambda _: self.save_person())
         self.people_table.param.watch(lambda _: self._person_chosen(), "selection")
         self.history_table.param.watch(lambda _: self._entry_chosen(), "selection")
         self.restore_value_button.on_click(lambda _: self.restore_value())
-        self.archive_button.on_click(lambda _: self.set_archived(True))
+        self.archive_button.on_click(lambda _: self.ask_archive())
         self.restore_button.on_click(lambda _: self.set_archived(False))
         self.close_button.on_click(lambda _: setattr(self.page.side, "visible", False))
         self.layout = pn.Column(
-            pn.Row(self.title, pn.layout.HSpacer(), self.close_button),
+            pn.Row(self.title, self.open_link, self.close_button, **WRAP),
             self.details,
             pn.pane.Markdown("#### People"),
             self.people_table,
             pn.Row(self.person_name, self.person_email, self.person_title),
-            pn.Row(self.add_person_button, self.save_person_button, self.remove_person_button),
+            pn.Row(
+                self.add_person_button, self.save_person_button, self.remove_person_button, **WRAP
+            ),
             pn.pane.Markdown("#### Commitments"),
             self.commitments_table,
             pn.pane.Markdown("#### History"),
@@ -127,6 +163,7 @@ class RecordPanel:
     def _table(columns: dict[str, str], height: int) -> pn.widgets.Tabulator:
         return pn.widgets.Tabulator(
             table_frame([], columns),
+            stylesheets=[PILL_CSS],
             disabled=True,
             show_index=False,
             selectable=1,
@@ -154,33 +191,52 @@ class RecordPanel:
         name = escape_text(investor["name"])
         badge = " <span style='color:#b02a37'>(archived)</span>" if archived else ""
         self.title.object = f"<h3 class='crm-record-title'>{name}{badge}</h3>"
+        self.open_link.object = open_record_html(self.page.store, investor_id)
         store = self.page.store
+        zone, now = browser_zone(), self.page.runtime.clock.now()
+        users = dict(store.users)
+        if investor.get("owner_id") not in users and investor.get("owner_name"):
+            users[investor["owner_id"]] = investor["owner_name"]  # an archived member
         lines = []  # pre-wrap: a long text's lines show as stored, not run together
         for spec in store.fields.values():
-            value = investor.get(spec.key)
-            if spec.key == "owner_id":
-                value = investor.get("owner_name") or store.users.get(value)
+            shown = field_html(
+                spec,
+                investor.get(spec.key),
+                users=users,
+                zone=zone,
+                now=now,
+                colors=choice_colors(spec),
+            )
             lines.append(
                 f"<tr><th style='text-align:left;padding-right:12px'>{escape_text(spec.label)}</th>"
-                f"<td style='white-space:pre-wrap'>{escape_text(_shown(value))}</td></tr>"
+                f"<td style='white-space:pre-wrap'>{shown}</td></tr>"
             )
+        names = store.names
         meta = (
-            f"Created by {escape_text(investor['created_by'])} at {investor['created_at'][:16]}"
-            f" · last modified by {escape_text(investor['updated_by'])} at"
-            f" {investor['updated_at'][:16]} (UTC)"
+            f"Created by {escape_text(person(investor['created_by'], names))}"
+            f" {when_html(investor['created_at'], zone=zone, now=now)}"
+            f" · last modified by {escape_text(person(investor['updated_by'], names))}"
+            f" {when_html(investor['updated_at'], zone=zone, now=now)}"
         )
         self.details.object = (
             f"<table class='crm-record-fields'>{''.join(lines)}</table>"
             f"<p style='color:#6c757d;font-size:12px'>{meta}</p>"
         )
         self._show_people(loaded["people"], keep=self.chosen_person if same_investor else None)
-        self.commitments_table.value = table_frame(loaded["commitments"], COMMITMENT_COLUMNS)
+        currencies = {fund["id"]: fund.get("currency") or "USD" for fund in store.funds}
+        commitments = [
+            {**c, "amount": money(c["amount"], currencies.get(c["fund_id"], "USD"))}
+            for c in loaded["commitments"]
+        ]
+        self.commitments_table.value = table_frame(
+            commitments, COMMITMENT_COLUMNS, COMMITMENT_SHOWS, zone=zone
+        )
         labels = {key: spec.label for key, spec in store.fields.items()}
         history = [
             {
                 "id": h["id"],
-                "at": h["at"][:16].replace("T", " "),
-                "actor": h["actor"]
+                "at": table_time(h["at"], zone),
+                "actor": person(h["actor"], names)
                 + (f" (import of {h['import_file']})" if h.get("import_file") else ""),
                 "change": _change(h, labels),
                 "field": h["field"] or "",
@@ -288,8 +344,22 @@ class RecordPanel:
             self.page.reload()
             self.show(self.investor_id)
 
-    def remove_person(self) -> None:
+    def ask_remove_person(self) -> None:
+        """The remove button: confirm first, naming the person."""
         person = self.chosen_person
+        if person is None or self.investor_id is None:
+            self.page._report("Select a person first.", failed=True)
+            return
+        self.page.confirm(
+            f"Remove {person['full_name']} from this investor?",
+            "Remove",
+            lambda: self.remove_person(person),
+            "They leave this investor and the contacts directory; they are archived, not deleted.",
+        )
+
+    def remove_person(self, person: dict[str, Any] | None = None) -> None:
+        """Remove ``person`` (default: the chosen one) from the investor shown."""
+        person = self.chosen_person if person is None else person
         if person is None or self.investor_id is None:
             self.page._report("Select a person first.", failed=True)
             return
@@ -323,7 +393,7 @@ class RecordPanel:
             when = (error.updated_at or "")[:19].replace("T", " ")
             name = self.record["investor"]["name"]
             self.page._report(
-                f"Not restored: {error.updated_by or 'someone'} changed {name} at {when} UTC,"
+                f"Not restored: {error.updated_by_name or 'someone'} changed {name} at {when} UTC,"
                 " after you chose that change. The history now shows the record as it is;"
                 " choose the value to restore again.",
                 failed=True,
@@ -335,6 +405,19 @@ class RecordPanel:
         if restored is not None:
             self.page.reload()
         self.show(investor_id)
+
+    def ask_archive(self) -> None:
+        """The archive button: confirm first, naming the investor."""
+        if self.investor_id is None:
+            return
+        name = (self.record or {}).get("investor", {}).get("name") or f"investor {self.investor_id}"
+        self.page.confirm(
+            f"Archive {name}?",
+            "Archive",
+            lambda: self.set_archived(True),
+            "It leaves every list and view, with its people and commitments; restore it from"
+            " the Archived list.",
+        )
 
     def set_archived(self, archived: bool) -> None:
         investor_id, version = self.investor_id, self._version()

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 import param
 
+from apps.formatting import money_formatter, people_names, person
 from apps.grid.columns import DATETIME_JS, KINDS, ColumnKind, column_kind, pills_formatter
 from crm_lib import services
 from crm_lib.context import Context
@@ -88,6 +89,7 @@ class GridStore(param.Parameterized):
         self.fields: dict[str, Any] = {}
         self.operators: dict[str, list[dict[str, str]]] = {}
         self.users: dict[int, str] = {}
+        self.names: dict[str, str] = {}  # team members' emails -> names (apps.formatting.person)
         self.funds: list[dict[str, Any]] = []
 
     # -- loading ----------------------------------------------------------------------------
@@ -106,18 +108,16 @@ class GridStore(param.Parameterized):
         people_kind = ColumnKind(editor=None, formatter=pills_formatter({}), to_cell=list)
         columns.append(Column(PEOPLE, "People", people_kind))
         for fund in info.funds:
-            columns.append(
-                Column(
-                    fund_column(fund["id"]),
-                    fund["name"],
-                    KINDS["currency"],
-                    fund_id=fund["id"],
-                )
+            # each fund's commitments in that fund's currency
+            kind = replace(
+                KINDS["currency"], formatter=money_formatter(fund.get("currency") or "USD")
             )
-        read_only = ColumnKind(editor=None)
+            columns.append(Column(fund_column(fund["id"]), fund["name"], kind, fund_id=fund["id"]))
+        self.names = names = people_names(info.users)  # actors are emails: people read names
+        who = ColumnKind(editor=None, to_cell=lambda actor: person(actor, names))
         stamp = ColumnKind(editor=None, formatter=DATETIME_JS)
         columns.extend(
-            Column(key, title, stamp if key.endswith("_at") else read_only)
+            Column(key, title, stamp if key.endswith("_at") else who)
             for key, title in BOOKKEEPING.items()
         )
         order = [k for k in self.view.get("field_order", []) if any(c.key == k for c in columns)]

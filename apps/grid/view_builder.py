@@ -34,6 +34,18 @@ MAX_NESTING = 3  # groups the builder lets you nest (the service accepts 5)
 LIST_CHOICES = {label: key for key, label in LISTS.items() if key != "archived"}
 
 
+def wrapping(*items: Any, css_classes: list[str] | None = None) -> pn.FlexBox:
+    """A row of widgets that wraps onto the next line where the panel is too narrow for it (a
+    condition in a nested group, three buttons), instead of running past the panel's edge."""
+    return pn.FlexBox(
+        *items,
+        flex_wrap="wrap",
+        align_items="center",
+        sizing_mode="stretch_width",
+        css_classes=css_classes or [],
+    )
+
+
 def _split(text: str) -> list[str]:
     return [part.strip() for part in str(text).split(",") if part.strip()]
 
@@ -79,7 +91,7 @@ class ViewBuilder:
         self.save_new_button.on_click(lambda _: self.save_new())
         self.save_button.on_click(lambda _: self.save())
         self.duplicate_button.on_click(lambda _: self.duplicate())
-        self.delete_button.on_click(lambda _: self.delete())
+        self.delete_button.on_click(lambda _: self.ask_delete())
         self.default_button.on_click(lambda _: self.make_default())
         self.layout = pn.Column(
             pn.pane.Markdown("### View"),
@@ -94,11 +106,11 @@ class ViewBuilder:
             pn.pane.HTML("<hr>", sizing_mode="stretch_width"),
             self.name_box,
             self.shared_box,
-            pn.Row(self.save_new_button, self.save_button),
-            pn.Row(self.duplicate_button, self.delete_button, self.default_button),
+            wrapping(self.save_new_button, self.save_button),
+            wrapping(self.duplicate_button, self.delete_button, self.default_button),
             pn.pane.HTML("<hr>", sizing_mode="stretch_width"),
             pn.pane.Markdown("**Export what the grid shows**"),
-            pn.Row(self.csv_download, self.json_download, self.xlsx_download),
+            wrapping(self.csv_download, self.json_download, self.xlsx_download),
             self.exporting.layout,
             sizing_mode="stretch_width",
             css_classes=["crm-view-builder"],
@@ -207,7 +219,7 @@ class ViewBuilder:
         return pn.Column(
             op,
             *children,
-            pn.Row(*buttons),
+            wrapping(*buttons),
             styles={"border-left": "3px solid #cfe2ff", "padding-left": "6px"} if depth > 1 else {},
             sizing_mode="stretch_width",
             css_classes=[f"crm-group-{depth}"],
@@ -245,7 +257,7 @@ class ViewBuilder:
         field.param.watch(field_changed, "value")
         operator.param.watch(operator_changed, "value")
         remove.on_click(lambda _: self._mutate(lambda: siblings.remove(condition)))
-        return pn.Row(field, operator, value_widget, remove, css_classes=["crm-condition"])
+        return wrapping(field, operator, value_widget, remove, css_classes=["crm-condition"])
 
     def _value_widget(self, condition: dict[str, Any], kind: str) -> Any:
         spec = self.page.store.fields.get(condition["field"])
@@ -298,7 +310,7 @@ class ViewBuilder:
             store([first.value, second.value])
             first.param.watch(lambda e: store([e.new, second.value]), "value_input")
             second.param.watch(lambda e: store([first.value, e.new]), "value_input")
-            return pn.Row(first, second)
+            return wrapping(first, second)
         if kind == "days":
             widget = pn.widgets.IntInput(
                 value=int(value) if str(value or "").isdigit() else 7, start=0, width=80
@@ -325,7 +337,7 @@ class ViewBuilder:
         field.param.watch(lambda e: sort.__setitem__("field", e.new), "value")
         direction.param.watch(lambda e: sort.__setitem__("direction", e.new), "value")
         remove.on_click(lambda _: self._mutate(lambda: self.spec["sorts"].remove(sort)))
-        return pn.Row(field, direction, remove, css_classes=["crm-sort"])
+        return wrapping(field, direction, remove, css_classes=["crm-sort"])
 
     def _add_sort(self) -> pn.widgets.Button:
         button = pn.widgets.Button(label="+ Sort", color="light", css_classes=["crm-add-sort"])
@@ -397,6 +409,18 @@ class ViewBuilder:
             lambda ctx: services.duplicate_view(ctx, view_id), success="View duplicated."
         )
         self._after_save(copy_)
+
+    def ask_delete(self) -> None:
+        """The delete button: confirm first, naming the view."""
+        if self.spec.get("id") is None:
+            self.page._report("This view is not saved: there is nothing to delete.", failed=True)
+            return
+        self.page.confirm(
+            f"Delete the view {self.spec.get('name') or ''}?",
+            "Delete view",
+            self.delete,
+            "It disappears for everyone it is shared with. The investors in it are not changed.",
+        )
 
     def delete(self) -> None:
         view_id, version = self.spec.get("id"), self.spec.get("version")

@@ -1,55 +1,71 @@
-"""State of the home page, loaded from the service layer (no SQL here)."""
+"""State of the home page, loaded from the service layer (no SQL here): plain data, drawn by
+:mod:`apps.home.page`."""
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import Any
+
 import param
 
 from crm_lib import services
 from crm_lib.context import Context
 
-FUND_COLUMNS = {
-    "name": "Fund",
-    "vintage_year": "Vintage",
-    "status": "Status",
-    "target_size": "Target",
-    "committed": "Committed",
-    "progress": "% of target",
-    "commitment_count": "LPs",
-}
-TOP_COLUMNS = {
-    "name": "Investor",
-    "type": "Type",
-    "status": "Status",
-    "owner_name": "Owner",
-    "total_invested": "Total invested",
-}
+#: How many of each the home page shows.
+RECENT_EVENTS = 6
+TOP_INVESTORS = 10
+ATTENTION_EXAMPLES = 3
 
 
 class HomeStore(param.Parameterized):
-    """Everything the home page shows, as plain data."""
+    """Everything the home page shows."""
 
+    #: Live investors per list key, plus ``all`` and ``archived`` (services.count_by_list).
     list_counts = param.Dict(default={})
-    #: Live commitments outside the graveyard list (as the team's sheet totals them) ...
+    #: Each list: ``{"list", "label", "investors", "committed"}`` (services.list_breakdown).
+    lists = param.List(default=[])
+    #: Commitments outside the graveyard list (as the team's sheet totals them) ...
     committed = param.Number(default=0)
     #: ... and those of graveyard investors, shown apart so nothing is silently dropped.
     committed_graveyard = param.Number(default=0)
-    funds = param.DataFrame(default=pd.DataFrame(columns=list(FUND_COLUMNS.values())))
-    top_investors = param.DataFrame(default=pd.DataFrame(columns=list(TOP_COLUMNS.values())))
+    #: Each live fund against its target (services.fund_progress).
+    funds = param.List(default=[])
+    #: What needs the team (services.attention), counts of zero left out.
+    attention = param.List(default=[])
+    #: The latest events, with their sentences (services.activity).
+    recent = param.List(default=[])
+    #: The largest investors by total invested (only those with a commitment).
+    top_investors = param.List(default=[])
 
     def load(self, ctx: Context) -> None:
         """Read the summary through the services."""
-        funds = pd.DataFrame(services.list_funds(ctx), columns=[*FUND_COLUMNS, "id"])
-        if not funds.empty:
-            funds["progress"] = (funds["committed"] / funds["target_size"] * 100).round(1)
+        lists = services.list_breakdown(ctx)
+        # the committed total as the team's sheet has it, and the graveyard's part apart
+        committed = sum(row["committed"] for row in lists if row["list"] != "graveyard")
+        graveyard = sum(row["committed"] for row in lists if row["list"] == "graveyard")
         top = services.list_investors(
-            ctx, sort=[("total_invested", "desc")], page=1, page_size=10
+            ctx, sort=[("total_invested", "desc")], page=1, page_size=TOP_INVESTORS
         ).rows
-        totals = services.relational_summary(ctx)["totals"]
         self.param.update(
             list_counts=services.count_by_list(ctx),
-            committed=totals["committed_excluding_graveyard"],
-            committed_graveyard=totals["committed_graveyard"],
-            funds=funds[list(FUND_COLUMNS)].rename(columns=FUND_COLUMNS),
-            top_investors=pd.DataFrame(top, columns=list(TOP_COLUMNS)).rename(columns=TOP_COLUMNS),
+            lists=lists,
+            committed=committed,
+            committed_graveyard=graveyard,
+            funds=services.fund_progress(ctx),
+            attention=[
+                item
+                for item in services.attention(ctx, examples=ATTENTION_EXAMPLES)
+                if item["count"]
+            ],
+            recent=services.activity(ctx, limit=RECENT_EVENTS),
+            top_investors=[_top(row) for row in top if row.get("total_invested")],
         )
+
+
+def _top(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "type": row.get("type"),
+        "status": row.get("status"),
+        "total_invested": row["total_invested"],
+    }

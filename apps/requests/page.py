@@ -7,6 +7,7 @@ from typing import Any
 import panel as pn
 
 from apps.chrome import UserPage, read_only_table, set_choices, table_frame
+from apps.formatting import CHECK, PLAIN, Show, label, people_names, person, pills
 from crm_lib import limits, services
 from crm_lib.auth.permissions import allowed
 from crm_lib.services.feature_requests import STATUSES
@@ -20,13 +21,19 @@ COLUMNS = {
     "created_by": "Filed by",
     "body": "Details",
 }
+SHOWS: dict[str, Show] = {
+    "id": PLAIN,
+    "status": pills("request_status"),
+    "votes": PLAIN,
+    "voted": CHECK,
+}
 
 
 class RequestsPage(UserPage):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rows: list[dict[str, Any]] = []
-        self.table = read_only_table(COLUMNS)
+        self.table = read_only_table(COLUMNS, SHOWS)
         self.title = pn.widgets.TextInput(
             label="What would help?",
             sizing_mode="stretch_width",
@@ -39,7 +46,9 @@ class RequestsPage(UserPage):
             max_length=limits.max_length("feature_body"),
         )
         self.choice = pn.widgets.Select(label="Request", options={})
-        self.status_choice = pn.widgets.Select(label="Status", options=list(STATUSES))
+        self.status_choice = pn.widgets.Select(
+            label="Status", options={label("request_status", s): s for s in STATUSES}
+        )
         self.file_button = pn.widgets.Button(label="File request", color="primary")
         self.vote_button = pn.widgets.Button(label="Vote / withdraw vote")
         self.status_button = pn.widgets.Button(label="Set status")
@@ -55,12 +64,16 @@ class RequestsPage(UserPage):
         )
 
     def refresh(self) -> None:
-        rows = self.act(services.list_feature_requests)
-        if rows is None:
+        loaded = self.act(
+            lambda ctx: (services.list_feature_requests(ctx), services.list_users(ctx))
+        )
+        if loaded is None:
             return
+        rows, users = loaded
         self.rows = rows
+        names = people_names(users)
         self.table.value = table_frame(
-            [{**r, "voted": "yes" if r["voted"] else ""} for r in rows], COLUMNS
+            [{**r, "created_by": person(r["created_by"], names)} for r in rows], COLUMNS, SHOWS
         )
         set_choices(self.choice, {f"#{r['id']} {r['title']}": r["id"] for r in rows})
 
@@ -94,7 +107,7 @@ class RequestsPage(UserPage):
                 lambda ctx: services.update_feature_request(
                     ctx, row["id"], status=status, expected_version=row["version"]
                 ),
-                success=f"Marked {status}.",
+                success=f"Marked {label('request_status', status).lower()}.",
             )
             self.refresh()
 

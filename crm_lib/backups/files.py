@@ -119,7 +119,10 @@ def integrity(path: Path) -> str:
     except dbapi.DatabaseError as exc:
         return f"not a readable SQLite database ({exc})"
     problems = [r[0] for r in rows if r[0] != "ok"]
-    return "ok" if not problems else f"{len(problems)} problem(s), first: {problems[0]}"
+    if not problems:
+        return "ok"
+    counted = "1 problem" if len(problems) == 1 else f"{len(problems):,} problems"
+    return f"{counted}, first: {problems[0]}"
 
 
 def schema_version(path: Path) -> int:

@@ -166,8 +166,9 @@ class ImportReport:
         """Lines a person reads first: what happened (or would), then the problems."""
         c = self.counts
         verb = "Did" if self.committed else "Would"
+        rows = _count(self.preview.rows, "row", "rows")
         lines = [
-            f"{self.preview.file.name}: {self.preview.rows:,} rows, key column"
+            f"{self.preview.file.name}: {rows}, key column"
             f" {self.preview.key_column!r}, read as {self.preview.file.encoding}",
         ]
         if self.dry_run:
@@ -198,16 +199,28 @@ class ImportReport:
             lines.append(f"Changed cells by field: {top}")
         if c["skipped"]:
             skipped = "Skipped" if self.committed else "Would skip"
-            lines.append(f"{skipped} {c['skipped']:,} rows that cannot go in (reasons below).")
+            lines.append(
+                f"{skipped} {_count(c['skipped'], 'row', 'rows')} that cannot go in (reasons below)."
+            )
         kept = sum(1 for i in self.warnings if "kept as text in" in i.reason)
         if kept:
             lines.append(
-                f"{kept:,} cells did not fit their column: each is kept as text in the"
+                f"{_count(kept, 'cell', 'cells')} did not fit their column: each is kept as text in the"
                 " column's '(as imported)' field and listed below."
             )
         if not self.accounted:
             lines.append(f"Rows read: {self.preview.rows:,}.")
-        lines.append(f"{c['errors']:,} errors, {c['warnings']:,} warnings.")
+        errors, warnings = (
+            _count(c["errors"], "error", "errors"),
+            _count(c["warnings"], "warning", "warnings"),
+        )
+        lines.append(f"{errors}, {warnings}.")
         if self.changes == 0 and not self.errors:
             lines.append("0 changes: the database already matches this file.")
         return lines
+
+
+def _count(number: int, one: str, many: str) -> str:
+    """``number`` with its noun in the right number ("1 row", "2 rows"): the summary is read
+    by people, on the import page and in the command line."""
+    return f"{number:,} {one if number == 1 else many}"

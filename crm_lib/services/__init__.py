@@ -21,7 +21,7 @@ from crm_lib.services.accounts import (
     set_user_active,
     set_user_role,
 )
-from crm_lib.services.activity import activity
+from crm_lib.services.activity import activity, activity_investors, activity_people
 from crm_lib.services.api_tokens import (
     authenticate_api_token,
     create_api_token,
@@ -100,6 +100,7 @@ from crm_lib.services.investors import (
     create_investor,
     get_investor,
     investor_history,
+    investor_order,
     list_investors,
     restore_investor,
     restore_value,
@@ -131,9 +132,16 @@ from crm_lib.services.sessions import (
 )
 from crm_lib.services.snapshot import apply_snapshot, grid_snapshot, load_snapshot
 from crm_lib.services.state import database_status, grid_state, writes_busy
-from crm_lib.services.summary import relational_summary
+from crm_lib.services.summary import (
+    attention,
+    fund_progress,
+    grid_preset,
+    list_breakdown,
+    relational_summary,
+)
 from crm_lib.services.users import create_user, get_user, list_users
 from crm_lib.services.views import (
+    Neighbours,
     archive_view,
     create_view,
     default_view,
@@ -142,6 +150,7 @@ from crm_lib.services.views import (
     list_views,
     set_default_view,
     update_view,
+    view_neighbours,
     view_page,
 )
 
@@ -153,10 +162,13 @@ __all__ = [
     "InvestorPage",
     "Link",
     "Login",
+    "Neighbours",
     "SessionUser",
     "TypeChangePreview",
     "accept_link",
     "activity",
+    "activity_investors",
+    "activity_people",
     "add_field",
     "add_person",
     "alerts",
@@ -166,6 +178,7 @@ __all__ = [
     "archive_fund",
     "archive_investor",
     "archive_view",
+    "attention",
     "authenticate_api_token",
     "authenticate_session",
     "backup_policy",
@@ -191,6 +204,7 @@ __all__ = [
     "end_user_sessions",
     "export_query",
     "find_people_by_email",
+    "fund_progress",
     "get_commitment",
     "get_feature_request",
     "get_fund",
@@ -201,11 +215,13 @@ __all__ = [
     "get_view",
     "grid_columns",
     "grid_page",
+    "grid_preset",
     "grid_snapshot",
     "grid_state",
     "has_admin_login",
     "inspect_link",
     "investor_history",
+    "investor_order",
     "investors_csv",
     "investors_json",
     "investors_xlsx",
@@ -215,6 +231,7 @@ __all__ = [
     "list_api_tokens",
     "list_archived_fields",
     "list_backups",
+    "list_breakdown",
     "list_commitments",
     "list_contacts",
     "list_feature_requests",
@@ -268,6 +285,7 @@ __all__ = [
     "update_person",
     "update_view",
     "verify_backup",
+    "view_neighbours",
     "view_page",
     "write_export",
     "writes_busy",

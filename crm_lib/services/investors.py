@@ -253,6 +253,107 @@ def investor_history(
     return rows
 
 
+def _check_list(list_membership: str) -> None:
+    if list_membership != "all" and list_membership not in LISTS:
+        raise ValidationError(
+            f"Unknown list {list_membership!r}; use all, {', '.join(LISTS)}",
+            field="list_membership",
+        )
+
+
+@dataclass(frozen=True)
+class _InvestorQuery:
+    """The WHERE clause of a list of investors: which rows (live or archived, one list) and
+    the filters on them, kept apart so :func:`list_investors` can weigh each filter's
+    selectivity. :func:`investor_order` builds the same clause, so it walks exactly the rows the
+    grid pages through."""
+
+    base_where: str
+    base_params: list[Any]
+    filters: list[str]
+    filter_params: list[Any]
+
+    @property
+    def where(self) -> str:
+        return " AND ".join([self.base_where, *self.filters])
+
+    @property
+    def params(self) -> list[Any]:
+        return [*self.base_params, *self.filter_params]
+
+    @classmethod
+    def build(
+        cls,
+        ctx: Context,
+        fields: Mapping[str, FieldSpec],
+        list_membership: str,
+        conditions: Sequence[tuple[str, str, Any]],
+        search: str | None,
+        filter_tree: Mapping[str, Any] | None,
+        archived: bool,
+    ) -> _InvestorQuery:
+        base_where, base_params = ("deleted_at IS NOT NULL" if archived else LIVE), []
+        if list_membership != "all":
+            base_where += " AND list_membership = ?"
+            base_params.append(list_membership)
+        filters: list[str] = []
+        filter_params: list[Any] = []
+        if conditions:
+            sql, values = compile_conditions(fields, conditions, today=today(ctx.clock))
+            filters.append(sql)
+            filter_params.extend(values)
+        if filter_tree:
+            sql, values = compile_tree(fields, filter_tree, today=today(ctx.clock))
+            if sql:
+                filters.append(f"({sql})")
+                filter_params.extend(values)
+        if search and search.strip():
+            check_text(search, "search", field="search", label="Search")
+            sql, values = compile_conditions(
+                fields, [("name", "contains", search.strip())], today=today(ctx.clock)
+            )
+            filters.append(f"({sql} OR location LIKE ? ESCAPE '\\' OR notes LIKE ? ESCAPE '\\')")
+            filter_params.extend([*values, values[0], values[0]])
+        return cls(base_where, base_params, filters, filter_params)
+
+
+def _ordered_ids(ctx: Context, where: str, params: list[Any], order: str) -> tuple[array, float]:
+    """Every matching id in order, and their summed ``total_invested``: read once per grid
+    state version and shared by the grid's pages and the record view's previous/next."""
+    sql = f"SELECT id, total_invested FROM {INVESTORS} WHERE {where} ORDER BY {order}"
+
+    def read() -> tuple[array, float]:
+        ids, invested = array("q"), 0.0
+        for investor_id, amount in ctx.db.execute(sql, params):
+            ids.append(investor_id)
+            invested += amount or 0.0
+        return ids, invested
+
+    key = ("order", sql, tuple(map(_hashable, params)))
+    return while_grid_unchanged(ctx.db, key, read, bucket="order", limit=8)
+
+
+def investor_order(
+    ctx: Context,
+    *,
+    list_membership: str = "all",
+    sort: Sequence[tuple[str, str]] = (("name", "asc"),),
+    conditions: Sequence[tuple[str, str, Any]] = (),
+    search: str | None = None,
+    filter_tree: Mapping[str, Any] | None = None,
+    archived: bool = False,
+) -> Sequence[int]:
+    """The ids of every investor :func:`list_investors` would page through with these
+    arguments, in its order (8 bytes an id; remembered until the grid's data next changes, the
+    same read as the grid's ``remember_order`` pages)."""
+    _check_list(list_membership)
+    fields = load_fields(ctx.db)
+    query = _InvestorQuery.build(
+        ctx, fields, list_membership, conditions, search, filter_tree, archived
+    )
+    return _ordered_ids(ctx, query.where, query.params, _order_by(fields, sort))[0]
+
+
 def _order_by(
     fields: Mapping[str, FieldSpec], sort: Sequence[tuple[str, str]], prefix: str = ""
 ) -> str:
@@ -291,37 +392,15 @@ def list_investors(
     matching ids in order once, and keeps them (8 bytes each) until the grid's data next changes:
     every later page of that query is a lookup of its 50 ids, whatever the filter and sort.
     """
-    if list_membership != "all" and list_membership not in LISTS:
-        raise ValidationError(
-            f"Unknown list {list_membership!r}; use all, {', '.join(LISTS)}",
-            field="list_membership",
-        )
+    _check_list(list_membership)
     if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValidationError(f"Page must be >= 1 and page size between 1 and {MAX_PAGE_SIZE}")
     fields = load_fields(ctx.db)
-    base_where, base_params = ("deleted_at IS NOT NULL" if archived else LIVE), []
-    if list_membership != "all":
-        base_where += " AND list_membership = ?"
-        base_params.append(list_membership)
-    filters, filter_params = [], []
-    if conditions:
-        sql, values = compile_conditions(fields, conditions, today=today(ctx.clock))
-        filters.append(sql)
-        filter_params.extend(values)
-    if filter_tree:
-        sql, values = compile_tree(fields, filter_tree, today=today(ctx.clock))
-        if sql:
-            filters.append(f"({sql})")
-            filter_params.extend(values)
-    if search and search.strip():
-        check_text(search, "search", field="search", label="Search")
-        sql, values = compile_conditions(
-            fields, [("name", "contains", search.strip())], today=today(ctx.clock)
-        )
-        filters.append(f"({sql} OR location LIKE ? ESCAPE '\\' OR notes LIKE ? ESCAPE '\\')")
-        filter_params.extend([*values, values[0], values[0]])
-    where = " AND ".join([base_where, *filters])
-    params = [*base_params, *filter_params]
+    query = _InvestorQuery.build(
+        ctx, fields, list_membership, conditions, search, filter_tree, archived
+    )
+    base_where, filters = query.base_where, query.filters
+    where, params = query.where, query.params
     offset = (page - 1) * page_size
     order = _order_by(fields, sort)
     if remember_order:
@@ -372,17 +451,7 @@ def _remembered_page(
     page_size: int,
 ) -> InvestorPage:
     """A page cut from the query's whole ordered id list, read once per grid state version."""
-    sql = f"SELECT id, total_invested FROM {INVESTORS} WHERE {where} ORDER BY {order}"
-
-    def read() -> tuple[array, float]:
-        ids, invested = array("q"), 0.0
-        for investor_id, amount in ctx.db.execute(sql, params):
-            ids.append(investor_id)
-            invested += amount or 0.0
-        return ids, invested
-
-    key = ("order", sql, tuple(map(_hashable, params)))
-    ids, invested = while_grid_unchanged(ctx.db, key, read, bucket="order", limit=8)
+    ids, invested = _ordered_ids(ctx, where, params, order)
     chosen = list(ids[(page - 1) * page_size : page * page_size])
     rows: list[dict[str, Any]] = []
     if chosen:

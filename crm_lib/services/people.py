@@ -175,14 +175,16 @@ def list_contacts(
     offset: int = 0,
     search: str | None = None,
     investor_id: int | None = None,
+    contact_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """The directory: live contacts whose person (if any) belongs to a live investor, by name.
 
     A linked contact's organization is its investor's current name (never a stale copy);
     ``organization`` is stored only for people not yet linked to an investor. ``search`` matches
-    name, email, title or organization (case-insensitive); ``investor_id`` keeps that investor's.
+    name, email, title or organization (case-insensitive); ``investor_id`` keeps that investor's;
+    ``contact_id`` keeps that one contact (a link from a record's people opens it).
     """
-    where, params = _contact_filter(search, investor_id)
+    where, params = _contact_filter(search, investor_id, contact_id)
     return query_dicts(
         ctx.db,
         "SELECT c.*, COALESCE(i.name, c.organization) AS organization,"
@@ -193,10 +195,14 @@ def list_contacts(
 
 
 def count_contacts(
-    ctx: Context, *, search: str | None = None, investor_id: int | None = None
+    ctx: Context,
+    *,
+    search: str | None = None,
+    investor_id: int | None = None,
+    contact_id: int | None = None,
 ) -> int:
     """How many contacts :func:`list_contacts` would list without a limit."""
-    where, params = _contact_filter(search, investor_id)
+    where, params = _contact_filter(search, investor_id, contact_id)
     return int(
         ctx.db.execute(f"SELECT count(*) {_CONTACT_FROM} WHERE {where}", params).fetchone()[0]
     )
@@ -209,7 +215,9 @@ _CONTACT_FROM = (
 )
 
 
-def _contact_filter(search: str | None, investor_id: int | None) -> tuple[str, list[Any]]:
+def _contact_filter(
+    search: str | None, investor_id: int | None, contact_id: int | None = None
+) -> tuple[str, list[Any]]:
     clauses = [
         "c.deleted_at IS NULL AND (c.fundraising_contact_id IS NULL"
         " OR (p.deleted_at IS NULL AND i.deleted_at IS NULL))"
@@ -223,4 +231,7 @@ def _contact_filter(search: str | None, investor_id: int | None) -> tuple[str, l
     if investor_id is not None:
         clauses.append("i.id = ?")
         params.append(investor_id)
+    if contact_id is not None:
+        clauses.append("c.id = ?")
+        params.append(contact_id)
     return " AND ".join(clauses), params

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from crm_lib.auth.permissions import allowed
@@ -27,7 +28,7 @@ from crm_lib.errors import NotFound, PermissionDenied, ValidationError
 from crm_lib.grid.fields import FieldSpec, load_fields, resolve_field
 from crm_lib.grid.filters import compile_tree
 from crm_lib.limits import check_text, max_length
-from crm_lib.services.investors import LISTS, InvestorPage, list_investors
+from crm_lib.services.investors import LISTS, InvestorPage, investor_order, list_investors
 from crm_lib.storage.reads import LIVE, query_dicts
 from crm_lib.storage.writes import write
 
@@ -278,3 +279,82 @@ def view_page(
         archived=archived,
         remember_order=remember_order,
     )
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    """Where one investor stands in a view's order, and who comes before and after it: what a
+    record page needs to step to the previous or next record of the view it was opened from.
+
+    ``position`` is 0-based, None when the investor is not (or no longer) in the view; then
+    ``previous_id`` and ``next_id`` are the rows around the position it was opened at, so
+    stepping on still walks the view as the person saw it."""
+
+    investor_id: int
+    position: int | None
+    total: int
+    previous_id: int | None
+    next_id: int | None
+    #: positions of the previous and next rows (None with their id)
+    previous_position: int | None = None
+    next_position: int | None = None
+
+
+def view_neighbours(
+    ctx: Context,
+    view: Mapping[str, Any],
+    investor_id: int,
+    *,
+    sorts: Sequence[Mapping[str, str]] | None = None,
+    conditions: Sequence[tuple[str, str, Any]] = (),
+    search: str | None = None,
+    archived: bool = False,
+    near: int | None = None,
+) -> Neighbours:
+    """The investors before and after ``investor_id`` in a view (saved or a spec, as
+    :func:`view_page` reads it, header ``conditions``, ``sorts`` and ``search`` included).
+
+    ``near`` is the position the investor had when the caller last saw it: an edit can move it
+    out of the view (a filtered status changed) or elsewhere in it; if it is gone, the rows now
+    at ``near - 1`` and ``near`` are its neighbours. One ordered read of the view's ids, shared
+    with the grid's paging until the data next changes."""
+    order = sorts if sorts is not None else view.get("sorts") or []
+    ids = investor_order(
+        ctx,
+        list_membership=view.get("list_membership", "all"),
+        sort=[(s["field"], s.get("direction", "asc")) for s in order] or [("name", "asc")],
+        conditions=conditions,
+        search=search,
+        filter_tree=view.get("filters"),
+        archived=archived,
+    )
+    total = len(ids)
+    position = _index(ids, investor_id, near)
+    if position is not None:
+        before, after = position - 1, position + 1
+    elif near is not None:
+        before, after = min(near, total) - 1, max(near, 0)
+    else:
+        return Neighbours(investor_id, None, total, None, None)
+    previous_id = ids[before] if 0 <= before < total else None
+    next_id = ids[after] if 0 <= after < total else None
+    return Neighbours(
+        investor_id,
+        position,
+        total,
+        previous_id,
+        next_id,
+        before if previous_id is not None else None,
+        after if next_id is not None else None,
+    )
+
+
+def _index(ids: Sequence[int], investor_id: int, near: int | None) -> int | None:
+    """Where ``investor_id`` is in ``ids``: first at ``near`` (an O(1) check of the usual case),
+    else by a scan (8 bytes an id: a 100,000-investor view scans in about a millisecond)."""
+    if near is not None and 0 <= near < len(ids) and ids[near] == investor_id:
+        return near
+    try:
+        return ids.index(investor_id)
+    except ValueError:
+        return None

@@ -73,6 +73,33 @@ def test_activity_feed_and_job_runs_over_http(live: LiveServer) -> None:
     assert alerts.status_code == 200 and all(a["kind"] != "job_failed" for a in alerts.json())
 
 
+def test_activity_events_carry_their_sentence_and_page_by_cursor(live: LiveServer) -> None:
+    member = api(live, "member")
+    feed = f"{live.base}/api/activity"
+    made = member.post(
+        f"{live.base}/api/fundraising/investors",
+        json={"fields": {"Name": "Sentence LP", "Location": "Boston"}},
+    ).json()
+    member.patch(
+        f"{live.base}/api/fundraising/investors/{made['id']}",
+        json={"fields": {"Location": "New York"}, "expected_version": made["version"]},
+    )
+    [changed, created] = member.get(feed, params={"investor": made["id"]}).json()
+    assert changed["sentence"] == "Bob changed Location of Sentence LP from Boston to New York"
+    assert (changed["actor_name"], changed["field_label"]) == ("Bob", "Location")
+    assert (changed["old_text"], changed["new_text"]) == ("Boston", "New York")
+    assert {"text": "Sentence LP", "role": "investor", "investor_id": made["id"]}.items() <= (
+        next(p for p in changed["parts"] if p["role"] == "investor").items()
+    )
+    assert created["sentence"] == "Bob added Sentence LP to Main"
+    everything = member.get(feed, params={"limit": 500}).json()
+    first = member.get(feed, params={"limit": 1}).json()
+    rest = member.get(feed, params={"limit": 500, "before": first[0]["cursor"]}).json()
+    assert [e["cursor"] for e in first + rest] == [e["cursor"] for e in everything]
+    bad = member.get(feed, params={"before": "not a cursor"})
+    assert bad.status_code == 422 and bad.json()["field"] == "before"
+
+
 def test_activity_accepts_user_id_and_investor_id_as_the_team_scripts_send_them(
     live: LiveServer,
 ) -> None:

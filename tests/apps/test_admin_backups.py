@@ -23,13 +23,13 @@ def test_admin_backs_up_previews_and_restores_with_a_typed_confirmation(runtime:
     assert "No verified backup ever" in section.alerts.object
     section.back_up()
     assert page.message.startswith("Backup 1 taken and verified")
-    assert list(section.backups.value["Kind"]) == ["manual"]
+    assert list(section.backups.value["Kind"]) == ["Manual"]
     assert "No alerts" in section.alerts.object
     with runtime.context() as ctx:
         services.create_investor(ctx, {"name": "Made After The Backup"})
     section.choice.value = 1
     section.show_preview()
-    assert "1 investors disappear (e.g. Made After The Backup)" in section.preview.object
+    assert "1 investor disappears (e.g. Made After The Backup)" in section.preview.object
     assert section.buttons["restore"].disabled
     section.confirm.value = "2"
     assert section.buttons["restore"].disabled  # the wrong id
@@ -40,7 +40,7 @@ def test_admin_backs_up_previews_and_restores_with_a_typed_confirmation(runtime:
     with runtime.context() as ctx:
         names = {r["name"] for r in services.list_investors(ctx).rows}
     assert "Made After The Backup" not in names
-    assert list(section.backups.value["Kind"]) == ["pre-restore", "manual"]
+    assert list(section.backups.value["Kind"]) == ["Before a restore", "Manual"]
 
 
 def test_admin_sets_the_policy_and_sees_failed_verification(runtime: Runtime) -> None:
@@ -67,10 +67,12 @@ def test_activity_page_shows_changes_backups_and_filters(runtime: Runtime) -> No
         admin = ctx.as_user({"id": 1, "email": "alice@fund.example", "role": "admin"})
         services.create_backup(admin)
     page = ActivityPage(runtime, session=session_of(runtime, "bob@fund.example"))
-    kinds = list(page.table.value["Kind"])
+    kinds = [e["kind"] for e in page.events]
     assert kinds[0] == "backup" and "change" in kinds
-    page.investor.value = acme["id"]
-    assert list(page.table.value["What"]) == [f"created investor {acme['id']}"]
-    page.investor.value = None
+    assert page.events[0]["sentence"].startswith("Alice took a backup (backup 1, ")
+    page.investor_search.value_input = "Acme Feed"
+    assert page.investor.value == acme["id"]
+    assert [e["sentence"] for e in page.events] == ["The system added Acme Feed LP to Main"]
+    page.investor.value = 0
     page.kinds.value = ["backup"]
-    assert list(page.table.value["Who"]) == ["alice@fund.example"]
+    assert [e["actor_name"] for e in page.events] == ["Alice"]

@@ -273,3 +273,21 @@ def test_payloads_are_json_quoted_where_the_grid_embeds_them_in_code(
     literal = column["editorParams"]["values"].js_code
     assert "<" not in literal and "\u2028" not in literal
     assert json.loads(literal) == [*PAYLOADS, "Plain"]
+
+
+def test_the_record_page_shows_planted_names_only_as_text(
+    runtime: Runtime, planted: Planted
+) -> None:
+    """The record page of the planted investor: its name, fields labelled and filled with
+    payloads, select options and tags, a person, funds and a member's display name in the
+    history (the record page: apps/record)."""
+    from apps.record.page import RecordPage
+
+    page = RecordPage(
+        runtime, session=session_of(runtime, ADMIN_EMAIL), investor_id=planted.investor_id
+    )
+    assert not page.failed and page.store.found, page.message
+    assert hostile_markup(root_of(page)) == []
+    shown = html.unescape(page.title.object)
+    assert IMG in shown  # the name itself, as text
+    assert SVG in html.unescape("".join(r.objects[0].object for r in page.people_rows.objects))

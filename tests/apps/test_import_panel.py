@@ -201,22 +201,22 @@ def test_bad_rows_show_the_problems_and_download_them(page: GridPage, runtime: R
             "Column": "Fund I Commitment",
             "Value": "abc",
             "Reason": "'abc' is not a number: kept as text in 'Fund I Commitment (as imported)'",
-            "Severity": "warning",
+            "Severity": "Warning",
         },
         {
             "Line": 4,
             "Column": "",
             "Value": "",
             "Reason": "a new investor needs a Name",
-            "Severity": "error",
+            "Severity": "Error",
         },
     ]
-    assert "1 errors" in panel.summary.object and "tick “Skip bad rows”" in panel.summary.object
+    assert "1 error," in panel.summary.object and "tick “Skip bad rows”" in panel.summary.object
     plan = panel.diffs_table.value.to_dict("records")
     assert [(row["Line"], row["Action"]) for row in plan] == [
-        (2, "create"),
-        (3, "create"),
-        (4, "skip"),
+        (2, "Create"),
+        (3, "Create"),
+        (4, "Skip"),
     ]
     assert plan[2]["Changes"] == "Line 4: a new investor needs a Name"
     assert panel.import_button.disabled
@@ -231,7 +231,7 @@ def test_bad_rows_show_the_problems_and_download_them(page: GridPage, runtime: R
     assert panel.import_button.disabled  # previewed without skipping: preview again
     panel.dry_run_button.clicks += 1
     panel.import_button.clicks += 1
-    assert "Skipped 1 rows that cannot go in" in panel.summary.object
+    assert "Skipped 1 row that cannot go in" in panel.summary.object
     assert investor_count(runtime) == before + 2
 
 

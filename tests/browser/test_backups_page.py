@@ -37,7 +37,7 @@ def test_admin_previews_and_restores_a_backup_and_a_member_cannot(
         ctx.close()
         page.get_by_role("button", name="Preview restore").click()
         preview = page.locator(".crm-restore-preview")
-        expect(preview).to_contain_text("1 investors disappear (e.g. Zz Added After The Backup)")
+        expect(preview).to_contain_text("1 investor disappears (e.g. Zz Added After The Backup)")
         restore = page.get_by_role("button", name="Restore", exact=True)
         expect(restore).to_be_disabled()
         page.locator(".crm-restore-confirm input").fill("1")

@@ -104,7 +104,9 @@ def test_planted_names_never_run_in_the_admins_browser(browser: Browser, tmp_pat
         with running(command, data_dir, port) as base:
             log_in(page, base)
             expect(page.get_by_text("Largest investors")).to_be_visible(timeout=30_000)
-            expect(page.locator(".tabulator-cell", has_text=exactly(SVG)).first).to_be_visible()
+            # the fund named SVG, in "Committed per fund", and the planted investor's link
+            expect(page.locator(".crm-fund-name", has_text=exactly(SVG)).first).to_be_visible()
+            expect(page.get_by_role("link", name=INVESTOR).first).to_be_visible()
             watch.check("/")
 
             _grid(page, base, planted, watch)
@@ -136,8 +138,8 @@ def test_planted_names_never_run_in_the_admins_browser(browser: Browser, tmp_pat
                 expect(page.get_by_text(shown).first).to_be_visible(timeout=30_000)
                 watch.check(path)
             page.goto(f"{base}/contacts")  # its link column is drawn from the investor id
-            link = page.locator(f'a[href="/grid?investor={planted.investor_id}"]')
-            expect(link.first).to_have_text("investor ↗", timeout=30_000)
+            link = page.locator(f'a[href="/record?id={planted.investor_id}"]')
+            expect(link.first).to_have_text("record ↗", timeout=30_000)
     finally:
         context.close()
 

@@ -285,7 +285,7 @@ def test_a_row_that_cannot_go_in_means_nothing_is_written_and_the_report_names_i
     assert [d.action for d in report.diffs if d.line == 5] == ["skip"]
     assert content(ctx) == before  # no fields, funds, options, rows or audit written
     assert "5,,,a new investor needs a Name,error" in report.issues_csv()
-    assert "Would skip 1 rows" in "\n".join(report.summary())
+    assert "Would skip 1 row that" in "\n".join(report.summary())
 
 
 def test_skip_bad_rows_imports_the_good_ones(ctx: Context, team: dict, tmp_path: Path) -> None:

@@ -13,6 +13,12 @@ from crm_lib import services
 from crm_lib.errors import ValidationError
 from crm_lib.services.activity import KINDS
 
+#: One piece of an event's sentence: its text and what it is (actor, investor, field, old, new,
+#: person, fund, file...); an investor piece carries the investor's id.
+PART = s.obj(
+    {"text": s.STR, "role": s.STR, "investor_id": s.INT_OR_NULL, "archived": s.BOOL},
+    required=["text", "role"],
+)
 EVENT = s.obj(
     {
         "at": s.STR,
@@ -21,8 +27,19 @@ EVENT = s.obj(
         "entity": s.STR,
         "entity_id": s.INT_OR_NULL,
         "summary": s.STR,
+        "sentence": s.STR,
+        "parts": s.list_of(PART),
+        "actor_name": s.STR,
+        "verb": s.STR,
+        "target_name": s.TEXT_OR_NULL,
+        "field_label": s.TEXT_OR_NULL,
+        "old_text": s.TEXT_OR_NULL,
+        "new_text": s.TEXT_OR_NULL,
+        "investor_id": s.INT_OR_NULL,
+        "investor_name": s.TEXT_OR_NULL,
+        "cursor": s.STR,
     },
-    required=["at", "kind", "actor", "summary"],
+    required=["at", "kind", "actor", "summary", "sentence", "parts", "actor_name", "cursor"],
 )
 
 
@@ -78,6 +95,11 @@ INVESTOR = {"type": "integer", "minimum": 1, "maximum": 2**53}
         s.param("since", {"type": "string", "maxLength": 40}, "ISO date or time (inclusive)"),
         s.param("until", {"type": "string", "maxLength": 40}, "ISO date or time (exclusive)"),
         s.param("limit", {"type": "integer", "minimum": 1, "maximum": 500}, "default 100"),
+        s.param(
+            "before",
+            {"type": "string", "maxLength": 80},
+            "an event's cursor: the events after it (the next page)",
+        ),
     ),
     errors=(401, 422),
 )
@@ -93,6 +115,7 @@ def activity(call: Call) -> list[dict[str, Any]]:
         since=_moment(call, "since"),
         until=_moment(call, "until"),
         limit=call.query_int("limit", 100, low=1, high=500),
+        before=call.query.get("before") or None,
     )
 
 
