@@ -18,28 +18,10 @@ import panel as pn
 from apps.chrome import Working, set_choices
 from apps.markup import escape_text
 from crm_lib import limits, services
-from crm_lib.services.fields import COLORS, EDITABLE_TYPES
+from crm_lib.services.fields import COLORS, EDITABLE_TYPES, TYPE_LABELS
 
 if TYPE_CHECKING:
     from apps.grid.page import GridPage
-
-TYPE_LABELS = {
-    "text": "Text",
-    "long_text": "Long text",
-    "number": "Number",
-    "currency": "Currency",
-    "percent": "Percent",
-    "date": "Date",
-    "datetime": "Date and time",
-    "checkbox": "Checkbox",
-    "single_select": "Single select",
-    "multi_select": "Multiple select",
-    "email": "Email",
-    "url": "URL",
-    "phone": "Phone",
-    "user": "Team member",
-    "formula": "Formula",
-}
 
 
 def formula_feedback(check: Any, text: str) -> str:

@@ -365,3 +365,23 @@ def parse_user(value: Any, options: Options) -> int | None:
 @register("formula", "TEXT", "Computed by a formula from other fields; read-only, results stored.")
 def parse_formula(value: Any, options: Options) -> Any:
     raise FieldValueError("is calculated by its formula and cannot be edited")
+
+
+#: What each field type is called in the app (a person's words for the keys above).
+TYPE_LABELS = {
+    "text": "Text",
+    "long_text": "Long text",
+    "number": "Number",
+    "currency": "Currency",
+    "percent": "Percent",
+    "date": "Date",
+    "datetime": "Date and time",
+    "checkbox": "Checkbox",
+    "single_select": "Single select",
+    "multi_select": "Multiple select",
+    "email": "Email",
+    "url": "URL",
+    "phone": "Phone",
+    "user": "Team member",
+    "formula": "Formula",
+}

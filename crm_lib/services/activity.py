@@ -30,6 +30,7 @@ from crm_lib.auth.permissions import require
 from crm_lib.clock import timestamp
 from crm_lib.context import Context
 from crm_lib.errors import ValidationError
+from crm_lib.grid.field_types import TYPE_LABELS
 from crm_lib.grid.filters import like_pattern
 from crm_lib.limits import check_text
 from crm_lib.services.funds import FUND_FIELDS
@@ -318,23 +319,7 @@ CHOICE_LABELS = {
     "fund_status": dict(FUND_STATUS_LABELS),
     "list": dict(LIST_LABELS),
 }
-_FIELD_TYPE_LABELS = {
-    "text": "Text",
-    "long_text": "Long text",
-    "number": "Number",
-    "currency": "Currency",
-    "percent": "Percent",
-    "date": "Date",
-    "datetime": "Date and time",
-    "checkbox": "Checkbox",
-    "single_select": "Single select",
-    "multi_select": "Multiple select",
-    "user": "Team member",
-    "url": "URL",
-    "email": "Email",
-    "phone": "Phone",
-    "formula": "Formula",
-}
+_FIELD_TYPE_LABELS = TYPE_LABELS
 _CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 #: Values longer than this are cut (the record's history has them whole).
 MAX_VALUE_CHARS = 80

@@ -25,6 +25,7 @@ from crm_lib.context import Context
 from crm_lib.errors import FormulaError, NotFound, ValidationError
 from crm_lib.formulas import FormulaGraph, rename_references
 from crm_lib.grid.field_types import FIELD_TYPES, FieldValueError, field_type
+from crm_lib.grid.field_types import TYPE_LABELS as TYPE_LABELS  # the apps name types with it
 from crm_lib.grid.fields import FieldSpec, column_key_for, load_fields
 from crm_lib.grid.formula_fields import (
     compile_field_formula,
