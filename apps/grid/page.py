@@ -21,9 +21,13 @@ import panel as pn
 
 from apps.chrome import UserPage, set_choices
 from apps.formatting import money, plural
+from apps.grid import layout_changes
+from apps.grid.bridge import TABLE_OPTIONS, GridBridge
 from apps.grid.fields_panel import FieldsPanel
+from apps.grid.filter_note import ACTIVE_CSS, active_html, totals_text
 from apps.grid.import_panel import ImportPanel
 from apps.grid.live import GridHub
+from apps.grid.paste import kept_edits, paste_plan
 from apps.grid.place import return_to_place, starting_view
 from apps.grid.record_panel import RecordPanel
 from apps.grid.saving import save_patiently, state_html
@@ -51,6 +55,8 @@ DOUBLE_CLICK_S = 0.6
 GRID_CSS = """
 .crm-pill { border-radius: 9px; padding: 1px 8px; margin-right: 2px; font-size: 12px; }
 .tabulator-row.tabulator-selected { background: #e7f1ff !important; }
+.tabulator-col:not([tabulator-field]) .tabulator-header-popup-button,
+.tabulator-col[tabulator-field="open"] .tabulator-header-popup-button { display: none; }
 """
 
 
@@ -133,15 +139,31 @@ class GridPage(UserPage):
             layout="fit_data_fill",
             height=620,
             sizing_mode="stretch_width",
-            # A spreadsheet's keyboard: a click selects a cell, the arrows move it, Enter or a
-            # double click edits it (Enter saves, Tab saves and moves right, Escape cancels).
-            configuration={
-                "clipboard": "copy",
-                "selectableRange": 1,
-                "editTriggerEvent": "dblclick",
-            },
+            # a spreadsheet's keyboard, copy and paste of ranges, the header menu (bridge.py)
+            configuration=TABLE_OPTIONS,
+            movable_columns=True,
             stylesheets=[GRID_CSS],
         )
+        #: the footer, and the table's header menu, drags, pastes and kept edits (bridge.py)
+        self.bridge = GridBridge(
+            self._on_bridge,
+            user=str((self.session.user if self.session else {}).get("email", "")),
+            can_edit_fields=True,
+            sizing_mode="stretch_width",
+            height=28,
+        )
+        #: what filters and sorts the grid now, beside a button that clears the header's
+        self.active_note = pn.pane.HTML(
+            "", css_classes=["crm-active-filters"], margin=(0, 8), stylesheets=[ACTIVE_CSS]
+        )
+        self.clear_button = pn.widgets.Button(
+            label="Clear filters", visible=False, css_classes=["crm-clear-filters"]
+        )
+        self.undo_button = pn.widgets.Button(
+            label="↶ Undo paste", visible=False, css_classes=["crm-undo-paste"]
+        )
+        #: the edits that put back the last paste (services.update_cells), and what it was
+        self._undo: tuple[list[services.CellEdit], str] | None = None
         # Side panels are built when first opened: most sessions never open some of them, and
         # their widgets would cost a new session ~100 ms of Bokeh models each.
         self._record: RecordPanel | None = None
@@ -200,6 +222,8 @@ class GridPage(UserPage):
         self.table.param.watch(self._on_header, ["sorters", "filters"])
         self.table.on_edit(self._on_edit)
         self.table.on_click(self._on_cell_click)
+        self.clear_button.on_click(lambda _: self.clear_filters())
+        self.undo_button.on_click(lambda _: self.undo_paste())
 
     def _start(self) -> None:
         link = grid_link()  # ?list=<tab>&preset=<name>, as apps.links.grid_url writes them
@@ -282,6 +306,10 @@ class GridPage(UserPage):
             frozen_columns=[OPEN, *[k for k in view.get("frozen_fields", []) if k not in hidden]],
             widths={k: int(v) for k, v in view.get("widths", {}).items()},
         )
+        self.bridge.param.update(
+            field_keys=[c.key for c in store.columns if c.field_key],
+            frozen=[k for k in view.get("frozen_fields", []) if k not in hidden],
+        )
         return True
 
     def _show_page(self, frame: pd.DataFrame | None = None) -> None:
@@ -318,6 +346,8 @@ class GridPage(UserPage):
         self.prev_button.disabled = store.page <= 1
         self.next_button.disabled = store.page >= pages
         self._render_summary()
+        self._show_active_filters()
+        self._show_totals()
         self.list_tabs.options = {
             f"{label} ({store.counts.get(key, 0):,})": key for key, label in LISTS.items()
         }
@@ -329,6 +359,42 @@ class GridPage(UserPage):
             f"{self.save_text} <b>{plural(store.total, 'investor')}</b> ·"
             f" <b>{money(store.total_invested)}</b> committed · page {store.page:,} of {pages:,}"
         )
+
+    def _show_active_filters(self) -> None:
+        store = self.store
+        self.active_note.object = active_html(store)
+        self.clear_button.visible = bool(
+            store.header_conditions or store.search or store.header_sorts
+        )
+
+    def _show_totals(self) -> None:
+        """The footer: the row count now, and the sums over the whole view right after the page
+        is sent (a scan of the view, remembered until the data changes: the page must not wait
+        for it)."""
+        self.bridge.counts = f"{plural(self.store.total, 'investor')} in this view"
+        if self.document is None:
+            self._compute_totals()
+        else:
+            self.document.add_next_tick_callback(self._compute_totals)
+
+    def _compute_totals(self) -> None:
+        store = self.store
+        view = {**store.view}
+        archived = store.list_key == "archived"
+        if not archived:
+            view["list_membership"] = store.list_key
+        totals = self.act(
+            lambda ctx: services.view_totals(
+                ctx,
+                view,
+                conditions=store.header_conditions,
+                search=store.search or None,
+                archived=archived,
+            )
+        )
+        if totals is None:
+            return
+        self.bridge.totals = totals_text(store, totals)
 
     def set_save_state(self, text: str) -> None:
         """Show ``text`` (HTML: names in it must come through :func:`apps.markup.escape_text`)
@@ -429,9 +495,11 @@ class GridPage(UserPage):
             self.store.view = {**self.store.view, "id": None, "version": None}
         self._set_view_choices()
 
-    def show_side(self, panel: Any) -> None:
+    def show_side(self, panel: Any, *, keep_open: bool = False) -> None:
+        """Open a side panel (its toolbar button closes it again, unless ``keep_open``)."""
         if self.side.visible and self.side.objects and self.side.objects[0] is panel.layout:
-            self.side.visible = False
+            if not keep_open:
+                self.side.visible = False
             return
         panel.refresh()
         self.side.objects = [panel.layout]
@@ -441,6 +509,165 @@ class GridPage(UserPage):
         self.record.show(investor_id)
         self.side.objects = [self.record.layout]
         self.side.visible = True
+
+    # -- the table's browser side: header menu, drags, paste, kept edits (bridge.py) ----------
+    def _on_bridge(self, message: dict[str, Any]) -> None:
+        """One user action in the table that Panel does not sync (see apps/grid/bridge.py)."""
+        kind = message.get("kind")
+        if kind == "resize":
+            self._change_layout(
+                layout_changes.resized(self.store.view, str(message["field"]), message["width"]),
+                redraw=False,
+            )
+        elif kind == "order":
+            known = [c.key for c in self.store.columns]
+            shown = [str(f) for f in message.get("fields") or []]
+            self._change_layout(layout_changes.reordered(self.store.view, shown, known))
+        elif kind == "command":
+            self.header_command(str(message.get("action")), str(message.get("field")))
+        elif kind == "paste":
+            self.paste(message.get("cells") or [], int(message.get("outside") or 0))
+        elif kind == "undo":
+            self.undo_paste()
+        elif kind == "replay":
+            self.replay_kept_edits(message.get("edits") or [])
+
+    def header_command(self, action: str, key: str) -> None:
+        """A column header menu entry (sorting is done in the browser)."""
+        view = self.store.view
+        if key not in {c.key for c in self.store.columns}:
+            return
+        if action == "hide":
+            self._change_layout(layout_changes.hidden(view, key))
+        elif action == "freeze":
+            shown = [c.key for c in self.store.columns]
+            self._change_layout(layout_changes.frozen_to(view, key, shown))
+        elif action == "unfreeze":
+            self._change_layout(layout_changes.unfrozen(view, key))
+        elif action == "filter" and key in self.store.fields:
+            self.show_side(self.view_builder, keep_open=True)
+            self.view_builder.add_filter_for(key)
+        elif action == "edit" and key in self.store.fields:
+            self.show_side(self.fields_panel, keep_open=True)
+            self.fields_panel.edit_field(key)
+        elif action in ("insert_left", "insert_right") and key in self.store.fields:
+            self.show_side(self.fields_panel, keep_open=True)
+            self.fields_panel.new_field_beside(key, "left" if action == "insert_left" else "right")
+
+    def _change_layout(self, view: dict[str, Any], *, redraw: bool = True) -> None:
+        """Show a view whose columns changed (hidden, frozen, width, order) and save that to
+        the view when it is a saved one; "All investors", or a view this user may not change,
+        keeps it for this session (the view builder can save it as a view)."""
+        previous = self.store.view
+        self.store.view = view
+        if view.get("id") is not None:
+            changes = {
+                key: view.get(key)
+                for key in ("hidden_fields", "frozen_fields", "widths", "field_order")
+                if view.get(key) != previous.get(key)
+            }
+            saved = self.act(
+                lambda ctx: services.update_view(
+                    ctx, view["id"], changes, expected_version=view["version"]
+                )
+            )
+            if saved is not None:
+                self.store.view = {**view, "version": saved["version"]}
+                self.views = [saved if v["id"] == saved["id"] else v for v in self.views]
+        if redraw:
+            self.reload(columns=True)
+        if self._view_builder is not None:
+            self._view_builder.load(self.store.view)
+
+    def paste(self, cells: list[dict[str, Any]], outside: int = 0) -> None:
+        """A range pasted into the grid: every cell validated, written as one transaction (or
+        nothing, with each bad cell named), and undoable with "Undo paste" or Ctrl+Z."""
+        plan = paste_plan(self.store, cells, outside)
+        skipped = plan.skipped_text()
+        if not plan.edits:
+            self._report(f"Nothing was pasted: {skipped or 'no cells to paste into'}.", failed=True)
+            return
+        written = self.act(lambda ctx: services.update_cells(ctx, plan.edits))
+        if written is None:  # refused, and said why (each bad cell by row and column)
+            self.reload()
+            return
+        count = plural(written.changed, "cell")
+        self._undo = (written.undo, count)
+        self.undo_button.visible = True
+        note = f" Skipped {skipped}." if skipped else ""
+        self._report(f"Pasted {count}.{note} Undo with Ctrl+Z or “Undo paste”.", failed=False)
+        self.reload()
+
+    def undo_paste(self) -> None:
+        """Put back what the last paste replaced, unless someone changed those records since
+        (then nothing is undone, and the message says who)."""
+        if self._undo is None:
+            return
+        edits, count = self._undo
+        if self.act(lambda ctx: services.update_cells(ctx, edits)) is not None:
+            self._undo = None
+            self.undo_button.visible = False
+            self._report(f"Undid the paste of {count}.", failed=False)
+        self.reload()
+
+    def replay_kept_edits(self, kept: list[dict[str, Any]]) -> None:
+        """Edits the browser kept while the server could not be reached: each is saved at the
+        version it was made on. One that did reach the server before the connection dropped
+        is recognised (the record already holds that value) and not applied twice; one that
+        someone else's change overtook is a conflict, reported and not applied."""
+        saved, conflicts, failed = 0, [], []
+        for edit in kept_edits(self.store, kept):
+            outcome = self._run(lambda ctx, e=edit: services.update_cells(ctx, [e]))
+            if isinstance(outcome.error, ConflictError):
+                if not self._already_holds(edit):
+                    who = outcome.error.updated_by_name or "someone else"
+                    conflicts.append(f"{edit.row_label} (changed by {who})")
+            elif outcome.error is not None:
+                failed.append(f"{edit.row_label}: {outcome.error.message}")
+            else:
+                saved += 1
+        self.bridge.settle(kept, replayed=True)
+        if saved or conflicts or failed:
+            parts = [f"Saved {plural(saved, 'edit')} made while offline."] if saved else []
+            if conflicts:
+                parts.append("Not saved, changed meanwhile: " + "; ".join(conflicts[:5]) + ".")
+            if failed:
+                parts.append("Not saved: " + "; ".join(failed[:5]) + ".")
+            self._report(" ".join(parts), failed=bool(conflicts or failed))
+        self.reload()
+
+    def _already_holds(self, edit: services.CellEdit) -> bool:
+        """Does the record already hold the value this kept edit sets (it was saved before the
+        connection dropped, and only the browser did not hear so)?"""
+
+        def read(ctx: Context) -> Any:
+            record = services.get_investor(ctx, edit.investor_id)
+            if edit.column.startswith("fund:"):
+                fund_id = int(edit.column.split(":", 1)[1])
+                found = [c for c in record["commitments"] if c["fund_id"] == fund_id]
+                return found[0]["amount"] if found else None
+            return record["investor"].get(edit.column)
+
+        current = self._run(read)
+        if current.error is not None:
+            return False
+        if edit.column.startswith("fund:"):
+            wanted: Any = edit.value
+        else:
+            spec = self.store.fields.get(edit.column)
+            try:
+                wanted = spec.decode(spec.parse(edit.value)) if spec is not None else None
+            except ValueError:
+                return False
+        return _same(current.result, wanted)
+
+    def clear_filters(self) -> None:
+        """Clear the search, header filters and clicked sorts (the view's own stay: they are
+        changed in the view builder)."""
+        self.search_box.value = ""
+        self.bridge.clear_header()
+        self.store.param.update(header_conditions=[], header_sorts=None, search="", page=1)
+        self.reload()
 
     # -- editing -----------------------------------------------------------------------------
     def _on_cell_click(self, event: Any) -> None:
@@ -521,7 +748,7 @@ class GridPage(UserPage):
         title = self.store.column(key).title if key in {c.key for c in self.store.columns} else key
         self.set_save_state(state_html("saving", title))
         action = self._save_action(key, investor_id, version, event.value)
-        edit = (key, position, investor_id, event.old, title)
+        edit = (key, position, investor_id, event.old, title, event.value)
         pn.state.execute(partial(self._save_edit, action, edit))
 
     async def _save_edit(self, action: Callable[[Context], Any], edit: tuple) -> None:
@@ -532,7 +759,7 @@ class GridPage(UserPage):
         outcome = await save_patiently(
             lambda: run_edit(self._run, action),
             lambda text: self.on_loop(partial(self.set_save_state, text)),
-            edit[-1],
+            edit[4],
         )
         self.on_loop(partial(self._apply_edit, outcome, *edit))
 
@@ -546,8 +773,18 @@ class GridPage(UserPage):
         self._apply_edit(outcome, key, position, investor_id, old, self.store.column(key).title)
 
     def _apply_edit(
-        self, outcome: Outcome, key: str, position: int, investor_id: int, old: Any, title: str
+        self,
+        outcome: Outcome,
+        key: str,
+        position: int,
+        investor_id: int,
+        old: Any,
+        title: str,
+        value: Any = None,
     ) -> None:
+        if not outcome.ended:  # saved, refused or a conflict: the browser need not keep it
+            shown = value if isinstance(value, str | int | float | bool) else None
+            self.bridge.settle([{"id": investor_id, "field": key, "value": shown}])
         if outcome.ended:
             self._report(outcome.error.message if outcome.error else "", failed=True)
             if pn.state.location is not None:
@@ -754,6 +991,7 @@ class GridPage(UserPage):
             self.new_name,
             self.add_button,
             self.rows_button,
+            self.undo_button,
             self.summary,
             self.prev_button,
             self.next_button,
@@ -766,7 +1004,12 @@ class GridPage(UserPage):
             self.list_tabs,
             toolbar,
             rows_bar,
-            pn.Row(self.table, self.side, sizing_mode="stretch_width"),
+            pn.Row(self.active_note, self.clear_button, sizing_mode="stretch_width"),
+            pn.Row(
+                pn.Column(self.table, self.bridge, sizing_mode="stretch_width"),
+                self.side,
+                sizing_mode="stretch_width",
+            ),
             wide=True,
             dialog=self.confirmation,
         )

@@ -40,6 +40,7 @@ from crm_lib.services.backups import (
     verify_backup,
 )
 from crm_lib.services.bulk import BulkResult, bulk_create_investors
+from crm_lib.services.cells import CellEdit, CellsWritten, update_cells
 from crm_lib.services.commitments import (
     get_commitment,
     list_commitments,
@@ -95,6 +96,7 @@ from crm_lib.services.grid import (
 from crm_lib.services.imports import get_import, list_import_profiles, list_imports
 from crm_lib.services.investors import (
     InvestorPage,
+    ViewTotals,
     archive_investor,
     count_by_list,
     create_investor,
@@ -152,10 +154,13 @@ from crm_lib.services.views import (
     update_view,
     view_neighbours,
     view_page,
+    view_totals,
 )
 
 __all__ = [
     "BulkResult",
+    "CellEdit",
+    "CellsWritten",
     "FormulaCheck",
     "GridColumns",
     "GridPage",
@@ -165,6 +170,7 @@ __all__ = [
     "Neighbours",
     "SessionUser",
     "TypeChangePreview",
+    "ViewTotals",
     "accept_link",
     "activity",
     "activity_investors",
@@ -276,6 +282,7 @@ __all__ = [
     "set_investors_archived",
     "set_user_active",
     "set_user_role",
+    "update_cells",
     "update_choices",
     "update_feature_request",
     "update_field",
@@ -287,6 +294,7 @@ __all__ = [
     "verify_backup",
     "view_neighbours",
     "view_page",
+    "view_totals",
     "write_export",
     "writes_busy",
 ]

@@ -115,7 +115,8 @@ def export_columns(
         for spec in load_fields(ctx.db).values()
         if spec.key not in hidden
     ]
-    columns.append(ExportColumn(PEOPLE, "People", "people"))
+    if PEOPLE not in hidden:
+        columns.append(ExportColumn(PEOPLE, "People", "people"))
     columns += [
         ExportColumn(
             f"{FUND_PREFIX}{fund['id']}",
@@ -124,6 +125,7 @@ def export_columns(
             fund["currency"] or "USD",
         )
         for fund in fund_columns(ctx)
+        if f"{FUND_PREFIX}{fund['id']}" not in hidden
     ]
     rank = {key: position for position, key in enumerate(dict.fromkeys(field_order))}
     columns.sort(key=lambda c: rank.get(c.key, len(rank)))  # stable: the rest keep grid order

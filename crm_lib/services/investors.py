@@ -67,7 +67,7 @@ def decode_investors(
     return decoded
 
 
-def _validated(
+def validated_values(
     ctx: Context, fields: Mapping[str, FieldSpec], values: Mapping[str, Any], *, creating: bool
 ) -> dict[str, Any]:
     stored = parse_values(fields, values)
@@ -84,7 +84,7 @@ def _validated(
 def create_investor(ctx: Context, values: Mapping[str, Any]) -> dict[str, Any]:
     """Add an investor; ``values`` must include a name. Returns the stored record."""
     fields = load_fields(ctx.db)
-    stored = _validated(ctx, fields, values, creating=True)
+    stored = validated_values(ctx, fields, values, creating=True)
     stored.setdefault("list_membership", "main")
     with write(ctx) as tx:
         investor_id = insert_investor(tx, fields, stored)
@@ -96,7 +96,7 @@ def update_investor(
 ) -> dict[str, Any]:
     """Change several fields at once, if the row is still at ``expected_version``."""
     fields = load_fields(ctx.db)
-    stored = _validated(ctx, fields, changes, creating=False)
+    stored = validated_values(ctx, fields, changes, creating=False)
     with write(ctx) as tx:
         row = update_investor_row(
             tx, fields, investor_id, stored, expected_version=expected_version
@@ -471,6 +471,73 @@ def _remembered_page(
         page_size=page_size,
         total_invested=round(invested, 2),
     )
+
+
+#: Field types a footer sums (percentages are averaged instead: a sum of rates means nothing).
+SUMMED_TYPES = ("number", "currency")
+AVERAGED_TYPES = ("percent",)
+
+
+@dataclass(frozen=True)
+class ViewTotals:
+    """The footer's figures for every row a query matches (not just the page shown)."""
+
+    count: int
+    sums: dict[str, float]  # field key -> sum (number, currency)
+    averages: dict[str, float]  # field key -> average of the filled cells (percent)
+    filled: dict[str, int]  # field key -> how many rows have a value
+    fund_sums: dict[int, float]  # fund id -> sum of the matching investors' commitments
+
+
+def investor_totals(
+    ctx: Context,
+    *,
+    list_membership: str = "all",
+    conditions: Sequence[tuple[str, str, Any]] = (),
+    search: str | None = None,
+    filter_tree: Mapping[str, Any] | None = None,
+    archived: bool = False,
+) -> ViewTotals:
+    """Sums of the numeric fields and of each fund's commitments over every investor
+    :func:`list_investors` would page through with these arguments: one scan, remembered until
+    the grid's data next changes (paging, or opening the record panel, costs nothing)."""
+    _check_list(list_membership)
+    fields = load_fields(ctx.db)
+    query = _InvestorQuery.build(
+        ctx, fields, list_membership, conditions, search, filter_tree, archived
+    )
+    summed = [k for k, spec in fields.items() if spec.type in SUMMED_TYPES]
+    averaged = [k for k, spec in fields.items() if spec.type in AVERAGED_TYPES]
+    terms = ["count(*)"]
+    for key in [*summed, *averaged]:
+        terms += [f"total({quote(key)})", f"count({quote(key)})"]
+    sql = f"SELECT {', '.join(terms)} FROM {INVESTORS} WHERE {query.where}"
+    funds_sql = (
+        "SELECT fund_id, total(amount) FROM fundraising_commitments"
+        f" WHERE {LIVE} AND investor_id IN (SELECT id FROM {INVESTORS} WHERE {query.where})"
+        " GROUP BY fund_id"
+    )
+
+    def read() -> ViewTotals:
+        row = ctx.db.execute(sql, query.params).fetchone()
+        figures = {
+            key: (float(row[1 + 2 * i]), int(row[2 + 2 * i]))
+            for i, key in enumerate([*summed, *averaged])
+        }
+        fund_sums = {
+            int(fund_id): round(float(amount), 2)
+            for fund_id, amount in ctx.db.execute(funds_sql, query.params)
+        }
+        return ViewTotals(
+            count=int(row[0]),
+            sums={k: round(figures[k][0], 2) for k in summed},
+            averages={k: figures[k][0] / figures[k][1] for k in averaged if figures[k][1]},
+            filled={k: figures[k][1] for k in figures},
+            fund_sums=fund_sums,
+        )
+
+    key = ("totals", sql, tuple(map(_hashable, query.params)))
+    return while_grid_unchanged(ctx.db, key, read)
 
 
 def count_by_list(ctx: Context) -> dict[str, int]:

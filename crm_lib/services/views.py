@@ -17,6 +17,7 @@ Sharing a personal view is its owner's call, as only the owner can see it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,14 @@ from crm_lib.errors import NotFound, PermissionDenied, ValidationError
 from crm_lib.grid.fields import FieldSpec, load_fields, resolve_field
 from crm_lib.grid.filters import compile_tree
 from crm_lib.limits import check_text, max_length
-from crm_lib.services.investors import LISTS, InvestorPage, investor_order, list_investors
+from crm_lib.services.investors import (
+    LISTS,
+    InvestorPage,
+    ViewTotals,
+    investor_order,
+    investor_totals,
+    list_investors,
+)
 from crm_lib.storage.reads import LIVE, query_dicts
 from crm_lib.storage.writes import write
 
@@ -46,10 +54,23 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+#: Grid columns that are not fields but that a view may hide, freeze, size and order like them:
+#: the people, each fund's commitments (``fund:<id>``) and the bookkeeping columns.
+OTHER_COLUMNS = frozenset({"people", "created_at", "created_by", "updated_at", "updated_by"})
+FUND_COLUMN = re.compile(r"fund:[1-9][0-9]{0,17}")
+
+
+def _column_key(fields: Mapping[str, FieldSpec], name: str) -> str:
+    """A field (by key or label) or one of the grid's other columns, as its key."""
+    if name in OTHER_COLUMNS or FUND_COLUMN.fullmatch(name):
+        return name
+    return resolve_field(fields, name).key
+
+
 def _keys(fields: Mapping[str, FieldSpec], names: Any, what: str) -> list[str]:
     if not isinstance(names, list):
         raise ValidationError(f"{what} must be a list of fields", field=what)
-    keys = [resolve_field(fields, str(name)).key for name in names]
+    keys = [_column_key(fields, str(name)) for name in names]
     if len(set(keys)) != len(keys):
         raise ValidationError(f"{what} lists a field twice", field=what)
     return keys
@@ -80,7 +101,7 @@ def _widths(fields: Mapping[str, FieldSpec], widths: Any) -> dict[str, int]:
     for name, width in widths.items():
         if isinstance(width, bool) or not isinstance(width, int) or not 40 <= width <= 2000:
             raise ValidationError(f"Width of {name} must be 40 to 2000 pixels", field="widths")
-        clean[resolve_field(fields, str(name)).key] = width
+        clean[_column_key(fields, str(name))] = width
     return clean
 
 
@@ -278,6 +299,26 @@ def view_page(
         filter_tree=view.get("filters"),
         archived=archived,
         remember_order=remember_order,
+    )
+
+
+def view_totals(
+    ctx: Context,
+    view: Mapping[str, Any],
+    *,
+    conditions: Sequence[tuple[str, str, Any]] = (),
+    search: str | None = None,
+    archived: bool = False,
+) -> ViewTotals:
+    """The footer's sums over every row of a view (its list and filter tree, AND header
+    ``conditions`` and ``search``), as :func:`view_page` would page through them."""
+    return investor_totals(
+        ctx,
+        list_membership=view.get("list_membership", "all"),
+        conditions=conditions,
+        search=search,
+        filter_tree=view.get("filters"),
+        archived=archived,
     )
 
 

@@ -102,3 +102,17 @@ def log_in(page: Page, base: str, email: str = ADMIN_EMAIL, password: str = PASS
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
+
+
+BOB = "bob@fund.example"
+
+
+@pytest.fixture
+def team_data(demo_with_admin: Path) -> Path:
+    """The demo fund with Alice (admin) and Bob (member)."""
+    settings = Settings(data_dir=demo_with_admin, password_hashing=profiles.CHEAPEST)
+    ctx = crm_lib.open_crm(settings=settings, actor="system:test")
+    link = services.invite_user(ctx, BOB, "member")
+    services.accept_link(ctx, link.token, name="Bob", password=PASSWORD)
+    ctx.close()
+    return demo_with_admin

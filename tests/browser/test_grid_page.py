@@ -20,26 +20,14 @@ import crm_lib
 from crm_lib import services
 from crm_lib.config import Settings
 from tests.apps.server import free_port, running
-from tests.browser.conftest import PASSWORD, log_in, page_errors
+from tests.browser.conftest import BOB, log_in, page_errors
 
 pytestmark = pytest.mark.browser
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-BOB = "bob@fund.example"
 
 
 def shots(tmp_path: Path) -> Path:
     return DOCS if os.environ.get("CRM_UPDATE_SCREENSHOTS") == "1" else tmp_path
-
-
-@pytest.fixture
-def team_data(demo_with_admin: Path) -> Path:
-    """The demo fund with Alice (admin) and Bob (member)."""
-    settings = Settings(data_dir=demo_with_admin, password_hashing=profiles.CHEAPEST)
-    ctx = crm_lib.open_crm(settings=settings, actor="system:test")
-    link = services.invite_user(ctx, BOB, "member")
-    services.accept_link(ctx, link.token, name="Bob", password=PASSWORD)
-    ctx.close()
-    return demo_with_admin
 
 
 @contextmanager
