@@ -37,7 +37,8 @@ GRID_MARKER = "open"
 #: sent to the page. ``window.crmGrid`` (set by the bridge) says which columns are fields.
 HEADER_MENU = JSCode(
     "function(e, column){"
-    "var f=column.getField();var g=window.crmGrid||{fields:{},frozen:[],canEditFields:false};"
+    "var f=column.getField();"
+    "var g=window.crmGrid||{fields:{},frozen:[],groupable:[],groupBy:null,canEditFields:false};"
     "if(!f||f==='" + GRID_MARKER + "'||f==='_index')return [];"
     "function send(a){return function(){window.dispatchEvent(new CustomEvent('"
     + COMMAND_EVENT
@@ -50,6 +51,8 @@ HEADER_MENU = JSCode(
     "items.push({label:'Filter by this field…',action:send('filter')});"
     "items.push({separator:true});}"
     "if(f!=='name'){items.push({label:'Hide field',action:send('hide')});}"
+    "if(g.groupBy===f){items.push({label:'Ungroup',action:send('ungroup')});}"
+    "else if(g.groupable.indexOf(f)>=0){items.push({label:'Group by this field',action:send('group')});}"
     "var frozen=g.frozen.indexOf(f)>=0;"
     "items.push({label:frozen?'Unfreeze':'Freeze up to here',action:send(frozen?'unfreeze':'freeze')});"
     "if(isField&&g.canEditFields){items.push({separator:true});"
@@ -65,6 +68,17 @@ PASTE_PARSER = JSCode(
     "{detail:{text:text,table:this.table}}));return false;}"
 )
 
+#: A group's header: its value's label and how many rows of the whole view it holds (the page
+#: holds only some of them), from what the page published (``window.crmGrid.groups``).
+GROUP_HEADER = JSCode(
+    "function(value, count){var g=(window.crmGrid||{}).groups||{};"
+    # Panel's groups are keyed "<field>: <value>"
+    "var v=String(value);var i=v.indexOf(': ');if(i>=0){v=v.slice(i+2);}"
+    "if(v==='undefined'||v==='NaN'){v='null';}"
+    "var s=document.createElement('span');"
+    "s.textContent=g[v]||(v==='null'||v===''?'(blank)':v);return s;}"
+)
+
 #: Tabulator options the grid adds to its own: a spreadsheet's keyboard (a click selects a cell,
 #: the arrows move it, Enter or a double click edits it), copy and paste of ranges, the header
 #: menu, and columns dragged to a new width or place.
@@ -77,6 +91,7 @@ TABLE_OPTIONS: dict[str, Any] = {
     "clipboardPasteParser": PASTE_PARSER,
     "clipboardPasteAction": "range",
     "editTriggerEvent": "dblclick",
+    "groupHeader": GROUP_HEADER,
     "columnDefaults": {"headerMenu": HEADER_MENU, "resizable": True},
 }
 
@@ -182,6 +197,9 @@ export function render({ model, el, view }) {
     window.crmGrid = {
       fields: Object.fromEntries(model.field_keys.map((k) => [k, true])),
       frozen: model.frozen.slice(),
+      groupable: model.groupable.slice(),
+      groupBy: model.group_by || null,
+      groups: Object.assign({}, model.groups),
       canEditFields: model.can_edit_fields,
     };
   }
@@ -325,7 +343,10 @@ export function render({ model, el, view }) {
   }
   model.on("counts", showCounts);
   model.on("totals", showTotals);
-  model.on(["field_keys", "frozen", "can_edit_fields"], publishGlobals);
+  model.on(["field_keys", "frozen", "groupable", "group_by", "groups", "can_edit_fields"], () => {
+    publishGlobals();
+    if (table && model.group_by) { table.setGroupHeader(table.options.groupHeader); }
+  });
   showCounts(); showTotals(); publishGlobals();
   el.setAttribute("data-crm-bridge", "on");
   replay();  // edits kept from a page that lost its connection before they were saved
@@ -348,6 +369,9 @@ class GridBridge(JSComponent):
     field_keys = param.List(default=[], doc="Columns that are grid fields (header menu)")
     frozen = param.List(default=[], doc="Frozen columns (the menu offers to unfreeze them)")
     can_edit_fields = param.Boolean(default=False, doc="May this user add and change fields?")
+    groupable = param.List(default=[], doc="Columns the view can be grouped by")
+    group_by = param.String(default="", doc="The column the view is grouped by ('' if none)")
+    groups = param.Dict(default={}, doc="Group value (as the browser prints it) -> header text")
 
     _stylesheets = [  # noqa: RUF012 (Panel reads this class attribute as a list)
         """

@@ -24,11 +24,11 @@ from apps.formatting import money, plural
 from apps.grid import layout_changes
 from apps.grid.bridge import TABLE_OPTIONS, GridBridge
 from apps.grid.fields_panel import FieldsPanel
-from apps.grid.filter_note import ACTIVE_CSS, active_html, totals_text
 from apps.grid.import_panel import ImportPanel
 from apps.grid.live import GridHub
 from apps.grid.paste import kept_edits, paste_plan
 from apps.grid.place import return_to_place, starting_view
+from apps.grid.readouts import ACTIVE_CSS, active_html, group_headers, groupable, totals_text
 from apps.grid.record_panel import RecordPanel
 from apps.grid.saving import save_patiently, state_html
 from apps.grid.store import EMPTY_VIEW, LISTS, OPEN, PAGE_SIZES, GridStore
@@ -277,7 +277,7 @@ class GridPage(UserPage):
             tuple((c.key, c.title) for c in store.columns),
             tuple((k, s.type, repr(s.options), s.formula) for k, s in store.fields.items()),
             tuple(sorted(store.users.items())),
-            repr([view.get(k) for k in ("hidden_fields", "frozen_fields", "widths")]),
+            repr([view.get(k) for k in ("hidden_fields", "frozen_fields", "widths", "group_by")]),
         )
         if signature == self._table_signature:
             return False
@@ -306,9 +306,13 @@ class GridPage(UserPage):
             frozen_columns=[OPEN, *[k for k in view.get("frozen_fields", []) if k not in hidden]],
             widths={k: int(v) for k, v in view.get("widths", {}).items()},
         )
+        group = view.get("group_by") or ""
+        self.table.groupby = [group] if group else []
         self.bridge.param.update(
             field_keys=[c.key for c in store.columns if c.field_key],
             frozen=[k for k in view.get("frozen_fields", []) if k not in hidden],
+            groupable=[k for k, spec in store.fields.items() if groupable(spec)],
+            group_by=group,
         )
         return True
 
@@ -394,7 +398,9 @@ class GridPage(UserPage):
         )
         if totals is None:
             return
-        self.bridge.totals = totals_text(store, totals)
+        self.bridge.param.update(
+            totals=totals_text(store, totals), groups=group_headers(store, totals)
+        )
 
     def set_save_state(self, text: str) -> None:
         """Show ``text`` (HTML: names in it must come through :func:`apps.markup.escape_text`)
@@ -544,6 +550,10 @@ class GridPage(UserPage):
             self._change_layout(layout_changes.frozen_to(view, key, shown))
         elif action == "unfreeze":
             self._change_layout(layout_changes.unfrozen(view, key))
+        elif action == "group" and key in self.store.fields:
+            self._change_layout({**view, "group_by": key})
+        elif action == "ungroup":
+            self._change_layout({**view, "group_by": None})
         elif action == "filter" and key in self.store.fields:
             self.show_side(self.view_builder, keep_open=True)
             self.view_builder.add_filter_for(key)
@@ -563,7 +573,7 @@ class GridPage(UserPage):
         if view.get("id") is not None:
             changes = {
                 key: view.get(key)
-                for key in ("hidden_fields", "frozen_fields", "widths", "field_order")
+                for key in ("hidden_fields", "frozen_fields", "widths", "field_order", "group_by")
                 if view.get(key) != previous.get(key)
             }
             saved = self.act(

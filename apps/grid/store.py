@@ -51,6 +51,7 @@ EMPTY_VIEW: dict[str, Any] = {
     "frozen_fields": ["name"],
     "widths": {},
     "field_order": [],
+    "group_by": None,
     "shared": True,
     "version": None,
 }

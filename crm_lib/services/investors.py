@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from array import array
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from crm_lib.clock import today
@@ -487,6 +487,7 @@ class ViewTotals:
     averages: dict[str, float]  # field key -> average of the filled cells (percent)
     filled: dict[str, int]  # field key -> how many rows have a value
     fund_sums: dict[int, float]  # fund id -> sum of the matching investors' commitments
+    groups: dict[Any, int] = field(default_factory=dict)  # group value -> rows (grouped views)
 
 
 def investor_totals(
@@ -497,6 +498,7 @@ def investor_totals(
     search: str | None = None,
     filter_tree: Mapping[str, Any] | None = None,
     archived: bool = False,
+    group_by: str | None = None,
 ) -> ViewTotals:
     """Sums of the numeric fields and of each fund's commitments over every investor
     :func:`list_investors` would page through with these arguments: one scan, remembered until
@@ -518,8 +520,14 @@ def investor_totals(
         " GROUP BY fund_id"
     )
 
+    group_sql = ""
+    if group_by:
+        group = quote(resolve_field(fields, group_by).key)
+        group_sql = f"SELECT {group}, count(*) FROM {INVESTORS} WHERE {query.where} GROUP BY 1"
+
     def read() -> ViewTotals:
         row = ctx.db.execute(sql, query.params).fetchone()
+        groups = dict(ctx.db.execute(group_sql, query.params).fetchall()) if group_sql else {}
         figures = {
             key: (float(row[1 + 2 * i]), int(row[2 + 2 * i]))
             for i, key in enumerate([*summed, *averaged])
@@ -534,9 +542,10 @@ def investor_totals(
             averages={k: figures[k][0] / figures[k][1] for k in averaged if figures[k][1]},
             filled={k: figures[k][1] for k in figures},
             fund_sums=fund_sums,
+            groups=groups,
         )
 
-    key = ("totals", sql, tuple(map(_hashable, query.params)))
+    key = ("totals", sql, group_sql, tuple(map(_hashable, query.params)))
     return while_grid_unchanged(ctx.db, key, read)
 
 

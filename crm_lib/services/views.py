@@ -42,7 +42,23 @@ from crm_lib.storage.writes import write
 
 VIEWS = "fundraising_views"
 JSON_COLUMNS = ("filters", "sorts", "hidden_fields", "frozen_fields", "widths", "field_order")
-EDITABLE = ("name", "list_membership", *JSON_COLUMNS)
+EDITABLE = ("name", "list_membership", "group_by", *JSON_COLUMNS)
+#: Field types a view can be grouped by: one value per row (a list or a long text is not a group).
+GROUPABLE_TYPES = frozenset(
+    {
+        "text",
+        "single_select",
+        "user",
+        "checkbox",
+        "date",
+        "number",
+        "currency",
+        "percent",
+        "email",
+        "url",
+        "phone",
+    }
+)
 NAME_MAX = max_length("view_name")
 EMPTY_FILTER = {"op": "and", "conditions": []}
 
@@ -136,7 +152,36 @@ def _validated(ctx: Context, values: Mapping[str, Any]) -> dict[str, Any]:
             stored[key] = json.dumps(_keys(fields, values[key], key))
     if "widths" in values:
         stored["widths"] = json.dumps(_widths(fields, values["widths"]))
+    if "group_by" in values:
+        stored["group_by"] = _group_by(fields, values["group_by"])
     return stored
+
+
+def _group_by(fields: Mapping[str, FieldSpec], name: Any) -> str | None:
+    if name in (None, ""):
+        return None
+    spec = resolve_field(fields, str(name))
+    if spec.type not in GROUPABLE_TYPES or spec.formula is not None:
+        raise ValidationError(
+            f"A view cannot be grouped by {spec.label}: group by a field with one value per"
+            " row (text, a single select, a team member, a date, a number or a checkbox)",
+            field="group_by",
+        )
+    return spec.key
+
+
+def view_sorts(
+    view: Mapping[str, Any], sorts: Sequence[Mapping[str, str]] | None = None
+) -> list[tuple[str, str]]:
+    """The order a view's rows are read in: its group field first (so each group's rows come
+    together), then ``sorts`` (the grid's clicked headers) or the view's sorts, then the name."""
+    order = list(sorts if sorts is not None else view.get("sorts") or [])
+    terms = [(s["field"], s.get("direction", "asc")) for s in order]
+    group = view.get("group_by")
+    if group:
+        direction = next((d for f, d in terms if f == group), "asc")
+        terms = [(group, direction), *[(f, d) for f, d in terms if f != group]]
+    return terms or [("name", "asc")]
 
 
 def _visible_row(ctx: Context, view_id: int) -> dict[str, Any]:
@@ -287,11 +332,10 @@ def view_page(
     """One page of a view (saved, or an unsaved spec being built): its list, its filter tree AND
     any header ``conditions`` and ``search``, sorted by ``sorts`` (else the view's), as one query.
     ``archived`` and ``remember_order`` are :func:`list_investors`'s."""
-    order = sorts if sorts is not None else view.get("sorts") or []
     return list_investors(
         ctx,
         list_membership=view.get("list_membership", "all"),
-        sort=[(s["field"], s.get("direction", "asc")) for s in order] or [("name", "asc")],
+        sort=view_sorts(view, sorts),
         page=page,
         page_size=page_size,
         conditions=conditions,
@@ -319,6 +363,7 @@ def view_totals(
         search=search,
         filter_tree=view.get("filters"),
         archived=archived,
+        group_by=view.get("group_by"),
     )
 
 
@@ -359,11 +404,10 @@ def view_neighbours(
     out of the view (a filtered status changed) or elsewhere in it; if it is gone, the rows now
     at ``near - 1`` and ``near`` are its neighbours. One ordered read of the view's ids, shared
     with the grid's paging until the data next changes."""
-    order = sorts if sorts is not None else view.get("sorts") or []
     ids = investor_order(
         ctx,
         list_membership=view.get("list_membership", "all"),
-        sort=[(s["field"], s.get("direction", "asc")) for s in order] or [("name", "asc")],
+        sort=view_sorts(view, sorts),
         conditions=conditions,
         search=search,
         filter_tree=view.get("filters"),

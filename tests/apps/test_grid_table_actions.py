@@ -11,6 +11,7 @@ from apps.grid.page import GridPage
 from apps.runtime import Runtime
 from crm_lib import services
 from crm_lib.config import Settings
+from crm_lib.errors import ValidationError
 from tests.apps.conftest import session_of
 
 
@@ -166,3 +167,25 @@ def test_footer_totals_and_active_filters_say_what_the_grid_shows(runtime: Runti
     page.clear_filters()
     assert page.store.header_conditions == [] and page.search_box.value == ""
     assert not page.clear_button.visible
+
+
+def test_grouping_orders_by_the_field_and_heads_each_group_with_its_view_count(
+    runtime: Runtime,
+) -> None:
+    page = grid(runtime)
+    view = page.act(lambda ctx: services.create_view(ctx, {"name": "By city"}))
+    page.refresh_views(select=view["id"])
+    page.open_view(view["id"])
+    page.header_command("group", "location")
+    assert page.table.groupby == ["location"]
+    assert list(page.table.value["location"][:2]) == ["Boston", "Boston"]
+    assert page.bridge.group_by == "location"
+    assert page.bridge.groups == {
+        "Boston": "Location: Boston · 30 investors",
+        "Paris": "Location: Paris · 30 investors",
+    }
+    assert page.act(lambda ctx: services.get_view(ctx, view["id"]))["group_by"] == "location"
+    page.header_command("ungroup", "location")
+    assert page.table.groupby == [] and page.bridge.groups == {}
+    with runtime.context() as ctx, pytest.raises(ValidationError, match="grouped by Tags"):
+        services.update_view(ctx, view["id"], {"group_by": "tags"}, expected_version=99)

@@ -3,6 +3,7 @@ and its undo, the footer, and edits made while the server is down, saved when it
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -43,6 +44,17 @@ def test_header_menu_paste_undo_and_footer(page: Page, team_data: Path, tmp_path
         expect(page.locator('.tabulator-col[tabulator-field="location"]')).to_be_hidden(
             timeout=10_000
         )
+
+        # grouping by a field heads each group with its label and its count in the whole view
+        status = page.locator('.tabulator-col[tabulator-field="status"]')
+        status.locator(".tabulator-header-popup-button").click()
+        page.locator(".tabulator-menu-item", has_text="Group by this field").click()
+        expect(page.locator(".tabulator-group").first).to_contain_text(
+            re.compile(r"Status: .+ · [\d,]+ investors?"), timeout=10_000
+        )
+        status.locator(".tabulator-header-popup-button").click()
+        page.locator(".tabulator-menu-item", has_text="Ungroup").click()
+        expect(page.locator(".tabulator-group")).to_have_count(0, timeout=10_000)
 
         # a pasted 2 x 1 range lands in two rows of one column, as one write, and Ctrl+Z undoes it
         before = [cell(page, "website", 0).inner_text(), cell(page, "website", 1).inner_text()]

@@ -1,6 +1,7 @@
-"""The lines around the grid that say what narrows and orders it: the view's filters, the header
-filters, the search and the sorts, as a person would say them ("Stage is any of Committed ·
-Location contains Boston · sorted by Name, A → Z").
+"""What the grid reads out around its table: the line that says what narrows and orders it (the
+view's filters, the header filters, the search and the sorts, as a person would say them:
+"Stage is any of Committed · Location contains Boston · sorted by Name, A → Z"), the footer's
+totals over the whole view, and the header of each group of a grouped view.
 
 A grid whose filters are invisible is how a team concludes that an investor "disappeared". The
 line is built from the same data the query is (the store), so it can never disagree with what
@@ -10,12 +11,17 @@ the grid shows; names come through :func:`apps.markup.escape_text` where they be
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from apps.formatting import money, number, percent, text
+import pandas as pd
+
+from apps.formatting import blank, choice_labels, money, number, percent, plural, text
 from apps.grid.store import GridStore
 from apps.markup import escape_text
+from crm_lib.grid.fields import FieldSpec
 from crm_lib.services import ViewTotals
+from crm_lib.services.views import GROUPABLE_TYPES
 
 #: The indicator's look (the HTML pane renders in its own shadow root, so it carries it).
 ACTIVE_CSS = """
@@ -116,3 +122,43 @@ def totals_text(store: GridStore, totals: ViewTotals) -> str:
             amount = totals.fund_sums[column.fund_id]
             parts.append(f"{column.title} {money(amount, fund.get('currency') or 'USD')}")
     return ("Totals: " + " · ".join(parts)) if parts else ""
+
+
+def groupable(spec: FieldSpec) -> bool:
+    """Can the grid group by this field (one value per row)?"""
+    return spec.type in GROUPABLE_TYPES and spec.formula is None
+
+
+def group_headers(store: GridStore, totals: ViewTotals) -> dict[str, str]:
+    """Each group's header text ("Stage: Committed · 12 investors"), keyed by the group's value
+    as the browser prints the cell value (Tabulator groups the page by that value)."""
+    key = store.view.get("group_by")
+    if not key or key not in store.fields:
+        return {}
+    column = store.column(key)
+    spec = store.fields[key]
+    labels = choice_labels(key) if spec.type == "single_select" else {}
+    headers = {}
+    for stored, count in totals.groups.items():
+        cell = column.kind.to_cell(stored)
+        shown = "(blank)" if blank(stored) else labels.get(stored) or text(cell)
+        if spec.type == "percent" and not blank(stored):
+            shown = percent(stored)
+        elif spec.type == "currency" and not blank(stored):
+            shown = money(stored, str(spec.options.get("currency") or "USD"))
+        headers[_browser_text(cell)] = f"{spec.label}: {shown} · {plural(count, 'investor')}"
+    return headers
+
+
+def _browser_text(cell: Any) -> str:
+    """``String(value)`` in the browser for a cell value as Panel sends it: dates as epoch
+    milliseconds, whole floats without ".0", booleans in lower case, blanks as "null"."""
+    if blank(cell):
+        return "null"
+    if isinstance(cell, bool):
+        return "true" if cell else "false"
+    if isinstance(cell, pd.Timestamp | datetime):
+        return str(int(pd.Timestamp(cell).value // 1_000_000))
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
