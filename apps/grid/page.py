@@ -20,7 +20,7 @@ import pandas as pd
 import panel as pn
 
 from apps.chrome import UserPage, set_choices
-from apps.formatting import money, plural
+from apps.formatting import money, plural, text
 from apps.grid import layout_changes
 from apps.grid.bridge import TABLE_OPTIONS, GridBridge
 from apps.grid.fields_panel import FieldsPanel
@@ -162,6 +162,11 @@ class GridPage(UserPage):
         self.undo_button = pn.widgets.Button(
             label="↶ Undo paste", visible=False, css_classes=["crm-undo-paste"]
         )
+        #: after a conflict: apply what the user typed over the other person's change
+        self.retry_button = pn.widgets.Button(
+            label="Apply my edit", visible=False, css_classes=["crm-retry-edit"]
+        )
+        self._retry: tuple[str, int, Any] | None = None
         #: the edits that put back the last paste (services.update_cells), and what it was
         self._undo: tuple[list[services.CellEdit], str] | None = None
         # Side panels are built when first opened: most sessions never open some of them, and
@@ -224,6 +229,7 @@ class GridPage(UserPage):
         self.table.on_click(self._on_cell_click)
         self.clear_button.on_click(lambda _: self.clear_filters())
         self.undo_button.on_click(lambda _: self.undo_paste())
+        self.retry_button.on_click(lambda _: self.retry_edit())
 
     def _start(self) -> None:
         link = grid_link()  # ?list=<tab>&preset=<name>, as apps.links.grid_url writes them
@@ -671,6 +677,23 @@ class GridPage(UserPage):
                 return False
         return _same(current.result, wanted)
 
+    def retry_edit(self) -> None:
+        """Save the value a conflict refused, over the other person's change (now seen)."""
+        if self._retry is None:
+            return
+        key, investor_id, value = self._retry
+        self._retry = None
+        self.retry_button.visible = False
+        row = self.store.row(investor_id)
+        if row is None or key not in {c.key for c in self.store.columns}:
+            self._report("That record is no longer on this page; edit it again.", failed=True)
+            return
+        title = self.store.column(key).title
+        action = self._save_action(key, investor_id, int(row["version"]), value)
+        position = next(i for i, r in enumerate(self.store.rows) if r["id"] == investor_id)
+        old = self.table.value[key].iloc[position]
+        self._apply_edit(self._run(action), key, position, investor_id, old, title, value)
+
     def clear_filters(self) -> None:
         """Clear the search, header filters and clicked sorts (the view's own stay: they are
         changed in the view builder)."""
@@ -780,7 +803,8 @@ class GridPage(UserPage):
         investor_id = int(self.table.value["id"].iloc[position])
         version = self._version_for_edit(investor_id, position)
         outcome = self._run(self._save_action(key, investor_id, version, value))
-        self._apply_edit(outcome, key, position, investor_id, old, self.store.column(key).title)
+        title = self.store.column(key).title
+        self._apply_edit(outcome, key, position, investor_id, old, title, value)
 
     def _apply_edit(
         self,
@@ -805,11 +829,20 @@ class GridPage(UserPage):
             who = error.updated_by_name or "someone else"
             when = (error.updated_at or "")[:19].replace("T", " ")
             self.set_save_state(state_html("conflict", title, who))
+            mine = text(value) if value is not None else ""
+            kept = (
+                f" Your {title} “{mine}” is kept: “Apply my edit” saves it over theirs."
+                if mine
+                else ""
+            )
             self._report(
                 f"Not saved: {who} changed this record at {when} UTC. The grid shows the current"
-                " value.",
+                f" value.{kept}",
                 failed=True,
             )
+            if mine:
+                self._retry = (key, investor_id, value)
+                self.retry_button.param.update(visible=True, label=f"Apply my edit ({title})"[:60])
             self.reload()
             return
         if error is not None:
@@ -1002,6 +1035,7 @@ class GridPage(UserPage):
             self.add_button,
             self.rows_button,
             self.undo_button,
+            self.retry_button,
             self.summary,
             self.prev_button,
             self.next_button,

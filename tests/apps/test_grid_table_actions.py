@@ -189,3 +189,16 @@ def test_grouping_orders_by_the_field_and_heads_each_group_with_its_view_count(
     assert page.table.groupby == [] and page.bridge.groups == {}
     with runtime.context() as ctx, pytest.raises(ValidationError, match="grouped by Tags"):
         services.update_view(ctx, view["id"], {"group_by": "tags"}, expected_version=99)
+
+
+def test_a_conflict_keeps_what_was_typed_and_can_apply_it(runtime: Runtime) -> None:
+    alice, bob = grid(runtime), grid(runtime, "bob@fund.example")
+    bob.edit_cell(0, "location", "Bern")
+    alice.edit_cell(0, "location", "Oslo")  # read before Bob's change: a conflict
+    assert "Bob changed this record" in alice.message
+    assert "Your Location “Oslo” is kept" in alice.message
+    assert alice.table.value["location"].iloc[0] == "Bern"
+    assert alice.retry_button.visible
+    alice.retry_edit()
+    assert alice.table.value["location"].iloc[0] == "Oslo"
+    assert not alice.retry_button.visible
