@@ -229,3 +229,16 @@ def _unique_names(users: Sequence[Mapping[str, Any]]) -> dict[int, str]:
         u["id"]: f"{name} ({u['email']})" if names.count(name) > 1 else name
         for u, name in zip(users, names, strict=True)
     }
+
+
+def _missing_cell(value: Any) -> bool:
+    return value is None or (not isinstance(value, list | tuple | str) and bool(pd.isna(value)))
+
+
+def same_cell(old: Any, new: Any) -> bool:
+    """Would showing ``new`` change nothing? (NaN, NaT and None are all "blank".)"""
+    if isinstance(old, list) or isinstance(new, list):
+        return old == new
+    if _missing_cell(old) or _missing_cell(new):
+        return _missing_cell(old) and _missing_cell(new)
+    return bool(old == new)
