@@ -226,6 +226,7 @@ class GridPage(TableActions, UserPage):
         self.table.param.watch(self._on_header, ["sorters", "filters"])
         self.table.on_edit(self._on_edit)
         self.table.on_click(self._on_cell_click)
+        self.table.param.watch(self._show_count, "selection")
         self.clear_button.on_click(lambda _: self.clear_filters())
         self.undo_button.on_click(lambda _: self.undo_paste())
         self.retry_button.on_click(lambda _: self.retry_edit())
@@ -380,11 +381,17 @@ class GridPage(TableActions, UserPage):
         """The footer: the row count now, and the sums over the whole view right after the page
         is sent (a scan of the view, remembered until the data changes: the page must not wait
         for it)."""
-        self.bridge.counts = f"{plural(self.store.total, 'investor')} in this view"
+        self._show_count()
         if self.document is None:
             self._compute_totals()
         else:
             self.document.add_next_tick_callback(self._compute_totals)
+
+    def _show_count(self, _event: Any = None) -> None:
+        """The footer's count: the investors in the view, and the rows ticked on this page."""
+        ticked = len(self.table.selection)
+        count = f"{plural(self.store.total, 'investor')} in this view"
+        self.bridge.counts = f"{count} · {ticked:,} ticked" if ticked else count
 
     def _compute_totals(self) -> None:
         store = self.store

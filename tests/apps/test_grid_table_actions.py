@@ -156,6 +156,9 @@ def test_kept_edits_replay_at_their_versions_once(runtime: Runtime) -> None:
 def test_footer_totals_and_active_filters_say_what_the_grid_shows(runtime: Runtime) -> None:
     page = grid(runtime)
     assert page.bridge.counts == "60 investors in this view"
+    page.table.selection = [0, 2]
+    assert page.bridge.counts == "60 investors in this view · 2 ticked"
+    page.table.selection = []
     assert "Ticket $183,000" in page.bridge.totals and "Fund III $60" in page.bridge.totals
     page.table.filters = [{"field": "location", "type": "like", "value": "Bos"}]
     assert page.bridge.counts == "30 investors in this view"
