@@ -205,3 +205,25 @@ def test_a_conflict_keeps_what_was_typed_and_can_apply_it(runtime: Runtime) -> N
     alice.retry_edit()
     assert alice.table.value["location"].iloc[0] == "Oslo"
     assert not alice.retry_button.visible
+
+
+def test_hostile_field_names_stay_text_in_the_filter_line_and_group_headers(
+    runtime: Runtime,
+) -> None:
+    hostile = '<img src=x onerror="alert(1)">'
+    with runtime.context() as ctx:
+        services.add_field(ctx, hostile, "single_select", {"choices": ["<b>hot</b>", "cold"]})
+        services.update_investor(
+            ctx,
+            1,
+            {hostile: "<b>hot</b>"},
+            expected_version=services.get_investor(ctx, 1)["investor"]["version"],
+        )
+    page = grid(runtime)
+    key = next(k for k, spec in page.store.fields.items() if spec.label == hostile)
+    page.table.filters = [{"field": key, "type": "in", "value": ["<b>hot</b>"]}]
+    assert "<img" not in page.active_note.object and "&lt;img" in page.active_note.object
+    assert "<b>" not in page.active_note.object
+    page.header_command("group", key)
+    # the browser sets group headers as text (textContent), so the raw label is what shows
+    assert f"{hostile}: <b>hot</b> · 1 investor" in page.bridge.groups.values()
