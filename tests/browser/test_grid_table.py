@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.apps.server import free_port, running
 from tests.browser.conftest import page_errors
-from tests.browser.test_grid_page import cell, open_grid, served
+from tests.browser.test_grid_page import cell, open_grid, served, type_into
 
 pytestmark = pytest.mark.browser
 
@@ -24,6 +24,10 @@ PASTE_JS = """([text]) => {
     (t.options.columns || []).some((c) => c.field === 'open'));
   found.element.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true}));
 }"""
+
+
+#: The browser's kept (unsaved) grid edits, by storage key.
+KEPT_JS = "Object.keys(window.localStorage).filter((k) => k.startsWith('crm-grid-unsaved'))"
 
 
 def footer(page: Page):
@@ -77,6 +81,11 @@ def test_header_menu_paste_undo_and_footer(page: Page, team_data: Path, tmp_path
             timeout=10_000
         )
         page.screenshot(path=str(tmp_path / "grid-table.png"))
+        # edits the server settled (saved, refused) and cells it patched are not kept to replay
+        type_into(page, cell(page, "website", 2), "kept.example")
+        expect(page.get_by_text("Saved Website").first).to_be_visible(timeout=10_000)
+        page.wait_for_timeout(500)
+        assert page.evaluate(KEPT_JS) == []
         assert not [e for e in errors if "console error" in e], errors
 
 
