@@ -164,6 +164,8 @@ class ViewSettings(Body):
     frozen_fields: list[str] | None = None
     widths: dict[str, int] | None = None
     field_order: list[str] | None = None
+    #: the field the view is grouped by; "" removes the grouping
+    group_by: Annotated[str, limited("field_label", min_length=0)] | None = None
 
 
 class ViewBody(ViewSettings):

@@ -296,5 +296,6 @@ SAVED_VIEW = obj(
         "frozen_fields": {"type": "array", "items": STR},
         "widths": {"type": "object"},
         "field_order": {"type": "array", "items": STR},
+        "group_by": {"type": ["string", "null"]},
     }
 )

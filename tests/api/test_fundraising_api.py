@@ -205,6 +205,16 @@ def test_views_over_http_page_export_and_default(live: LiveServer) -> None:
         "View B LP",
         "View A LP",
     ]
+    grouped = api.patch(
+        f"{live.base}/api/fundraising/views/{view['id']}",
+        json={"group_by": "Status", "expected_version": view["version"]},
+    )
+    assert grouped.status_code == 200 and grouped.json()["group_by"] == "status"
+    ungrouped = api.patch(
+        f"{live.base}/api/fundraising/views/{view['id']}",
+        json={"group_by": "", "expected_version": grouped.json()["version"]},
+    )
+    assert ungrouped.json()["group_by"] is None
     bad = api.post(
         f"{live.base}/api/fundraising/views",
         json={
@@ -220,7 +230,7 @@ def test_views_over_http_page_export_and_default(live: LiveServer) -> None:
     assert other.get(f"{live.base}/api/fundraising/views/{view['id']}").status_code == 404
     shared = api.patch(
         f"{live.base}/api/fundraising/views/{view['id']}",
-        json={"shared": True, "expected_version": 1},
+        json={"shared": True, "expected_version": ungrouped.json()["version"]},
     )
     assert shared.json()["shared"] is True
     assert other.get(f"{live.base}/api/fundraising/views/{view['id']}").status_code == 200
