@@ -11,7 +11,7 @@ sample values may each take up to the per-record cap."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import panel as pn
 
@@ -89,6 +89,8 @@ class FieldsPanel:
         )
         self.formula_check = pn.pane.HTML("", visible=False, sizing_mode="stretch_width")
         self.add_button = pn.widgets.Button(label="Add field", color="primary")
+        #: (column, "left"/"right") the next added field goes beside (the header menu)
+        self._beside: tuple[str, str] | None = None
         self.choice = pn.widgets.Select(label="Field", options={})
         self.rename_box = pn.widgets.TextInput(
             label="Rename to", max_length=limits.max_length("field_label")
@@ -271,11 +273,15 @@ class FieldsPanel:
                 options["allow_new"] = False
         formula = self.formula.value if kind == "formula" else None
 
+        beside, self._beside = self._beside, None
+
         def added(spec: Any) -> None:
             self.new_label.value = ""
             self.formula.value = ""
             self.formula_check.object = ""
             self._after_change(spec.key)
+            if beside is not None:
+                self._place_beside(spec.key, *beside)
 
         self.page.launch(
             lambda ctx: services.add_field(ctx, label, kind, options, formula=formula),
@@ -285,6 +291,34 @@ class FieldsPanel:
             what=f"Adding {label}"
             + (": computing it for every investor" if kind == "formula" else ""),
         )
+
+    # -- the grid's column header menu -------------------------------------------------------
+    def edit_field(self, key: str) -> None:
+        """Show ``key`` selected for editing (rename, type, options, formula, width)."""
+        if key in self.page.store.fields:
+            self.choice.value = key
+            self._show_field()
+
+    def new_field_beside(self, key: str, side: Literal["left", "right"]) -> None:
+        """Start a new field that goes just left or right of ``key`` in this view's columns
+        once the user names it and presses "Add field"."""
+        spec = self.page.store.fields.get(key)
+        if spec is None:
+            return
+        self._beside = (key, side)
+        self.add_button.label = f"Add field {side} of {spec.label}"[:80]
+        self.page._report(
+            f"Name the new field and press “Add field”: it goes {side} of {spec.label}.",
+            failed=False,
+        )
+
+    def _place_beside(self, new_key: str, anchor: str, side: str) -> None:
+        self.add_button.label = "Add field"
+        order = [c.key for c in self.page.store.columns if c.key != new_key]
+        if anchor not in order:
+            return
+        order.insert(order.index(anchor) + (1 if side == "right" else 0), new_key)
+        self.page.change_layout({**self.page.store.view, "field_order": order})
 
     def rename(self) -> None:
         spec = self.spec()

@@ -42,14 +42,14 @@ class TableActions:
         """One user action in the table that Panel does not sync (see apps/grid/bridge.py)."""
         kind = message.get("kind")
         if kind == "resize":
-            self._change_layout(
+            self.change_layout(
                 layout_changes.resized(self.store.view, str(message["field"]), message["width"]),
                 redraw=False,
             )
         elif kind == "order":
             known = [c.key for c in self.store.columns]
             shown = [str(f) for f in message.get("fields") or []]
-            self._change_layout(layout_changes.reordered(self.store.view, shown, known))
+            self.change_layout(layout_changes.reordered(self.store.view, shown, known))
         elif kind == "command":
             self.header_command(str(message.get("action")), str(message.get("field")))
         elif kind == "paste":
@@ -65,16 +65,16 @@ class TableActions:
         if key not in {c.key for c in self.store.columns}:
             return
         if action == "hide":
-            self._change_layout(layout_changes.hidden(view, key))
+            self.change_layout(layout_changes.hidden(view, key))
         elif action == "freeze":
             shown = [c.key for c in self.store.columns]
-            self._change_layout(layout_changes.frozen_to(view, key, shown))
+            self.change_layout(layout_changes.frozen_to(view, key, shown))
         elif action == "unfreeze":
-            self._change_layout(layout_changes.unfrozen(view, key))
+            self.change_layout(layout_changes.unfrozen(view, key))
         elif action == "group" and key in self.store.fields:
-            self._change_layout({**view, "group_by": key})
+            self.change_layout({**view, "group_by": key})
         elif action == "ungroup":
-            self._change_layout({**view, "group_by": None})
+            self.change_layout({**view, "group_by": None})
         elif action == "filter" and key in self.store.fields:
             self.show_side(self.view_builder, keep_open=True)
             self.view_builder.add_filter_for(key)
@@ -85,7 +85,7 @@ class TableActions:
             self.show_side(self.fields_panel, keep_open=True)
             self.fields_panel.new_field_beside(key, "left" if action == "insert_left" else "right")
 
-    def _change_layout(self, view: dict[str, Any], *, redraw: bool = True) -> None:
+    def change_layout(self, view: dict[str, Any], *, redraw: bool = True) -> None:
         """Show a view whose columns changed (hidden, frozen, width, order) and save that to
         the view when it is a saved one; "All investors", or a view this user may not change,
         keeps it for this session (the view builder can save it as a view)."""

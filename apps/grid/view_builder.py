@@ -225,8 +225,16 @@ class ViewBuilder:
             css_classes=[f"crm-group-{depth}"],
         )
 
-    def _new_condition(self) -> dict[str, Any]:
-        key = next(iter(self.page.store.fields), "name")
+    def add_filter_for(self, field_key: str) -> None:
+        """Add a condition on ``field_key`` to the view's top group (the grid's header menu);
+        the user then picks its operator and value and presses Apply."""
+        if field_key in self.page.store.fields:
+            self._mutate(
+                lambda: self.spec["filters"]["conditions"].append(self._new_condition(field_key))
+            )
+
+    def _new_condition(self, key: str | None = None) -> dict[str, Any]:
+        key = key or next(iter(self.page.store.fields), "name")
         ops = self._operators(key)
         return {"field": key, "operator": ops[0]["name"] if ops else "contains", "value": ""}
 
@@ -375,6 +383,7 @@ class ViewBuilder:
                 "frozen_fields",
                 "widths",
                 "field_order",
+                "group_by",
             )
         }
 

@@ -227,3 +227,21 @@ def test_hostile_field_names_stay_text_in_the_filter_line_and_group_headers(
     page.header_command("group", key)
     # the browser sets group headers as text (textContent), so the raw label is what shows
     assert f"{hostile}: <b>hot</b> · 1 investor" in page.bridge.groups.values()
+
+
+def test_header_menu_opens_the_field_editor_a_new_field_beside_and_a_filter(
+    runtime: Runtime,
+) -> None:
+    page = grid(runtime)
+    page.header_command("edit", "location")
+    assert page.side.visible and page.side.objects[0] is page.fields_panel.layout
+    assert page.fields_panel.choice.value == "location"
+    page.header_command("insert_left", "location")
+    assert "left of Location" in page.fields_panel.add_button.label
+    page.fields_panel.new_label.value = "Region"
+    page.fields_panel.add()
+    keys = [c.key for c in page.store.columns]
+    assert keys.index("region") == keys.index("location") - 1
+    page.header_command("filter", "ticket")
+    assert page.side.objects[0] is page.view_builder.layout
+    assert page.view_builder.spec["filters"]["conditions"][-1]["field"] == "ticket"
