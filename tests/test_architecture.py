@@ -154,3 +154,25 @@ def test_formulas_public_api_is_pinned() -> None:
         "evaluate",
         "rename_references",
     ]
+
+
+def test_pages_compose_their_panels_and_no_panel_imports_its_page() -> None:
+    """apps/grid and apps/admin: the page imports its panels; a panel gets the page as an
+    interface (apps/grid/host.py) and never imports the page module, even for type hints."""
+    offenders = []
+    for package, page in (("grid", "apps.grid.page"), ("admin", "apps.admin.page")):
+        for path in sorted((ROOT / "apps" / package).glob("*.py")):
+            if path.name == "page.py":
+                continue
+            tree = ast.parse(path.read_text())
+            for node in ast.walk(tree):
+                names = (
+                    [node.module or ""]
+                    if isinstance(node, ast.ImportFrom)
+                    else [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else []
+                )
+                if page in names:
+                    offenders.append(f"{path.relative_to(ROOT)} imports {page}")
+    assert offenders == []

@@ -8,11 +8,11 @@ with the section's buttons disabled and "Working…" shown, so other sessions ar
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import panel as pn
 
-from apps.chrome import Working, read_only_table, set_choices, table_frame
+from apps.chrome import UserPage, Working, read_only_table, set_choices, table_frame
 from apps.formatting import (
     PLAIN,
     WHEN,
@@ -27,9 +27,6 @@ from apps.formatting import (
 )
 from apps.markup import escape_text, link_formatter
 from crm_lib import limits, services
-
-if TYPE_CHECKING:
-    from apps.admin.page import AdminPage
 
 BACKUP_COLUMNS = {
     "id": "Id",
@@ -65,7 +62,7 @@ RUN_SHOWS: dict[str, Show] = {
 class BackupsSection:
     """Widgets and actions for backups and jobs; the admin page lays them out."""
 
-    def __init__(self, page: AdminPage) -> None:
+    def __init__(self, page: UserPage) -> None:
         self.page = page
         self.alerts = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["crm-alerts"])
         self.backups = read_only_table(BACKUP_COLUMNS, BACKUP_SHOWS)

@@ -21,7 +21,7 @@ from crm_lib import limits, services
 from crm_lib.services.fields import COLORS, EDITABLE_TYPES, TYPE_LABELS
 
 if TYPE_CHECKING:
-    from apps.grid.page import GridPage
+    from apps.grid.host import GridHost
 
 
 def formula_feedback(check: Any, text: str) -> str:
@@ -64,7 +64,7 @@ def parse_choices(text: str) -> tuple[list[str], dict[str, str], dict[str, str]]
 class FieldsPanel:
     """Side panel of the grid page for its fields."""
 
-    def __init__(self, page: GridPage) -> None:
+    def __init__(self, page: GridHost) -> None:
         self.page = page
         self.new_label = pn.widgets.TextInput(
             label="New field name",

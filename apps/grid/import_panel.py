@@ -42,7 +42,8 @@ from crm_lib.importers.report import ColumnPreview, ImportPreview, ImportReport,
 from crm_lib.services.fields import EDITABLE_TYPES
 
 if TYPE_CHECKING:
-    from apps.grid.page import GridPage, Outcome
+    from apps.grid.host import GridHost
+    from apps.grid.outcome import Outcome
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -195,7 +196,7 @@ def target_options(
 class ImportPanel:
     """Side panel of the grid page that imports an Airtable CSV export."""
 
-    def __init__(self, page: GridPage) -> None:
+    def __init__(self, page: GridHost) -> None:
         self.page = page
         self.path: Path | None = None  # the staged upload
         self.file_name = ""

@@ -25,6 +25,7 @@ from apps.grid.bridge import TABLE_OPTIONS, GridBridge
 from apps.grid.fields_panel import FieldsPanel
 from apps.grid.import_panel import ImportPanel
 from apps.grid.live import GridHub
+from apps.grid.outcome import Outcome
 from apps.grid.place import return_to_place, starting_view
 from apps.grid.readouts import ACTIVE_CSS, active_html, group_headers, groupable, totals_text
 from apps.grid.record_panel import RecordPanel
@@ -57,15 +58,6 @@ GRID_CSS = """
 .tabulator-col:not([tabulator-field]) .tabulator-header-popup-button,
 .tabulator-col[tabulator-field="open"] .tabulator-header-popup-button { display: none; }
 """
-
-
-class Outcome:
-    """What a save did, computed off the event loop and applied to widgets on it."""
-
-    def __init__(
-        self, result: Any = None, error: CRMError | None = None, ended: bool = False
-    ) -> None:
-        self.result, self.error, self.ended = result, error, ended
 
 
 class GridPage(TableActions, UserPage):

@@ -25,7 +25,7 @@ from apps.markup import escape_text
 from crm_lib import limits
 
 if TYPE_CHECKING:
-    from apps.grid.page import GridPage
+    from apps.grid.host import GridHost
 
 #: Longest header-filter parameter accepted (JSON); a grid's filters are far smaller.
 MAX_FILTER_CHARS = 4000
@@ -231,7 +231,7 @@ def starting_view(
     return view, place.list_key or list_key
 
 
-def return_to_place(page: GridPage) -> None:
+def return_to_place(page: GridHost) -> None:
     """Put a started grid back where the URL's place says (the record page's Esc): its search,
     its clicked sorts (shown in the header, as clicked) and the page holding the record's row.
     Each goes through the grid's own handler, as a person's typing and clicking would. Header

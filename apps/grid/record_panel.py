@@ -31,7 +31,7 @@ from crm_lib.context import Context
 from crm_lib.errors import ConflictError
 
 if TYPE_CHECKING:
-    from apps.grid.page import GridPage
+    from apps.grid.host import GridHost
 
 PEOPLE_COLUMNS = {"id": "Id", "full_name": "Name", "email": "Email", "title": "Title"}
 COMMITMENT_COLUMNS = {"fund_name": "Fund", "amount": "Amount", "status": "Status"}
@@ -89,7 +89,7 @@ def _change(entry: dict[str, Any], labels: dict[str, str]) -> str:
 class RecordPanel:
     """Side panel of the grid page for one investor."""
 
-    def __init__(self, page: GridPage) -> None:
+    def __init__(self, page: GridHost) -> None:
         self.page = page
         self.investor_id: int | None = None
         self.record: dict[str, Any] = {}

@@ -25,7 +25,7 @@ from apps.grid.store import EMPTY_VIEW, LISTS
 from apps.markup import html_labels
 
 if TYPE_CHECKING:
-    from apps.grid.page import GridPage
+    from apps.grid.host import GridHost
 
 from crm_lib import limits, services
 from crm_lib.context import Context
@@ -53,7 +53,7 @@ def _split(text: str) -> list[str]:
 class ViewBuilder:
     """Side panel of the grid page for the current view."""
 
-    def __init__(self, page: GridPage) -> None:
+    def __init__(self, page: GridHost) -> None:
         self.page = page
         self.spec: dict[str, Any] = copy.deepcopy(EMPTY_VIEW)
         self.list_choice = pn.widgets.Select(
