@@ -671,11 +671,17 @@ def table_frame(
 
 
 def read_only_table(
-    columns: Mapping[str, str], shows: Mapping[str, Show] | None = None, **params: Any
+    columns: Mapping[str, str],
+    shows: Mapping[str, Show] | None = None,
+    *,
+    empty: str | None = None,
+    **params: Any,
 ) -> pn.widgets.Tabulator:
     """An empty read-only table with these column titles (``key -> title``), each column drawn
     as its :class:`Show` says (money, percents, numbers and pills by formatters; the cells
-    come from :func:`table_frame` with the same ``shows``). ``params`` go to the Tabulator."""
+    come from :func:`table_frame` with the same ``shows``). ``empty`` is the sentence shown
+    in the table while it has no rows: what to do next (a fixed text of ours, never a name a
+    member typed: Tabulator sets it as HTML). ``params`` go to the Tabulator."""
     shows = shows or {}
     formatters = {
         columns[key]: show.formatter
@@ -694,6 +700,11 @@ def read_only_table(
         "stylesheets": [PILL_CSS],
         **params,
     }
+    if empty:
+        settings["configuration"] = {
+            **settings.get("configuration", {}),
+            "placeholder": escape_text(empty),
+        }
     return pn.widgets.Tabulator(pd.DataFrame(columns=list(columns.values())), **settings)
 
 

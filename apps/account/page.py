@@ -62,8 +62,14 @@ class AccountPage(UserPage):
             visible=False,
             sizing_mode="stretch_width",
         )
-        self.tokens_table = read_only_table(TOKEN_COLUMNS, TOKEN_SHOWS)
-        self.sessions_table = read_only_table(SESSION_COLUMNS, SESSION_SHOWS)
+        self.tokens_table = read_only_table(
+            TOKEN_COLUMNS,
+            TOKEN_SHOWS,
+            empty="No API tokens. Create one below for scripts and notebooks.",
+        )
+        self.sessions_table = read_only_table(
+            SESSION_COLUMNS, SESSION_SHOWS, empty="No other sessions."
+        )
         self.change_button = pn.widgets.Button(label="Change password", color="primary")
         self.create_button = pn.widgets.Button(label="Create token", color="primary")
         self.revoke_button = pn.widgets.Button(label="Revoke token", color="danger")

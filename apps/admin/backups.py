@@ -65,7 +65,9 @@ class BackupsSection:
     def __init__(self, page: UserPage) -> None:
         self.page = page
         self.alerts = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["crm-alerts"])
-        self.backups = read_only_table(BACKUP_COLUMNS, BACKUP_SHOWS)
+        self.backups = read_only_table(
+            BACKUP_COLUMNS, BACKUP_SHOWS, empty="No backups yet. Take the first with “Back up now”."
+        )
         self.choice = pn.widgets.Select(
             label="Backup", options={}, css_classes=["crm-backup-choice"]
         )
@@ -83,7 +85,11 @@ class BackupsSection:
             for key, label in (("daily", "Daily"), ("weekly", "Weekly"), ("monthly", "Monthly"))
         }
         self.policy_version = 0
-        self.runs = read_only_table(RUN_COLUMNS, RUN_SHOWS)
+        self.runs = read_only_table(
+            RUN_COLUMNS,
+            RUN_SHOWS,
+            empty="No job runs yet: the nightly jobs record each run here once they have run.",
+        )
         # the cell holds the run's id; drawn as a link, never as HTML from the data
         self.runs.formatters = {
             **self.runs.formatters,

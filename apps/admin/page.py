@@ -60,8 +60,12 @@ ROLE_OPTIONS = {label("role", role): role for role in ("member", "admin")}
 class AdminPage(UserPage):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.users_table = read_only_table(USER_COLUMNS, USER_SHOWS)
-        self.invites_table = read_only_table(INVITE_COLUMNS, INVITE_SHOWS)
+        self.users_table = read_only_table(
+            USER_COLUMNS, USER_SHOWS, empty="No team members yet. Invite one below."
+        )
+        self.invites_table = read_only_table(
+            INVITE_COLUMNS, INVITE_SHOWS, empty="No open invitations. Invite a team member below."
+        )
         self.user_choice = pn.widgets.Select(label="User", options={})
         self.role_choice = pn.widgets.Select(label="Role", options=ROLE_OPTIONS)
         self.invite_email = pn.widgets.TextInput(

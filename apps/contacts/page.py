@@ -47,7 +47,9 @@ class ContactsPage(UserPage):
         #: one contact asked for by the URL (?contact=<id>); dropped by any other filter
         self.contact_id = url_int("contact")
         self.show_all_button = pn.widgets.Button(label="Show everyone", visible=False)
-        self.table = read_only_table(COLUMNS)
+        self.table = read_only_table(
+            COLUMNS, empty="No people match. Add people to investors on their record page."
+        )
         self.table.formatters = {"Open": INVESTOR_LINK}
         self.table.height = 600
         self.info = pn.pane.HTML("")

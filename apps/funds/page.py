@@ -53,8 +53,15 @@ class FundsPage(UserPage):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.funds: list[dict[str, Any]] = []
-        self.funds_table = read_only_table(FUND_COLUMNS, FUND_SHOWS)
-        self.matrix_table = read_only_table({"investor": "Investor", "total": "Total"})
+        self.funds_table = read_only_table(
+            FUND_COLUMNS,
+            FUND_SHOWS,
+            empty="No funds yet. Add the first one: fill in the form below and press “Save fund”.",
+        )
+        self.matrix_table = read_only_table(
+            {"investor": "Investor", "total": "Total"},
+            empty="No commitments yet. Enter them in the grid's fund columns or on a record.",
+        )
         self.page = 1
         self.matrix_info = pn.pane.HTML("", sizing_mode="stretch_width")
         self.choice = pn.widgets.Select(label="Fund to edit", options={"New fund": None})

@@ -240,9 +240,13 @@ class ImportPanel:
         self.summary = pn.pane.HTML(
             "", sizing_mode="stretch_width", css_classes=["crm-import-summary"]
         )
-        self.diffs_table = read_only_table(DIFF_COLUMNS, DIFF_SHOWS)
+        self.diffs_table = read_only_table(
+            DIFF_COLUMNS, DIFF_SHOWS, empty="No changes to show: upload a file to preview them."
+        )
         self.diffs_table.param.update(height=200, visible=False)
-        self.issues_table = read_only_table(ISSUE_COLUMNS, ISSUE_SHOWS)
+        self.issues_table = read_only_table(
+            ISSUE_COLUMNS, ISSUE_SHOWS, empty="No problems found in the file."
+        )
         self.issues_table.param.update(height=200, visible=False)
         self.problems_download = pn.widgets.FileDownload(
             callback=self.problems_file,

@@ -33,7 +33,9 @@ class RequestsPage(UserPage):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rows: list[dict[str, Any]] = []
-        self.table = read_only_table(COLUMNS, SHOWS)
+        self.table = read_only_table(
+            COLUMNS, SHOWS, empty="No feature requests yet. File the first one below."
+        )
         self.title = pn.widgets.TextInput(
             label="What would help?",
             sizing_mode="stretch_width",
