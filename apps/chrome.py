@@ -266,7 +266,10 @@ class Working:
         for widget, _ in self._was:
             widget.disabled = True
         self.text.param.update(
-            object=f"<span style='color:#0d6efd'>Working… {escape_text(what)}</span>",
+            object=(
+                "<span style='color:var(--crm-color-primary-text)'>"
+                f"Working… {escape_text(what)}</span>"
+            ),
             visible=True,
         )
         self.bar.visible = True

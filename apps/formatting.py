@@ -223,21 +223,22 @@ def check(value: object) -> str:
         return ""
 
 
-#: A colour a pill may take from data: a hex colour or a colour name, nothing more.
-_CSS_COLOR = re.compile(r"^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20})$")
-#: Soft pill backgrounds; dark text stays readable on each.
-PILL_PALETTE: tuple[str, ...] = (
-    "#dbeafe",
-    "#dcfce7",
-    "#fef3c7",
-    "#fce7f3",
-    "#ede9fe",
-    "#cffafe",
-    "#ffedd5",
-    "#e0e7ff",
-    "#f1f5f9",
-    "#fee2e2",
-)
+#: A colour a pill may take from data: a hex colour, a colour name, or one of our pill tokens;
+#: nothing more (anything else could style more than the pill).
+_CSS_COLOR = re.compile(r"^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}|var\(--crm-pill-[a-z]{3,12}\))$")
+#: The pill colours (design tokens in apps/theme/tokens.css); dark text reads on each.
+PILL_NAMES = (
+    "blue", "green", "yellow", "pink", "purple", "cyan", "orange", "indigo", "gray", "red",
+)  # fmt: skip
+
+
+def pill_token(name: str) -> str:
+    """The CSS colour of a named pill colour ("blue" -> ``var(--crm-pill-blue)``)."""
+    return f"var(--crm-pill-{name})"
+
+
+#: Soft pill backgrounds in the order labels without a colour of their own get them.
+PILL_PALETTE: tuple[str, ...] = tuple(pill_token(name) for name in PILL_NAMES)
 
 
 def pill_color(label: str) -> str:
@@ -426,22 +427,18 @@ LABELS: dict[str, dict[str, str]] = {
 }
 #: Pill colours of labels that mean the same on every page: good, bad, under way.
 TONES: dict[str, str] = {
-    "Verified": "#dcfce7",
-    "Succeeded": "#dcfce7",
-    "Done": "#dcfce7",
-    "Committed": "#dcfce7",
-    "Closed": "#e2e8f0",
-    "Raising": "#dbeafe",
-    "Running": "#dbeafe",
-    "Planned": "#ede9fe",
-    "Open": "#fef3c7",
-    "Soft-circled": "#fef3c7",
-    "Failed": "#fee2e2",
-    "Error": "#fee2e2",
-    "Warning": "#fef3c7",
-    "Declined": "#fee2e2",
-    "Admin": "#e0e7ff",
-    "Member": "#f1f5f9",
+    label: pill_token(name)
+    for name, labels in {
+        "green": ("Verified", "Succeeded", "Done", "Committed"),
+        "slate": ("Closed",),
+        "blue": ("Raising", "Running"),
+        "purple": ("Planned",),
+        "yellow": ("Open", "Soft-circled", "Warning"),
+        "red": ("Failed", "Error", "Declined"),
+        "indigo": ("Admin",),
+        "gray": ("Member",),
+    }.items()
+    for label in labels
 }
 
 
@@ -555,7 +552,8 @@ def pills_formatter(
 #: root, so the rule travels with the component as one of its stylesheets).
 PILL_CSS = (
     ".crm-pill{display:inline-block;border-radius:var(--crm-radius-pill,999px);"
-    "padding:0 8px;margin:1px 4px 1px 0;font-size:12px;line-height:18px;color:#1f2937;"
+    "padding:0 8px;margin:1px 4px 1px 0;font-size:12px;line-height:18px;"
+    "color:var(--crm-pill-text,#1f2937);"
     "white-space:nowrap;}"
 )
 

@@ -157,10 +157,10 @@ class BackupsSection:
         )
         self.alerts.object = (
             "".join(
-                f'<div class="crm-alert" style="color:#b02a37"><b>Alert:</b> {escape_text(a["message"])}</div>'
+                f'<div class="crm-alert" style="color:var(--crm-color-danger-text)"><b>Alert:</b> {escape_text(a["message"])}</div>'
                 for a in alerts
             )
-            or '<div style="color:#198754">No alerts: backups and jobs are healthy.</div>'
+            or '<div style="color:var(--crm-color-success-text)">No alerts: backups and jobs are healthy.</div>'
         )
 
     # -- actions ------------------------------------------------------------------------------

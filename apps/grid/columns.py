@@ -21,23 +21,27 @@ from apps.formatting import (
     choice_labels,
     money_formatter,
     percent_formatter,
+    pill_token,
 )
 from apps.formatting import pills_formatter as labelled_pills
 from apps.markup import list_params
 from crm_lib.grid.fields import FieldSpec
 
-#: Airtable-like pill colours for select options (the service validates names or #rrggbb).
+#: Colour names a select's options may be given (fields' "colors" option), as design tokens.
 PALETTE = {
-    "blue": "#cfe2ff",
-    "cyan": "#cff4fc",
-    "teal": "#c2f0e4",
-    "green": "#d1e7dd",
-    "yellow": "#fff3cd",
-    "orange": "#ffe5d0",
-    "red": "#f8d7da",
-    "pink": "#f7d6e6",
-    "purple": "#e2d9f3",
-    "gray": "#e9ecef",
+    name: pill_token(name)
+    for name in (
+        "blue",
+        "cyan",
+        "teal",
+        "green",
+        "yellow",
+        "orange",
+        "red",
+        "pink",
+        "purple",
+        "gray",
+    )
 }
 DEFAULT_ORDER = ("blue", "green", "yellow", "orange", "purple", "teal", "pink", "cyan", "red")
 
@@ -45,7 +49,7 @@ DEFAULT_ORDER = ("blue", "green", "yellow", "orange", "purple", "teal", "pink", 
 MONEY = money_formatter("USD")
 #: Percent cells hold the percentage (12.5, what the editor edits), drawn "12.5%".
 PERCENT = percent_formatter(scale=1)
-ERROR_STYLE = "color:#b02a37"
+ERROR_STYLE = "color:var(--crm-color-danger-text,#a32a21)"
 
 
 def pills_formatter(colors: Mapping[str, str], labels: Mapping[str, str] | None = None) -> JSCode:

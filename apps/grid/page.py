@@ -53,8 +53,9 @@ STRUCTURAL = frozenset({"grid_fields", "fundraising_funds", "users", "fundraisin
 #: Two clicks on one cell this close together are a double click (Tabulator opens the editor).
 DOUBLE_CLICK_S = 0.6
 GRID_CSS = """
-.crm-pill { border-radius: 9px; padding: 1px 8px; margin-right: 2px; font-size: 12px; }
-.tabulator-row.tabulator-selected { background: #e7f1ff !important; }
+.crm-pill { border-radius: var(--crm-radius-pill); padding: 1px 8px; margin-right: 2px;
+  font-size: var(--crm-font-size-xs); color: var(--crm-pill-text); }
+.tabulator-row.tabulator-selected { background: var(--crm-color-selected) !important; }
 .tabulator-col:not([tabulator-field]) .tabulator-header-popup-button,
 .tabulator-col[tabulator-field="open"] .tabulator-header-popup-button { display: none; }
 """
@@ -169,7 +170,7 @@ class GridPage(TableActions, UserPage):
         self.side = pn.Column(
             width=480,
             visible=False,
-            styles={"border-left": "1px solid #dee2e6", "padding-left": "8px"},
+            styles={"border-left": "1px solid var(--crm-color-border)", "padding-left": "8px"},
         )
         self._wire()
         self._start()

@@ -127,7 +127,7 @@ class RecordPanel:
         self.chosen_person: dict[str, Any] | None = None
         self._loading_people = False
         self.archive_button = pn.widgets.Button(label="Archive investor", color="danger")
-        self.restore_button = pn.widgets.Button(label="Restore investor", color="success")
+        self.restore_button = pn.widgets.Button(label="Restore investor", color="primary")
         self.close_button = pn.widgets.Button(label="✕ Close", width=80)
         #: "Open record": the record page, opened from where the grid is (apps/grid/place.py)
         self.open_link = pn.pane.HTML("", css_classes=["crm-open-record"], align="center")

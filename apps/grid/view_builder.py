@@ -70,7 +70,7 @@ class ViewBuilder:
             max_length=limits.max_length("view_name"),
         )
         self.shared_box = pn.widgets.Checkbox(label="Shared with the team")
-        self.save_new_button = pn.widgets.Button(label="Save as new view", color="success")
+        self.save_new_button = pn.widgets.Button(label="Save as new view", color="primary")
         self.save_button = pn.widgets.Button(label="Save changes to this view")
         self.duplicate_button = pn.widgets.Button(label="Duplicate")
         self.delete_button = pn.widgets.Button(label="Delete view", color="danger")
@@ -220,7 +220,12 @@ class ViewBuilder:
             op,
             *children,
             wrapping(*buttons),
-            styles={"border-left": "3px solid #cfe2ff", "padding-left": "6px"} if depth > 1 else {},
+            styles={
+                "border-left": "3px solid var(--crm-color-primary-subtle)",
+                "padding-left": "6px",
+            }
+            if depth > 1
+            else {},
             sizing_mode="stretch_width",
             css_classes=[f"crm-group-{depth}"],
         )

@@ -147,7 +147,7 @@ class RecordPage(UserPage):
         self.missing = pn.pane.Alert("", alert_type="warning", visible=False)
         self.archived_note = _html("", visible=False)
         self.restore_investor_button = pn.widgets.Button(
-            label="Restore investor", color="success", visible=False
+            label="Restore investor", color="primary", visible=False
         )
         self.archive_button = pn.widgets.Button(
             label="Archive investor", color="danger", variant="outline"

@@ -40,6 +40,10 @@ def test_header_menu_paste_undo_and_footer(page: Page, team_data: Path, tmp_path
         open_grid(page, base)
         expect(footer(page)).to_contain_text("investors in this view", timeout=10_000)
         expect(footer(page)).to_contain_text("Totals:")
+        # pills take their colours from the design tokens, inside Tabulator's shadow root too
+        pill = page.locator(".tabulator-cell .crm-pill").first
+        background = pill.evaluate("(e) => getComputedStyle(e).backgroundColor")
+        assert background not in ("rgba(0, 0, 0, 0)", "transparent"), background
 
         # the header menu hides a column, and the view remembers it after a reload
         header = page.locator('.tabulator-col[tabulator-field="location"]')
