@@ -31,8 +31,8 @@ import panel as pn
 from apps.chrome import read_only_table, table_frame
 from apps.formatting import PLAIN, Show, pills, plural
 from apps.grid.fields_panel import TYPE_LABELS
-from apps.grid.record_panel import stored_value_text
 from apps.markup import escape_text
+from apps.record.changes import stored_value_text
 from apps.runtime import run_long
 from crm_lib import limits, services
 from crm_lib.context import Context

@@ -3,7 +3,6 @@ fund, and its history from the audit log with "restore this value"; archive or r
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import panel as pn
@@ -14,9 +13,7 @@ from apps.formatting import (
     TEXT,
     Show,
     browser_zone,
-    choice_labels,
     field_html,
-    label,
     money,
     person,
     pills,
@@ -26,6 +23,7 @@ from apps.formatting import (
 from apps.grid.columns import choice_colors
 from apps.grid.place import open_record_html
 from apps.markup import escape_text
+from apps.record.changes import change_text
 from crm_lib import limits, services
 from crm_lib.context import Context
 from crm_lib.errors import ConflictError
@@ -43,47 +41,6 @@ COMMITMENT_SHOWS: dict[str, Show] = {
     "amount": Show(TEXT.cell, None, "right"),
     "status": pills("commitment_status"),
 }
-
-
-def _shown(value: Any) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "—"
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:,.0f}"
-    return str(value)
-
-
-def stored_value_text(value: Any) -> str:
-    """A stored value as a person reads it (history rows, import diffs): lists stored as JSON
-    joined, blanks as a dash, images of whole rows left out."""
-    if isinstance(value, dict):
-        return ""
-    if isinstance(value, str) and value.startswith("["):
-        try:
-            return _shown(json.loads(value))
-        except ValueError:
-            return value
-    return _shown(value)
-
-
-def _change(entry: dict[str, Any], labels: dict[str, str]) -> str:
-    """One history row in words: "Status: Contacted → Meeting", or "created person"."""
-    entity = entry["entity"].replace("fundraising_", "").replace("contacts", "person")
-    entity = entity.rstrip("s")
-    if entry["action"] == "update" and entry["field"]:
-        title = labels.get(entry["field"], entry["field"])
-        if entity != "investor":
-            title = f"{entity} {title}"
-        old, new = stored_value_text(entry["old_value"]), stored_value_text(entry["new_value"])
-        if entity == "investor":  # choices stored as keys read as their labels
-            keys = choice_labels(entry["field"])
-            old, new = keys.get(old, old), keys.get(new, new)
-        elif entry["field"] == "status":
-            old, new = label("commitment_status", old), label("commitment_status", new)
-        return f"{title}: {old or '—'} → {new or '—'}"
-    return f"{entry['action']}d {entity}"  # created, archived, restored ... investor
 
 
 class RecordPanel:
@@ -238,7 +195,7 @@ class RecordPanel:
                 "at": table_time(h["at"], zone),
                 "actor": person(h["actor"], names)
                 + (f" (import of {h['import_file']})" if h.get("import_file") else ""),
-                "change": _change(h, labels),
+                "change": change_text(h, labels),
                 "field": h["field"] or "",
             }
             for h in loaded["history"]

@@ -20,8 +20,9 @@ from typing import Any
 
 import panel as pn
 
-from apps.formatting import blank, check, money, number, percent, pills_html, text, when_html
-from apps.grid.store import LISTS, Column
+from apps.formatting import blank, choice_labels, field_html
+from apps.grid.columns import choice_colors
+from apps.grid.store import Column
 from apps.markup import escape_text, html_labels
 from crm_lib import limits
 from crm_lib.grid.fields import FieldSpec
@@ -33,40 +34,15 @@ NUMBER_TYPES = ("number", "currency", "percent")
 NO_CHOICE = "—"
 FIELD_WIDTH = 300
 #: How the list field names its keys (the grid's list tabs).
-LIST_LABELS = {key: label for key, label in LISTS.items() if key not in ("all", "archived")}
+LIST_LABELS = choice_labels("list_membership")
 
 
 def value_html(
     spec: FieldSpec, value: Any, users: Mapping[int, str], zone: str | None = None
 ) -> str:
-    """A stored value as read-only HTML (escaped), formatted by type: amounts with currency,
-    dates relative with the exact time on hover, selects as pills, blanks as nothing."""
-    if blank(value):
-        return ""
-    kind = spec.type
-    if spec.formula is not None:
-        shown = text(value)
-        if shown.startswith("#ERROR"):
-            return f"<span class='crm-error' title='{escape_text(shown)}'>#ERROR</span>"
-        return escape_text(shown)
-    if kind == "currency":
-        return escape_text(money(value, str(spec.options.get("currency") or "USD")))
-    if kind == "number":
-        return escape_text(number(value))
-    if kind == "percent":
-        return escape_text(percent(value))
-    if kind in ("date", "datetime"):
-        return when_html(value, zone=zone)
-    if kind == "checkbox":
-        return escape_text(check(value))
-    if kind in ("single_select", "multi_select"):
-        items = value if isinstance(value, list) else [value]
-        if spec.key == "list_membership":
-            items = [LIST_LABELS.get(item, item) for item in items]
-        return pills_html(items)
-    if kind == "user":
-        return escape_text(users.get(value, f"#{value}"))
-    return escape_text(text(value))
+    """A stored value as read-only HTML, exactly as the grid's record panel and exports preview
+    show it (:func:`apps.formatting.field_html`), with the select's own colours."""
+    return field_html(spec, value, users=users, zone=zone, colors=choice_colors(spec))
 
 
 class FieldEditor:

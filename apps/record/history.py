@@ -5,7 +5,7 @@ entry id, the record's version when it was chosen). The history is newest first,
 refresh shifts rows under a selection kept by position; keeping the id finds the same entry
 wherever it moved, and keeping the version makes a restore after someone else's change a
 conflict instead of a restore over something the user never saw. The words of each entry come
-from the record panel too (:func:`apps.grid.record_panel._change`), so both say the same thing.
+from the record panel too (:func:`apps.record.changes.change_text`), so both say the same thing.
 
 This class holds only the choosing; the page runs the restore through the services and reports.
 It is written so the grid's record panel can use it as well.
@@ -20,7 +20,7 @@ import panel as pn
 
 from apps.chrome import table_frame
 from apps.formatting import when
-from apps.grid.record_panel import _change
+from apps.record.changes import change_text
 
 COLUMNS = {"id": "Id", "at": "When", "exact": "Exact time", "actor": "Who", "change": "Change"}
 INVESTORS = "fundraising_investors"
@@ -93,7 +93,7 @@ class HistoryList:
                     "at": relative,
                     "exact": exact,
                     "actor": actor,
-                    "change": _change(entry, dict(labels)),
+                    "change": change_text(entry, dict(labels)),
                 }
             )
         ids = [row["id"] for row in rows]

@@ -37,8 +37,8 @@ from apps.auth.live import OpenPages
 from apps.chrome import UserPage
 from apps.formatting import browser_zone, money, pills_html, plural, text, when, when_html
 from apps.grid.place import GridPlace
-from apps.grid.record_panel import _change
 from apps.markup import escape_markdown, escape_text
+from apps.record.changes import change_text
 from apps.record.fields import LIST_LABELS, FieldEditor, value_html
 from apps.record.history import HistoryList
 from apps.record.keys import RecordKeys
@@ -986,7 +986,7 @@ def _event_change(event: Mapping[str, Any], labels: Mapping[str, str]) -> str:
         "old_value": values[0] if values else None,
         "new_value": values[1] if len(values) > 1 else None,
     }
-    return _change(entry, dict(labels))
+    return change_text(entry, dict(labels))
 
 
 def _zone(zone: str | None) -> ZoneInfo:
