@@ -173,7 +173,7 @@ def _serve(
                 {
                     "/": lambda: HomePage(runtime, pages),
                     "/grid": lambda: GridPage(runtime, pages, hub),
-                    "/record": lambda: RecordPage.from_request(runtime, pages),
+                    "/record": lambda: RecordPage.from_request(runtime, pages, hub),
                     "/contacts": lambda: ContactsPage(runtime, pages),
                     "/activity": lambda: ActivityPage(runtime, pages),
                     "/admin": lambda: AdminPage(runtime, pages),

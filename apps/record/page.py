@@ -36,6 +36,7 @@ import panel as pn
 from apps.auth.live import OpenPages
 from apps.chrome import UserPage
 from apps.formatting import browser_zone, money, pills_html, plural, text, when, when_html
+from apps.grid.live import GridHub
 from apps.grid.place import GridPlace
 from apps.markup import escape_markdown, escape_text
 from apps.record.changes import change_text
@@ -48,6 +49,7 @@ from apps.shell import shell
 from crm_lib import limits, services
 from crm_lib.context import Context
 from crm_lib.errors import ConflictError, CRMError, NotAuthenticated
+from crm_lib.events import Change
 from crm_lib.services.commitments import STATUSES
 
 #: Fields shown under "Lists and tags" rather than among the details.
@@ -97,6 +99,11 @@ def _html(value: str = "", **params: Any) -> pn.pane.HTML:
     return pn.pane.HTML(value, stylesheets=[RECORD_CSS], **params)
 
 
+#: Changes after which the page's editors themselves may differ (fields, funds, the team, or a
+#: restored backup).
+STRUCTURAL = frozenset({"grid_fields", "fundraising_funds", "users", "fundraising_state"})
+
+
 def _query_id(args: Mapping[str, Any] | None) -> int | None:
     raw = (args or {}).get("id", [b""])[0]
     value = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
@@ -133,10 +140,44 @@ class RecordPage(UserPage):
             info.param.watch(lambda _: self._zone_known(), "timezone")
 
     @classmethod
-    def from_request(cls, runtime: Runtime, pages: OpenPages | None = None) -> RecordPage:
-        """The page for the current request's URL (``/record?id=12&view=3&pos=40``)."""
+    def from_request(
+        cls, runtime: Runtime, pages: OpenPages | None = None, hub: GridHub | None = None
+    ) -> RecordPage:
+        """The page for the current request's URL (``/record?id=12&view=3&pos=40``); with a
+        ``hub``, others' changes to the record show as they are committed."""
         args = pn.state.session_args if pn.state.curdoc is not None else {}
-        return cls(runtime, pages, investor_id=_query_id(args), place=GridPlace.from_args(args))
+        page = cls(runtime, pages, investor_id=_query_id(args), place=GridPlace.from_args(args))
+        if hub is not None:
+            forget = hub.register(page)
+            if page.document is not None:
+                pn.state.on_session_destroyed(lambda _ctx: forget())
+        return page
+
+    @property
+    def document(self) -> Any:
+        """The page's Bokeh document (None outside a served session: tests, notebooks)."""
+        return self._document
+
+    def on_remote_changes(self, changes: list[Change]) -> None:
+        """Changes committed anywhere (the grid, another record page, the API, a job): the
+        fields, people, commitments and history on screen follow them. Fields, funds and
+        team changes rebuild the editors; a typed value not yet saved is kept either way."""
+        store = self.store
+        if any(c.entity in STRUCTURAL for c in changes):
+            self.load()
+            return
+        people = {p["id"] for p in store.people}
+        commitments = {c["id"] for c in store.commitments}
+        touched = any(
+            (c.entity == "fundraising_investors" and c.entity_id == store.investor_id
+             and c.version != store.investor.get("version"))
+            or (c.entity == "fundraising_contacts" and (c.entity_id in people or c.action == "create"))
+            or (c.entity == "fundraising_commitments"
+                and (c.entity_id in commitments or c.action == "create"))
+            for c in changes
+        )  # fmt: skip
+        if touched:
+            self.reload(place=False)
 
     # -- widgets -----------------------------------------------------------------------------------
     def _build(self) -> None:

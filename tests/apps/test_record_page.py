@@ -421,3 +421,26 @@ def test_contacts_open_one_contact_by_url(runtime: Runtime, monkeypatch) -> None
     assert list(page.table.value["Name"]) == ["Ada Lovelace"] and page.show_all_button.visible
     page.show_everyone()
     assert list(page.table.value["Name"]) == ["Ada Lovelace", "Alan Turing"]
+
+
+def test_the_record_page_follows_changes_made_elsewhere(runtime: Runtime) -> None:
+    from apps.grid.live import GridHub
+
+    hub = GridHub(runtime.events)
+    page = record(runtime, 3)
+    forget = hub.register(page)
+    other = record(runtime, 4)  # a change to another investor leaves this page alone
+    hub.register(other)
+    page.editors["notes"].widget.value = "typed, not saved"
+    page.kept.add("notes")
+    with as_bob(runtime) as ctx:
+        current = services.get_investor(ctx, 3)["investor"]
+        services.update_investor(
+            ctx, 3, {"location": "Reykjavik"}, expected_version=current["version"]
+        )
+        services.add_person(ctx, 3, {"full_name": "Ada Live", "email": "ada@live.example"})
+    assert page.editors["location"].widget.value == "Reykjavik"
+    assert any(p["full_name"] == "Ada Live" for p in page.store.people)
+    assert page.editors["notes"].widget.value == "typed, not saved"  # kept while typing
+    assert other.store.investor["location"] != "Reykjavik"
+    forget()
