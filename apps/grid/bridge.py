@@ -68,6 +68,14 @@ PASTE_PARSER = JSCode(
     "{detail:{text:text,table:this.table}}));return false;}"
 )
 
+#: The header menu's button: a drawn ⋮ (no text, so a column's title reads as just its name).
+MENU_ICON = (
+    '<svg width="4" height="14" viewBox="0 0 4 14" role="img" aria-label="Column menu">'
+    '<circle cx="2" cy="2" r="1.5" fill="currentColor"/>'
+    '<circle cx="2" cy="7" r="1.5" fill="currentColor"/>'
+    '<circle cx="2" cy="12" r="1.5" fill="currentColor"/></svg>'
+)
+
 #: A group's header: its value's label and how many rows of the whole view it holds (the page
 #: holds only some of them), from what the page published (``window.crmGrid.groups``).
 GROUP_HEADER = JSCode(
@@ -92,7 +100,11 @@ TABLE_OPTIONS: dict[str, Any] = {
     "clipboardPasteAction": "range",
     "editTriggerEvent": "dblclick",
     "groupHeader": GROUP_HEADER,
-    "columnDefaults": {"headerMenu": HEADER_MENU, "resizable": True},
+    "columnDefaults": {
+        "headerMenu": HEADER_MENU,
+        "headerMenuIcon": MENU_ICON,
+        "resizable": True,
+    },
 }
 
 _ESM = """

@@ -17,13 +17,12 @@ from apps.formatting import (
     money,
     person,
     pills,
-    table_time,
     when_html,
 )
 from apps.grid.columns import choice_colors
 from apps.grid.place import open_record_html
 from apps.markup import escape_text
-from apps.record.changes import change_text
+from apps.record.history import HistoryList
 from crm_lib import limits, services
 from crm_lib.context import Context
 from crm_lib.errors import ConflictError
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
 
 PEOPLE_COLUMNS = {"id": "Id", "full_name": "Name", "email": "Email", "title": "Title"}
 COMMITMENT_COLUMNS = {"fund_name": "Fund", "amount": "Amount", "status": "Status"}
-HISTORY_COLUMNS = {"id": "Id", "at": "When", "actor": "Who", "change": "Change", "field": "Field"}
 #: A row of the panel that wraps rather than widen the page (the panel is 480 px wide).
 WRAP: dict[str, Any] = {"sizing_mode": "stretch_width", "styles": {"flex-wrap": "wrap"}}
 #: Amounts arrive as text in each fund's currency (a record's funds may differ in currency).
@@ -72,13 +70,12 @@ class RecordPanel:
             formatters={"Status": COMMITMENT_SHOWS["status"].formatter},
             text_align={"Amount": "right"},
         )
-        self.history_table = self._table(HISTORY_COLUMNS, height=220)
-        self.restore_value_button = pn.widgets.Button(label="Restore this value")
-        #: The history entry "Restore this value" acts on, by identity: (audit entry id, the
-        #: investor's version when the entry was chosen). Never a row position: the history is
-        #: newest first, so each refresh shifts positions under a selection.
-        self.chosen_entry: tuple[int, int] | None = None
-        self._loading_history = False  # show() moves the selection itself: not a user's choice
+        #: The history and the entry "Restore this value" acts on, chosen by identity (audit
+        #: entry id, the investor's version when chosen), as on the record page
+        #: (apps/record/history.py); the panel is narrow, so no "Exact time" column.
+        self.history = HistoryList(
+            lambda *_: self.restore_value(), height=220, hidden=["Exact time"]
+        )
         #: The person chosen in the people list (as loaded then: id and version), for the same
         #: reason: a refresh re-sorts the list under a selection kept by position.
         self.chosen_person: dict[str, Any] | None = None
@@ -92,8 +89,6 @@ class RecordPanel:
         self.remove_person_button.on_click(lambda _: self.ask_remove_person())
         self.save_person_button.on_click(lambda _: self.save_person())
         self.people_table.param.watch(lambda _: self._person_chosen(), "selection")
-        self.history_table.param.watch(lambda _: self._entry_chosen(), "selection")
-        self.restore_value_button.on_click(lambda _: self.restore_value())
         self.archive_button.on_click(lambda _: self.ask_archive())
         self.restore_button.on_click(lambda _: self.set_archived(False))
         self.close_button.on_click(lambda _: setattr(self.page.side, "visible", False))
@@ -109,12 +104,20 @@ class RecordPanel:
             pn.pane.Markdown("#### Commitments"),
             self.commitments_table,
             pn.pane.Markdown("#### History"),
-            self.history_table,
-            self.restore_value_button,
+            self.history.layout,
             pn.Row(self.archive_button, self.restore_button),
             sizing_mode="stretch_width",
             css_classes=["crm-record"],
         )
+
+    @property
+    def history_table(self) -> pn.widgets.Tabulator:
+        return self.history.table
+
+    @property
+    def chosen_entry(self) -> tuple[int, int] | None:
+        """(audit entry id, the investor's version when it was chosen), or None."""
+        return self.history.chosen
 
     @staticmethod
     def _table(columns: dict[str, str], height: int) -> pn.widgets.Tabulator:
@@ -189,35 +192,16 @@ class RecordPanel:
             commitments, COMMITMENT_COLUMNS, COMMITMENT_SHOWS, zone=zone
         )
         labels = {key: spec.label for key, spec in store.fields.items()}
-        history = [
-            {
-                "id": h["id"],
-                "at": table_time(h["at"], zone),
-                "actor": person(h["actor"], names)
-                + (f" (import of {h['import_file']})" if h.get("import_file") else ""),
-                "change": change_text(h, labels),
-                "field": h["field"] or "",
-            }
-            for h in loaded["history"]
-        ]
-        self._show_history(history, keep=self.chosen_entry if same_investor else None)
+        self.history.show(
+            loaded["history"],
+            version=int(investor["version"]),
+            labels=labels,
+            who=lambda actor: person(actor, names),
+            zone=zone,
+            keep=same_investor,
+        )
         self.archive_button.visible = not archived
         self.restore_button.visible = archived
-
-    def _show_history(self, rows: list[dict[str, Any]], keep: tuple[int, int] | None) -> None:
-        """Show the history rows and keep the chosen entry chosen by its id, wherever the refresh
-        moved it (Panel keeps a selection by position, which then points at another change).
-        The version it was chosen at stays as it was: a restore after the record changed is a
-        conflict, not a restore of something the user did not look at."""
-        ids = [row["id"] for row in rows]
-        kept = keep if keep is not None and keep[0] in ids else None
-        self._loading_history = True
-        try:
-            self.history_table.value = table_frame(rows, HISTORY_COLUMNS)
-            self.history_table.selection = [] if kept is None else [ids.index(kept[0])]
-        finally:
-            self._loading_history = False
-        self.chosen_entry = kept
 
     def _show_people(self, people: list[dict[str, Any]], keep: dict[str, Any] | None) -> None:
         """Show the people and keep the chosen person chosen by id (with the version they had
@@ -232,18 +216,6 @@ class RecordPanel:
             self._loading_people = False
         self.chosen_person = kept
         self.save_person_button.disabled = kept is None
-
-    def _entry_chosen(self) -> None:
-        """A click in the history chooses that entry: remember its id and the version of the
-        record the user was looking at."""
-        if self._loading_history:
-            return
-        chosen = self.history_table.selection
-        if not chosen or not self.record:
-            self.chosen_entry = None
-            return
-        audit_id = int(self.history_table.value["Id"].iloc[chosen[0]])
-        self.chosen_entry = (audit_id, self._version())
 
     def _version(self) -> int:
         return int(self.record["investor"]["version"])
@@ -358,7 +330,7 @@ class RecordPanel:
             restored = None
         else:
             restored = self.page._settle(attempt, "Value restored.")
-        self.chosen_entry = None
+        self.history.forget()
         if restored is not None:
             self.page.reload()
         self.show(investor_id)

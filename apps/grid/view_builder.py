@@ -2,9 +2,11 @@
 frozen columns; apply it unsaved, save it as a new view or into the current one, rename,
 share/unshare, duplicate, delete, and make it your default.
 
-The tree is kept as plain data (the same JSON the service stores); widgets are rebuilt from it
-after every structural change (add/remove a condition, group or sort), and each widget writes its
-value straight back into the data, so nothing typed is lost by a rebuild.
+The tree is kept as plain data (the same JSON the service stores); each widget writes its value
+straight back into the data. Widgets are built from the data when a view is loaded; after that
+each change updates the widgets in place: adding or removing a condition, group or sort inserts
+or removes just its row, and a new field or operator replaces just that condition's operator and
+value widgets. Nothing else on the panel is redrawn, so a click meanwhile is not lost.
 
 The CSV, JSON and XLSX exports write every row of the view (seconds at 100,000 investors): each
 is built on a worker thread (:meth:`apps.chrome.UserPage.act_async`), with the export buttons
@@ -15,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import io
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import panel as pn
@@ -44,6 +45,13 @@ def wrapping(*items: Any, css_classes: list[str] | None = None) -> pn.FlexBox:
         sizing_mode="stretch_width",
         css_classes=css_classes or [],
     )
+
+
+def _drop(items: list, item: Any, holder: pn.Column, widget: Any) -> None:
+    """Remove a condition, group or sort: the item from the data, by identity (two equal
+    conditions are still two), and its widget from the column it sits in."""
+    items[:] = [other for other in items if other is not item]
+    holder.remove(widget)
 
 
 def _split(text: str) -> list[str]:
@@ -167,7 +175,10 @@ class ViewBuilder:
 
     # -- the filter tree ---------------------------------------------------------------------
     def render(self) -> None:
-        self.tree_box.objects = [self._group(self.spec["filters"], depth=1, parent=None)]
+        """Build every widget of the filter tree and the sorts from the data (a view loaded)."""
+        self.tree_box.objects = [
+            self._group(self.spec["filters"], depth=1, parent=None, holder=self.tree_box)
+        ]
         self.sorts_box.objects = [
             *(self._sort_row(s) for s in self.spec["sorts"]),
             self._add_sort(),
@@ -179,7 +190,21 @@ class ViewBuilder:
     def _operators(self, key: str) -> list[dict[str, str]]:
         return self.page.store.operators.get(key, [])
 
-    def _group(self, group: dict[str, Any], depth: int, parent: list | None) -> pn.Column:
+    def _group(
+        self, group: dict[str, Any], depth: int, parent: list | None, holder: pn.Column
+    ) -> pn.Column:
+        """A group's widgets: its AND/OR, its children, then its buttons (always last, so a new
+        child goes just before them). ``holder`` is the column the group sits in."""
+        column = pn.Column(
+            styles={
+                "border-left": "3px solid var(--crm-color-primary-subtle)",
+                "padding-left": "6px",
+            }
+            if depth > 1
+            else {},
+            sizing_mode="stretch_width",
+            css_classes=[f"crm-group-{depth}"],
+        )
         op = pn.widgets.RadioButtonGroup(
             options={"All of (AND)": "and", "Any of (OR)": "or"},
             value=group.get("op", "and"),
@@ -190,87 +215,103 @@ class ViewBuilder:
         children: list[Any] = []
         for child in group["conditions"]:
             if "conditions" in child:
-                children.append(self._group(child, depth + 1, group["conditions"]))
+                children.append(self._group(child, depth + 1, group["conditions"], column))
             else:
-                children.append(self._condition(child, group["conditions"]))
+                children.append(self._condition(child, group["conditions"], column))
         add_condition = pn.widgets.Button(
             label="+ Condition", color="light", css_classes=["crm-add-condition"]
         )
-        add_condition.on_click(
-            lambda _: self._mutate(lambda: group["conditions"].append(self._new_condition()))
-        )
+        add_condition.on_click(lambda _: self._add_condition(group, column))
         buttons: list[Any] = [add_condition]
         if depth < MAX_NESTING:
             add_group = pn.widgets.Button(
                 label="+ Group", color="light", css_classes=["crm-add-group"]
             )
-            add_group.on_click(
-                lambda _: self._mutate(
-                    lambda: group["conditions"].append(
-                        {"op": "or", "conditions": [self._new_condition()]}
-                    )
-                )
-            )
+            add_group.on_click(lambda _: self._add_group(group, column, depth + 1))
             buttons.append(add_group)
         if parent is not None:
             remove = pn.widgets.Button(label="Remove group", color="light")
-            remove.on_click(lambda _: self._mutate(lambda: parent.remove(group)))
+            remove.on_click(lambda _: _drop(parent, group, holder, column))
             buttons.append(remove)
-        return pn.Column(
-            op,
-            *children,
-            wrapping(*buttons),
-            styles={
-                "border-left": "3px solid var(--crm-color-primary-subtle)",
-                "padding-left": "6px",
-            }
-            if depth > 1
-            else {},
-            sizing_mode="stretch_width",
-            css_classes=[f"crm-group-{depth}"],
-        )
+        column.objects = [op, *children, wrapping(*buttons)]
+        return column
+
+    def _add_condition(
+        self, group: dict[str, Any], column: pn.Column, key: str | None = None
+    ) -> None:
+        condition = self._new_condition(key)
+        group["conditions"].append(condition)
+        column.insert(len(column) - 1, self._condition(condition, group["conditions"], column))
+
+    def _add_group(self, group: dict[str, Any], column: pn.Column, depth: int) -> None:
+        child = {"op": "or", "conditions": [self._new_condition()]}
+        group["conditions"].append(child)
+        column.insert(len(column) - 1, self._group(child, depth, group["conditions"], column))
 
     def add_filter_for(self, field_key: str) -> None:
         """Add a condition on ``field_key`` to the view's top group (the grid's header menu);
         the user then picks its operator and value and presses Apply."""
         if field_key in self.page.store.fields:
-            self._mutate(
-                lambda: self.spec["filters"]["conditions"].append(self._new_condition(field_key))
-            )
+            if not self.tree_box.objects:
+                self.render()
+            self._add_condition(self.spec["filters"], self.tree_box[0], field_key)
 
     def _new_condition(self, key: str | None = None) -> dict[str, Any]:
         key = key or next(iter(self.page.store.fields), "name")
         ops = self._operators(key)
         return {"field": key, "operator": ops[0]["name"] if ops else "contains", "value": ""}
 
-    def _condition(self, condition: dict[str, Any], siblings: list) -> pn.Row:
+    def _condition(
+        self, condition: dict[str, Any], siblings: list, holder: pn.Column
+    ) -> pn.FlexBox:
         field = pn.widgets.Select(
             options=self._field_options(), value=condition["field"], width=130
         )
-        ops = self._operators(condition["field"])
         operator = pn.widgets.Select(
-            options={o["label"]: o["name"] for o in ops}, value=condition["operator"], width=120
+            options=self._operator_options(condition["field"]),
+            value=condition["operator"],
+            width=120,
         )
-        value_kind = next((o["value"] for o in ops if o["name"] == condition["operator"]), "one")
-        value_widget = self._value_widget(condition, value_kind)
         remove = pn.widgets.Button(label="✕", width=32, color="light")
+        row = wrapping(
+            field, operator, self._condition_value(condition), remove, css_classes=["crm-condition"]
+        )
+        setting_operators = False  # the field's new operators are set: not a user's choice
 
         def field_changed(event: Any) -> None:
-            new_ops = self._operators(event.new)
+            nonlocal setting_operators
             condition.update(field=event.new, value="")
-            names = [o["name"] for o in new_ops]
+            names = [o["name"] for o in self._operators(event.new)]
             if condition["operator"] not in names:
                 condition["operator"] = names[0] if names else "eq"
-            self.render()
+            setting_operators = True
+            try:
+                operator.param.update(
+                    options=self._operator_options(event.new), value=condition["operator"]
+                )
+            finally:
+                setting_operators = False
+            row[2] = self._condition_value(condition)
 
         def operator_changed(event: Any) -> None:
+            if setting_operators:
+                return
             condition["operator"] = event.new
-            self.render()
+            row[2] = self._condition_value(condition)
 
         field.param.watch(field_changed, "value")
         operator.param.watch(operator_changed, "value")
-        remove.on_click(lambda _: self._mutate(lambda: siblings.remove(condition)))
-        return wrapping(field, operator, value_widget, remove, css_classes=["crm-condition"])
+        remove.on_click(lambda _: _drop(siblings, condition, holder, row))
+        return row
+
+    def _operator_options(self, key: str) -> dict[str, str]:
+        return {o["label"]: o["name"] for o in self._operators(key)}
+
+    def _condition_value(self, condition: dict[str, Any]) -> Any:
+        """The value widget that fits the condition's operator (none, one, many, a pair...)."""
+        ops = self._operators(condition["field"])
+        kind = next((o["value"] for o in ops if o["name"] == condition["operator"]), "one")
+        return self._value_widget(condition, kind)
 
     def _value_widget(self, condition: dict[str, Any], kind: str) -> Any:
         spec = self.page.store.fields.get(condition["field"])
@@ -349,21 +390,19 @@ class ViewBuilder:
         remove = pn.widgets.Button(label="✕", width=32, color="light")
         field.param.watch(lambda e: sort.__setitem__("field", e.new), "value")
         direction.param.watch(lambda e: sort.__setitem__("direction", e.new), "value")
-        remove.on_click(lambda _: self._mutate(lambda: self.spec["sorts"].remove(sort)))
-        return wrapping(field, direction, remove, css_classes=["crm-sort"])
+        row = wrapping(field, direction, remove, css_classes=["crm-sort"])
+        remove.on_click(lambda _: _drop(self.spec["sorts"], sort, self.sorts_box, row))
+        return row
 
     def _add_sort(self) -> pn.widgets.Button:
         button = pn.widgets.Button(label="+ Sort", color="light", css_classes=["crm-add-sort"])
-        button.on_click(
-            lambda _: self._mutate(
-                lambda: self.spec["sorts"].append({"field": "name", "direction": "asc"})
-            )
-        )
+        button.on_click(lambda _: self._append_sort())
         return button
 
-    def _mutate(self, change: Callable[[], None]) -> None:
-        change()
-        self.render()
+    def _append_sort(self) -> None:
+        sort = {"field": "name", "direction": "asc"}
+        self.spec["sorts"].append(sort)
+        self.sorts_box.insert(len(self.sorts_box) - 1, self._sort_row(sort))
 
     # -- actions -----------------------------------------------------------------------------
     def current(self) -> dict[str, Any]:

@@ -8,7 +8,7 @@ conflict instead of a restore over something the user never saw. The words of ea
 from the record panel too (:func:`apps.record.changes.change_text`), so both say the same thing.
 
 This class holds only the choosing; the page runs the restore through the services and reports.
-It is written so the grid's record panel can use it as well.
+The record page and the grid's record panel both use it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,14 @@ from apps.chrome import table_frame
 from apps.formatting import when
 from apps.record.changes import change_text
 
-COLUMNS = {"id": "Id", "at": "When", "exact": "Exact time", "actor": "Who", "change": "Change"}
+COLUMNS = {
+    "id": "Id",
+    "at": "When",
+    "exact": "Exact time",
+    "actor": "Who",
+    "change": "Change",
+    "field": "Field",
+}
 INVESTORS = "fundraising_investors"
 
 
@@ -35,8 +42,14 @@ def restorable(entry: Mapping[str, Any]) -> bool:
 class HistoryList:
     """The history table of one record, the entry chosen in it, and the restore button."""
 
-    def __init__(self, restore: Callable[[int, int], None], height: int = 320) -> None:
-        """``restore(audit_id, version)`` is called with the chosen entry on a click."""
+    def __init__(
+        self,
+        restore: Callable[[int, int], None],
+        height: int = 320,
+        hidden: Sequence[str] = (),
+    ) -> None:
+        """``restore(audit_id, version)`` is called with the chosen entry on a click; ``hidden``
+        names more columns to leave out (a narrow side panel drops "Exact time")."""
         self.table = pn.widgets.Tabulator(
             table_frame([], COLUMNS),
             disabled=True,
@@ -44,7 +57,7 @@ class HistoryList:
             selectable=1,
             height=height,
             sizing_mode="stretch_width",
-            hidden_columns=["Id"],
+            hidden_columns=["Id", "Field", *hidden],
             layout="fit_data_stretch",
             css_classes=["crm-record-history"],
         )
@@ -94,6 +107,7 @@ class HistoryList:
                     "exact": exact,
                     "actor": actor,
                     "change": change_text(entry, dict(labels)),
+                    "field": entry.get("field") or "",
                 }
             )
         ids = [row["id"] for row in rows]
