@@ -68,13 +68,9 @@ PASTE_PARSER = JSCode(
     "{detail:{text:text,table:this.table}}));return false;}"
 )
 
-#: The header menu's button: a drawn ⋮ (no text, so a column's title reads as just its name).
-MENU_ICON = (
-    '<svg width="4" height="14" viewBox="0 0 4 14" role="img" aria-label="Column menu">'
-    '<circle cx="2" cy="2" r="1.5" fill="currentColor"/>'
-    '<circle cx="2" cy="7" r="1.5" fill="currentColor"/>'
-    '<circle cx="2" cy="12" r="1.5" fill="currentColor"/></svg>'
-)
+#: The header menu's button holds no text (a column's title reads as just its name): its ⋮ is
+#: drawn by the grid's stylesheet (apps.grid.page.GRID_CSS).
+MENU_ICON = " "
 
 #: A group's header: its value's label and how many rows of the whole view it holds (the page
 #: holds only some of them), from what the page published (``window.crmGrid.groups``).

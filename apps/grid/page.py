@@ -56,6 +56,7 @@ GRID_CSS = """
 .crm-pill { border-radius: var(--crm-radius-pill); padding: 1px 8px; margin-right: 2px;
   font-size: var(--crm-font-size-xs); color: var(--crm-pill-text); }
 .tabulator-row.tabulator-selected { background: var(--crm-color-selected) !important; }
+.tabulator-header-popup-button::before { content: "⋮"; font-weight: 700; }
 .tabulator-col:not([tabulator-field]) .tabulator-header-popup-button,
 .tabulator-col[tabulator-field="open"] .tabulator-header-popup-button { display: none; }
 """

@@ -66,7 +66,8 @@ class HistoryList:
         )
         self.hint = pn.pane.HTML(
             "<span class='crm-hint'>Choose a changed field in the history to put its earlier"
-            " value back.</span>"
+            " value back.</span>",
+            sizing_mode="stretch_width",  # wraps in a narrow panel instead of widening the page
         )
         #: (audit entry id, the record's version when the entry was chosen)
         self.chosen: tuple[int, int] | None = None
@@ -77,7 +78,11 @@ class HistoryList:
         self._restore = restore
         self.button.on_click(lambda _: self.restore())
         self.layout = pn.Column(
-            self.table, pn.Row(self.button, self.hint), sizing_mode="stretch_width"
+            self.table,
+            pn.Row(
+                self.button, self.hint, sizing_mode="stretch_width", styles={"flex-wrap": "wrap"}
+            ),
+            sizing_mode="stretch_width",
         )
 
     def show(
