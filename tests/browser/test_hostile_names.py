@@ -157,10 +157,18 @@ def _grid(page: Page, base: str, planted: Planted, watch: Watch) -> None:
     ):
         expect(column_title(page, field)).to_have_text(label)
     search = page.locator(".crm-search input")
-    search.fill("Acme")
-    search.press("Enter")
     name = page.locator('.tabulator-row .tabulator-cell[tabulator-field="name"]')
-    expect(name).to_have_text([INVESTOR], timeout=10_000)
+    for attempt in range(2):  # under load the first search was once lost: type it again
+        search.fill("Acme")
+        search.press("Enter")
+        try:
+            expect(name).to_have_text([INVESTOR], timeout=10_000)
+            break
+        except AssertionError:
+            if attempt:
+                raise
+            search.fill("")
+            search.press("Enter")
     watch.check("search")
 
     # header filter list of the select: every option, as text
