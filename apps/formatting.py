@@ -194,18 +194,17 @@ def pills_html(
     colors: Mapping[str, str] | None = None,
 ) -> str:
     """Single or multi select values as coloured pills, each showing its label (escaped).
-    ``values`` are the labels to show (a list, or one string); ``colors`` maps a label to a CSS
-    colour (``#rrggbb`` or a name: anything else could style more than the pill), and labels
-    without one get a stable colour of their own. Blank is ""."""
+    ``values`` are the labels to show (a list, or one string); ``colors`` maps a label to a
+    palette name, its token or ``#rrggbb`` (:func:`pill_pair`), and labels without one get a
+    stable colour of their own. Blank is ""."""
     items = _select_items(values)
     colors = colors or {}
     pills = []
     for item in items:
-        chosen = colors.get(item) or ""
-        color = chosen if _CSS_COLOR.match(chosen) else pill_color(item)
+        background, text_color = pill_pair(colors.get(item), item)
         pills.append(
-            f'<span class="crm-pill" style="background:{escape_text(color)}">'
-            f"{escape_text(item)}</span>"
+            f'<span class="crm-pill" style="background:{escape_text(background)};'
+            f'color:{escape_text(text_color)}">{escape_text(item)}</span>'
         )
     return "".join(pills)
 
@@ -223,22 +222,62 @@ def check(value: object) -> str:
         return ""
 
 
-#: A colour a pill may take from data: a hex colour, a colour name, or one of our pill tokens;
-#: nothing more (anything else could style more than the pill).
-_CSS_COLOR = re.compile(r"^(#[0-9a-fA-F]{3,8}|[a-zA-Z]{3,20}|var\(--crm-pill-[a-z]{3,12}\))$")
-#: The pill colours (design tokens in apps/theme/tokens.css); dark text reads on each.
+#: The named pill colours (design tokens in apps/theme/tokens.css: a background and a text
+#: of the same hue for each). The first ten are the names a field's options may give a choice
+#: (``crm_lib.services.fields.COLORS``); the order is the one labels without a colour get.
 PILL_NAMES = (
     "blue", "green", "yellow", "pink", "purple", "cyan", "orange", "indigo", "gray", "red",
+    "teal", "slate",
 )  # fmt: skip
+#: A colour a member may type for a choice; anything else could style more than the pill.
+_HEX_COLOR = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+_PILL_TOKEN = re.compile(r"^var\(--crm-pill-([a-z]{3,12})-bg\)$")
+#: Relative luminance of --crm-pill-text (#1f2937), to choose the text that reads on a typed colour.
+_PILL_TEXT_LUMINANCE = 0.0215
 
 
 def pill_token(name: str) -> str:
-    """The CSS colour of a named pill colour ("blue" -> ``var(--crm-pill-blue)``)."""
-    return f"var(--crm-pill-{name})"
+    """The background of a named pill colour ("blue" -> ``var(--crm-pill-blue-bg)``)."""
+    return f"var(--crm-pill-{name}-bg)"
+
+
+def _luminance(hex_color: str) -> float:
+    """WCAG relative luminance of ``#rgb`` or ``#rrggbb``."""
+    digits = hex_color[1:]
+    if len(digits) == 3:
+        digits = "".join(d * 2 for d in digits)
+    channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def pill_pair(color: str | None, label: str = "") -> tuple[str, str]:
+    """``(background, text)`` CSS colours of a pill: a palette name ("red") or its token gives
+    the token pair (``var(--crm-pill-red-bg)``, ``var(--crm-pill-red-fg)``); a ``#rrggbb`` a
+    member typed is kept, with the pill text (dark or light) that reads better on it; anything
+    else (blank, unknown, an attempt to style more than the pill) gives ``label``'s stable
+    colour (:func:`pill_color`)."""
+    color = (color or "").strip()
+    if color in PILL_NAMES:
+        color = pill_token(color)
+    if match := _PILL_TOKEN.match(color):
+        if match[1] in PILL_NAMES:
+            return color, f"var(--crm-pill-{match[1]}-fg)"
+    elif _HEX_COLOR.match(color):
+        light = _luminance(color)
+        dark_contrast = (light + 0.05) / (_PILL_TEXT_LUMINANCE + 0.05)
+        white_contrast = 1.05 / (light + 0.05)
+        text = (
+            "var(--crm-pill-text)"
+            if dark_contrast >= white_contrast
+            else "var(--crm-pill-text-inverse)"
+        )
+        return color, text
+    return pill_pair(pill_color(label))
 
 
 #: Soft pill backgrounds in the order labels without a colour of their own get them.
-PILL_PALETTE: tuple[str, ...] = tuple(pill_token(name) for name in PILL_NAMES)
+PILL_PALETTE: tuple[str, ...] = tuple(pill_token(name) for name in PILL_NAMES[:10])
 
 
 def pill_color(label: str) -> str:
@@ -525,15 +564,17 @@ def pills_formatter(
     """A Tabulator formatter drawing a select value (one, a list, or a list stored as JSON
     text) as coloured pills, like :func:`pills_html`: each value shows its label from
     ``labels`` (stored keys never show), coloured by ``colors`` (by value, else by label, else
-    the label's stable colour from :func:`pill_color`). Built as DOM nodes with the labels as
-    text, and both tables travel as JS literals (:func:`apps.markup.js_literal`): option names
-    are members' text and never become markup or code."""
-    palette = js_literal(list(PILL_PALETTE))
+    the label's stable colour from :func:`pill_color`), each colour a background and text
+    pair (:func:`pill_pair`). Built as DOM nodes with the labels as text, and both tables
+    travel as JS literals (:func:`apps.markup.js_literal`): option names are members' text and
+    never become markup or code."""
+    palette = js_literal([list(pill_pair(color)) for color in PILL_PALETTE])
+    pairs = {key: list(pill_pair(color, key)) for key, color in (colors or {}).items()}
     return JSCode(
         "function(cell){var v=cell.getValue();if(v===null||v===undefined||v==='')return '';"
         "if(!Array.isArray(v)){var s=String(v);if(s.length&&s[0]==='['){try{v=JSON.parse(s);}"
         "catch(e){v=[s];}}else{v=[s];}}"
-        f"var c={js_literal(dict(colors or {}))};var l={js_literal(dict(labels or {}))};"
+        f"var c={js_literal(pairs)};var l={js_literal(dict(labels or {}))};"
         f"var p={palette};"
         "var has=function(o,k){return Object.prototype.hasOwnProperty.call(o,k);};"
         "var out=document.createElement('span');out.className='crm-pills';"
@@ -541,7 +582,8 @@ def pills_formatter(
         "var name=has(l,x)?l[x]:x;var h=0;for(var j=0;j<name.length;j++){"
         "h+=(j+1)*name.charCodeAt(j);}"
         "var e=document.createElement('span');e.className='crm-pill';"
-        "e.style.background=has(c,x)?c[x]:(has(c,name)?c[name]:p[h%p.length]);"
+        "var k=has(c,x)?c[x]:(has(c,name)?c[name]:p[h%p.length]);"
+        "e.style.background=k[0];e.style.color=k[1];"
         "e.textContent=name;"
         "if(out.childNodes.length){out.appendChild(document.createTextNode(' '));}"
         "out.appendChild(e);});return out;}"
@@ -552,8 +594,8 @@ def pills_formatter(
 #: root, so the rule travels with the component as one of its stylesheets).
 PILL_CSS = (
     ".crm-pill{display:inline-block;border-radius:var(--crm-radius-pill,999px);"
-    "padding:0 8px;margin:1px 4px 1px 0;font-size:12px;line-height:18px;"
-    "color:var(--crm-pill-text,#1f2937);"
+    "padding:0 8px;margin:1px 4px 1px 0;font-size:var(--crm-font-size-xs,12px);line-height:18px;"
+    "color:var(--crm-pill-text);"
     "white-space:nowrap;}"
 )
 

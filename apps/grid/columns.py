@@ -27,7 +27,8 @@ from apps.formatting import pills_formatter as labelled_pills
 from apps.markup import list_params
 from crm_lib.grid.fields import FieldSpec
 
-#: Colour names a select's options may be given (fields' "colors" option), as design tokens.
+#: Colour names a select's options may be given (fields' "colors" option, as
+#: ``crm_lib.services.fields.COLORS``), as design tokens; a typed ``#rrggbb`` stays as it is.
 PALETTE = {
     name: pill_token(name)
     for name in (
@@ -49,14 +50,15 @@ DEFAULT_ORDER = ("blue", "green", "yellow", "orange", "purple", "teal", "pink", 
 MONEY = money_formatter("USD")
 #: Percent cells hold the percentage (12.5, what the editor edits), drawn "12.5%".
 PERCENT = percent_formatter(scale=1)
-ERROR_STYLE = "color:var(--crm-color-danger-text,#a32a21)"
+ERROR_STYLE = "color:var(--crm-color-danger-text)"
 
 
 def pills_formatter(colors: Mapping[str, str], labels: Mapping[str, str] | None = None) -> JSCode:
     """A formatter drawing a select value (or a list of them) as coloured pills showing their
     labels (:func:`apps.formatting.pills_formatter`, which builds them as DOM nodes with the
-    names as text); colours are palette names or ``#rrggbb``."""
-    return labelled_pills({k: PALETTE.get(v, v) for k, v in colors.items()}, labels)
+    names as text); colours are palette names, their tokens or ``#rrggbb``
+    (:func:`apps.formatting.pill_pair` gives each its text colour)."""
+    return labelled_pills(colors, labels)
 
 
 #: A formula's value as a text node (results quote what members typed), "#ERROR" in red.

@@ -40,7 +40,7 @@ def formula_feedback(check: Any, text: str) -> str:
     caret = ""
     if check.position is not None and text:
         caret = f"<pre style='margin:0'>{escape_text(text)}\n{' ' * check.position}^</pre>"
-    return f"<div class='crm-formula-error' style='color:#b02a37'>✗ {escape_text(check.message or '')}{caret}</div>"
+    return f"<div class='crm-formula-error' style='color:var(--crm-color-danger-text)'>✗ {escape_text(check.message or '')}{caret}</div>"
 
 
 def parse_choices(text: str) -> tuple[list[str], dict[str, str], dict[str, str]]:

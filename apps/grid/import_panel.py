@@ -71,8 +71,10 @@ RUN_PHASES = {
     "importing": ("Importing", 40.0, 100.0),
 }
 #: Inline styles: each HTML pane renders in its own shadow root, out of reach of page CSS.
-DETAILS_STYLE = "font-size:12px;color:#495057;margin-top:-6px"
-FAIL_STYLE = "color:#b02a37"
+DETAILS_STYLE = (
+    "font-size:var(--crm-font-size-xs);color:var(--crm-color-text-muted);margin-top:-6px"
+)
+FAIL_STYLE = "color:var(--crm-color-danger-text)"
 
 
 @dataclass(frozen=True)

@@ -149,7 +149,11 @@ class RecordPanel:
         self.record = loaded
         archived = investor["deleted_at"] is not None
         name = escape_text(investor["name"])
-        badge = " <span style='color:#b02a37'>(archived)</span>" if archived else ""
+        badge = (
+            " <span style='color:var(--crm-color-danger-text)'>(archived)</span>"
+            if archived
+            else ""
+        )
         self.title.object = f"<h3 class='crm-record-title'>{name}{badge}</h3>"
         self.open_link.object = open_record_html(self.page.store, investor_id)
         store = self.page.store
@@ -180,7 +184,7 @@ class RecordPanel:
         )
         self.details.object = (
             f"<table class='crm-record-fields'>{''.join(lines)}</table>"
-            f"<p style='color:#6c757d;font-size:12px'>{meta}</p>"
+            f"<p style='color:var(--crm-color-text-muted);font-size:var(--crm-font-size-xs)'>{meta}</p>"
         )
         self._show_people(loaded["people"], keep=self.chosen_person if same_investor else None)
         currencies = {fund["id"]: fund.get("currency") or "USD" for fund in store.funds}

@@ -144,7 +144,11 @@ class HomePage(Viewer):
     def _funds_html(self) -> str:
         funds = [self._fund_html(fund) for fund in self.store.funds]
         if not funds:
-            hint = " Add one on the Funds page." if self.may_open_funds else ""
+            hint = (
+                ' Add the first one on the <a href="/funds">Funds page</a>.'
+                if self.may_open_funds
+                else " An admin adds them on the Funds page."
+            )
             return f'<h2>Funds</h2><p class="crm-muted">No funds yet.{hint}</p>'
         note = ""
         if not any(fund["target_size"] for fund in self.store.funds):
@@ -203,13 +207,20 @@ class HomePage(Viewer):
         events = self.store.recent
         link = '<p><a href="/activity">All activity →</a></p>'
         if not events:
-            return "<h2>Recent activity</h2><p class='crm-muted'>Nothing has happened yet.</p>"
+            return (
+                "<h2>Recent activity</h2><p class='crm-muted'>Nothing has happened yet. Edit an"
+                f' investor on the <a href="{escape_text(grid_url())}">grid</a> and it shows'
+                " here.</p>"
+            )
         return "<h2>Recent activity</h2>" + events_html(events, zone=zone, now=now) + link
 
     def _top_html(self) -> str:
         rows = self.store.top_investors
         if not rows:
-            return "<h2>Largest investors</h2><p class='crm-muted'>No commitments yet.</p>"
+            return (
+                "<h2>Largest investors</h2><p class='crm-muted'>No commitments yet. Enter them"
+                " in the grid's fund columns or on an investor's record.</p>"
+            )
         items = []
         for row in rows:
             facts = " · ".join(escape_text(v) for v in (row["type"], row["status"]) if v)

@@ -71,24 +71,24 @@ COMING = {
     ),
 }
 RECORD_CSS = """
-.crm-pill { border-radius: var(--crm-radius-pill, 999px); padding: 1px 8px; margin-right: 4px;
-  font-size: var(--crm-font-size-xs, 12px); display: inline-block; }
-.crm-field-label { font-size: var(--crm-font-size-xs, 12px); font-weight: 600;
-  color: var(--crm-color-text-muted, #5a6475); }
-.crm-hint, .crm-meta { color: var(--crm-color-text-muted, #5a6475);
-  font-size: var(--crm-font-size-xs, 12px); }
-.crm-failed { color: var(--crm-color-danger-text, #a32a21); font-size: var(--crm-font-size-xs, 12px); }
-.crm-record-nav a { margin-right: var(--crm-space-2, 8px); }
-.crm-record-nav .crm-off { color: var(--crm-color-text-subtle, #7b8494);
-  margin-right: var(--crm-space-2, 8px); }
-.crm-badge { background: var(--crm-color-danger-subtle, #fdeceb);
-  color: var(--crm-color-danger-text, #a32a21); border-radius: var(--crm-radius-pill, 999px);
-  padding: 2px 10px; font-size: var(--crm-font-size-sm, 13px); vertical-align: middle; }
-.crm-primary { background: var(--crm-color-success-subtle, #e5f4ec);
-  color: var(--crm-color-success-text, #17603c); border-radius: var(--crm-radius-pill, 999px);
-  padding: 1px 8px; font-size: var(--crm-font-size-xs, 12px); margin-left: 6px; }
-.crm-empty { color: var(--crm-color-text-muted, #5a6475); }
-.crm-day { margin: var(--crm-space-3, 12px) 0 var(--crm-space-1, 4px); font-weight: 600; }
+.crm-pill { border-radius: var(--crm-radius-pill); padding: 1px 8px; margin-right: 4px;
+  font-size: var(--crm-font-size-xs); display: inline-block; }
+.crm-field-label { font-size: var(--crm-font-size-xs); font-weight: 600;
+  color: var(--crm-color-text-muted); }
+.crm-hint, .crm-meta { color: var(--crm-color-text-muted);
+  font-size: var(--crm-font-size-xs); }
+.crm-failed { color: var(--crm-color-danger-text); font-size: var(--crm-font-size-xs); }
+.crm-record-nav a { margin-right: var(--crm-space-2); }
+.crm-record-nav .crm-off { color: var(--crm-color-text-subtle);
+  margin-right: var(--crm-space-2); }
+.crm-badge { background: var(--crm-color-danger-subtle);
+  color: var(--crm-color-danger-text); border-radius: var(--crm-radius-pill);
+  padding: 2px 10px; font-size: var(--crm-font-size-sm); vertical-align: middle; }
+.crm-primary { background: var(--crm-color-success-subtle);
+  color: var(--crm-color-success-text); border-radius: var(--crm-radius-pill);
+  padding: 1px 8px; font-size: var(--crm-font-size-xs); margin-left: 6px; }
+.crm-empty { color: var(--crm-color-text-muted); }
+.crm-day { margin: var(--crm-space-3) 0 var(--crm-space-1); font-weight: 600; }
 .crm-activity-list { list-style: none; padding-left: 0; margin: 0; }
 .crm-activity-list li { padding: 3px 0; }
 """
@@ -203,10 +203,10 @@ class RecordPage(UserPage):
             visible=False,
             css_classes=["crm-record-conflict"],
             styles={
-                "border": "1px solid var(--crm-color-danger, #c4362c)",
-                "background": "var(--crm-color-danger-subtle, #fdeceb)",
-                "border-radius": "var(--crm-radius-md, 6px)",
-                "padding": "var(--crm-space-2, 8px)",
+                "border": "1px solid var(--crm-color-danger)",
+                "background": "var(--crm-color-danger-subtle)",
+                "border-radius": "var(--crm-radius-md)",
+                "padding": "var(--crm-space-2)",
             },
             sizing_mode="stretch_width",
         )

@@ -201,7 +201,7 @@ def test_plural(count: int, args: tuple[str, ...], shown: str) -> None:
 def test_pills_show_labels_escaped_and_coloured() -> None:
     html = pills_html(["Main", HOSTILE], {"Main": "#dbeafe"})
     assert html.count('class="crm-pill"') == 2
-    assert 'style="background:#dbeafe">Main</span>' in html
+    assert 'style="background:#dbeafe;color:var(--crm-pill-text)">Main</span>' in html
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;&amp;&quot;&#x27;" in html
     assert pills_html("Solo") == pills_html(["Solo"])
     assert pills_html(None) == pills_html([]) == pills_html(["", None]) == ""  # type: ignore[list-item]
@@ -214,6 +214,31 @@ def test_pill_colours_are_stable_and_cannot_carry_markup() -> None:
     styled = pills_html(["x"], {"x": "red;position:fixed;inset:0"})
     assert "position" not in styled and fmt.pill_color("x") in styled
     assert "background:#cfe2ff" in pills_html(["x"], {"x": "#cfe2ff"})
+    assert "url(" not in pills_html(["x"], {"x": "url(https://example.com/a.png)"})
+
+
+@pytest.mark.parametrize(
+    ("color", "pair"),
+    [
+        ("red", ("var(--crm-pill-red-bg)", "var(--crm-pill-red-fg)")),
+        ("var(--crm-pill-teal-bg)", ("var(--crm-pill-teal-bg)", "var(--crm-pill-teal-fg)")),
+        ("#fef3c7", ("#fef3c7", "var(--crm-pill-text)")),  # a pale colour a member typed
+        ("#1e3a8a", ("#1e3a8a", "var(--crm-pill-text-inverse)")),  # a dark one: light text
+        ("#FFF", ("#FFF", "var(--crm-pill-text)")),
+    ],
+)
+def test_pill_colours_are_token_pairs_and_typed_colours_pass_through(
+    color: str, pair: tuple[str, str]
+) -> None:
+    assert fmt.pill_pair(color) == pair
+
+
+@pytest.mark.parametrize(
+    "color", ["", None, "magenta", "var(--crm-pill-nope-bg)", "#12345", "red;x"]
+)
+def test_unknown_pill_colours_fall_back_to_the_labels_own(color: str | None) -> None:
+    assert fmt.pill_pair(color, "Main") == fmt.pill_pair(fmt.pill_color("Main"))
+    assert fmt.pill_pair(color, "Main")[1].startswith("var(--crm-pill-")
 
 
 @pytest.mark.parametrize(
@@ -281,6 +306,19 @@ def test_table_frame_shows_blanks_as_blank_never_nan() -> None:
     ]
     assert {str(dtype) for dtype in frame.dtypes} == {"object"}
     assert fmt.table_frame([], columns).empty
+
+
+def test_an_empty_read_only_table_says_what_to_do_next() -> None:
+    columns = {"name": "Name"}
+    plain = fmt.read_only_table(columns)
+    assert "placeholder" not in plain._configuration  # the default is today's table, unchanged
+    table = fmt.read_only_table(
+        columns, empty="No funds yet. Add <the> first.", configuration={"movableColumns": False}
+    )
+    assert table._configuration == {
+        "movableColumns": False,
+        "placeholder": "No funds yet. Add &lt;the&gt; first.",  # Tabulator sets it as HTML
+    }
 
 
 def test_table_columns_format_by_kind() -> None:

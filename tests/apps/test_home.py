@@ -131,3 +131,19 @@ def demo_with_team(settings_with_team) -> Runtime:
     services.set_commitment(ctx, made["id"], fund["id"], 1e6)
     ctx.close()
     return Runtime(settings_with_team, secret_key="k" * 48)
+
+
+def test_empty_sections_say_what_to_do_next(tmp_path: Path) -> None:
+    from crm_lib.database import init_database
+
+    settings = load_settings(data_dir=tmp_path / "data")
+    init_database(settings)
+    page = HomePage(Runtime(settings))
+    page.store.funds, page.store.recent, page.store.top_investors = [], [], []
+    assert "An admin adds them on the Funds page." in text_of(page._funds_html())
+    assert "Edit an investor on the grid" in " ".join(
+        text_of(page._recent_html(None, None)).split()
+    )
+    assert "Enter them in the grid's fund columns" in text_of(page._top_html())
+    page.may_open_funds = True
+    assert "/funds" in hrefs(page._funds_html())

@@ -9,6 +9,7 @@ import crm_lib
 from apps.account.page import AccountPage
 from apps.admin.page import AdminPage
 from apps.chrome import nav_bar
+from apps.contacts.page import ContactsPage
 from apps.funds.page import FundsPage
 from apps.requests.page import RequestsPage
 from apps.runtime import Runtime
@@ -161,3 +162,18 @@ def test_members_cannot_manage_funds(runtime: Runtime) -> None:
     page.fund_name.value = "Sneaky Fund"
     page.save()
     assert page.failed and page.message == "Only admins can create or change funds"
+
+
+def test_every_table_says_what_to_do_when_it_has_no_rows(runtime: Runtime) -> None:
+    session = session_of(runtime, "alice@fund.example")
+    funds = FundsPage(runtime, session=session)
+    tables = {
+        "funds": funds.funds_table,
+        "commitments": funds.matrix_table,
+        "contacts": ContactsPage(runtime, session=session).table,
+        "tokens": AccountPage(runtime, session=session).tokens_table,
+        "requests": RequestsPage(runtime, session=session).table,
+    }
+    for name, table in tables.items():
+        sentence = table._configuration.get("placeholder", "")
+        assert sentence.startswith("No ") and sentence.endswith("."), name

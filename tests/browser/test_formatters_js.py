@@ -83,3 +83,18 @@ def test_pills_show_labels_as_text_with_colours(page: Page) -> None:
         code,
     )
     assert background == "rgb(219, 234, 254)"  # #dbeafe
+
+
+def test_pills_take_a_token_pair_or_a_typed_colour_with_readable_text(page: Page) -> None:
+    code = fmt.pills_formatter({"a": "red", "b": "#1e3a8a"}).js_code
+    styles = page.evaluate(
+        """(code) => ["a", "b"].map((v) => {
+             const s = new Function("return (" + code + ")")()({getValue: () => v}).firstChild.style;
+             return [s.background, s.color];
+           })""",
+        code,
+    )
+    assert styles == [
+        ["var(--crm-pill-red-bg)", "var(--crm-pill-red-fg)"],
+        ["rgb(30, 58, 138)", "var(--crm-pill-text-inverse)"],
+    ]

@@ -20,11 +20,10 @@ import crm_lib
 from crm_lib import services
 from crm_lib.config import Settings
 from tests.apps.server import free_port, running
-from tests.browser.conftest import ADMIN_EMAIL, PASSWORD, log_in, page_errors
+from tests.browser.conftest import ADMIN_EMAIL, BOB, log_in, page_errors
 
 pytestmark = pytest.mark.browser
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-BOB = "bob@fund.example"
 VIEWPORT = {"width": 1300, "height": 1000}
 #: page -> whether only admins see it
 PAGES = {
@@ -46,17 +45,6 @@ GRID_CELL = '.tabulator-row .tabulator-cell[tabulator-field="name"]'
 
 def shots(tmp_path: Path) -> Path:
     return DOCS if os.environ.get("CRM_UPDATE_SCREENSHOTS") == "1" else tmp_path
-
-
-@pytest.fixture
-def team_data(demo_with_admin: Path) -> Path:
-    """The demo fund with Alice (admin) and Bob (member)."""
-    settings = Settings(data_dir=demo_with_admin, password_hashing=profiles.CHEAPEST)
-    ctx = crm_lib.open_crm(settings=settings, actor="system:test")
-    link = services.invite_user(ctx, BOB, "member")
-    services.accept_link(ctx, link.token, name="Bob", password=PASSWORD)
-    ctx.close()
-    return demo_with_admin
 
 
 @contextmanager
@@ -111,6 +99,10 @@ def check_shell(page: Page, path: str, *, admin: bool) -> None:
         assert other.evaluate("a => getComputedStyle(a).color") != PRIMARY_TEXT
     for admin_path in ("/admin", "/funds"):
         expect(header.locator(f'.crm-nav a[href="{admin_path}"]')).to_have_count(int(admin))
+    # the content column is shown once the page has rendered (apps.shell.reveal_when_ready)
+    main = page.locator(".crm-main").first
+    expect(main).to_have_attribute("data-crm-shown", "1", timeout=10_000)
+    expect(main).to_have_css("opacity", "1")
     expect(header.locator(f".{'crm-search-slot'}")).to_have_count(1)
     expect(header.locator(".crm-search-slot input")).to_have_count(0)  # filled by search later
     # the user menu: closed, opens on a click, closes on Escape
@@ -126,14 +118,31 @@ def check_shell(page: Page, path: str, *, admin: bool) -> None:
     expect(menu).to_be_hidden()
 
 
+#: Sums the page's layout shifts (the Cumulative Layout Shift of web vitals) from its start.
+LAYOUT_SHIFT_PROBE = """
+window.__crmShift = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (!entry.hadRecentInput) window.__crmShift += entry.value;
+  }
+}).observe({type: "layout-shift", buffered: true});
+"""
+#: Web vitals call a page's layout shift good up to 0.1.
+GOOD_LAYOUT_SHIFT = 0.1
+
+
 def test_every_page_has_the_shell_for_an_admin(page: Page, team_data: Path, tmp_path: Path) -> None:
     page.set_viewport_size(VIEWPORT)
+    page.add_init_script(LAYOUT_SHIFT_PROBE)
     errors = page_errors(page)
     with served(team_data) as base:
         log_in(page, base)
         for path in PAGES:
             open_page(page, base, path)
             check_shell(page, path, admin=True)
+            page.wait_for_timeout(300)  # anything late to draw has drawn
+            shift = page.evaluate("window.__crmShift")
+            assert shift < GOOD_LAYOUT_SHIFT, (path, shift)
             name = path.strip("/") or "home"
             page.screenshot(path=str(shots(tmp_path) / f"shell-admin-{name}.png"))
     assert errors == []
