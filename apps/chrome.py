@@ -25,6 +25,7 @@ from panel.viewable import Viewer
 from apps.auth.live import OpenPages
 from apps.auth.provider import PageSession, current_session
 from apps.formatting import read_only_table, table_frame  # noqa: F401 - moved; kept importable
+from apps.forms import FormErrors
 from apps.markup import escape_markdown, escape_text
 from apps.runtime import Runtime, run_long
 from apps.shell import AppHeader, ConfirmDialog, shell
@@ -89,8 +90,11 @@ class UserPage(Viewer):
         handlers call this; tests call the action itself or answer via ``self.confirmation``."""
         self.confirmation.ask(question, confirm_label, action, detail)
 
-    def act(self, action: Callable[[Context], T], success: str = "") -> T | None:
-        """Run ``action`` as the user; report success or the library's message. Never raises."""
+    def act(
+        self, action: Callable[[Context], T], success: str = "", form: FormErrors | None = None
+    ) -> T | None:
+        """Run ``action`` as the user; report success or the library's message. Never raises.
+        With ``form``, a refused value is also shown under its field (see :mod:`apps.forms`)."""
         token = self.session.token if self.session else None
         try:
             with self.runtime.user_context(token) as ctx:
@@ -101,11 +105,15 @@ class UserPage(Viewer):
                 pn.state.location.reload = True
             return None
         except CRMError as exc:
+            if form is not None:
+                form.show(exc)
             self._report(exc.message, failed=True)
             return None
         except Exception as exc:
             self._report(_database_failure(exc).message, failed=True)
             return None
+        if form is not None:
+            form.clear()
         if success:
             self._report(success, failed=False)
         return result
@@ -137,9 +145,16 @@ class UserPage(Viewer):
         except Exception as exc:
             return Attempt(error=_database_failure(exc))
 
-    def _settle(self, attempt: Attempt[T], success: str) -> T | None:
+    def _settle(
+        self, attempt: Attempt[T], success: str, form: FormErrors | None = None
+    ) -> T | None:
         """Show what an attempt did, as :meth:`act` does (on the event loop)."""
         error = attempt.error
+        if form is not None:
+            if error is None:
+                form.clear()
+            else:
+                form.show(error)
         if error is not None:
             self._report(error.message, failed=True)
             if isinstance(error, NotAuthenticated) and pn.state.location is not None:

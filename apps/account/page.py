@@ -8,6 +8,7 @@ import panel as pn
 
 from apps.chrome import UserPage, choice_label, read_only_table, set_choices, table_frame
 from apps.formatting import PLAIN, WHEN, Show, browser_zone, on_browser_zone
+from apps.forms import FormErrors
 from apps.shell import TOKENS_ANCHOR, anchor
 from crm_lib import limits, services
 
@@ -55,6 +56,15 @@ class AccountPage(UserPage):
         self.token_days = pn.widgets.IntInput(
             label="Expires after (days, 0 = never)", value=90, start=0, end=3650
         )
+        #: the library's field names: a wrong current password shows under its box
+        self.password_form = FormErrors(
+            {
+                "current_password": self.current_password,
+                "password": self.new_password,
+                "repeat": self.repeat_password,
+            }
+        )
+        self.token_form = FormErrors({"name": self.token_name, "expires_in_days": self.token_days})
         self.token_choice = pn.widgets.Select(label="Token", options={})
         self.new_token = pn.widgets.TextInput(
             label="Your new token (shown once: copy it now)",
@@ -93,6 +103,7 @@ class AccountPage(UserPage):
 
     def change_password(self) -> None:
         if self.new_password.value != self.repeat_password.value:
+            self.password_form.flag("repeat", "The two new passwords differ")
             self._report("The two new passwords differ", failed=True)
             return
         keep = self.session.session.session_id if self.session else None
@@ -101,6 +112,7 @@ class AccountPage(UserPage):
                 ctx, self.current_password.value, self.new_password.value, keep_session_id=keep
             ),
             success="Password changed; your other sessions were logged out and your API tokens revoked.",
+            form=self.password_form,
         )
         if done is not None:
             for widget in (self.current_password, self.new_password, self.repeat_password):
@@ -112,6 +124,7 @@ class AccountPage(UserPage):
         made = self.act(
             lambda ctx: services.create_api_token(ctx, self.token_name.value, expires_in_days=days),
             success=f"Token {self.token_name.value!r} created.",
+            form=self.token_form,
         )
         if made is not None:
             self.new_token.param.update(value=made["token"], visible=True)
@@ -142,7 +155,7 @@ class AccountPage(UserPage):
             "/account",
             "Your account",
             pn.pane.Markdown("## Password"),
-            pn.Row(self.current_password, self.new_password, self.repeat_password),
+            pn.Row(*map(self.password_form.field, ("current_password", "password", "repeat"))),
             self.change_button,
             anchor(TOKENS_ANCHOR),  # the user menu's "API tokens" scrolls here
             pn.pane.Markdown(
@@ -150,7 +163,11 @@ class AccountPage(UserPage):
                 "`/api/...` (see `/api/openapi.json`). A token acts as you."
             ),
             self.tokens_table,
-            pn.Row(self.token_name, self.token_days, self.create_button),
+            pn.Row(
+                self.token_form.field("name"),
+                self.token_form.field("expires_in_days"),
+                self.create_button,
+            ),
             self.new_token,
             pn.Row(self.token_choice, self.revoke_button),
             pn.pane.Markdown("## Where you are logged in"),

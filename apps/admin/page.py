@@ -21,6 +21,7 @@ from apps.formatting import (
     person,
     pills,
 )
+from apps.forms import FormErrors
 from apps.markup import escape_text
 from crm_lib import limits, services
 
@@ -72,6 +73,7 @@ class AdminPage(UserPage):
             label="Email", placeholder="name@fund.com", max_length=limits.max_length("email")
         )
         self.invite_role = pn.widgets.Select(label="Role", options=ROLE_OPTIONS)
+        self.invite_form = FormErrors({"email": self.invite_email, "role": self.invite_role})
         self.invite_choice = pn.widgets.Select(label="Pending invite", options={})
         self.link_output = pn.widgets.TextInput(
             label="One-time link (shown once: copy it now)",
@@ -146,6 +148,7 @@ class AdminPage(UserPage):
         link = self.act(
             lambda ctx: services.invite_user(ctx, self.invite_email.value, self.invite_role.value),
             success=f"Invited {self.invite_email.value}",
+            form=self.invite_form,
         )
         if link is not None:
             self._show_link(link.url)
@@ -227,7 +230,7 @@ class AdminPage(UserPage):
             pn.Row(self.user_choice, self.role_choice),
             pn.Row(b["role"], b["deactivate"], b["reactivate"], b["reset"]),
             pn.pane.Markdown("## Invite someone"),
-            pn.Row(self.invite_email, self.invite_role, b["invite"]),
+            pn.Row(self.invite_form.field("email"), self.invite_form.field("role"), b["invite"]),
             self.link_output,
             pn.pane.Markdown("## Pending invites"),
             self.invites_table,

@@ -20,6 +20,7 @@ from apps.formatting import (
     pills,
     plural,
 )
+from apps.forms import FormErrors
 from apps.markup import column_titles, escape_text
 from crm_lib import limits, services
 from crm_lib.services.funds import STATUSES
@@ -79,6 +80,15 @@ class FundsPage(UserPage):
             label="Status",
             options={label("fund_status", s): s for s in STATUSES},
             value="raising",
+        )
+        self.form = FormErrors(
+            {
+                "name": self.fund_name,
+                "vintage_year": self.vintage,
+                "target_size": self.target,
+                "currency": self.currency,
+                "status": self.status_choice,
+            }
         )
         self.save_button = pn.widgets.Button(label="Save fund", color="primary")
         self.prev_button = pn.widgets.Button(label="◀ Previous")
@@ -145,6 +155,7 @@ class FundsPage(UserPage):
 
     def load_form(self) -> None:
         fund = next((f for f in self.funds if f["id"] == self.choice.value), None)
+        self.form.clear()
         self.fund_name.value = fund["name"] if fund else ""
         self.vintage.value = fund["vintage_year"] if fund else None
         self.target.value = f"{fund['target_size']:,.0f}" if fund and fund["target_size"] else ""
@@ -165,7 +176,9 @@ class FundsPage(UserPage):
         values = self._values()
         if fund is None:
             saved = self.act(
-                lambda ctx: services.create_fund(ctx, values), success=f"Created {values['name']}."
+                lambda ctx: services.create_fund(ctx, values),
+                success=f"Created {values['name']}.",
+                form=self.form,
             )
         else:
             saved = self.act(
@@ -173,6 +186,7 @@ class FundsPage(UserPage):
                     ctx, fund["id"], values, expected_version=fund["version"]
                 ),
                 success=f"Saved {values['name']}.",
+                form=self.form,
             )
         if saved is not None:
             self.refresh()
@@ -185,8 +199,8 @@ class FundsPage(UserPage):
             self.funds_table,
             pn.pane.Markdown("## Create or edit a fund"),
             self.choice,
-            pn.Row(self.fund_name, self.vintage, self.target),
-            pn.Row(self.currency, self.status_choice, self.save_button),
+            pn.Row(*(self.form.field(key) for key in ("name", "vintage_year", "target_size"))),
+            pn.Row(self.form.field("currency"), self.form.field("status"), self.save_button),
             pn.pane.Markdown("## Commitments by investor and fund"),
             self.matrix_info,
             self.matrix_table,

@@ -30,7 +30,15 @@ from apps.grid.place import return_to_place, starting_view
 from apps.grid.readouts import ACTIVE_CSS, active_html, group_headers, groupable, totals_text
 from apps.grid.record_panel import RecordPanel
 from apps.grid.saving import save_patiently, state_html
-from apps.grid.store import EMPTY_VIEW, LISTS, OPEN, PAGE_SIZES, GridStore, same_cell
+from apps.grid.store import (
+    EMPTY_VIEW,
+    LISTS,
+    OPEN,
+    PAGE_SIZES,
+    GridStore,
+    column_widths,
+    same_cell,
+)
 from apps.grid.table_actions import TableActions
 from apps.grid.view_builder import ViewBuilder
 from apps.links import grid_link
@@ -56,6 +64,8 @@ GRID_CSS = """
 .crm-pill { border-radius: var(--crm-radius-pill); padding: 1px 8px; margin-right: 2px;
   font-size: var(--crm-font-size-xs); color: var(--crm-pill-text); }
 .tabulator-row.tabulator-selected { background: var(--crm-color-selected) !important; }
+.tabulator-row .tabulator-cell { white-space: nowrap !important; overflow: hidden;
+  text-overflow: ellipsis; }
 .tabulator-header-popup-button::before { content: "⋮"; font-weight: 700; }
 .tabulator-col:not([tabulator-field]) .tabulator-header-popup-button,
 .tabulator-col[tabulator-field="open"] .tabulator-header-popup-button { display: none; }
@@ -304,7 +314,7 @@ class GridPage(TableActions, UserPage):
             text_align=aligns,
             hidden_columns=hidden,
             frozen_columns=[OPEN, *[k for k in view.get("frozen_fields", []) if k not in hidden]],
-            widths={k: int(v) for k, v in view.get("widths", {}).items()},
+            widths=column_widths(store.columns, view.get("widths", {})),
         )
         group = view.get("group_by") or ""
         self.table.groupby = [group] if group else []

@@ -69,6 +69,20 @@ class Column:
     fund_id: int | None = None
 
 
+#: The leading "open the record" column and the Name column: the one column every view shows.
+OPEN_WIDTH = 44
+NAME_WIDTH = 220
+
+
+def column_widths(columns: list[Column], saved: dict[str, Any]) -> dict[str, int]:
+    """Every column's width: the view's saved width, else its kind's starting width (Name wider).
+    Tabulator then draws without measuring the page's cells first."""
+    widths = {OPEN: OPEN_WIDTH, **{c.key: c.kind.width for c in columns}}
+    if "name" in widths:
+        widths["name"] = NAME_WIDTH
+    return widths | {key: int(value) for key, value in saved.items()}
+
+
 class GridStore(param.Parameterized):
     """One session's grid: the view being looked at, the page shown, and the columns."""
 
@@ -106,7 +120,9 @@ class GridStore(param.Parameterized):
             for spec in info.fields
         ]
         # People show as pills; a click on them opens the record, where they are added and edited
-        people_kind = ColumnKind(editor=None, formatter=pills_formatter({}), to_cell=list)
+        people_kind = ColumnKind(
+            editor=None, formatter=pills_formatter({}), to_cell=list, width=240
+        )
         columns.append(Column(PEOPLE, "People", people_kind))
         for fund in info.funds:
             # each fund's commitments in that fund's currency
@@ -115,8 +131,8 @@ class GridStore(param.Parameterized):
             )
             columns.append(Column(fund_column(fund["id"]), fund["name"], kind, fund_id=fund["id"]))
         self.names = names = people_names(info.users)  # actors are emails: people read names
-        who = ColumnKind(editor=None, to_cell=lambda actor: person(actor, names))
-        stamp = ColumnKind(editor=None, formatter=DATETIME_JS)
+        who = ColumnKind(editor=None, to_cell=lambda actor: person(actor, names), width=150)
+        stamp = ColumnKind(editor=None, formatter=DATETIME_JS, width=170)
         columns.extend(
             Column(key, title, stamp if key.endswith("_at") else who)
             for key, title in BOOKKEEPING.items()

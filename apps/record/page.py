@@ -36,6 +36,7 @@ import panel as pn
 from apps.auth.live import OpenPages
 from apps.chrome import UserPage
 from apps.formatting import browser_zone, money, pills_html, plural, text, when, when_html
+from apps.forms import FormErrors
 from apps.grid.live import GridHub
 from apps.grid.place import GridPlace
 from apps.markup import escape_markdown, escape_text
@@ -234,9 +235,17 @@ class RecordPage(UserPage):
             label="Save person", color="primary", visible=False
         )
         self.cancel_person_button = pn.widgets.Button(label="Cancel", visible=False)
+        self.person_errors = FormErrors(
+            {
+                "full_name": self.person_name,
+                "email": self.person_email,
+                "title": self.person_title,
+                "phone": self.person_phone,
+            }
+        )
         self.person_form = pn.Column(
             self.person_heading,
-            pn.Row(self.person_name, self.person_email, self.person_title, self.person_phone),
+            pn.Row(*map(self.person_errors.field, ("full_name", "email", "title", "phone"))),
             pn.Row(
                 self.person_primary,
                 self.add_person_button,
@@ -271,13 +280,18 @@ class RecordPage(UserPage):
         self.cancel_commitment_button = pn.widgets.Button(
             label="Cancel", visible=False, align="end"
         )
+        self.commitment_errors = FormErrors(
+            {
+                "fund_id": self.commitment_fund,
+                "amount": self.commitment_amount,
+                "status": self.commitment_status,
+                "committed_on": self.commitment_date,
+            }
+        )
         self.commitment_form = pn.Column(
             self.commitment_heading,
             pn.Row(
-                self.commitment_fund,
-                self.commitment_amount,
-                self.commitment_status,
-                self.commitment_date,
+                *map(self.commitment_errors.field, ("fund_id", "amount", "status", "committed_on"))
             ),
             pn.Row(
                 self.add_commitment_button,
@@ -645,6 +659,7 @@ class RecordPage(UserPage):
 
     def _set_person_form(self, person: Mapping[str, Any] | None) -> None:
         person = person or {}
+        self.person_errors.clear()
         self.person_name.value = person.get("full_name") or ""
         self.person_email.value = person.get("email") or ""
         self.person_title.value = person.get("title") or ""
@@ -661,6 +676,7 @@ class RecordPage(UserPage):
         done = self.act(
             lambda ctx: services.add_person(ctx, investor_id, values),
             success=f"Added {values['full_name']}.",
+            form=self.person_errors,
         )
         if done is not None:
             self._set_person_form(None)
@@ -689,7 +705,7 @@ class RecordPage(UserPage):
         )
         if self._person_conflict(attempt.error, person):
             return
-        if self._settle(attempt, f"Saved {values['full_name']}.") is not None:
+        if self._settle(attempt, f"Saved {values['full_name']}.", self.person_errors) is not None:
             self.editing_person = None
             self._set_person_form(None)
             self.reload(place=False)
@@ -814,6 +830,7 @@ class RecordPage(UserPage):
 
     def _set_commitment_form(self, commitment: Mapping[str, Any] | None) -> None:
         commitment = commitment or {}
+        self.commitment_errors.clear()
         editing = self.editing_commitment is not None
         self._set_fund_choices()
         self.commitment_amount.value = commitment.get("amount")
@@ -892,7 +909,10 @@ class RecordPage(UserPage):
             )
             return
         verb = "Saved" if commitment is not None else "Added"
-        if self._settle(attempt, f"{verb} the commitment to {fund_name}.") is not None:
+        settled = self._settle(
+            attempt, f"{verb} the commitment to {fund_name}.", self.commitment_errors
+        )
+        if settled is not None:
             self.editing_commitment = None
             self._set_commitment_form(None)
             self.reload(place=self.store.place_depends_on("total_invested"))

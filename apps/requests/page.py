@@ -8,6 +8,7 @@ import panel as pn
 
 from apps.chrome import UserPage, read_only_table, set_choices, table_frame
 from apps.formatting import CHECK, PLAIN, Show, label, people_names, person, pills
+from apps.forms import FormErrors
 from crm_lib import limits, services
 from crm_lib.auth.permissions import allowed
 from crm_lib.services.feature_requests import STATUSES
@@ -47,6 +48,7 @@ class RequestsPage(UserPage):
             sizing_mode="stretch_width",
             max_length=limits.max_length("feature_body"),
         )
+        self.form = FormErrors({"title": self.title, "body": self.body})
         self.choice = pn.widgets.Select(label="Request", options={})
         self.status_choice = pn.widgets.Select(
             label="Status", options={label("request_status", s): s for s in STATUSES}
@@ -86,6 +88,7 @@ class RequestsPage(UserPage):
         made = self.act(
             lambda ctx: services.create_feature_request(ctx, self.title.value, self.body.value),
             success="Filed, with your vote.",
+            form=self.form,
         )
         if made is not None:
             self.title.value = self.body.value = ""
@@ -118,8 +121,8 @@ class RequestsPage(UserPage):
         return self.frame(
             "/requests",
             "Feature requests",
-            pn.Row(self.title),
-            self.body,
+            self.form.field("title"),
+            self.form.field("body"),
             self.file_button,
             pn.pane.Markdown("## Requests, most votes first"),
             self.table,

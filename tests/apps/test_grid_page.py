@@ -62,6 +62,16 @@ def test_the_grid_holds_one_page_with_counts_and_totals(runtime: Runtime) -> Non
     assert names(page) == [f"Investor {n}" for n in range(110, 120)]
 
 
+def test_every_column_starts_at_a_set_width_and_a_saved_width_wins(runtime: Runtime) -> None:
+    """Tabulator draws fixed widths without measuring every cell first (the grid shows sooner)."""
+    page = grid(runtime)
+    widths = page.table.widths
+    assert widths["name"] == 220 and all(isinstance(w, int) and w >= 40 for w in widths.values())
+    assert set(page.table.value.columns) - {"id", "version"} <= set(widths)
+    page.apply_view({**page.store.view, "widths": {"name": 333}})
+    assert page.table.widths["name"] == 333
+
+
 def test_header_sorts_and_filters_become_sql(runtime: Runtime) -> None:
     page = grid(runtime)
     page.list_tabs.value = "all"

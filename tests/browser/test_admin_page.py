@@ -57,6 +57,19 @@ def test_admin_invites_from_the_admin_page_and_members_are_refused(
             ["Fund I", "Fund II", "Fund III"]
         )
         expect(page.locator(".tabulator-col-title", has_text="Fund III")).to_be_visible()
+        # inline validation: the message under the field, the field outlined, gone on typing
+        page.get_by_role("button", name="Save fund").click()
+        error = page.locator(".crm-field-error", has_text="A fund needs a name")
+        expect(error).to_be_visible()
+        name_box = page.get_by_label("Name", exact=True)
+        field, message = name_box.bounding_box(), error.bounding_box()
+        assert field and message
+        assert 0 <= message["y"] - (field["y"] + field["height"]) < 24  # right under the box
+        assert abs(message["x"] - field["x"]) < 16
+        assert name_box.evaluate("e => getComputedStyle(e).borderTopColor") == "rgb(196, 54, 44)"
+        name_box.press_sequentially("Fund IV")
+        expect(error).to_be_hidden()
+        assert name_box.evaluate("e => getComputedStyle(e).borderTopColor") != "rgb(196, 54, 44)"
 
         member = page.context.browser.new_context().new_page()
         log_in(member, base, email="bob@fund.example")

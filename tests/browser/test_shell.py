@@ -306,7 +306,14 @@ def test_toasts_and_the_save_state_keep_clear_of_the_grid(
         assert box is not None and box["width"] <= 360
         assert box["x"] + box["width"] >= VIEWPORT["width"] - 40
         assert box["y"] + box["height"] >= VIEWPORT["height"] - 40
-        for selector in (".crm-header", ".crm-lists", ".crm-search", ".crm-summary", ".tabulator"):
+        for selector in (
+            ".crm-header",
+            ".crm-lists",
+            ".crm-search",
+            ".crm-summary",
+            ".tabulator",
+            ".crm-grid-footer",
+        ):
             other = page.locator(selector).first.bounding_box()
             assert other is not None and not boxes_overlap(box, other), selector
         page.screenshot(path=str(shots(tmp_path) / "shell-toast.png"))
