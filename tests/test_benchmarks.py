@@ -108,6 +108,22 @@ def test_ui_benchmark_logs_in_switches_every_page_and_prints_the_targets(tmp_pat
 
 
 @pytest.mark.browser
+def test_ui_floor_benchmark_times_bare_panel_pages() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/bench_ui_floor.py", "--rounds", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    lines = result.stdout.splitlines()
+    for name in ("bare page switch (heading + link)", "bare Tabulator 50 x 22, new context"):
+        line = next(line for line in lines if line.startswith(name))
+        assert float(line.split()[-4]) > 0  # p50 seconds, then p95
+
+
+@pytest.mark.browser
 def test_the_screenshot_script_captures_every_main_page_of_the_demo(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "docs/screenshots.py", "--out", str(tmp_path), "--investors", "40"],
