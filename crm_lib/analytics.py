@@ -11,6 +11,8 @@ file attached read-only as ``crm``, and plain views in front of it that hide arc
     users         team members, without password hashes
     grid_fields   the grid's live fields
     audit_log     the full history (append-only, nothing to hide)
+    emails        captured messages linked or proposed to a live investor (no bodies)
+    email_links   each message's investors: linked, proposed or rejected
 
 DuckDB's sqlite extension is loaded from the ``duckdb-extension-sqlite`` pip package, never
 downloaded: the wheel's file must be loaded under the name ``sqlite_scanner`` (DuckDB derives the
@@ -78,6 +80,36 @@ VIEWS = {
     ),
     "grid_fields": "SELECT * FROM crm.grid_fields WHERE deleted_at IS NULL",
     "audit_log": "SELECT * FROM crm.audit_log",
+    # Captured email: messages with at least one link or proposal to a live investor (mail of
+    # archived investors, archived mail and private threads are left out), and their links.
+    "emails": (
+        "SELECT e.id, e.message_id, e.thread_id, e.direction, e.from_address,"
+        " e.to_addresses, e.cc_addresses, e.subject, CAST(e.sent_at AS TIMESTAMPTZ) AS sent_at,"
+        " u.email AS team_member FROM crm.emails e"
+        " JOIN crm.email_threads t ON t.id = e.thread_id"
+        " LEFT JOIN crm.users u ON u.id = e.team_member_id"
+        " WHERE e.deleted_at IS NULL AND t.deleted_at IS NULL AND t.private_by IS NULL"
+        " AND EXISTS (SELECT 1 FROM crm.email_investor_links l"
+        "   JOIN crm.fundraising_investors i ON i.id = l.investor_id"
+        "   WHERE l.email_id = e.id AND l.deleted_at IS NULL AND i.deleted_at IS NULL"
+        "  UNION ALL SELECT 1 FROM crm.email_activity_proposals p"
+        "   JOIN crm.fundraising_investors i ON i.id = p.investor_id"
+        "   WHERE p.email_id = e.id AND p.deleted_at IS NULL AND i.deleted_at IS NULL)"
+    ),
+    "email_links": (
+        "SELECT l.email_id, l.investor_id, l.person_id, 'linked' AS status"
+        " FROM crm.email_investor_links l"
+        " JOIN crm.fundraising_investors i ON i.id = l.investor_id"
+        " JOIN crm.emails e ON e.id = l.email_id"
+        " WHERE l.deleted_at IS NULL AND i.deleted_at IS NULL AND e.deleted_at IS NULL"
+        " UNION ALL SELECT p.email_id, p.investor_id, NULL AS person_id,"
+        " CASE p.status WHEN 'pending' THEN 'proposed' ELSE 'rejected' END AS status"
+        " FROM crm.email_activity_proposals p"
+        " JOIN crm.fundraising_investors i ON i.id = p.investor_id"
+        " JOIN crm.emails e ON e.id = p.email_id"
+        " WHERE p.deleted_at IS NULL AND i.deleted_at IS NULL AND e.deleted_at IS NULL"
+        " AND p.status IN ('pending', 'rejected')"
+    ),
 }
 
 

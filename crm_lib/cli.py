@@ -517,3 +517,98 @@ def load_snapshot_command(ctx: click.Context, file: Path) -> None:
     finally:
         crm.close()
     click.echo("Loaded " + ", ".join(f"{n:,} {what}" for what, n in counts.items()) + ".")
+
+
+@main.group("email")
+def email_group() -> None:
+    """Captured email: import mailbox files, mailbox status, the proposal queue."""
+
+
+@email_group.command("import-mbox")
+@click.argument("file", type=click.Path(exists=True, path_type=Path))
+@click.option("--account", required=True, metavar="EMAIL", help="The mailbox's address.")
+@click.option("--dry-run", is_flag=True, help="Report what would happen; write nothing.")
+@click.pass_context
+@library_errors
+def email_import_mbox(ctx: click.Context, file: Path, account: str, dry_run: bool) -> None:
+    """Import an mbox (Google Takeout or any), an .eml file or a folder of .eml files.
+
+    Exit 0 when every message was read, 1 when some could not be (listed with their reasons),
+    2 when none could be read."""
+    crm = _with_crm(ctx)
+    try:
+        report = services.import_mailbox(crm, file, account, dry_run=dry_run)
+    finally:
+        crm.close()
+    prefix = "Dry run, nothing written: would have " if dry_run else ""
+    click.echo(
+        f"{prefix}read {report.read:,} messages: {report.stored:,} stored,"
+        f" {report.duplicates:,} already stored (duplicates), {report.linked:,} linked to"
+        f" investors, {report.proposed:,} proposed for review, {report.skipped_total:,} skipped,"
+        f" {len(report.failed):,} unreadable."
+    )
+    for reason, count in report.skipped.most_common():
+        click.echo(f"  skipped {count:,}: {reason}")
+    for source, reason in report.failed[:50]:
+        click.echo(f"  unreadable: {source}: {reason}")
+    if len(report.failed) > 50:
+        click.echo(f"  … and {len(report.failed) - 50:,} more unreadable messages")
+    if report.read == 0 or len(report.failed) == report.read:
+        ctx.exit(2)
+    if report.failed:
+        ctx.exit(1)
+
+
+@email_group.command("status")
+@click.pass_context
+@library_errors
+def email_status(ctx: click.Context) -> None:
+    """Each mailbox: owner, source, sharing, status, last sync, stored messages, failures."""
+    crm = _with_crm(ctx)
+    try:
+        accounts = services.email_accounts(crm)
+        pending = services.list_proposals(crm, limit=1)["total"]
+    finally:
+        crm.close()
+    if not accounts:
+        click.echo("No mailboxes yet: `crm email import-mbox FILE --account EMAIL` adds one.")
+    for row in accounts:
+        last = (row["last_sync_at"] or "never")[:19].replace("T", " ")
+        click.echo(
+            f"{row['email']:<32} {row['source']:<6} sharing {row['sharing']:<10}"
+            f" {row['status']:<7} last {last}  {row['messages_stored']:,} stored"
+            f"  {row['failures']:,} unreadable"
+            + (f"  error: {row['last_error']}" if row["last_error"] else "")
+        )
+    click.echo(f"{pending:,} proposals waiting for review.")
+
+
+@email_group.command("proposals")
+@click.option("--approve", "approve", type=int, multiple=True, metavar="ID", help="Approve.")
+@click.option("--reject", "reject", type=int, multiple=True, metavar="ID", help="Reject.")
+@click.option("--add-people", is_flag=True, help="Approving adds the correspondent as a person.")
+@click.pass_context
+@library_errors
+def email_proposals(
+    ctx: click.Context, approve: tuple[int, ...], reject: tuple[int, ...], add_people: bool
+) -> None:
+    """List pending proposals (id first), or decide the ones named."""
+    crm = _with_crm(ctx)
+    try:
+        if approve:
+            done = services.decide_proposals(crm, approve, approve=True, add_person=add_people)
+            click.echo(f"Approved {done['approved']:,}; {done['people_added']:,} people added.")
+        if reject:
+            done = services.decide_proposals(crm, reject, approve=False)
+            click.echo(f"Rejected {done['rejected']:,} (their domains are not proposed again).")
+        if not (approve or reject):
+            listed = services.list_proposals(crm, limit=200)
+            for row in listed["proposals"]:
+                when = (row["sent_at"] or "")[:10]
+                click.echo(
+                    f"{row['id']:>6}  {when}  {row['investor_name']}  ←  {row['address']}"
+                    f"  ({row['confidence']:.0%})  {row['subject']}"
+                )
+            click.echo(f"{listed['total']:,} pending.")
+    finally:
+        crm.close()

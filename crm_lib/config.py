@@ -129,6 +129,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest API request body accepted, in KiB (413 above it).",
     ),
     Setting(
+        "internal_domains",
+        "CRM_INTERNAL_DOMAINS",
+        "",
+        "Comma-separated domains of the fund's own mail (e.g. fund.example): their addresses are "
+        "never counterparties, and mail among them only is never linked or shown. The team's own "
+        "non-public domains count already; admins add more on the admin page.",
+    ),
+    Setting(
         "formula_budget_s",
         "CRM_FORMULA_BUDGET_S",
         "60",
@@ -161,6 +169,8 @@ class Settings:
     backups_folder: Path | None = None  # CRM_BACKUP_DIR; see backup_dir
     jobs: bool = True
     nightly_backup_at: str = "02:00"
+    #: CRM_INTERNAL_DOMAINS, lower case, without "@"
+    internal_domains: tuple[str, ...] = ()
     #: argon2id cost; not an environment setting. Tests inject a cheap profile to stay fast.
     password_hashing: Parameters = field(default_factory=lambda: profiles.RFC_9106_LOW_MEMORY)
 
@@ -229,6 +239,11 @@ def load_settings(
         ),
         jobs=_on_off(values, "jobs"),
         nightly_backup_at=_clock_time(values, "nightly_backup_at"),
+        internal_domains=tuple(
+            d.strip().casefold().lstrip("@")
+            for d in values["internal_domains"].split(",")
+            if d.strip()
+        ),
     )
 
 

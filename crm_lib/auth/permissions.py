@@ -32,6 +32,12 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "manage_policies": (frozenset({"admin"}), "change policies"),
     "manage_automations": (frozenset({"admin"}), "manage automations"),
     "view_security": (frozenset({"admin"}), "see the security status"),
+    "read_email": (frozenset({"admin", "member"}), "read the team's captured email"),
+    "decide_email_proposals": (
+        frozenset({"admin", "member"}),
+        "approve or reject email proposals",
+    ),
+    "manage_email": (frozenset({"admin"}), "connect mailboxes, import mail and set email policy"),
 }
 
 

@@ -69,6 +69,8 @@ class ParsedEmail:
     headers: dict[str, str] = field(default_factory=dict)  # the noise headers, lower-case
     size: int = 0
     defects: tuple[str, ...] = ()  # what was repaired while reading
+    #: display names of the recipients as written ("Dave Lee" for dave@bloom.example)
+    recipient_names: dict[str, str] = field(default_factory=dict)
 
     @property
     def snippet(self) -> str:
@@ -118,6 +120,12 @@ def parse_message(raw: bytes) -> ParsedEmail:
         },
         size=len(raw),
         defects=tuple(dict.fromkeys(defects)),
+        recipient_names={
+            address: display
+            for header in ("cc", "to")
+            for display, address in _pairs(message, header)
+            if display
+        },
     )
 
 

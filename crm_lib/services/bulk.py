@@ -23,11 +23,9 @@ from crm_lib.services.commitments import COMMITMENTS, parse_commitment
 from crm_lib.services.people import CONTACTS, MIRRORED, PEOPLE, parse_person
 from crm_lib.storage.connect import refresh_statistics
 from crm_lib.storage.reads import LIVE
-from crm_lib.storage.sql import quote
-from crm_lib.storage.writes import WriteTransaction, write
+from crm_lib.storage.writes import WriteTransaction, insert_many, write
 
 INVESTORS = "fundraising_investors"
-STAMP = ("version", "created_at", "created_by", "updated_at", "updated_by")
 PERSON_COLUMNS = (
     "id",
     "investor_id",
@@ -58,16 +56,6 @@ def _batches(records: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[M
     iterator = iter(records)
     while batch := list(islice(iterator, size)):
         yield batch
-
-
-def _insert_many(
-    tx: WriteTransaction, table: str, columns: tuple[str, ...], rows: list[tuple]
-) -> None:
-    if not rows:
-        return
-    names = ", ".join(quote(c) for c in (*columns, *STAMP))
-    marks = ", ".join("?" for _ in range(len(columns) + len(STAMP)))
-    tx.conn.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
 
 
 class _Plan:
@@ -220,12 +208,12 @@ class BulkCreator:
         rows = plan.rows_for(records, self.counted + 1, parsed=parsed)
         self.counted += len(records)
         tx = self.tx
-        _insert_many(
+        insert_many(
             tx, INVESTORS, ("id", *plan.investor_columns, "total_invested"), rows[INVESTORS]
         )
-        _insert_many(tx, CONTACTS, CONTACT_COLUMNS, rows[CONTACTS])
-        _insert_many(tx, PEOPLE, PERSON_COLUMNS, rows[PEOPLE])
-        _insert_many(tx, COMMITMENTS, COMMITMENT_COLUMNS, rows[COMMITMENTS])
+        insert_many(tx, CONTACTS, CONTACT_COLUMNS, rows[CONTACTS])
+        insert_many(tx, PEOPLE, PERSON_COLUMNS, rows[PEOPLE])
+        insert_many(tx, COMMITMENTS, COMMITMENT_COLUMNS, rows[COMMITMENTS])
 
     def finish(self) -> BulkResult:
         plan, tx = self.plan, self.tx

@@ -384,6 +384,23 @@ class WriteTransaction:
             )
 
 
+#: The bookkeeping columns a bulk insert fills, after the row's own columns (see insert_many).
+STAMP = ("version", "created_at", "created_by", "updated_at", "updated_by")
+
+
+def insert_many(
+    tx: WriteTransaction, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """The bulk path's insert: ``rows`` hold ``columns`` then the :data:`STAMP` values, ids
+    pre-assigned (the caller holds the write lock). The caller audits the created range
+    (:meth:`WriteTransaction.audit_created_range`)."""
+    if not rows:
+        return
+    names = ", ".join(quote(c) for c in (*columns, *STAMP))
+    marks = ", ".join("?" for _ in range(len(columns) + len(STAMP)))
+    tx.conn.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
+
+
 _WRITER_LOCKS: dict[str, threading.RLock] = {}
 _WRITER_LOCKS_GUARD = threading.Lock()
 

@@ -1,0 +1,455 @@
+"""Email capture end to end on a real SQLite file: a mailbox file read, noise skipped, each
+message stored once, linked to the person it is with, proposed when only the domain matches,
+decisions remembered, and what each reader may see of it."""
+
+from __future__ import annotations
+
+import mailbox
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from crm_lib import services
+from crm_lib.analytics import connect
+from crm_lib.cli import main
+from crm_lib.config import Settings
+from crm_lib.context import Context
+from crm_lib.errors import NotFound, PermissionDenied, ValidationError
+from crm_lib.mail.addresses import canonical
+from tests.mail import messages as m
+
+PASSWORD = "tangerine orbit mosaic"
+ALICE, BOB = "alice@fund.example", "bob@fund.example"
+
+
+def day(n: int, hour: int = 10) -> datetime:
+    return datetime(2026, 11, n, hour, tzinfo=UTC)
+
+
+@pytest.fixture
+def crm(ctx: Context) -> dict:
+    """A team (Alice admin, Bob member), investors with people, one archived."""
+    users = {}
+    for email, role in ((ALICE, "admin"), (BOB, "member")):
+        link = services.invite_user(ctx, email, role)
+        users[email] = services.accept_link(
+            ctx, link.token, name=email.split("@")[0].title(), password=PASSWORD
+        )
+    acme = services.create_investor(
+        ctx, {"name": "Acme Capital", "website": "https://www.acme.example/"}
+    )
+    bloom = services.create_investor(ctx, {"name": "Bloom Pension", "website": "bloom.example"})
+    gone = services.create_investor(ctx, {"name": "Gone LP"})
+    jane = services.add_person(
+        ctx, acme["id"], {"full_name": "Jane Doe", "email": "Jane@Acme.example"}
+    )
+    tom = services.add_person(
+        ctx, bloom["id"], {"full_name": "Tom Smith", "email": "tomsmith@gmail.com"}
+    )
+    zed = services.add_person(ctx, gone["id"], {"full_name": "Zed", "email": "zed@gone.example"})
+    services.archive_investor(
+        ctx,
+        gone["id"],
+        expected_version=services.get_investor(ctx, gone["id"])["investor"]["version"],
+    )
+    return {
+        "acme": acme["id"],
+        "bloom": bloom["id"],
+        "gone": gone["id"],
+        "jane": jane["id"],
+        "tom": tom["id"],
+        "zed": zed["id"],
+        "alice": users[ALICE],
+        "bob": users[BOB],
+    }
+
+
+def write_mbox(path: Path, items: list) -> Path:
+    box = mailbox.mbox(path)
+    for item in items:
+        box.add(item if isinstance(item, bytes) else item.as_bytes())
+    box.flush()
+    box.close()
+    return path
+
+
+def alice_corpus() -> list:
+    first = m.plain(
+        subject="Fund III data room",
+        sender="Alice <alice@fund.example>",
+        to="Jane Doe <jane@acme.example>",
+        body="Jane, here is the data room link.\n",
+        when=day(2),
+        message_id="<intro@fund.example>",
+    )
+    reply = m.plain(
+        subject="Re: Fund III data room",
+        sender="Jane Doe <jane@acme.example>",
+        to="alice@fund.example",
+        body="Thanks, it works.\n\nOn Mon, Alice wrote:\n> Jane, here is the data room link.\n",
+        when=day(3),
+        message_id="<reply@acme.example>",
+        In_Reply_To="<intro@fund.example>",
+        References="<intro@fund.example>",
+    )
+    tom = m.plain(
+        subject="Capital call question",
+        sender="Tom <T.om.Smith+crm@googlemail.com>",
+        to="alice@fund.example",
+        body="When is the first call?\n",
+        when=day(4),
+        message_id="<tom@gmail.com>",
+    )
+    cold = m.plain(
+        subject="Introduction",
+        sender="Carol Jones <carol@acme.example>",
+        to="alice@fund.example",
+        body="I am Jane's colleague.\n",
+        when=day(5),
+        message_id="<carol@acme.example>",
+    )
+    outbound_new = m.plain(
+        subject="Meeting next week",
+        sender="alice@fund.example",
+        to="Dave Lee <dave@bloom.example>",
+        body="Are you free on Tuesday?\n",
+        when=day(6),
+        message_id="<dave@fund.example>",
+    )
+    internal = m.plain(
+        subject="Notes",
+        sender=ALICE,
+        to=BOB,
+        body="Internal.\n",
+        when=day(7),
+        message_id="<internal@fund.example>",
+    )
+    newsletter = m.plain(
+        subject="Weekly digest",
+        sender="news@vcnews.example",
+        to=ALICE,
+        when=day(7),
+        List_Unsubscribe="<mailto:unsubscribe@vcnews.example>",
+        message_id="<news@vcnews.example>",
+    )
+    noreply = m.plain(
+        subject="Your receipt",
+        sender="noreply@shop.example",
+        to=ALICE,
+        when=day(7),
+        message_id="<receipt@shop.example>",
+    )
+    stranger = m.plain(
+        subject="Hello",
+        sender="someone@gmail.com",
+        to=ALICE,
+        when=day(8),
+        message_id="<someone@gmail.com>",
+    )
+    undated = m.plain(
+        subject="No date",
+        sender="jane@acme.example",
+        to=ALICE,
+        when=None,
+        message_id="<undated@acme.example>",
+    )
+    archived = m.plain(
+        subject="Still here",
+        sender="zed@gone.example",
+        to=ALICE,
+        when=day(9),
+        message_id="<zed@gone.example>",
+    )
+    return [
+        first,
+        reply,
+        tom,
+        cold,
+        outbound_new,
+        internal,
+        newsletter,
+        noreply,
+        stranger,
+        undated,
+        archived,
+        first,
+    ]  # the last one again: stored once
+
+
+def test_an_mbox_is_read_noise_skipped_and_each_message_stored_once_and_linked(
+    ctx: Context, crm: dict, tmp_path: Path
+) -> None:
+    path = write_mbox(tmp_path / "alice.mbox", alice_corpus())
+    report = services.import_mailbox(ctx, path, ALICE)
+    assert report.read == 12 and report.failed == []
+    assert report.skipped == {
+        "internal only (no one outside the fund)": 1,
+        "bulk mail (mailing list headers)": 1,
+        "from a role or no-reply address (noreply@shop.example)": 1,
+    }
+    assert report.stored == 8 and report.duplicates == 1
+    assert report.linked == 5  # first, reply, tom, undated, archived (Zed is still Gone's)
+    assert report.proposed == 2  # carol (Acme's website domain), dave (Bloom's website domain)
+    timeline = services.investor_emails(ctx, crm["acme"])
+    assert [t["subject"] for t in timeline["threads"]] == ["Fund III data room", "No date"]
+    thread = timeline["threads"][0]
+    assert [(e["direction"], e["person"]) for e in thread["messages"]] == [
+        ("inbound", "Jane Doe"),
+        ("outbound", "Jane Doe"),
+    ]
+    assert thread["messages"][0]["snippet"] == "Thanks, it works."  # the new text of the reply
+    bloom = services.investor_emails(ctx, crm["bloom"])  # dots, +tag and googlemail folded
+    assert [t["subject"] for t in bloom["threads"]] == ["Capital call question"]
+    with pytest.raises(NotFound):
+        services.investor_emails(ctx, crm["gone"])  # archived: on no read path
+
+    again = services.import_mailbox(ctx, path, ALICE)  # idempotent
+    assert again.stored == 0 and again.duplicates == 9
+    accounts = services.email_accounts(ctx)
+    assert [(a["email"], a["messages_stored"], a["user_id"]) for a in accounts] == [
+        (ALICE, 8, crm["alice"]["id"])
+    ]
+
+
+def test_a_message_in_two_mailboxes_is_stored_once_and_held_by_both(
+    ctx: Context, crm: dict, tmp_path: Path
+) -> None:
+    corpus = alice_corpus()
+    services.import_mailbox(ctx, write_mbox(tmp_path / "a.mbox", corpus[:2]), ALICE)
+    report = services.import_mailbox(ctx, write_mbox(tmp_path / "b.mbox", corpus[:2]), BOB)
+    assert report.stored == 0 and report.duplicates == 2
+    held = ctx.db.execute(
+        "SELECT count(*), count(DISTINCT email_id) FROM email_account_messages"
+    ).fetchone()
+    assert tuple(held) == (4, 2)
+
+
+def test_a_dry_run_reports_and_writes_nothing(ctx: Context, crm: dict, tmp_path: Path) -> None:
+    path = write_mbox(tmp_path / "alice.mbox", alice_corpus())
+    report = services.import_mailbox(ctx, path, ALICE, dry_run=True)
+    assert report.stored == 8 and report.linked == 5 and report.dry_run
+    for table in ("emails", "email_threads", "email_accounts", "email_investor_links"):
+        assert ctx.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+
+
+def test_proposals_are_decided_and_decisions_remembered(
+    ctx: Context, crm: dict, tmp_path: Path
+) -> None:
+    services.import_mailbox(ctx, write_mbox(tmp_path / "a.mbox", alice_corpus()), ALICE)
+    pending = services.list_proposals(ctx)["proposals"]
+    by_address = {p["address"]: p for p in pending}
+    assert set(by_address) == {"carol@acme.example", "dave@bloom.example"}
+    carol, dave = by_address["carol@acme.example"], by_address["dave@bloom.example"]
+    assert carol["investor_name"] == "Acme Capital" and carol["confidence"] == 0.8
+    assert "acme.example is the domain of Acme Capital's website" in carol["evidence"]
+    assert not carol["may_add_person"]  # cold inbound: never a new person
+    assert dave["may_add_person"]  # the team wrote to Dave
+
+    done = services.decide_proposals(ctx, [dave["id"]], approve=True, add_person=True)
+    assert done == {"approved": 1, "rejected": 0, "people_added": 1}
+    people = services.list_people(ctx, crm["bloom"])
+    assert "Dave Lee" in {p["full_name"] for p in people}
+    bloom = services.investor_emails(ctx, crm["bloom"])
+    assert "Meeting next week" in [t["subject"] for t in bloom["threads"]]
+
+    done = services.decide_proposals(ctx, [carol["id"]], approve=False)
+    assert done["rejected"] == 1
+    assert services.list_proposals(ctx)["total"] == 0
+    later = m.plain(
+        subject="Following up",
+        sender="erin@acme.example",
+        to=ALICE,
+        when=day(20),
+        message_id="<erin@acme.example>",
+    )
+    report = services.import_mailbox(ctx, write_mbox(tmp_path / "b.mbox", [later]), ALICE)
+    assert report.stored == 1 and report.proposed == 0  # acme.example was rejected for Acme
+
+    # Dave is a person now: his next message links on its own
+    next_one = m.plain(
+        subject="Tuesday works",
+        sender="dave@bloom.example",
+        to=ALICE,
+        when=day(21),
+        message_id="<dave2@bloom.example>",
+    )
+    report = services.import_mailbox(ctx, write_mbox(tmp_path / "c.mbox", [next_one]), ALICE)
+    assert report.linked == 1 and report.proposed == 0
+
+
+def test_an_alias_links_past_mail(ctx: Context, crm: dict, tmp_path: Path) -> None:
+    stranger = m.plain(
+        subject="From my other address",
+        sender="jd@jane-home.example",
+        to=ALICE,
+        when=day(10),
+        message_id="<home@jane-home.example>",
+    )
+    services.import_mailbox(ctx, write_mbox(tmp_path / "a.mbox", [stranger]), ALICE)
+    assert services.investor_emails(ctx, crm["acme"])["emails"] == 0
+    alias = services.add_email_alias(ctx, crm["jane"], "JD@jane-home.example")
+    assert alias["linked"] == 1 and alias["address"] == "jd@jane-home.example"
+    assert services.investor_emails(ctx, crm["acme"])["threads"][0]["subject"] == (
+        "From my other address"
+    )
+    with pytest.raises(ValidationError, match="already an address"):
+        services.add_email_alias(ctx, crm["tom"], "jd@jane-home.example")
+
+
+def test_sharing_levels_and_private_threads_apply_when_mail_is_read(
+    ctx: Context, crm: dict, tmp_path: Path
+) -> None:
+    services.import_mailbox(ctx, write_mbox(tmp_path / "a.mbox", alice_corpus()[:2]), ALICE)
+    alice = ctx.as_user(crm["alice"])
+    bob = ctx.as_user(crm["bob"])
+    account = services.email_accounts(ctx)[0]
+    with pytest.raises(ValidationError, match="owner or an admin"):
+        services.set_sharing(bob, account["id"], "metadata", expected_version=account["version"])
+    services.set_sharing(alice, account["id"], "subject", expected_version=account["version"])
+    seen_by_bob = services.investor_emails(bob, crm["acme"])["threads"][0]["messages"][0]
+    assert seen_by_bob["subject"] == "Re: Fund III data room" and seen_by_bob["snippet"] == ""
+    assert seen_by_bob["visibility"] == "subject"
+    seen_by_alice = services.investor_emails(alice, crm["acme"])["threads"][0]["messages"][0]
+    assert seen_by_alice["snippet"] == "Thanks, it works."  # the owner sees her own mail
+
+    account = services.email_accounts(ctx)[0]
+    services.set_sharing(ctx, account["id"], "metadata", expected_version=account["version"])
+    thread = services.investor_emails(bob, crm["acme"])["threads"][0]
+    assert thread["subject"] == "" and thread["messages"][0]["from_address"] == "jane@acme.example"
+
+    thread_id = thread["thread_id"]
+    with pytest.raises(NotFound):
+        services.set_thread_private(bob, thread_id, True)  # not in Bob's mailbox
+    services.set_thread_private(alice, thread_id, True)
+    assert services.investor_emails(bob, crm["acme"])["threads"] == []
+    assert len(services.investor_emails(alice, crm["acme"])["threads"]) == 1
+    with pytest.raises(NotFound):
+        services.email_thread(bob, thread_id)
+    assert [e["subject"] for e in services.email_thread(alice, thread_id)["messages"]] == [
+        "Fund III data room",
+        "Re: Fund III data room",
+    ]
+
+
+def test_members_read_and_decide_but_only_admins_import(
+    ctx: Context, crm: dict, tmp_path: Path
+) -> None:
+    path = write_mbox(tmp_path / "a.mbox", alice_corpus())
+    bob = ctx.as_user(crm["bob"])
+    with pytest.raises(PermissionDenied):
+        services.import_mailbox(bob, path, BOB)
+    services.import_mailbox(ctx.as_user(crm["alice"]), path, ALICE)
+    proposal = services.list_proposals(bob)["proposals"][0]
+    assert services.decide_proposals(bob, [proposal["id"]], approve=True)["approved"] == 1
+    with pytest.raises(PermissionDenied):
+        services.set_internal_domains(bob, ["fund.example"])
+
+
+def test_internal_domains_are_never_counterparties(ctx: Context, crm: dict, tmp_path: Path) -> None:
+    services.set_internal_domains(ctx, ["@Fund-Partners.example"])
+    partner = m.plain(
+        subject="Co-invest",
+        sender="pat@fund-partners.example",
+        to=ALICE,
+        when=day(11),
+        message_id="<pat@fund-partners.example>",
+    )
+    report = services.import_mailbox(ctx, write_mbox(tmp_path / "a.mbox", [partner]), ALICE)
+    assert report.skipped == {"internal only (no one outside the fund)": 1}
+    with pytest.raises(ValidationError, match="not a domain"):
+        services.set_internal_domains(ctx, ["not a domain"])
+
+
+def test_unreadable_messages_are_recorded_and_the_rest_goes_in(
+    ctx: Context, crm: dict, tmp_path: Path
+) -> None:
+    path = tmp_path / "mixed.mbox"
+    good = m.plain(sender="jane@acme.example", to=ALICE, message_id="<ok@acme.example>").as_bytes()
+    path.write_bytes(b"From x\n\n\nFrom y\n" + good + b"\n")
+    report = services.import_mailbox(ctx, path, ALICE)
+    assert report.stored == 1 and len(report.failed) == 1
+    assert report.failed[0][0] == "mixed.mbox #1"
+    stored = ctx.db.execute("SELECT source_ref, reason FROM email_failures").fetchall()
+    assert [tuple(r) for r in stored] == [tuple(report.failed[0])]
+
+
+def test_a_file_that_is_not_a_mailbox_is_refused_before_anything_is_written(
+    ctx: Context, crm: dict, tmp_path: Path
+) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("just some notes\n")
+    with pytest.raises(ValidationError, match="neither an mbox"):
+        services.import_mailbox(ctx, path, ALICE)
+    assert ctx.db.execute("SELECT count(*) FROM email_accounts").fetchone()[0] == 0
+
+
+def test_a_folder_of_eml_files_imports_like_an_mbox(
+    ctx: Context, crm: dict, tmp_path: Path
+) -> None:
+    folder = tmp_path / "eml"
+    (folder / "sub").mkdir(parents=True)
+    corpus = alice_corpus()
+    (folder / "1.eml").write_bytes(corpus[0].as_bytes())
+    (folder / "sub" / "2.eml").write_bytes(corpus[1].as_bytes())
+    report = services.import_mailbox(ctx, folder, ALICE)
+    assert report.stored == 2 and report.linked == 2
+    refs = [r[0] for r in ctx.db.execute("SELECT source_ref FROM email_account_messages")]
+    assert sorted(refs) == ["1.eml", "sub/2.eml"]
+
+
+def test_duckdb_views_show_live_mail_and_links(ctx: Context, crm: dict, tmp_path: Path) -> None:
+    services.import_mailbox(ctx, write_mbox(tmp_path / "a.mbox", alice_corpus()), ALICE)
+    with connect(settings=ctx.settings) as duck:
+        emails = duck.execute(
+            "SELECT message_id, direction, team_member FROM emails ORDER BY sent_at NULLS LAST"
+        ).fetchall()
+        links = duck.execute(
+            "SELECT status, count(*) FROM email_links GROUP BY status ORDER BY status"
+        ).fetchall()
+    assert emails[0] == ("intro@fund.example", "outbound", ALICE)
+    assert "zed@gone.example" not in {e[0] for e in emails}  # an archived investor's mail
+    assert links == [("linked", 4), ("proposed", 2)]
+
+
+def test_canonical_addresses_match_as_the_matcher_folds_them() -> None:
+    assert canonical("T.om.Smith+crm@googlemail.com") == "tomsmith@gmail.com"
+
+
+def test_the_cli_imports_prints_counts_and_exits_by_outcome(
+    ctx: Context, crm: dict, settings: Settings, tmp_path: Path
+) -> None:
+    path = write_mbox(tmp_path / "alice.mbox", alice_corpus())
+    runner = CliRunner()
+    args = ["--data-dir", str(settings.data_dir), "email", "import-mbox", str(path)]
+    result = runner.invoke(main, [*args, "--account", ALICE, "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Dry run, nothing written: would have read 12 messages: 8")
+    result = runner.invoke(main, [*args, "--account", ALICE])
+    assert result.exit_code == 0 and "1 already stored (duplicates)" in result.output
+    assert "skipped 1: bulk mail (mailing list headers)" in result.output
+    bad = tmp_path / "bad.mbox"
+    bad.write_bytes(b"From x\n\n\nFrom y\n\n\n")
+    result = runner.invoke(
+        main,
+        [
+            "--data-dir",
+            str(settings.data_dir),
+            "email",
+            "import-mbox",
+            str(bad),
+            "--account",
+            ALICE,
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    result = runner.invoke(main, ["--data-dir", str(settings.data_dir), "email", "proposals"])
+    assert result.exit_code == 0 and "2 pending." in result.output
+    proposal_id = result.output.split()[0]
+    result = runner.invoke(
+        main, ["--data-dir", str(settings.data_dir), "email", "proposals", "--reject", proposal_id]
+    )
+    assert result.exit_code == 0 and "Rejected 1" in result.output
+    result = runner.invoke(main, ["--data-dir", str(settings.data_dir), "email", "status"])
+    assert ALICE in result.output and "1 proposals waiting" in result.output
