@@ -89,6 +89,8 @@ VIEWS = {
         " JOIN crm.email_threads t ON t.id = e.thread_id"
         " LEFT JOIN crm.users u ON u.id = e.team_member_id"
         " WHERE e.deleted_at IS NULL AND t.deleted_at IS NULL AND t.private_by IS NULL"
+        " AND EXISTS (SELECT 1 FROM crm.email_account_messages h WHERE h.email_id = e.id"
+        "   AND h.deleted_at IS NULL)"
         " AND EXISTS (SELECT 1 FROM crm.email_investor_links l"
         "   JOIN crm.fundraising_investors i ON i.id = l.investor_id"
         "   WHERE l.email_id = e.id AND l.deleted_at IS NULL AND i.deleted_at IS NULL"

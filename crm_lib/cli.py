@@ -559,6 +559,33 @@ def email_import_mbox(ctx: click.Context, file: Path, account: str, dry_run: boo
         ctx.exit(1)
 
 
+@email_group.command("sync")
+@click.option("--account", metavar="EMAIL", help="Only this mailbox (even if paused or failed).")
+@click.pass_context
+@library_errors
+def email_sync(ctx: click.Context, account: str | None) -> None:
+    """Sync the chosen team members' Gmail now; exit 1 if a mailbox failed."""
+    crm = _with_crm(ctx, actor="system:cli:email-sync")
+    try:
+        results = services.sync_email(crm, account)
+    finally:
+        crm.close()
+    if not results:
+        click.echo("No mailbox is due: choose mailboxes to sync on the admin page.")
+    for row in results:
+        counts = (
+            f"{row.get('stored', 0):,} stored, {row.get('linked', 0):,} linked,"
+            f" {row.get('proposed', 0):,} proposed, {row.get('deleted', 0):,} removed"
+        )
+        click.echo(
+            f"{row['account']}: {row['status']}"
+            + (f" ({row.get('stage')}) {counts}" if row["status"] == "idle" else "")
+            + (f" - {row['error']}" if row.get("error") else "")
+        )
+    if any(row["status"] == "failed" for row in results):
+        ctx.exit(1)
+
+
 @email_group.command("status")
 @click.pass_context
 @library_errors

@@ -137,6 +137,20 @@ SETTINGS: tuple[Setting, ...] = (
         "non-public domains count already; admins add more on the admin page.",
     ),
     Setting(
+        "google_service_account_file",
+        "CRM_GOOGLE_SERVICE_ACCOUNT_FILE",
+        "",
+        "The JSON key of a Google Workspace service account with domain-wide delegation "
+        "(scope gmail.readonly) for syncing the team's Gmail; unset, admins upload one on the "
+        "admin page (kept as <data dir>/google-service-account.json, mode 0600).",
+    ),
+    Setting(
+        "email_sync_minutes",
+        "CRM_EMAIL_SYNC_MINUTES",
+        "15",
+        "Minutes between scheduled Gmail syncs of the chosen team members' mailboxes.",
+    ),
+    Setting(
         "formula_budget_s",
         "CRM_FORMULA_BUDGET_S",
         "60",
@@ -171,6 +185,8 @@ class Settings:
     nightly_backup_at: str = "02:00"
     #: CRM_INTERNAL_DOMAINS, lower case, without "@"
     internal_domains: tuple[str, ...] = ()
+    google_service_account_file: Path | None = None
+    email_sync_minutes: int = 15
     #: argon2id cost; not an environment setting. Tests inject a cheap profile to stay fast.
     password_hashing: Parameters = field(default_factory=lambda: profiles.RFC_9106_LOW_MEMORY)
 
@@ -239,6 +255,12 @@ def load_settings(
         ),
         jobs=_on_off(values, "jobs"),
         nightly_backup_at=_clock_time(values, "nightly_backup_at"),
+        google_service_account_file=(
+            Path(values["google_service_account_file"]).expanduser().resolve()
+            if values["google_service_account_file"]
+            else None
+        ),
+        email_sync_minutes=_positive_int(values, "email_sync_minutes"),
         internal_domains=tuple(
             d.strip().casefold().lstrip("@")
             for d in values["internal_domains"].split(",")

@@ -46,11 +46,25 @@ Runner = Callable[[Path, Path, Mapping[str, Any]], None]
 
 @dataclass(frozen=True)
 class Job:
+    """A notebook the scheduler runs: daily at ``at`` (local time), or every ``every``; only
+    while ``active`` says there is something to do (e.g. mailboxes to sync)."""
+
     name: str
     notebook: str
     doc: str
     at: Callable[[Settings], time]
     parameters: Callable[[Settings], dict[str, Any]]
+    every: Callable[[Settings], timedelta] | None = None
+    active: Callable[[Context], bool] | None = None
+
+
+def _mailboxes_to_sync(ctx: Context) -> bool:
+    """The email sync has work: some team member's Gmail is chosen for syncing."""
+    row = ctx.db.execute(
+        "SELECT 1 FROM email_accounts WHERE source = 'gmail' AND sync_enabled = 1"
+        " AND deleted_at IS NULL LIMIT 1"
+    ).fetchone()
+    return row is not None
 
 
 JOBS: dict[str, Job] = {
@@ -64,6 +78,15 @@ JOBS: dict[str, Job] = {
             "backup_dir": str(s.backup_dir),
             "policy": None,
         },
+    ),
+    "email_sync": Job(
+        "email_sync",
+        "email_sync.ipynb",
+        "Sync the chosen team members' Gmail into the CRM (new mail linked and proposed)",
+        at=lambda s: time(0, 0),
+        parameters=lambda s: {"data_dir": str(s.data_dir), "account": None},
+        every=lambda s: timedelta(minutes=s.email_sync_minutes),
+        active=_mailboxes_to_sync,
     ),
 }
 
@@ -104,14 +127,14 @@ def _describe(exc: BaseException) -> str:
     return f"{name}: {value}"[:ERROR_LIMIT]
 
 
-class _Lock:
+class RunLock:
     """An exclusive, non-blocking lock file per job (released when the process dies)."""
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.handle = path.open("w")
 
-    def __enter__(self) -> _Lock:
+    def __enter__(self) -> RunLock:
         try:
             fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -141,7 +164,7 @@ def run_job(
     params = {**spec.parameters(ctx.settings), **(parameters or {})}
     runs = ctx.settings.jobs_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
-    with _Lock(ctx.settings.jobs_dir / f"{name}.lock"):
+    with RunLock(ctx.settings.jobs_dir / f"{name}.lock"):
         with write(ctx) as tx:
             run_id = tx.insert(
                 RUNS,
@@ -191,7 +214,7 @@ def fail_interrupted_runs(ctx: Context, name: str) -> list[int]:
     meanwhile. If the lock is held, the rows belong to a live run and are left alone.
     """
     try:
-        lock = _Lock(ctx.settings.jobs_dir / f"{name}.lock").__enter__()
+        lock = RunLock(ctx.settings.jobs_dir / f"{name}.lock").__enter__()
     except ValidationError:
         return []  # a run holds the lock: its row is really running
     try:
@@ -232,7 +255,11 @@ class Scheduler:
         self.local = local
 
     def slot(self, spec: Job, settings: Settings, now: datetime) -> datetime:
-        """The latest moment at the job's local time of day that is not after ``now`` (UTC)."""
+        """The latest moment at the job's local time of day that is not after ``now`` (UTC);
+        for a job run every few minutes, the start of the current interval."""
+        if spec.every is not None:
+            step = spec.every(settings).total_seconds()
+            return datetime.fromtimestamp(now.timestamp() // step * step, UTC)
         local_now = now.astimezone(self.local) if self.local else now.astimezone()
         at = spec.at(settings)
         candidate = local_now.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
@@ -245,6 +272,8 @@ class Scheduler:
         found = []
         now = ctx.clock.now()
         for spec in self.jobs.values():
+            if spec.active is not None and not spec.active(ctx):
+                continue
             slot = self.slot(spec, ctx.settings, now)
             runs = query_dicts(
                 ctx.db,

@@ -107,6 +107,38 @@ def test_ui_benchmark_logs_in_switches_every_page_and_prints_the_targets(tmp_pat
     assert "no layout shift after load (score < 0.01)" in out
 
 
+def test_email_benchmark_imports_matches_syncs_and_times_the_timeline(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/bench_email.py",
+            "--investors",
+            "300",
+            "--messages",
+            "400",
+            "--data-dir",
+            str(tmp_path / "mail"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    out = result.stdout
+    assert "read 400 messages:" in out and "0 unreadable" in out
+    assert "peak memory of the import (max RSS)" in out
+    assert "incremental Gmail sync of 1,000 new messages (HttpMock)" in out
+    for target in (
+        "end to end >= 1,000 messages/s",
+        "matching >= 50,000 messages/s",
+        "peak memory <= 500 MB",
+        "incremental sync of 1,000 messages <= 10 s",
+        "timeline p95 <= 200 ms",
+    ):
+        assert f"  {target} (" in out
+
+
 @pytest.mark.browser
 def test_ui_floor_benchmark_times_bare_panel_pages() -> None:
     result = subprocess.run(

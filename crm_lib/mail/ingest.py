@@ -160,9 +160,11 @@ def ingest(
     dry_run: bool = False,
     directory: Directory | None = None,
     batch_size: int = BATCH,
+    report: IngestReport | None = None,
 ) -> IngestReport:
-    """Store ``messages`` as held by ``account`` (a row of ``email_accounts``)."""
-    report = IngestReport(dry_run=dry_run)
+    """Store ``messages`` as held by ``account`` (a row of ``email_accounts``); counts add to
+    ``report`` when given (a sync stores in steps)."""
+    report = report or IngestReport(dry_run=dry_run)
     directory = directory or load_directory(ctx, ctx.settings.internal_domains)
     iterator = iter(messages)
     while chunk := list(islice(iterator, batch_size)):

@@ -44,6 +44,11 @@ _LEVEL_SQL = (
     " WHERE h.email_id = e.id AND h.deleted_at IS NULL AND a.deleted_at IS NULL)"
 )
 _VISIBLE_THREAD = "(t.private_by IS NULL OR t.private_by = ?)"
+#: A message no mailbox holds any more (deleted from every one) is on no read path.
+_HELD = (
+    "EXISTS (SELECT 1 FROM email_account_messages h WHERE h.email_id = e.id"
+    " AND h.deleted_at IS NULL)"
+)
 
 
 # -- mailboxes ------------------------------------------------------------------------------------
@@ -166,6 +171,7 @@ def list_proposals(
         "i.deleted_at IS NULL",
         "t.deleted_at IS NULL",
         _VISIBLE_THREAD,
+        _HELD,
     ]
     params: list[Any] = [status, ctx.user_id]
     for clause, value in (
@@ -422,7 +428,7 @@ def investor_emails(
         " LEFT JOIN users u ON u.id = e.team_member_id"
         " LEFT JOIN fundraising_contacts p ON p.id = l.person_id AND p.deleted_at IS NULL"
         " WHERE l.investor_id = ? AND l.deleted_at IS NULL AND e.deleted_at IS NULL"
-        f" AND t.deleted_at IS NULL AND {_VISIBLE_THREAD}"
+        f" AND t.deleted_at IS NULL AND {_VISIBLE_THREAD} AND {_HELD}"
         " ORDER BY e.sent_at DESC, e.id DESC",
         [ctx.user_id, investor_id, ctx.user_id],
     )
@@ -469,7 +475,7 @@ def email_thread(ctx: Context, thread_id: int) -> dict[str, Any]:
         "  JOIN fundraising_investors i ON i.id = l.investor_id"
         "  WHERE l.email_id = e.id AND l.deleted_at IS NULL AND i.deleted_at IS NULL) AS investors"
         " FROM emails e LEFT JOIN users u ON u.id = e.team_member_id"
-        " WHERE e.thread_id = ? AND e.deleted_at IS NULL ORDER BY e.sent_at, e.id",
+        f" WHERE e.thread_id = ? AND e.deleted_at IS NULL AND {_HELD} ORDER BY e.sent_at, e.id",
         [ctx.user_id, thread_id],
     )
     rows = [r for r in rows if r["investors"]]  # only mail linked to a live investor is shown

@@ -96,3 +96,20 @@ def test_a_very_large_message_is_read_and_its_text_cut() -> None:
     body = ("Quarterly letter. " * 70_000) + "\n"  # 1.26 MB of text
     parsed = parse_message(messages.plain(body=body).as_bytes())
     assert len(parsed.text) < 1_100_000 and parsed.text.endswith("longer than the CRM keeps]")
+
+
+def test_raw_8bit_headers_and_encoded_names_with_commas() -> None:
+    """Real mail sends UTF-8 headers without RFC 2047, and encoded display names that hold the
+    comma separating addresses."""
+    raw = (
+        b"From: =?utf-8?q?Doe=2C_Jane?= <jane@lp.example>\r\n"
+        b'To: a@fund.example, "Roe, Bob" <bob@lp.example>, "R\xc3\xa9my" <remy@lp.example>\r\n'
+        b"Subject: Caf\xc3\xa9 =?utf-8?q?cr=C3=A8me?= meeting\r\nMessage-ID: <x@lp.example>\r\n\r\n"
+        b"body\r\n"
+    )
+    parsed = parse_message(raw)
+    assert (parsed.from_name, parsed.from_address) == ("Doe, Jane", "jane@lp.example")
+    assert parsed.to_addresses == ("a@fund.example", "bob@lp.example", "remy@lp.example")
+    assert parsed.recipient_names == {"bob@lp.example": "Roe, Bob", "remy@lp.example": "Rémy"}
+    assert parsed.subject == "Café crème meeting"
+    assert "subject: 8-bit header" in parsed.defects

@@ -1,0 +1,52 @@
+"""notebooks/email_sync.ipynb under papermill, as the scheduler runs it, and when the scheduler
+runs it: every CRM_EMAIL_SYNC_MINUTES while some mailbox is chosen, never otherwise."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from crm_lib import jobs, services
+from crm_lib.context import Context
+from crm_lib.services.email_sync import set_synced_mailboxes
+
+PASSWORD = "tangerine orbit mosaic"
+
+
+def team(ctx: Context) -> None:
+    link = services.invite_user(ctx, "alice@fund.example", "admin")
+    services.accept_link(ctx, link.token, name="Alice", password=PASSWORD)
+
+
+def test_the_notebook_fails_the_run_with_the_reason_when_google_is_not_connected(
+    ctx: Context,
+) -> None:
+    team(ctx)
+    set_synced_mailboxes(ctx, ["alice@fund.example"])
+    run = jobs.run_job(ctx, "email_sync")
+    assert run["status"] == "failed"
+    assert "Google is not connected" in run["error"]
+    assert run["html_file"] and (ctx.settings.jobs_dir / "runs" / run["html_file"]).exists()
+
+
+def test_the_sync_is_due_every_interval_only_while_a_mailbox_is_chosen(ctx: Context) -> None:
+    ran: list[str] = []
+
+    def runner(notebook: Path, output: Path, parameters: dict[str, Any]) -> None:
+        ran.append(notebook.name)
+        output.write_text(notebook.read_text())
+
+    scheduler = jobs.Scheduler({"email_sync": jobs.JOBS["email_sync"]}, runner=runner, local=UTC)
+    assert scheduler.due(ctx) == []  # nothing chosen: no run every 15 minutes for nothing
+    team(ctx)
+    set_synced_mailboxes(ctx, ["alice@fund.example"])
+    ((spec, slot, attempt),) = scheduler.due(ctx)
+    assert spec.name == "email_sync" and attempt == 1
+    assert slot == datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # the clock's 15-minute slot
+    later = jobs.Scheduler.slot(
+        scheduler, spec, ctx.settings, datetime(2026, 11, 25, 9, 29, tzinfo=UTC)
+    )
+    assert later == datetime(2026, 11, 25, 9, 15, tzinfo=UTC)
+    scheduler.tick(ctx)
+    assert ran == ["email_sync.ipynb"] and scheduler.due(ctx) == []  # done for this slot
