@@ -37,6 +37,7 @@ from apps.funds.page import FundsPage
 from apps.grid.live import GridHub
 from apps.grid.page import GridPage
 from apps.home.page import HomePage
+from apps.mail.page import EmailPage
 from apps.page_guard import guard_pages
 from apps.record.page import RecordPage
 from apps.requests.page import RequestsPage
@@ -186,6 +187,7 @@ def _serve(
                     "/account": lambda: AccountPage(runtime, pages),
                     "/funds": lambda: FundsPage(runtime, pages),
                     "/requests": lambda: RequestsPage(runtime, pages),
+                    "/email": lambda: EmailPage(runtime, pages),
                 },
                 PAGE_ACTIONS,
             )

@@ -34,6 +34,7 @@ NAV = (
     ("/grid", "Grid", "use_grid"),
     ("/contacts", "Contacts", "use_grid"),
     ("/activity", "Activity", "use_grid"),
+    ("/email", "Email", "read_email"),
     ("/requests", "Feature requests", "file_feature_requests"),
     ("/funds", "Funds", "manage_funds"),
     ("/admin", "Admin", "manage_users"),

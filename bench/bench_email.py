@@ -82,7 +82,7 @@ def build(folder: Path, investors: int, messages: int) -> tuple[Path, Path]:
     box = mailbox.mbox(mbox)
     box.lock()
     share = TIMELINE_EMAILS / messages * 1.25
-    for raw in corpus(TEAM, people, messages, anchor=people[0], anchor_share=share):
+    for _, raw in corpus(TEAM, people, messages, anchor=people[0], anchor_share=share):
         box.add(raw)
     box.flush()
     box.unlock()
@@ -218,7 +218,10 @@ def incremental_sync(ctx: object, people: list[Person], count: int) -> tuple[flo
     set_synced_mailboxes(ctx, [TEAM[0]])
     ctx.db.execute("UPDATE email_accounts SET history_id = '1000' WHERE email = ?", [TEAM[0]])
     ctx.db.conn.commit()
-    raws = list(corpus(TEAM, people, count, seed=99, start=datetime(2026, 12, 1, tzinfo=UTC)))
+    raws = [
+        raw
+        for _, raw in corpus(TEAM, people, count, seed=99, start=datetime(2026, 12, 1, tzinfo=UTC))
+    ]
     ids = [f"n{k}" for k in range(len(raws))]
     history = {
         "history": [

@@ -87,10 +87,23 @@ def init(ctx: click.Context) -> None:
     help="Date the demo's history leads up to (default: today).",
 )
 @click.option("--if-empty", is_flag=True, help="Do nothing (successfully) if data exists.")
+@click.option(
+    "--emails",
+    type=int,
+    default=None,
+    help="Messages of demo mail between the team and investors (default: 1.5 per investor).",
+)
 @click.pass_context
 @library_errors
-def demo_data(ctx: click.Context, investors: int, seed: int, as_of: Any, if_empty: bool) -> None:
-    """Fill a new database with a realistic, deterministic demo fund."""
+def demo_data(
+    ctx: click.Context,
+    investors: int,
+    seed: int,
+    as_of: Any,
+    if_empty: bool,
+    emails: int | None,
+) -> None:
+    """Fill a new database with a realistic, deterministic demo fund and its mail."""
     crm = _with_crm(ctx, actor="system:demo")
     try:
         existing = count_by_list(crm)["all"]
@@ -99,11 +112,14 @@ def demo_data(ctx: click.Context, investors: int, seed: int, as_of: Any, if_empt
             return
         as_of_date: date | None = as_of.date() if as_of else None
         summary = demo.load_demo_data(crm, investors=investors, seed=seed, as_of=as_of_date)
+        count = round(investors * 1.5) if emails is None else emails
+        stored = demo.load_demo_email(crm, count, seed=seed, as_of=as_of_date)
     finally:
         crm.close()
     click.echo(
         f"Loaded demo fund: {summary.funds} funds, {summary.investors} investors, "
-        f"{summary.people} people, {summary.commitments} commitments, {summary.users} team members."
+        f"{summary.people} people, {summary.commitments} commitments, {summary.users} team members"
+        f", {stored} emails."
     )
 
 

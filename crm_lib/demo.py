@@ -16,7 +16,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from faker import Faker
@@ -250,6 +250,41 @@ def load_demo_data(
         people=result.people,
         commitments=result.commitments,
     )
+
+
+def load_demo_email(ctx: Context, count: int, *, seed: int = 7, as_of: date | None = None) -> int:
+    """Give the demo team a year of mail with the demo's investors (see
+    :mod:`crm_lib.mail.corpus`), imported into each team member's mailbox the way a mailbox file
+    is: linked, proposed and skipped as real mail would be. Returns the messages stored."""
+    from collections import defaultdict
+
+    from crm_lib.mail.corpus import Person, corpus
+    from crm_lib.mail.ingest import RawMessage, ingest
+
+    end = as_of or today(ctx.clock)
+    start = datetime.combine(end - timedelta(days=330), time(9, 0), UTC)
+    people = [
+        Person(name, email, website)
+        for name, email, website in ctx.db.execute(
+            "SELECT p.full_name, p.email, i.website FROM fundraising_contacts p"
+            " JOIN fundraising_investors i ON i.id = p.investor_id"
+            " WHERE p.email IS NOT NULL AND p.deleted_at IS NULL AND i.deleted_at IS NULL"
+            " ORDER BY p.id"
+        ).fetchall()
+    ]
+    if not people or count <= 0:
+        return 0
+    held: defaultdict[str, list[RawMessage]] = defaultdict(list)
+    team = [email for email, _, _ in TEAM]
+    for number, (member, raw) in enumerate(
+        corpus(team, people, count, seed=seed, start=start, days=330), start=1
+    ):
+        held[member].append(RawMessage(raw, f"demo #{number}"))
+    stored = 0
+    for member, messages in held.items():
+        account = services.ensure_account(ctx, member)
+        stored += ingest(ctx, account, messages).stored
+    return stored
 
 
 def _add_commitments(gen: _Generator, records: list[dict[str, Any]], funds: list[dict]) -> None:

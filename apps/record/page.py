@@ -14,8 +14,9 @@ same record and a link can be shared.
   directory), **commitments** per fund (add, edit amount, status and date, remove; the total is
   the service's rollup), and the **list** and **tags**.
 - **History** with "Restore this value" (bound to the chosen entry, see
-  :mod:`apps.record.history`), this investor's **activity**, and the empty places later issues
-  fill (emails, tasks, pipeline), each saying what will be there.
+  :mod:`apps.record.history`), this investor's **activity**, its **emails** (threads, newest
+  first: :mod:`apps.record.emails`), and the empty places later issues fill (tasks, pipeline),
+  each saying what will be there.
 - **Keyboard** (:mod:`apps.record.keys`): Esc back to the grid as it was, Alt+↓ / j and
   Alt+↑ / k to the next and previous record of the view.
 
@@ -41,6 +42,7 @@ from apps.grid.live import GridHub
 from apps.grid.place import GridPlace
 from apps.markup import escape_markdown, escape_text
 from apps.record.changes import change_text
+from apps.record.emails import EmailTimeline
 from apps.record.fields import LIST_LABELS, FieldEditor, value_html
 from apps.record.history import HistoryList
 from apps.record.keys import RecordKeys
@@ -58,10 +60,6 @@ LIST_FIELDS = ("list_membership", "tags")
 STATUS_LABELS = {"soft_circled": "Soft-circled", "committed": "Committed", "closed": "Closed"}
 #: What each section a later issue fills will hold. No buttons: nothing there works yet.
 COMING = {
-    "Emails": (
-        "Emails with this investor's people will be listed here, newest first, once the team's"
-        " mailboxes are connected to the CRM. No mail is synced yet, so nothing is missing."
-    ),
     "Tasks": (
         "Follow-ups and to-dos for this investor, with who owns them and when they are due, will"
         " be listed here once tasks arrive in the CRM. There is nothing to do here yet."
@@ -306,9 +304,11 @@ class RecordPage(UserPage):
         self.body = pn.Column(
             sizing_mode="stretch_width", visible=False, css_classes=["crm-record-body"]
         )
+        self.emails = EmailTimeline(self._read_emails)
         self.tabs = pn.Tabs(
             ("History", self.history.layout),
             ("Activity", self.activity),
+            ("Emails", self.emails.layout),
             *(
                 (name, _html(f"<p class='crm-empty'>{escape_text(words)}</p>"))
                 for name, words in COMING.items()
@@ -347,6 +347,7 @@ class RecordPage(UserPage):
         self.add_commitment_button.on_click(lambda _: self.add_commitment())
         self.save_commitment_button.on_click(lambda _: self.save_commitment())
         self.cancel_commitment_button.on_click(lambda _: self.cancel_commitment())
+        self.tabs.param.watch(lambda _: self._open_emails(), "active")
 
     def _zone_known(self) -> None:
         self.zone = browser_zone()
@@ -436,6 +437,8 @@ class RecordPage(UserPage):
         )
         self.history.button.visible = self.history.hint.visible = not archived
         self.activity.object = self._activity_html()
+        if self.emails.loaded:
+            self._open_emails(again=True)
         for part in (self.person_form, self.commitment_form):
             part.visible = not archived
 
@@ -488,6 +491,29 @@ class RecordPage(UserPage):
         self.archived_note.visible = False
         self.restore_investor_button.visible = False
         self.archive_button.visible = False
+
+    # -- emails ------------------------------------------------------------------------------
+    EMAILS_TAB = 2
+
+    def _open_emails(self, *, again: bool = False) -> None:
+        """Read the timeline the first time the Emails tab is opened (and on later reloads)."""
+        if self.tabs.active != self.EMAILS_TAB and not again:
+            return
+        if (self.emails.loaded and not again) or not self.store.found:
+            return
+        if self.store.archived:
+            self.emails.list.object = (
+                "<p class='crm-empty'>This investor is archived: its emails show again once it"
+                " is restored.</p>"
+            )
+            return
+        self.emails.refresh(self.zone)
+
+    def _read_emails(self, limit: int, offset: int) -> dict[str, Any] | None:
+        investor_id = self.store.investor_id
+        return self.act(
+            lambda ctx: services.investor_emails(ctx, investor_id, limit=limit, offset=offset)
+        )
 
     def _activity_html(self) -> str:
         """This investor's activity, newest first, grouped by day (in the viewer's zone)."""

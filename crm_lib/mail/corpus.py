@@ -83,9 +83,10 @@ def corpus(
     fund: str = "Fund III",
     anchor: Person | None = None,
     anchor_share: float = 0.0,
-) -> Iterator[bytes]:
-    """``count`` messages (a thread's messages count one each), oldest first. ``anchor`` gets
-    about ``anchor_share`` of the threads (the busy investor whose timeline is timed)."""
+) -> Iterator[tuple[str, bytes]]:
+    """``count`` (mailbox, message) pairs: the team member whose mailbox holds the message, and
+    its bytes (a thread's messages count one each). ``anchor`` gets about ``anchor_share`` of
+    the threads (the busy investor whose timeline is timed)."""
     rng = random.Random(seed)
     team_domain = team[0].rpartition("@")[2]
     made = 0
@@ -96,35 +97,44 @@ def corpus(
         kind = rng.random()
         member = rng.choice(team)
         if kind < 0.05:
-            yield _message(
-                number,
-                rng.choice(NEWSLETTER_SENDERS),
+            yield (
                 member,
-                "This week in private markets",
-                "The week's fundraising news.",
-                when,
-                team_domain,
-                extra="List-Unsubscribe: <mailto:unsubscribe@lpnews.example>\r\n",
+                _message(
+                    number,
+                    rng.choice(NEWSLETTER_SENDERS),
+                    member,
+                    "This week in private markets",
+                    "The week's fundraising news.",
+                    when,
+                    team_domain,
+                    extra="List-Unsubscribe: <mailto:unsubscribe@lpnews.example>\r\n",
+                ),
             )
             made += 1
             continue
         if kind < 0.08:
             other = rng.choice([t for t in team if t != member] or [member])
-            yield _message(
-                number, member, other, "Pipeline notes", "Notes for Monday.", when, team_domain
+            yield (
+                member,
+                _message(
+                    number, member, other, "Pipeline notes", "Notes for Monday.", when, team_domain
+                ),
             )
             made += 1
             continue
         if kind < 0.13:
             stranger = f"{_word(rng)}.{_word(rng)}@{rng.choice(PUBLIC)}"
-            yield _message(
-                number,
-                stranger,
+            yield (
                 member,
-                "Question about your fund",
-                "Are you raising a new fund this year?",
-                when,
-                team_domain,
+                _message(
+                    number,
+                    stranger,
+                    member,
+                    "Question about your fund",
+                    "Are you raising a new fund this year?",
+                    when,
+                    team_domain,
+                ),
             )
             made += 1
             continue
@@ -140,8 +150,11 @@ def corpus(
         subject, body = subject.format(fund=fund), body.format(fund=fund)
         root = f"<t{seed}.{number}@{team_domain}>"
         replies = rng.choice((0, 1, 1, 2, 3))
-        yield _message(
-            number, member, counterpart, subject, body, when, team_domain, message_id=root
+        yield (
+            member,
+            _message(
+                number, member, counterpart, subject, body, when, team_domain, message_id=root
+            ),
         )
         made += 1
         previous, quoted = root, body
@@ -153,17 +166,20 @@ def corpus(
             sender, to = (counterpart, member) if reply % 2 == 0 else (member, counterpart)
             own = f"<r{seed}.{number}.{reply}@{sender.rpartition('@')[2]}>"
             quote = "\n".join(f"> {line}" for line in quoted.splitlines())
-            yield _message(
-                number,
-                sender,
-                to,
-                f"Re: {subject}",
-                f"{text}\n\nOn {format_datetime(when)}, {to} wrote:\n{quote}",
-                when,
-                team_domain,
-                message_id=own,
-                in_reply_to=previous,
-                references=f"{root} {previous}".strip(),
+            yield (
+                member,
+                _message(
+                    number,
+                    sender,
+                    to,
+                    f"Re: {subject}",
+                    f"{text}\n\nOn {format_datetime(when)}, {to} wrote:\n{quote}",
+                    when,
+                    team_domain,
+                    message_id=own,
+                    in_reply_to=previous,
+                    references=f"{root} {previous}".strip(),
+                ),
             )
             made += 1
             previous, quoted = own, text

@@ -144,7 +144,7 @@ class Directory:
                 confidence = round(base / len(candidates), 2)
                 investor = self.investor_names.get(investor_id, f"investor {investor_id}")
                 where = "website" if how == "website" else "people's email"
-                evidence = f"{address}: @{domain} is the domain of {investor}'s {where}"
+                evidence = f"@{domain} is the domain of {investor}'s {where}"
                 if len(candidates) > 1:
                     evidence += f" (one of {len(candidates)} investors with this domain)"
                 proposals[investor_id] = Proposal(

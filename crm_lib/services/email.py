@@ -484,7 +484,7 @@ def email_thread(ctx: Context, thread_id: int) -> dict[str, Any]:
     messages = [_shown(row, bodies=True) for row in rows]
     return {
         "thread_id": thread_id,
-        "subject": messages[-1]["subject"],
+        "subject": messages[0]["subject"],
         "private": thread[0]["private_by"] is not None,
         "messages": messages,
     }

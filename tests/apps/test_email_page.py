@@ -1,0 +1,114 @@
+"""The email page (/email) and the record page's Emails tab, driven through their widgets
+without a browser: the proposal queue filtered and decided, a thread read and marked private,
+and the timeline of an investor's mail."""
+
+from __future__ import annotations
+
+import mailbox
+from pathlib import Path
+
+import pytest
+
+import crm_lib
+from apps.mail.page import EmailPage
+from apps.record.page import RecordPage
+from apps.runtime import Runtime
+from apps.shell import nav_html
+from crm_lib import services
+from crm_lib.config import Settings
+from tests.apps.conftest import session_of
+from tests.mail import messages as m
+
+ALICE, BOB = "alice@fund.example", "bob@fund.example"
+
+
+@pytest.fixture
+def runtime(settings_with_team: Settings, tmp_path: Path) -> Runtime:
+    """Acme (Jane Doe) with a thread with Jane, and mail from two colleagues at acme.example
+    waiting as proposals; all in Alice's imported mailbox."""
+    ctx = crm_lib.open_crm(settings=settings_with_team, actor="system:test")
+    acme = services.create_investor(ctx, {"name": "Acme <b>Capital</b>", "website": "acme.example"})
+    services.add_person(ctx, acme["id"], {"full_name": "Jane Doe", "email": "jane@acme.example"})
+    box = mailbox.mbox(tmp_path / "alice.mbox")
+    for message in (
+        m.plain(subject="Fund III", sender=ALICE, to="jane@acme.example", message_id="<1@f>"),
+        m.plain(
+            subject="Re: Fund III",
+            sender="jane@acme.example",
+            to=ALICE,
+            message_id="<2@a>",
+            In_Reply_To="<1@f>",
+            References="<1@f>",
+            body="Works for us <script>x</script>\n",
+        ),
+        m.plain(subject="Hello", sender="Carol <carol@acme.example>", to=ALICE, message_id="<3@a>"),
+        m.plain(
+            subject="Meeting", sender=ALICE, to="Dave Lee <dave@acme.example>", message_id="<4@f>"
+        ),
+    ):
+        box.add(message.as_bytes())
+    box.flush()
+    services.import_mailbox(ctx, tmp_path / "alice.mbox", ALICE)
+    ctx.close()
+    return Runtime(settings_with_team, secret_key="k" * 48)
+
+
+def investor_id(runtime: Runtime) -> int:
+    with runtime.context() as ctx:
+        return ctx.db.execute("SELECT id FROM fundraising_investors").fetchone()[0]
+
+
+def test_the_queue_lists_proposals_and_decides_the_ticked_ones(runtime: Runtime) -> None:
+    page = EmailPage(runtime, session=session_of(runtime, BOB))  # members decide too
+    assert list(page.table.value["From / to"]) == ["dave@acme.example", "carol@acme.example"]
+    assert "2 proposals" in page.info.object
+    assert "Acme <b>Capital</b>" in list(
+        page.table.value["Investor"]
+    )  # a value, escaped by the table
+    page.decide(approve=True)
+    assert page.failed and page.message == "Tick the proposals to decide first."
+    page.table.selection = [0]  # Dave: the team wrote to him
+    page.decide(approve=True, add_person=True)
+    assert page.message == "Approved 1 proposal; 1 person added."
+    page.table.selection = [0]  # Carol now
+    page.keys.param.update(key="r", presses=1)  # the r key
+    assert page.message.startswith("Rejected 1 proposal")
+    assert page.table.value.empty and "0 proposals" in page.info.object
+    page.status_choice.value = "approved"
+    assert list(page.table.value["From / to"]) == ["dave@acme.example"]
+    assert page.approve_button.disabled  # decided ones are not decided again
+    with runtime.context() as ctx:
+        people = services.list_people(ctx, investor_id(runtime))
+    assert sorted(p["full_name"] for p in people) == ["Dave Lee", "Jane Doe"]
+
+
+def test_a_thread_reads_escaped_and_its_owner_can_make_it_private(runtime: Runtime) -> None:
+    with runtime.context() as ctx:
+        thread_id = services.investor_emails(ctx, investor_id(runtime))["threads"][-1]["thread_id"]
+    page = EmailPage(runtime, session=session_of(runtime, ALICE))
+    page.thread_id = thread_id
+    page.show_thread()
+    html = page.thread.object
+    assert "Fund III" in html and "&lt;script&gt;" in html and "<script>" not in html
+    assert page.private_button.visible and page.private_button.label == "Mark private"
+    page.toggle_private()
+    assert page.message == "Only you see this thread now."
+    bob = EmailPage(runtime, session=session_of(runtime, BOB))
+    bob.thread_id = thread_id
+    bob.show_thread()
+    assert bob.failed and "not there" in bob.thread.object
+
+
+def test_the_record_page_shows_the_timeline_when_its_tab_opens(runtime: Runtime) -> None:
+    page = RecordPage(runtime, session=session_of(runtime, ALICE), investor_id=investor_id(runtime))
+    page.load()
+    assert not page.emails.loaded  # not read until the tab is opened
+    page.tabs.active = page.EMAILS_TAB
+    html = page.emails.list.object
+    assert page.emails.loaded and "2 emails in 1 thread," in html
+    assert "/email?thread=" in html and "← in" in html and "→ out" in html
+    assert "Works for us &lt;script&gt;" in html
+
+
+def test_the_navigation_offers_the_email_page_to_members(runtime: Runtime) -> None:
+    assert 'href="/email"' in nav_html(session_of(runtime, BOB), "/")
