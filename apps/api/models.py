@@ -223,3 +223,17 @@ class BackupPolicyBody(Body):
     weekly: Count | None = None
     monthly: Count | None = None
     expected_version: Annotated[int, Field(ge=0, le=2**53), BeforeValidator(_whole_number)]
+
+
+class ProposalDecisionBody(Body):
+    """Approve or reject email proposals; approving may add the correspondents as people."""
+
+    ids: Annotated[list[Id], Field(min_length=1, max_length=500)]
+    decision: Literal["approve", "reject"]
+    add_people: bool = False
+
+
+class EmailAliasBody(Body):
+    """Another address of a person: their mail from it links to them (past mail too)."""
+
+    address: Annotated[str, limited("email")]

@@ -39,10 +39,11 @@ def key_path(ctx: Context) -> Path:
 def _read_key(path: Path) -> dict[str, Any]:
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(
+    except FileNotFoundError:  # a step not taken yet, not a broken setting: 422, not 500
+        raise ValidationError(
             "Google is not connected: upload the service account key on the admin page or set"
-            " CRM_GOOGLE_SERVICE_ACCOUNT_FILE"
+            " CRM_GOOGLE_SERVICE_ACCOUNT_FILE",
+            field="key",
         ) from None
     except (ValueError, UnicodeDecodeError, OSError):
         raise ConfigError(f"The Google key at {path} is not a readable JSON file") from None
