@@ -29,6 +29,8 @@ from apps.forms import FormErrors
 from apps.markup import escape_markdown, escape_text
 from apps.runtime import Runtime, run_long
 from apps.shell import AppHeader, ConfirmDialog, shell
+from crm_lib import services
+from crm_lib.auth.permissions import allowed
 from crm_lib.context import Context
 from crm_lib.errors import CRMError, DatabaseError, NotAuthenticated, database_failure
 
@@ -41,6 +43,19 @@ def nav_bar(session: PageSession | None, here: str) -> AppHeader:
     user may open with ``here`` marked, the search slot and the user menu. Pages that lay
     themselves out put it first; :meth:`UserPage.frame` and :func:`apps.shell.shell` do."""
     return AppHeader(session, here)
+
+
+def nav_counts(runtime: Runtime, session: PageSession | None) -> dict[str, int]:
+    """Numbers on the navigation's links: the proposals waiting on the email page (for those
+    who may read mail). A failure to count shows no number, never an error: the page itself
+    reports what is wrong with the database."""
+    if session is None or not allowed(session.user["role"], "read_email"):
+        return {}
+    try:
+        with runtime.user_context(session.token) as ctx:
+            return {"/email": services.list_proposals(ctx, limit=1)["total"]}
+    except Exception:
+        return {}
 
 
 class UserPage(Viewer):
@@ -236,6 +251,10 @@ class UserPage(Viewer):
         if attempt.error is None and done is not None:
             done(result)  # type: ignore[arg-type]
 
+    def nav_counts(self) -> dict[str, int]:
+        """Numbers on the navigation's links (see :func:`nav_counts`)."""
+        return nav_counts(self.runtime, self.session)
+
     def frame(self, here: str, title: str, *body: Any) -> pn.Column:
         """The page in the app shell: header (``here`` marked), title, the outcome of the last
         action, ``body``, and the page's confirm dialog."""
@@ -246,6 +265,7 @@ class UserPage(Viewer):
             self.status,
             *body,
             dialog=self.confirmation,
+            counts=self.nav_counts(),
         )
 
 

@@ -15,7 +15,7 @@ click elsewhere or Escape, as menus do.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import panel as pn
@@ -96,9 +96,12 @@ _MAIN_STYLES = {
 _WIDE_STYLES = {"padding": "var(--crm-space-3) var(--crm-space-5) 0", "box-sizing": "border-box"}
 
 
-def nav_html(session: PageSession | None, here: str) -> str:
+def nav_html(
+    session: PageSession | None, here: str, counts: Mapping[str, int] | None = None
+) -> str:
     """The product name and the links this user may open; ``here`` is marked as the current
-    page (``aria-current="page"``, styled by the tokens)."""
+    page (``aria-current="page"``, styled by the tokens); ``counts`` puts a number on a link
+    (what waits there: the email page's proposals)."""
     brand = (
         '<a class="crm-brand" href="/"><span class="crm-brand-mark" aria-hidden="true">VC</span>'
         "Venture CRM</a>"
@@ -106,8 +109,9 @@ def nav_html(session: PageSession | None, here: str) -> str:
     if session is None:
         return f'<div class="crm-header-bar">{brand}</div>'
     role = session.user["role"]
+    counts = counts or {}
     items = "".join(
-        f'<li><a href="{path}"{_current(path == here)}>{label}</a></li>'
+        f'<li><a href="{path}"{_current(path == here)}>{label}{_count(counts.get(path))}</a></li>'
         for path, label, action in NAV
         if allowed(role, action)
     )
@@ -146,6 +150,13 @@ def user_menu_html(session: PageSession | None, here: str) -> str:
     )
 
 
+def _count(count: int | None) -> str:
+    if not count:
+        return ""
+    shown = f"{count:,}" if count < 1000 else "999+"
+    return f' <span class="crm-nav-count" aria-label="{count:,} waiting">{shown}</span>'
+
+
 def _current(is_current: bool) -> str:
     return ' aria-current="page"' if is_current else ""
 
@@ -157,9 +168,14 @@ class AppHeader(pn.Row):
     issue fills; nothing is rendered there until then.
     """
 
-    def __init__(self, session: PageSession | None, here: str) -> None:
+    def __init__(
+        self, session: PageSession | None, here: str, counts: Mapping[str, int] | None = None
+    ) -> None:
         self.nav = pn.pane.HTML(
-            nav_html(session, here), css_classes=["crm-nav-pane"], align="center", margin=0
+            nav_html(session, here, counts),
+            css_classes=["crm-nav-pane"],
+            align="center",
+            margin=0,
         )
         self.search_slot = pn.Column(
             css_classes=[SEARCH_SLOT_CLASS], sizing_mode="stretch_width", min_width=0
@@ -418,6 +434,7 @@ def shell(
     *body: Any,
     wide: bool = False,
     dialog: ConfirmDialog | None = None,
+    counts: Mapping[str, int] | None = None,
 ) -> pn.Column:
     """A page in the shell: the header (``here`` marked), then ``body`` in the content column
     (centred at the content width; ``wide`` pages such as the grid use the full width), then
@@ -432,7 +449,7 @@ def shell(
     )
     extra = [dialog.modal] if dialog is not None else []
     return pn.Column(
-        AppHeader(session, here),
+        AppHeader(session, here, counts),
         main,
         *extra,
         css_classes=["crm-shell"],

@@ -886,6 +886,7 @@ class GridPage(TableActions, UserPage):
             ),
             wide=True,
             dialog=self.confirmation,
+            counts=self.nav_counts(),
         )
 
 

@@ -18,6 +18,7 @@ from panel.viewable import Viewer
 from apps.activity.render import FEED_CSS, events_html
 from apps.auth.live import OpenPages
 from apps.auth.provider import PageSession, current_session
+from apps.chrome import nav_counts
 from apps.formatting import browser_zone, money, percent, plural
 from apps.home.store import HomeStore
 from apps.links import grid_url, record_url
@@ -244,7 +245,9 @@ class HomePage(Viewer):
                 "(or `crm demo-data`), or add investors from a notebook with `crm_lib.services`.",
                 alert_type="info",
             )
-            return shell(self.session, "/", title, empty)
+            return shell(
+                self.session, "/", title, empty, counts=nav_counts(self.runtime, self.session)
+            )
         return shell(
             self.session,
             "/",
@@ -255,6 +258,7 @@ class HomePage(Viewer):
                 pn.Column(self.attention, self.recent, sizing_mode="stretch_width"),
                 sizing_mode="stretch_width",
             ),
+            counts=nav_counts(self.runtime, self.session),
         )
 
 

@@ -1036,6 +1036,7 @@ class RecordPage(UserPage):
             self.restore_investor_button,
             self.body,
             dialog=self.confirmation,
+            counts=self.nav_counts(),
         )
 
 

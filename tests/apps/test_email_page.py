@@ -112,3 +112,11 @@ def test_the_record_page_shows_the_timeline_when_its_tab_opens(runtime: Runtime)
 
 def test_the_navigation_offers_the_email_page_to_members(runtime: Runtime) -> None:
     assert 'href="/email"' in nav_html(session_of(runtime, BOB), "/")
+
+
+def test_the_navigation_counts_the_proposals_waiting(runtime: Runtime) -> None:
+    page = EmailPage(runtime, session=session_of(runtime, BOB))
+    assert page.nav_counts() == {"/email": 2}
+    html = nav_html(session_of(runtime, BOB), "/", page.nav_counts())
+    assert '<span class="crm-nav-count" aria-label="2 waiting">2</span>' in html
+    assert "crm-nav-count" not in nav_html(session_of(runtime, BOB), "/", {"/email": 0})
