@@ -8,6 +8,7 @@ from typing import Any
 import panel as pn
 
 from apps.admin.backups import BackupsSection
+from apps.admin.email import EmailSection
 from apps.chrome import UserPage, choice_label, read_only_table, set_choices, table_frame
 from apps.formatting import (
     CHECK,
@@ -97,9 +98,11 @@ class AdminPage(UserPage):
         self.buttons["reset"].on_click(lambda _: self.reset_link())
         self.buttons["revoke"].on_click(lambda _: self.ask_revoke())
         self.backup_section = BackupsSection(self)
+        self.email_section = EmailSection(self)
         self.refresh()
         if not self.failed:  # a member was already told this page is not theirs
             self.backup_section.refresh()
+            self.email_section.refresh()
             on_browser_zone(lambda _zone: self._show_times())
 
     def _show_times(self) -> None:
@@ -235,6 +238,7 @@ class AdminPage(UserPage):
             pn.pane.Markdown("## Pending invites"),
             self.invites_table,
             pn.Row(self.invite_choice, b["revoke"]),
+            *self.email_section.layout(),
             pn.pane.Markdown("## Security checklist (see SECURITY.md)"),
             self.security,
         )

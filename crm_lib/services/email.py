@@ -24,7 +24,7 @@ from crm_lib.errors import NotFound, ValidationError
 from crm_lib.mail.addresses import canonical, domain_of
 from crm_lib.mail.files import read_mailbox
 from crm_lib.mail.ingest import IngestReport, ingest
-from crm_lib.mail.matching import INTERNAL_DOMAINS_SETTING
+from crm_lib.mail.matching import INTERNAL_DOMAINS_SETTING, stored_internal_domains
 from crm_lib.services.people import add_person
 from crm_lib.storage.reads import LIVE, query_dicts
 from crm_lib.storage.writes import write
@@ -145,6 +145,72 @@ def set_internal_domains(ctx: Context, domains: Iterable[str]) -> list[str]:
                 "app_settings", row[0], {"value": json.dumps(cleaned)}, expected_version=row[1]
             )
     return cleaned
+
+
+def internal_domains(ctx: Context) -> list[str]:
+    """The internal domains an admin set (besides CRM_INTERNAL_DOMAINS and the team's)."""
+    require(ctx, "read_email")
+    return stored_internal_domains(ctx)
+
+
+def email_blocklist(ctx: Context) -> list[str]:
+    """Addresses and ``@domains`` whose mail is not captured, in order."""
+    require(ctx, "read_email")
+    return [
+        p
+        for (p,) in ctx.db.execute(
+            f"SELECT pattern FROM email_blocklist WHERE {LIVE} ORDER BY lower(pattern)"
+        ).fetchall()
+    ]
+
+
+def set_email_blocklist(ctx: Context, patterns: Iterable[str]) -> dict[str, int]:
+    """Block exactly these addresses and ``@domains``: their mail is not captured from now on,
+    and stored mail with them leaves every read path (archived, in the same transaction)."""
+    require(ctx, "manage_email")
+    wanted: dict[str, str] = {}
+    for raw in patterns:
+        pattern = raw.strip().casefold()
+        if not pattern:
+            continue
+        if pattern.startswith("@"):
+            if "." not in pattern[1:] or "@" in pattern[1:] or " " in pattern:
+                raise ValidationError(
+                    f"{raw.strip()!r} is not a domain like @lp.example", field="blocklist"
+                )
+            wanted[pattern] = pattern
+        else:
+            key = canonical(pattern)
+            if key is None:
+                raise ValidationError(
+                    f"{raw.strip()!r} is neither an address nor an @domain", field="blocklist"
+                )
+            wanted[pattern] = key
+    hidden = 0
+    with write(ctx) as tx:
+        current = {
+            p.casefold(): (row_id, version)
+            for row_id, p, version in ctx.db.execute(
+                f"SELECT id, pattern, version FROM email_blocklist WHERE {LIVE}"
+            ).fetchall()
+        }
+        for pattern, (row_id, version) in current.items():
+            if pattern not in wanted:
+                tx.archive("email_blocklist", row_id, expected_version=version)
+        for pattern in wanted:
+            if pattern not in current:
+                tx.insert("email_blocklist", {"pattern": pattern})
+        domains = {p[1:] for p in wanted if p.startswith("@")}
+        addresses = {key for p, key in wanted.items() if not p.startswith("@")}
+        for email_id, version, sender, to, cc in ctx.db.execute(
+            "SELECT id, version, from_address, to_addresses, cc_addresses FROM emails"
+            " WHERE deleted_at IS NULL"
+        ).fetchall():
+            keys = {canonical(a) for a in (sender, *json.loads(to), *json.loads(cc))}
+            if keys & addresses or {domain_of(k) for k in keys if k} & domains:
+                tx.archive("emails", email_id, expected_version=version)
+                hidden += 1
+    return {"blocked": len(wanted), "hidden": hidden}
 
 
 # -- the proposal queue -----------------------------------------------------------------------

@@ -34,6 +34,7 @@ def seed(live: LiveServer, tmp_path: Path) -> int:
         for sender, mid in (("jane@acme.example", "<1@a>"), ("carol@acme.example", "<2@a>")):
             box.add(m.plain(sender=sender, to=live.admin_email, message_id=mid).as_bytes())
         box.flush()
+        box.close()
         services.import_mailbox(ctx, tmp_path / "a.mbox", live.admin_email)
         return acme["id"]
     finally:

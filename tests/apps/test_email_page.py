@@ -48,6 +48,7 @@ def runtime(settings_with_team: Settings, tmp_path: Path) -> Runtime:
     ):
         box.add(message.as_bytes())
     box.flush()
+    box.close()
     services.import_mailbox(ctx, tmp_path / "alice.mbox", ALICE)
     ctx.close()
     return Runtime(settings_with_team, secret_key="k" * 48)
@@ -120,3 +121,39 @@ def test_the_navigation_counts_the_proposals_waiting(runtime: Runtime) -> None:
     html = nav_html(session_of(runtime, BOB), "/", page.nav_counts())
     assert '<span class="crm-nav-count" aria-label="2 waiting">2</span>' in html
     assert "crm-nav-count" not in nav_html(session_of(runtime, BOB), "/", {"/email": 0})
+
+
+def test_the_admin_page_connects_google_and_chooses_mailboxes(runtime: Runtime) -> None:
+    import json
+    import os
+    import stat
+
+    from apps.admin.page import AdminPage
+
+    page = AdminPage(runtime, session=session_of(runtime, ALICE))
+    section = page.email_section
+    assert "Google is not connected" in section.status.object
+    assert list(section.accounts.value["Mailbox"]) == [ALICE]  # the imported mailbox
+    key = {
+        "type": "service_account",
+        "client_email": "sync@fund.iam.gserviceaccount.com",
+        "private_key": "-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n",
+        "token_uri": "https://oauth2.googleapis.com/token",
+    }
+    section.key_file.value = json.dumps(key).encode()
+    section.save_key()
+    assert not page.failed and "sync@fund.iam.gserviceaccount.com" in section.status.object
+    assert section.key_file.value is None  # not kept in the page
+    path = runtime.settings.data_dir / "google-service-account.json"
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert "PRIVATE" not in section.status.object
+    section.mailboxes.value = [ALICE, BOB]
+    section.save_mailboxes()
+    assert page.message == "2 mailboxes chosen for syncing."
+    assert list(section.accounts.value["Synced"]) == ["✓", "✓"]
+    section.domains.value = "Fund-Partners.example; other.example"
+    section.save_domains()
+    assert section.domains.value == "fund-partners.example, other.example"
+    section.blocklist.value = "@acme.example\n"
+    section.save_blocklist()
+    assert page.message == "Blocklist saved (1 entry); 4 stored emails hidden."

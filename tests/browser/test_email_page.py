@@ -45,6 +45,7 @@ def mail_from_a_colleague(data_dir: Path, tmp_path: Path) -> tuple[int, str]:
             ).as_bytes()
         )
         box.flush()
+        box.close()
         report = services.import_mailbox(ctx, tmp_path / "alice.mbox", ADMIN_EMAIL)
         assert report.proposed == 1, report
     finally:

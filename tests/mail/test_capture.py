@@ -398,3 +398,23 @@ def test_the_cli_imports_prints_counts_and_exits_by_outcome(
     assert result.exit_code == 0 and "Rejected 1" in result.output
     result = runner.invoke(main, ["--data-dir", str(settings.data_dir), "email", "status"])
     assert ALICE in result.output and "1 proposals waiting" in result.output
+
+
+def test_a_blocklist_stops_capture_and_hides_past_mail(
+    ctx: Context, crm: dict, tmp_path: Path
+) -> None:
+    services.import_mailbox(ctx, write_mbox(tmp_path / "a.mbox", alice_corpus()), ALICE)
+    assert services.investor_emails(ctx, crm["acme"])["emails"] == 3
+    done = services.set_email_blocklist(ctx, ["  Jane@ACME.example ", "@bloom.example", ""])
+    assert done == {"blocked": 2, "hidden": 4}  # Jane's three, and Alice's mail to Dave
+    assert services.email_blocklist(ctx) == ["@bloom.example", "jane@acme.example"]
+    assert services.investor_emails(ctx, crm["acme"])["emails"] == 0
+    later = m.plain(sender="jane@acme.example", to=ALICE, message_id="<late@acme.example>")
+    report = services.import_mailbox(ctx, write_mbox(tmp_path / "b.mbox", [later]), ALICE)
+    assert report.skipped == {"blocklisted address (jane@acme.example)": 1}
+    services.set_email_blocklist(ctx, ["@bloom.example"])  # Jane unblocked: new mail comes in
+    assert services.email_blocklist(ctx) == ["@bloom.example"]
+    with pytest.raises(ValidationError, match="neither an address nor an @domain"):
+        services.set_email_blocklist(ctx, ["not valid"])
+    with pytest.raises(PermissionDenied):
+        services.set_email_blocklist(ctx.as_user(crm["bob"]), [])
