@@ -67,6 +67,8 @@ TEXT_LIMITS: dict[str, TextLimit] = {
         TextLimit("amount", 100, "a number typed as text ('$1,250,000.50', '12%')"),
         TextLimit("confirmation", 40, "a typed confirmation (the id of the backup to restore)"),
         TextLimit("formula", FormulaLimits().max_formula_length, "a formula"),
+        TextLimit("domain_list", 2_000, "the fund's own email domains, comma-separated"),
+        TextLimit("blocklist", 20_000, "the email blocklist, one address or @domain per line"),
     )
 }
 

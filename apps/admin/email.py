@@ -15,7 +15,7 @@ import panel as pn
 from apps.chrome import UserPage, Working, read_only_table, set_choices, table_frame
 from apps.formatting import PLAIN, WHEN, Show, browser_zone, plural
 from apps.markup import escape_text
-from crm_lib import services
+from crm_lib import limits, services
 
 ACCOUNT_COLUMNS = {
     "email": "Mailbox",
@@ -55,13 +55,13 @@ class EmailSection:
             name="The fund's own domains (besides the team's)",
             placeholder="fund-partners.example, other-fund.example",
             sizing_mode="stretch_width",
-            max_length=2000,
+            max_length=limits.max_length("domain_list"),
         )
         self.blocklist = pn.widgets.TextAreaInput(
             name="Never capture mail with (one address or @domain per line)",
             height=100,
             sizing_mode="stretch_width",
-            max_length=20_000,
+            max_length=limits.max_length("blocklist"),
         )
         self.accounts = read_only_table(
             ACCOUNT_COLUMNS,

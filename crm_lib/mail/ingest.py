@@ -25,6 +25,7 @@ from typing import Any
 
 from crm_lib.clock import timestamp
 from crm_lib.context import Context
+from crm_lib.mail import signals
 from crm_lib.mail.matching import Directory, Match, load_directory
 from crm_lib.mail.noise import skip_reason
 from crm_lib.mail.parse import ParsedEmail, UnreadableMessage, parse_message
@@ -322,6 +323,9 @@ def _store(
             insert_many(tx, table, columns, rows[table])
             tx.audit_created_range(table, first[table], next_id[table] - 1)
             tx.record_bulk(table, first[table], next_id[table] - 1)
+    linked = {link[2] for link in rows["email_investor_links"]}
+    if linked:
+        signals.recompute(tx, tx.ctx.clock.now(), linked)
     for thread_id, dates in thread_dates.items():  # derived: the thread's span of dates
         conn.execute(
             "UPDATE email_threads SET first_at = min(coalesce(first_at, ?), ?),"

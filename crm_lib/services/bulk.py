@@ -58,12 +58,18 @@ def _batches(records: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[M
         yield batch
 
 
+def stored_columns(fields: Mapping[str, Any]) -> tuple[str, ...]:
+    """The investor columns a bulk insert writes: every field but the derived built-in ones
+    (the commitment total, the email signals), which keep their defaults until computed."""
+    return tuple(k for k, spec in fields.items() if spec.is_editable or not spec.is_builtin)
+
+
 class _Plan:
     """Validated rows of one batch, ready for executemany, plus the id counters."""
 
     def __init__(self, ctx: Context, tx: WriteTransaction) -> None:
         self.fields = load_fields(ctx.db)
-        self.investor_columns = tuple(k for k in self.fields if k not in ("total_invested",))
+        self.investor_columns = stored_columns(self.fields)
         self.users = {r[0] for r in ctx.db.execute(f"SELECT id FROM users WHERE {LIVE}").fetchall()}
         self.funds = {
             r[0]
@@ -197,9 +203,7 @@ class BulkCreator:
         """A field was added inside the transaction (an import's companion field for cells that
         did not fit their column): the next batches insert its column too."""
         self.plan.fields = load_fields(self.ctx.db)
-        self.plan.investor_columns = tuple(
-            k for k in self.plan.fields if k not in ("total_invested",)
-        )
+        self.plan.investor_columns = stored_columns(self.plan.fields)
 
     def add(self, records: list[Mapping[str, Any]], *, parsed: bool = False) -> None:
         """Validate (unless ``parsed``: values, people and commitments already validated into

@@ -21,6 +21,7 @@ from typing import Any
 from crm_lib.auth.permissions import require
 from crm_lib.context import Context
 from crm_lib.errors import NotFound, ValidationError
+from crm_lib.mail import signals
 from crm_lib.mail.addresses import canonical, domain_of
 from crm_lib.mail.files import read_mailbox
 from crm_lib.mail.ingest import IngestReport, ingest
@@ -210,6 +211,8 @@ def set_email_blocklist(ctx: Context, patterns: Iterable[str]) -> dict[str, int]
             if keys & addresses or {domain_of(k) for k in keys if k} & domains:
                 tx.archive("emails", email_id, expected_version=version)
                 hidden += 1
+        if hidden:
+            signals.recompute(tx, ctx.clock.now())
     return {"blocked": len(wanted), "hidden": hidden}
 
 
@@ -287,6 +290,7 @@ def decide_proposals(
     if not wanted:
         raise ValidationError("Choose at least one proposal", field="ids")
     counts = {"approved": 0, "rejected": 0, "people_added": 0}
+    touched: set[int] = set()
     with write(ctx) as tx:
         for proposal_id in wanted:
             row = tx.fetch(PROPOSALS, proposal_id)
@@ -319,6 +323,8 @@ def decide_proposals(
                 for other in _pending_like(ctx, row, by_address=False):
                     _decide(tx, other, "rejected")
                     counts["rejected"] += 1
+            touched.add(row["investor_id"])
+        signals.recompute(tx, ctx.clock.now(), touched)
     return counts
 
 
@@ -441,6 +447,7 @@ def link_past_mail(ctx: Context, person_id: int, addresses: Iterable[str]) -> in
                     },
                 )
                 linked += 1
+        signals.recompute(tx, ctx.clock.now(), [person[0]])
     return linked
 
 
@@ -466,6 +473,15 @@ def set_thread_private(ctx: Context, thread_id: int, private: bool) -> dict[str,
             {"private_by": ctx.user_id if private else None},
             expected_version=thread["version"],
         )
+        investors = [
+            row[0]
+            for row in ctx.db.execute(
+                "SELECT DISTINCT l.investor_id FROM email_investor_links l"
+                " JOIN emails e ON e.id = l.email_id WHERE e.thread_id = ?",
+                [thread_id],
+            ).fetchall()
+        ]
+        signals.recompute(tx, ctx.clock.now(), investors)
     return {"thread_id": thread_id, "private": private}
 
 

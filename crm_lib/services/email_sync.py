@@ -19,6 +19,7 @@ from typing import Any
 from crm_lib.auth.permissions import require
 from crm_lib.context import Context
 from crm_lib.errors import ConfigError, NotFound, ValidationError
+from crm_lib.mail import signals
 from crm_lib.mail.addresses import canonical
 from crm_lib.mail.gmail import GmailReader, gmail_service, reason_of
 from crm_lib.mail.sync import due, sync_mailbox
@@ -179,6 +180,8 @@ def sync_email(
             continue
         reader = GmailReader(service, **({"sleep": sleep} if sleep else {}))
         results.append(sync_mailbox(ctx, row, reader, window_days=window_days).as_dict())
+    with write(ctx) as tx:  # deletions, and counts of the last 30 and 90 days, move on
+        signals.recompute(tx, ctx.clock.now())
     return results
 
 

@@ -418,3 +418,35 @@ def test_a_blocklist_stops_capture_and_hides_past_mail(
         services.set_email_blocklist(ctx, ["not valid"])
     with pytest.raises(PermissionDenied):
         services.set_email_blocklist(ctx.as_user(crm["bob"]), [])
+
+
+def test_relationship_signals_follow_linked_mail(ctx: Context, crm: dict, tmp_path: Path) -> None:
+    """The clock reads 2026-11-25 09:00 UTC (tests/conftest.py); Jane's thread is two-way."""
+    bloom = services.get_investor(ctx, crm["bloom"])["investor"]
+    services.update_field(
+        ctx, crm["bloom"], "last_contacted_at", "2026-11-20", expected_version=bloom["version"]
+    )
+    services.import_mailbox(ctx, write_mbox(tmp_path / "a.mbox", alice_corpus()), ALICE)
+    acme = services.get_investor(ctx, crm["acme"])["investor"]
+    assert acme["email_last_inbound_at"].startswith("2026-11-03T10:00")
+    assert acme["email_last_outbound_at"].startswith("2026-11-02T10:00")
+    assert (acme["email_touches_30d"], acme["email_touches_90d"]) == (2, 2)  # undated: no
+    assert acme["last_contacted_at"] == "2026-11-03"  # the newest message of a two-way thread
+    assert acme["email_strength"] == "Weak" and acme["email_connection_id"] == crm["alice"]["id"]
+    assert acme["version"] == 1  # derived values: no version bump, no conflict for editors
+    bloom = services.get_investor(ctx, crm["bloom"])["investor"]
+    assert (
+        bloom["email_last_inbound_at"].startswith("2026-11-04")
+        and not bloom["email_last_outbound_at"]
+    )
+    assert bloom["last_contacted_at"] == "2026-11-20"  # typed by hand, newer: kept
+    assert bloom["email_strength"] == "Very weak"
+    fields = {f.key: f for f in services.list_fields(ctx)}
+    assert not fields["email_strength"].is_editable and fields["email_touches_30d"].is_builtin
+    with pytest.raises(ValidationError):
+        services.update_field(
+            ctx, crm["acme"], "email_touches_30d", 99, expected_version=acme["version"]
+        )
+    services.set_email_blocklist(ctx, ["jane@acme.example"])  # her mail leaves: signals follow
+    acme = services.get_investor(ctx, crm["acme"])["investor"]
+    assert acme["email_touches_30d"] == 0 and acme["email_strength"] is None

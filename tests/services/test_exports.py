@@ -166,6 +166,12 @@ def test_every_format_carries_every_column_the_grid_shows_in_the_same_order(ctx:
         "Last contacted",
         "Total invested",
         "Notes",
+        "Last inbound email",
+        "Last outbound email",
+        "Emails in 30 days",
+        "Emails in 90 days",
+        "Relationship strength",
+        "Strongest connection",
         *(label for label, _, _ in FIELDS),
         "Double score",
         "People",
@@ -230,6 +236,12 @@ def test_csv_cells_are_written_as_the_import_reads_them(ctx: Context) -> None:
         "Last contacted": "2026-10-01",
         "Total invested": "1500000",
         "Notes": "'-minus",
+        "Last inbound email": "",
+        "Last outbound email": "",
+        "Emails in 30 days": "0",
+        "Emails in 90 days": "0",
+        "Relationship strength": "",
+        "Strongest connection": "",
         "Score": "-5",  # a number, not text: no defusing quote
         "Ticket": "-1250.5",
         "Ownership": "0.30000000000000004",  # the fraction, exactly
@@ -367,6 +379,12 @@ def test_xlsx_cells_are_typed_and_text_is_never_a_formula(ctx: Context) -> None:
         "Last contacted": (datetime(2026, 10, 1), "d", "yyyy-mm-dd"),
         "Total invested": (1_500_000, "n", '"$"#,##0.00'),
         "Notes": ("-minus", "s", "General"),
+        "Last inbound email": (None, "n", "General"),  # no mail: blank, and zero counts
+        "Last outbound email": (None, "n", "General"),
+        "Emails in 30 days": (0, "n", "General"),
+        "Emails in 90 days": (0, "n", "General"),
+        "Relationship strength": (None, "n", "General"),
+        "Strongest connection": (None, "n", "General"),
         "Score": (-5, "n", "General"),
         "Ticket": (-1250.5, "n", '"$"#,##0.00'),
         "Ownership": (0.3, "n", "0.00%"),  # Excel keeps 15 digits: 0.30000000000000004 is 0.3

@@ -3,6 +3,7 @@ mailboxes and syncing. Members read mail and decide proposals; admins manage mai
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from apps.api import schemas as s
@@ -10,6 +11,7 @@ from apps.api.calls import Call, Reply
 from apps.api.models import EmailAliasBody, ProposalDecisionBody
 from apps.api.registry import API
 from crm_lib import services
+from crm_lib.errors import ValidationError
 
 TAG = "email"
 ID = {"type": "integer", "minimum": 1, "maximum": 2**53}
@@ -122,13 +124,12 @@ def email_thread(call: Call) -> dict[str, Any]:
     errors=(401, 422),
 )
 def list_proposals(call: Call) -> dict[str, Any]:
-    confidence = call.query.get("min_confidence")
     return services.list_proposals(
         call.ctx,
         status=call.query.get("status") or "pending",
-        investor_id=_int(call, "investor_id"),
-        team_member_id=_int(call, "team_member_id"),
-        min_confidence=float(confidence) if confidence else None,
+        investor_id=_id(call, "investor_id"),
+        team_member_id=_id(call, "team_member_id"),
+        min_confidence=_fraction(call, "min_confidence"),
         limit=call.query_int("limit", 100, low=1, high=500),
         offset=call.query_int("offset", 0, low=0, high=2**31),
     )
@@ -195,6 +196,20 @@ def sync_now(call: Call) -> list[dict[str, Any]]:
     return services.sync_email(call.ctx, call.query.get("account") or None)
 
 
-def _int(call: Call, name: str) -> int | None:
+def _id(call: Call, name: str) -> int | None:
+    value = call.query_int(name, 0, low=0, high=2**53)
+    return value or None
+
+
+def _fraction(call: Call, name: str) -> float | None:
+    """A number from 0 to 1, or a 422 naming the parameter (never NaN or infinity)."""
     text = call.query.get(name)
-    return int(text) if text else None
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:  # NaN fails this too
+        raise ValidationError(f"Query parameter {name!r} must be from 0 to 1", field=name)
+    return value

@@ -224,3 +224,36 @@ CREATE TABLE email_failures (
     deleted_by TEXT
 );
 CREATE INDEX email_failures_account ON email_failures (account_id, id);
+
+-- Relationship signals from linked email, kept by the library (crm_lib/mail/signals.py) like
+-- formula values: read-only grid fields that sort, filter, export and feed formulas.
+ALTER TABLE fundraising_investors ADD COLUMN email_last_inbound_at TEXT;
+ALTER TABLE fundraising_investors ADD COLUMN email_last_outbound_at TEXT;
+ALTER TABLE fundraising_investors ADD COLUMN email_touches_30d INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE fundraising_investors ADD COLUMN email_touches_90d INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE fundraising_investors ADD COLUMN email_strength TEXT;
+ALTER TABLE fundraising_investors ADD COLUMN email_connection_id INTEGER REFERENCES users (id);
+CREATE INDEX investors_email_connection ON fundraising_investors (email_connection_id);
+
+-- Their fields, after every field there is; a label a team already uses gets " (email)".
+INSERT INTO grid_fields
+    (key, label, type, options, position, is_builtin, is_editable, created_at, created_by, updated_at, updated_by)
+SELECT new.key,
+       CASE WHEN EXISTS (SELECT 1 FROM grid_fields g WHERE lower(g.label) = lower(new.label)
+                         AND g.deleted_at IS NULL)
+            THEN new.label || ' (email)' ELSE new.label END,
+       new.type, new.options,
+       (SELECT COALESCE(MAX(position), 0) FROM grid_fields) + new.offset,
+       1, 0,
+       strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now'), 'system:migrate',
+       strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now'), 'system:migrate'
+FROM (
+    SELECT 'email_last_inbound_at' AS key, 'Last inbound email' AS label, 'datetime' AS type,
+           '{}' AS options, 1 AS offset
+    UNION ALL SELECT 'email_last_outbound_at', 'Last outbound email', 'datetime', '{}', 2
+    UNION ALL SELECT 'email_touches_30d', 'Emails in 30 days', 'number', '{"precision": 0}', 3
+    UNION ALL SELECT 'email_touches_90d', 'Emails in 90 days', 'number', '{"precision": 0}', 4
+    UNION ALL SELECT 'email_strength', 'Relationship strength', 'single_select',
+        '{"choices": ["Very weak", "Weak", "Medium", "Strong", "Very strong"]}', 5
+    UNION ALL SELECT 'email_connection_id', 'Strongest connection', 'user', '{}', 6
+) AS new;
