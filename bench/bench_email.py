@@ -35,6 +35,7 @@ from crm_lib.config import Settings  # noqa: E402
 from crm_lib.mail.corpus import Person, corpus  # noqa: E402
 from crm_lib.mail.matching import load_directory  # noqa: E402
 from crm_lib.mail.parse import parse_message  # noqa: E402
+from crm_lib.storage.migrations import available_migrations  # noqa: E402
 
 TEAM = ("alice@fund.example", "bob@fund.example", "carol@fund.example", "dan@fund.example")
 PASSWORD = "tangerine orbit mosaic"
@@ -51,7 +52,9 @@ def build(folder: Path, investors: int, messages: int) -> tuple[Path, Path]:
     """The database without mail and the mbox, built once per size."""
     marker = folder / "sizes.json"
     base, mbox = folder / "base" / "crm.db", folder / "mail.mbox"
-    wanted = {"investors": investors, "messages": messages, "version": 1}
+    # rebuilt whenever the schema changes (a base made by other migrations is not this code's)
+    schema = [m.checksum for m in available_migrations()]
+    wanted = {"investors": investors, "messages": messages, "schema": schema}
     if marker.exists() and json.loads(marker.read_text()) == wanted and base.exists():
         return base, mbox
     shutil.rmtree(folder, ignore_errors=True)
@@ -117,7 +120,7 @@ def import_run(base: Path, mbox: Path, work: Path) -> tuple[float, float, str]:
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    if done.returncode not in (0, 1):
+    if done.returncode not in (0, 1) or not done.stdout.strip():
         raise SystemExit(f"import failed ({done.returncode}): {done.stderr or done.stdout}")
     return elapsed, max(peak, before) / 1024, done.stdout.splitlines()[0]
 

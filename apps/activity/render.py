@@ -55,6 +55,10 @@ def _part_html(part: Mapping[str, Any]) -> str:
         href = escape_text(record_url(int(part["investor_id"])))
         badge = ' <span class="crm-archived">(archived)</span>' if part.get("archived") else ""
         return f'<a class="crm-investor" href="{href}">{text}</a>{badge}'
+    if role == "subject" and part.get("thread_id") is not None:  # an email: its thread
+        return (
+            f'<a class="crm-part-subject" href="/email?thread={int(part["thread_id"])}">{text}</a>'
+        )
     if role == "text":
         return text
     return f'<span class="crm-part-{escape_text(role)}">{text}</span>'

@@ -47,18 +47,18 @@ class EmailSection:
         self.status = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["crm-google"])
         self.key_file = pn.widgets.FileInput(accept=".json", multiple=False)
         self.mailboxes = pn.widgets.MultiChoice(
-            name="Team members whose Gmail syncs", options=[], sizing_mode="stretch_width"
+            label="Team members whose Gmail syncs", options=[], sizing_mode="stretch_width"
         )
         self.test_choice = pn.widgets.Select(name="Test with", options={}, width=260)
         self.test_result = pn.pane.HTML("", sizing_mode="stretch_width")
         self.domains = pn.widgets.TextInput(
-            name="The fund's own domains (besides the team's)",
+            label="The fund's own domains (besides the team's)",
             placeholder="fund-partners.example, other-fund.example",
             sizing_mode="stretch_width",
             max_length=limits.max_length("domain_list"),
         )
         self.blocklist = pn.widgets.TextAreaInput(
-            name="Never capture mail with (one address or @domain per line)",
+            label="Never capture mail with (one address or @domain per line)",
             height=100,
             sizing_mode="stretch_width",
             max_length=limits.max_length("blocklist"),

@@ -39,7 +39,7 @@ from crm_lib.services.summary import FUND_STATUS_LABELS, LIST_LABELS
 from crm_lib.services.users import list_users
 from crm_lib.storage.reads import query_dicts
 
-KINDS = ("change", "import", "backup", "restore", "job")
+KINDS = ("change", "import", "backup", "restore", "job", "email")
 #: What the filter calls each kind.
 KIND_LABELS = {
     "change": "Record changes",
@@ -47,6 +47,7 @@ KIND_LABELS = {
     "backup": "Backups",
     "restore": "Restores",
     "job": "Job runs",
+    "email": "Emails",
 }
 MAX_LIMIT = 500
 #: Each kind as one SELECT with the feed's columns: at, kind, actor, entity, entity_id, action,
@@ -85,7 +86,37 @@ _SOURCES = {
         " NULL AS last_entity_id, id AS seq FROM job_runs"
         " WHERE deleted_at IS NULL"
     ),
+    # One event per message and investor it is linked to, as the reader may see it (the two
+    # "?" are the reader's user id: sharing levels and private threads, crm_lib.services.email)
+    "email": (
+        "SELECT sent_at AS at, 'email' AS kind, team_email AS actor, 'emails' AS entity,"
+        " email_id AS entity_id, direction AS action, NULL AS field, detail, NULL AS txn,"
+        " NULL AS last_entity_id, id AS seq FROM ("
+        "SELECT l.id, l.investor_id, e.sent_at, e.id AS email_id, e.direction,"
+        " COALESCE(u.email, 'system:email') AS team_email,"
+        " json_object('thread_id', e.thread_id, 'direction', e.direction,"
+        " 'from', e.from_address, 'to', json(e.to_addresses),"
+        " 'subject', CASE WHEN lv.level >= 2 THEN e.subject ELSE '' END,"
+        " 'snippet', CASE WHEN lv.level >= 3 THEN e.snippet ELSE '' END,"
+        " 'visibility', CASE lv.level WHEN 3 THEN 'everything' WHEN 2 THEN 'subject'"
+        " ELSE 'metadata' END, 'investor_id', l.investor_id, 'person_id', l.person_id,"
+        " 'team_member_id', e.team_member_id) AS detail"
+        " FROM email_investor_links l JOIN emails e ON e.id = l.email_id"
+        " JOIN email_threads t ON t.id = e.thread_id"
+        " JOIN fundraising_investors i ON i.id = l.investor_id"
+        " LEFT JOIN users u ON u.id = e.team_member_id"
+        " JOIN (SELECT h.email_id, min(3, max(CASE a.sharing WHEN 'everything' THEN 3"
+        " WHEN 'subject' THEN 2 ELSE 1 END + CASE WHEN a.user_id = ? THEN 3 ELSE 0 END)) AS level"
+        " FROM email_account_messages h JOIN email_accounts a ON a.id = h.account_id"
+        " WHERE h.deleted_at IS NULL AND a.deleted_at IS NULL GROUP BY h.email_id) lv"
+        " ON lv.email_id = e.id"
+        " WHERE l.deleted_at IS NULL AND e.deleted_at IS NULL AND t.deleted_at IS NULL"
+        " AND i.deleted_at IS NULL AND e.sent_at IS NOT NULL"
+        " AND (t.private_by IS NULL OR t.private_by = ?)) WHERE 1"
+    ),
 }
+#: How many "?" the email source itself takes (the reader's id, twice).
+_EMAIL_PARAMS = 2
 #: The source column each feed filter reads, per kind (the sources name them differently).
 _AT = {
     "change": "at",
@@ -93,6 +124,7 @@ _AT = {
     "backup": "created_at",
     "restore": "at",
     "job": "started_at",
+    "email": "sent_at",
 }
 _ACTOR = {
     "change": "actor",
@@ -100,6 +132,7 @@ _ACTOR = {
     "backup": "created_by",
     "restore": "actor",
     "job": "created_by",
+    "email": "team_email",
 }
 #: Events of the same moment come in this order (then newest row first): the cursor needs a
 #: total order, and one transaction writes many audit rows with the same ``at``.
@@ -159,8 +192,8 @@ def activity(
         raise ValidationError(f"limit must be between 1 and {MAX_LIMIT}", field="limit")
     cursor = _parse_cursor(before) if before else None
     fold_imports = "import" in kinds and investor_id is None
-    if investor_id is not None:
-        kinds = tuple(k for k in kinds if k == "change")  # only record changes name an investor
+    if investor_id is not None:  # only record changes and emails name an investor
+        kinds = tuple(k for k in kinds if k in ("change", "email"))
         if not kinds:
             return []
     branches, params = [], []
@@ -180,9 +213,14 @@ def activity(
             sql, args = _after_cursor(kind, cursor)
             where.append(sql)
             values += args
-        if investor_id is not None:
+        if investor_id is not None and kind == "email":
+            where.append("investor_id = ?")
+            values.append(investor_id)
+        elif investor_id is not None:
             where.append(_FOR_INVESTOR)
             values += [investor_id] * _FOR_INVESTOR_PARAMS
+        if kind == "email":
+            values = [ctx.user_id, ctx.user_id, *values]
         if kind == "change":
             where.append(_NOT_DERIVED)
             if fold_imports:
@@ -346,7 +384,13 @@ class _Names:
             "SELECT id, investor_id, fund_id, amount FROM fundraising_commitments",
             ids(_COMMITMENTS),
         )
-        investors = set(ids(_INVESTORS))
+        mails = [r["detail"] or {} for r in rows if r["kind"] == "email"]
+        self.email_people = _by_id(
+            ctx,
+            "SELECT id, full_name FROM fundraising_contacts",
+            sorted({m["person_id"] for m in mails if m.get("person_id")}),
+        )
+        investors = set(ids(_INVESTORS)) | {m["investor_id"] for m in mails}
         investors |= {p["investor_id"] for p in self.people.values()}
         investors |= {c["investor_id"] for c in self.commitments.values()}
         self.investors = _by_id(
@@ -793,12 +837,36 @@ def _describe_job(s: _Sentence, row: dict[str, Any], names: _Names) -> None:
     s.target("job", job)
 
 
+def _describe_email(s: _Sentence, row: dict[str, Any], names: _Names) -> None:
+    """ "Alice emailed Jane Doe of Acme Capital: Fund III data room" / "Alice received an
+    email from Jane Doe of Acme Capital: Re: ..." (the subject as its mailbox shares it)."""
+    detail = row["detail"] or {}
+    person = names.email_people.get(detail.get("person_id"))
+    counterpart = (
+        person["full_name"]
+        if person
+        else (
+            detail.get("from") if row["action"] == "inbound" else ", ".join(detail.get("to") or [])
+        )
+    )
+    if row["action"] == "inbound":
+        s.verb("received").say(" an email from ").say(counterpart, "person").say(" of ")
+    else:
+        s.verb("emailed").say(" ").say(counterpart, "person").say(" of ")
+    s.investor(names, detail.get("investor_id"))
+    subject = detail.get("subject") or ""
+    if subject:
+        s.say(": ").say(subject, "subject", thread_id=detail.get("thread_id"))
+    s.target("email", subject)
+
+
 _DESCRIBE = {
     "change": _describe_change,
     "import": _describe_import,
     "backup": _describe_backup,
     "restore": _describe_restore,
     "job": _describe_job,
+    "email": _describe_email,
 }
 
 
@@ -841,6 +909,11 @@ def _summary(row: dict[str, Any]) -> str:
         return f"{row['action']} backup {row['entity_id']} ({detail.get('verify') or 'unverified'})"
     if kind == "restore":
         return f"restored backup {detail.get('backup_id')} (before it: backup {detail.get('pre_restore')})"
+    if kind == "email":
+        return (
+            f"{row['action']} email {row['entity_id']} (investor {detail.get('investor_id')},"
+            f" thread {detail.get('thread_id')})"
+        )
     return f"job {row['field']} {row['action']}" + (
         f": {detail['error']}" if detail.get("error") else ""
     )

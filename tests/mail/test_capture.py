@@ -450,3 +450,27 @@ def test_relationship_signals_follow_linked_mail(ctx: Context, crm: dict, tmp_pa
     services.set_email_blocklist(ctx, ["jane@acme.example"])  # her mail leaves: signals follow
     acme = services.get_investor(ctx, crm["acme"])["investor"]
     assert acme["email_touches_30d"] == 0 and acme["email_strength"] is None
+
+
+def test_the_activity_feed_tells_email_as_the_reader_may_see_it(
+    ctx: Context, crm: dict, tmp_path: Path
+) -> None:
+    services.import_mailbox(ctx, write_mbox(tmp_path / "a.mbox", alice_corpus()[:3]), ALICE)
+    events = services.activity(ctx, kinds=("email",))
+    assert [e["sentence"] for e in events] == [
+        "Alice received an email from Tom Smith of Bloom Pension: Capital call question",
+        "Alice received an email from Jane Doe of Acme Capital: Re: Fund III data room",
+        "Alice emailed Jane Doe of Acme Capital: Fund III data room",
+    ]
+    first = events[-1]
+    assert first["investor_id"] == crm["acme"] and first["detail"]["to"] == ["jane@acme.example"]
+    assert first["detail"]["snippet"].startswith("Jane, here is the data room link.")
+    only_acme = services.activity(ctx, investor_id=crm["acme"], kinds=("email",))
+    assert len(only_acme) == 2
+    page = services.activity(ctx, kinds=("email",), limit=1)
+    assert len(services.activity(ctx, kinds=("email",), before=page[0]["cursor"])) == 2
+    account = services.email_accounts(ctx)[0]
+    services.set_sharing(ctx, account["id"], "metadata", expected_version=account["version"])
+    seen_by_bob = services.activity(ctx.as_user(crm["bob"]), kinds=("email",))
+    assert seen_by_bob[0]["sentence"] == "Alice received an email from Tom Smith of Bloom Pension"
+    assert seen_by_bob[0]["detail"]["snippet"] == "" and seen_by_bob[0]["detail"]["subject"] == ""
