@@ -19,6 +19,8 @@ from crm_lib.context import Context
 from crm_lib.errors import ValidationError
 from crm_lib.grid.fields import load_fields, parse_values
 from crm_lib.grid.records import recompute_formula_columns
+from crm_lib.mail.addresses import canonical
+from crm_lib.mail.relink import relink
 from crm_lib.services.commitments import COMMITMENTS, parse_commitment
 from crm_lib.services.people import CONTACTS, MIRRORED, PEOPLE, parse_person
 from crm_lib.storage.connect import refresh_statistics
@@ -235,6 +237,17 @@ class BulkCreator:
                 last = plan.next[table] - 1
                 tx.audit_created_range(table, plan.first[table], last)
                 tx.record_bulk(table, plan.first[table], last)
+        if created[PEOPLE]:  # mail stored before these people were known links to them now
+            addresses: dict[str, list[tuple[int, int]]] = {}
+            for person_id, investor_id, email in tx.conn.execute(
+                f"SELECT id, investor_id, email FROM {PEOPLE} WHERE id BETWEEN ? AND ?"
+                " AND email IS NOT NULL",
+                [plan.first[PEOPLE], plan.next[PEOPLE] - 1],
+            ).fetchall():
+                key = canonical(email)
+                if key is not None:
+                    addresses.setdefault(key, []).append((person_id, investor_id))
+            relink(tx, addresses)
         investors = created[INVESTORS]
         return BulkResult(
             investors=investors,

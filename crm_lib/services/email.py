@@ -26,6 +26,7 @@ from crm_lib.mail.addresses import canonical, domain_of
 from crm_lib.mail.files import read_mailbox
 from crm_lib.mail.ingest import IngestReport, ingest
 from crm_lib.mail.matching import INTERNAL_DOMAINS_SETTING, stored_internal_domains
+from crm_lib.mail.relink import relink
 from crm_lib.services.people import add_person
 from crm_lib.storage.reads import LIVE, query_dicts
 from crm_lib.storage.writes import write
@@ -409,46 +410,14 @@ def add_email_alias(ctx: Context, person_id: int, address: str) -> dict[str, Any
 def link_past_mail(ctx: Context, person_id: int, addresses: Iterable[str]) -> int:
     """Link stored mail to or from ``addresses`` to the person (and their investor); returns
     how many messages were newly linked. Runs inside the caller's transaction if there is one."""
-    keys = {k for a in addresses if (k := canonical(a)) is not None}
-    if not keys:
-        return 0
     person = ctx.db.execute(
         "SELECT investor_id FROM fundraising_contacts WHERE id = ?", [person_id]
     ).fetchone()
     if person is None:
         raise NotFound("person", person_id)
-    domains = sorted({domain_of(k) for k in keys})
-    clauses = " OR ".join(
-        "from_address LIKE ? OR to_addresses LIKE ? OR cc_addresses LIKE ?" for _ in domains
-    )
-    params = [f"%@{d}%" for d in domains for _ in range(3)]
-    linked = 0
+    keys = {k for a in addresses if (k := canonical(a)) is not None}
     with write(ctx) as tx:
-        for email_id, sender, to, cc in ctx.db.execute(
-            f"SELECT id, from_address, to_addresses, cc_addresses FROM emails"
-            f" WHERE deleted_at IS NULL AND direction != 'internal' AND ({clauses})",
-            params,
-        ).fetchall():
-            participants = [sender, *json.loads(to), *json.loads(cc)]
-            if not any(canonical(p) in keys for p in participants):
-                continue
-            exists = tx.conn.execute(
-                f"SELECT id FROM {LINKS} WHERE email_id = ? AND investor_id = ? AND {LIVE}",
-                [email_id, person[0]],
-            ).fetchone()
-            if exists is None:
-                tx.insert(
-                    LINKS,
-                    {
-                        "email_id": email_id,
-                        "investor_id": person[0],
-                        "person_id": person_id,
-                        "method": "person",
-                    },
-                )
-                linked += 1
-        signals.recompute(tx, ctx.clock.now(), [person[0]])
-    return linked
+        return relink(tx, {key: [(person_id, person[0])] for key in keys})
 
 
 def set_thread_private(ctx: Context, thread_id: int, private: bool) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from crm_lib.errors import NotFound, ValidationError
 from crm_lib.grid.field_types import FieldValueError, field_type
 from crm_lib.grid.filters import like_pattern
 from crm_lib.limits import check_text
+from crm_lib.mail.addresses import canonical
+from crm_lib.mail.relink import relink
 from crm_lib.services.investors import require_live_investor
 from crm_lib.storage.reads import LIVE, query_dicts
 from crm_lib.storage.writes import WriteTransaction, write
@@ -88,6 +90,7 @@ def add_person(ctx: Context, investor_id: int, values: Mapping[str, Any]) -> dic
         )
         if stored.get("is_primary"):
             _clear_other_primary(tx, investor_id, person_id)
+        _link_mail(tx, person_id, investor_id, stored.get("email"))
     return get_person(ctx, person_id)
 
 
@@ -103,7 +106,16 @@ def update_person(
             tx.update(CONTACTS, row["contact_id"], mirrored, expected_version=None)
         if stored.get("is_primary"):
             _clear_other_primary(tx, row["investor_id"], person_id)
+        if stored.get("email"):
+            _link_mail(tx, person_id, row["investor_id"], stored["email"])
     return get_person(ctx, person_id)
+
+
+def _link_mail(tx: WriteTransaction, person_id: int, investor_id: int, email: Any) -> None:
+    """Mail stored before the person had this address links to them now (same transaction)."""
+    key = canonical(email) if isinstance(email, str) else None
+    if key is not None:
+        relink(tx, {key: [(person_id, investor_id)]})
 
 
 def remove_person(ctx: Context, person_id: int, *, expected_version: int) -> dict[str, Any]:

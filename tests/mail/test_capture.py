@@ -4,6 +4,7 @@ decisions remembered, and what each reader may see of it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -474,3 +475,44 @@ def test_the_activity_feed_tells_email_as_the_reader_may_see_it(
     seen_by_bob = services.activity(ctx.as_user(crm["bob"]), kinds=("email",))
     assert seen_by_bob[0]["sentence"] == "Alice received an email from Tom Smith of Bloom Pension"
     assert seen_by_bob[0]["detail"]["snippet"] == "" and seen_by_bob[0]["detail"]["subject"] == ""
+
+
+def test_people_added_later_get_their_past_mail(ctx: Context, crm: dict, tmp_path: Path) -> None:
+    before = [
+        m.plain(subject="Hi", sender="kim@kestrel.example", to=ALICE, message_id="<k1@k>"),
+        m.plain(subject="Yo", sender="lee@lark.example", to=ALICE, message_id="<l1@l>"),
+        m.plain(subject="Re", sender="max@acme.example", to=ALICE, message_id="<x1@a>"),
+    ]
+    services.import_mailbox(ctx, write_mbox(tmp_path / "a.mbox", before), ALICE)
+    kestrel = services.create_investor(ctx, {"name": "Kestrel LP"})
+    services.add_person(ctx, kestrel["id"], {"full_name": "Kim", "email": "KIM@kestrel.example"})
+    assert services.investor_emails(ctx, kestrel["id"])["emails"] == 1  # added by hand
+    result = services.bulk_create_investors(  # an import's people
+        ctx, [{"name": "Lark LP", "people": [{"full_name": "Lee", "email": "lee@lark.example"}]}]
+    )
+    assert services.investor_emails(ctx, result.first_investor_id)["emails"] == 1
+    person = services.add_person(ctx, crm["acme"], {"full_name": "Max"})  # no address yet
+    assert services.investor_emails(ctx, crm["acme"])["emails"] == 0
+    services.update_person(
+        ctx, person["id"], {"email": "max@acme.example"}, expected_version=person["version"]
+    )
+    assert services.investor_emails(ctx, crm["acme"])["emails"] == 1
+
+
+def test_a_30_mb_message_is_read_and_its_attachment_listed_not_kept(
+    ctx: Context, crm: dict, tmp_path: Path
+) -> None:
+    big = m.plain(sender="jane@acme.example", to=ALICE, message_id="<big@acme.example>")
+    big.add_attachment(b"\0" * 22_000_000, maintype="application", subtype="zip", filename="dr.zip")
+    path = write_mbox(tmp_path / "big.mbox", [big, alice_corpus()[1]])
+    assert path.stat().st_size > 29_000_000  # base64 on the wire
+    report = services.import_mailbox(ctx, path, ALICE)
+    assert report.stored == 2 and report.failed == []
+    attachments, size = ctx.db.execute(
+        "SELECT attachments, size FROM emails WHERE message_id = 'big@acme.example'"
+    ).fetchone()
+    assert json.loads(attachments) == [
+        {"filename": "dr.zip", "content_type": "application/zip", "size": 22_000_000}
+    ]
+    assert size > 29_000_000
+    assert ctx.db.execute("SELECT max(length(body_text)) FROM emails").fetchone()[0] < 10_000
