@@ -49,7 +49,7 @@ _MAIL = (
     " FROM email_investor_links l JOIN emails e ON e.id = l.email_id"
     " JOIN email_threads t ON t.id = e.thread_id"
     " WHERE l.deleted_at IS NULL AND e.deleted_at IS NULL AND t.deleted_at IS NULL"
-    " AND t.private_by IS NULL AND e.sent_at IS NOT NULL AND e.direction != 'internal'"
+    " AND +t.private_by IS NULL AND e.sent_at IS NOT NULL AND e.direction != 'internal'"
     " AND EXISTS (SELECT 1 FROM email_account_messages h WHERE h.email_id = e.id"
     " AND h.deleted_at IS NULL)"
 )

@@ -112,7 +112,7 @@ _SOURCES = {
         " ON lv.email_id = e.id"
         " WHERE l.deleted_at IS NULL AND e.deleted_at IS NULL AND t.deleted_at IS NULL"
         " AND i.deleted_at IS NULL AND e.sent_at IS NOT NULL"
-        " AND (t.private_by IS NULL OR t.private_by = ?)) WHERE 1"
+        " AND (+t.private_by IS NULL OR t.private_by = ?)) WHERE 1"
     ),
 }
 #: How many "?" the email source itself takes (the reader's id, twice).

@@ -45,7 +45,7 @@ _LEVEL_SQL = (
     " FROM email_account_messages h JOIN email_accounts a ON a.id = h.account_id"
     " WHERE h.email_id = e.id AND h.deleted_at IS NULL AND a.deleted_at IS NULL)"
 )
-_VISIBLE_THREAD = "(t.private_by IS NULL OR t.private_by = ?)"
+_VISIBLE_THREAD = "(+t.private_by IS NULL OR t.private_by = ?)"
 #: A message no mailbox holds any more (deleted from every one) is on no read path.
 _HELD = (
     "EXISTS (SELECT 1 FROM email_account_messages h WHERE h.email_id = e.id"
