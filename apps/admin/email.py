@@ -49,7 +49,7 @@ class EmailSection:
         self.mailboxes = pn.widgets.MultiChoice(
             label="Team members whose Gmail syncs", options=[], sizing_mode="stretch_width"
         )
-        self.test_choice = pn.widgets.Select(name="Test with", options={}, width=260)
+        self.test_choice = pn.widgets.Select(label="Test with", options={}, width=260)
         self.test_result = pn.pane.HTML("", sizing_mode="stretch_width")
         self.domains = pn.widgets.TextInput(
             label="The fund's own domains (besides the team's)",
