@@ -31,6 +31,7 @@ from crm_lib.clock import timestamp
 from crm_lib.config import Settings
 from crm_lib.context import Context
 from crm_lib.errors import NotFound, ValidationError
+from crm_lib.mail.signals import due_for_refresh
 from crm_lib.storage.reads import query_dicts
 from crm_lib.storage.writes import write
 
@@ -59,12 +60,13 @@ class Job:
 
 
 def _mailboxes_to_sync(ctx: Context) -> bool:
-    """The email sync has work: some team member's Gmail is chosen for syncing."""
+    """The email sync has work: some team member's Gmail is chosen for syncing, or (for teams
+    that only import mailbox files) the email signals are a day old."""
     row = ctx.db.execute(
         "SELECT 1 FROM email_accounts WHERE source = 'gmail' AND sync_enabled = 1"
         " AND deleted_at IS NULL LIMIT 1"
     ).fetchone()
-    return row is not None
+    return row is not None or due_for_refresh(ctx.db.conn, ctx.clock.now())
 
 
 JOBS: dict[str, Job] = {

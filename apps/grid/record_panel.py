@@ -22,6 +22,7 @@ from apps.formatting import (
 from apps.grid.columns import choice_colors
 from apps.grid.place import open_record_html
 from apps.markup import escape_text
+from apps.record.emails import EmailTimeline
 from apps.record.history import HistoryList
 from crm_lib import limits, services
 from crm_lib.context import Context
@@ -76,6 +77,8 @@ class RecordPanel:
         self.history = HistoryList(
             lambda *_: self.restore_value(), height=220, hidden=["Exact time"]
         )
+        #: the investor's email threads, newest first (apps/record/emails.py)
+        self.emails = EmailTimeline(self._read_emails)
         #: The person chosen in the people list (as loaded then: id and version), for the same
         #: reason: a refresh re-sorts the list under a selection kept by position.
         self.chosen_person: dict[str, Any] | None = None
@@ -103,6 +106,8 @@ class RecordPanel:
             ),
             pn.pane.Markdown("#### Commitments"),
             self.commitments_table,
+            pn.pane.Markdown("#### Emails"),
+            self.emails.layout,
             pn.pane.Markdown("#### History"),
             self.history.layout,
             pn.Row(self.archive_button, self.restore_button),
@@ -135,6 +140,16 @@ class RecordPanel:
     def refresh(self) -> None:
         if self.investor_id is not None:
             self.show(self.investor_id)
+
+    def _read_emails(self, limit: int, offset: int) -> dict[str, Any] | None:
+        investor_id = self.investor_id
+        if investor_id is None:
+            return None
+        return self.page.act(
+            lambda ctx: services.investor_emails(
+                ctx, investor_id, limit=min(limit, 10), offset=offset
+            )
+        )
 
     def show(self, investor_id: int) -> None:
         """Load and show one investor (archived ones too)."""
@@ -195,6 +210,13 @@ class RecordPanel:
         self.commitments_table.value = table_frame(
             commitments, COMMITMENT_COLUMNS, COMMITMENT_SHOWS, zone=zone
         )
+        if archived:
+            self.emails.list.object = (
+                "<p class='crm-empty'>Archived: its emails show again once it is restored.</p>"
+            )
+            self.emails.more_button.visible = False
+        else:
+            self.emails.refresh(zone)
         labels = {key: spec.label for key, spec in store.fields.items()}
         self.history.show(
             loaded["history"],

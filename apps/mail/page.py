@@ -86,6 +86,12 @@ class EmailPage(UserPage):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.thread_id = url_int("thread")
+        #: one investor's proposals (``/email?investor=<id>``, linked from its record)
+        self.investor_id = url_int("investor")
+        self.all_button = pn.widgets.Button(
+            label="Show every investor's", visible=self.investor_id is not None
+        )
+        self.all_button.on_click(lambda _: self.show_all())
         self.page = 1
         self.rows: list[dict[str, Any]] = []
         self.status_choice = pn.widgets.Select(label="Show", options=STATUS, width=200)
@@ -147,6 +153,7 @@ class EmailPage(UserPage):
                 ctx,
                 status=status,
                 team_member_id=member or None,
+                investor_id=self.investor_id,
                 min_confidence=confidence or None,
                 limit=PAGE_SIZE,
                 offset=(max(1, page) - 1) * PAGE_SIZE,
@@ -162,15 +169,25 @@ class EmailPage(UserPage):
         self.table.value = table_frame(shown, COLUMNS, SHOWS, zone=browser_zone())
         self.table.selection = []
         waiting = "waiting for review" if status == "pending" else status
+        scope = ""
+        if self.investor_id is not None:
+            name = self.rows[0]["investor_name"] if self.rows else f"investor {self.investor_id}"
+            scope = f" for {escape_text(name)}"
         self.info.object = (
-            f"<b>{escape_text(plural(total, 'proposal'))}</b> {waiting} · page {self.page:,}"
-            f" of {pages:,}"
+            f"<b>{escape_text(plural(total, 'proposal'))}</b> {waiting}{scope} · page"
+            f" {self.page:,} of {pages:,}"
         )
         self.prev_button.disabled = self.page <= 1
         self.next_button.disabled = self.page >= pages
         deciding = status == "pending"
         for button in (self.approve_button, self.approve_add_button, self.reject_button):
             button.disabled = not deciding
+
+    def show_all(self) -> None:
+        """Drop the one-investor filter of the URL."""
+        self.investor_id = None
+        self.all_button.visible = False
+        self.go(1)
 
     def chosen(self) -> list[int]:
         return [int(self.rows[i]["id"]) for i in self.table.selection if i < len(self.rows)]
@@ -273,7 +290,7 @@ class EmailPage(UserPage):
                 " it on the investor's record, or reject it (that domain is then not proposed for"
                 " that investor again). Tick rows, then press **a** or **r**."
             ),
-            pn.Row(self.status_choice, self.member_choice, self.confidence_choice),
+            pn.Row(self.status_choice, self.member_choice, self.confidence_choice, self.all_button),
             pn.Row(
                 self.approve_button,
                 self.approve_add_button,

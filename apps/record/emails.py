@@ -47,6 +47,7 @@ class EmailTimeline:
         self.shown = 0
         self.loaded = False
         self.zone: str | None = None
+        self.investor_id: int | None = None
         self.threads: list[dict[str, Any]] = []
         self.list = pn.pane.HTML(
             "", sizing_mode="stretch_width", stylesheets=[TIMELINE_CSS], css_classes=["crm-emails"]
@@ -67,6 +68,7 @@ class EmailTimeline:
         if timeline is None:
             return
         self.loaded = True
+        self.investor_id = timeline["investor_id"]
         self.threads += timeline["threads"]
         self.shown = len(self.threads)
         self.more_button.visible = self.shown < timeline["threads_total"]
@@ -77,13 +79,15 @@ class EmailTimeline:
             return (
                 "<p class='crm-empty'>No email with this investor's people yet. Mail is captured"
                 " from the team's synced Gmail and imported mailboxes, and linked by each person's"
-                " address; mail that matches only by domain waits on the <a href='/email'>email"
-                " page</a> for someone to approve it.</p>"
+                " address; mail that matches only by domain waits on the email page for someone"
+                " to approve it.</p>" + self._proposals_link()
             )
         parts = [
             f"<p class='crm-thread-count'>{escape_text(plural(emails, 'email'))} in"
             f" {escape_text(plural(total, 'thread'))}, newest first</p>"
         ]
+        if self.investor_id is not None:
+            parts.append(self._proposals_link())
         for thread in self.threads:
             messages = thread["messages"]
             subject = thread["subject"] or "(subject not shared)"
@@ -103,6 +107,12 @@ class EmailTimeline:
                 )
             parts.append("</div>")
         return "".join(parts)
+
+    def _proposals_link(self) -> str:
+        return (
+            f"<p class='crm-thread-count'><a href='/email?investor={int(self.investor_id or 0)}'>"
+            "Mail that may concern this investor, waiting for review →</a></p>"
+        )
 
     def _message_html(self, message: dict[str, Any]) -> str:
         inbound = message["direction"] == "inbound"

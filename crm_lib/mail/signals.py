@@ -17,10 +17,12 @@ audit row (they are derived), but the change is announced so open grids show it.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from crm_lib.clock import timestamp
 from crm_lib.events import Change
@@ -154,3 +156,35 @@ def _signals(mail: list[tuple], now: datetime, since_30: str, since_90: str) -> 
         "email_connection_id": top[0] if top else None,
         "last_contacted_at": max(conversed)[:10] if conversed else None,
     }
+
+
+#: app_settings key: when every investor's signals were last recomputed (30- and 90-day counts
+#: and strength decay with time, so the email_sync job refreshes them at least daily).
+REFRESHED_SETTING = "email_signals_refreshed_at"
+REFRESH_EVERY = timedelta(hours=24)
+
+
+def refresh_all(tx: WriteTransaction, now: datetime) -> int:
+    """Recompute every investor's signals and note when."""
+    changed = recompute(tx, now)
+    value = json.dumps(timestamp(now))
+    row = tx.conn.execute(
+        "SELECT id, version FROM app_settings WHERE key = ? AND deleted_at IS NULL",
+        [REFRESHED_SETTING],
+    ).fetchone()
+    if row is None:
+        tx.insert("app_settings", {"key": REFRESHED_SETTING, "value": value})
+    else:
+        tx.touch("app_settings", row[0], {"value": value})
+    return changed
+
+
+def due_for_refresh(conn: Any, now: datetime) -> bool:
+    """Some mail is linked and the signals were not refreshed in the last 24 hours."""
+    if conn.execute("SELECT 1 FROM email_investor_links LIMIT 1").fetchone() is None:
+        return False
+    row = conn.execute(
+        "SELECT value FROM app_settings WHERE key = ? AND deleted_at IS NULL",
+        [REFRESHED_SETTING],
+    ).fetchone()
+    return row is None or json.loads(row[0]) <= timestamp(now - REFRESH_EVERY)

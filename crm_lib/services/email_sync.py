@@ -169,6 +169,8 @@ def sync_email(
     else:
         rows = due(ctx, ctx.clock.now())
     if not rows:
+        with write(ctx) as tx:  # counts of the last 30 and 90 days move on with time
+            signals.refresh_all(tx, ctx.clock.now())
         return []
     build = factory or _factory(ctx)
     results = []
@@ -181,7 +183,7 @@ def sync_email(
         reader = GmailReader(service, **({"sleep": sleep} if sleep else {}))
         results.append(sync_mailbox(ctx, row, reader, window_days=window_days).as_dict())
     with write(ctx) as tx:  # deletions, and counts of the last 30 and 90 days, move on
-        signals.recompute(tx, ctx.clock.now())
+        signals.refresh_all(tx, ctx.clock.now())
     return results
 
 

@@ -157,3 +157,21 @@ def test_the_admin_page_connects_google_and_chooses_mailboxes(runtime: Runtime) 
     section.blocklist.value = "@acme.example\n"
     section.save_blocklist()
     assert page.message == "Blocklist saved (1 entry); 4 stored emails hidden."
+
+
+def test_one_investors_proposals_and_the_grids_record_panel(runtime: Runtime) -> None:
+    from apps.grid.page import GridPage
+
+    acme = investor_id(runtime)
+    page = EmailPage(runtime, session=session_of(runtime, ALICE))
+    page.investor_id = acme  # as /email?investor=<id> opens it
+    page.go(1)
+    assert "2 proposals</b> waiting for review for Acme &lt;b&gt;Capital&lt;/b&gt;" in (
+        page.info.object
+    )
+    page.show_all()
+    assert page.investor_id is None and not page.all_button.visible
+    grid = GridPage(runtime, session=session_of(runtime, ALICE))
+    grid.record.show(acme)
+    html = grid.record.emails.list.object
+    assert "2 emails in 1 thread," in html and f"/email?investor={acme}" in html

@@ -3,13 +3,17 @@ runs it: every CRM_EMAIL_SYNC_MINUTES while some mailbox is chosen, never otherw
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import mailbox
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from crm_lib import jobs, services
+from crm_lib.clock import FixedClock
 from crm_lib.context import Context
-from crm_lib.services.email_sync import set_synced_mailboxes
+from crm_lib.mail.signals import due_for_refresh
+from crm_lib.services.email_sync import set_synced_mailboxes, sync_email
+from tests.mail import messages as m
 
 PASSWORD = "tangerine orbit mosaic"
 
@@ -50,3 +54,21 @@ def test_the_sync_is_due_every_interval_only_while_a_mailbox_is_chosen(ctx: Cont
     assert later == datetime(2026, 11, 25, 9, 15, tzinfo=UTC)
     scheduler.tick(ctx)
     assert ran == ["email_sync.ipynb"] and scheduler.due(ctx) == []  # done for this slot
+
+
+def test_signals_are_refreshed_daily_even_without_gmail(ctx: Context, tmp_path: Path) -> None:
+    team(ctx)
+    acme = services.create_investor(ctx, {"name": "Acme"})
+    services.add_person(ctx, acme["id"], {"full_name": "Jane", "email": "jane@acme.example"})
+    box = mailbox.mbox(tmp_path / "a.mbox")
+    box.add(m.plain(sender="jane@acme.example", to="alice@fund.example").as_bytes())
+    box.flush()
+    box.close()
+    services.import_mailbox(ctx, tmp_path / "a.mbox", "alice@fund.example")
+    assert due_for_refresh(ctx.db.conn, ctx.clock.now())  # linked mail, never refreshed
+    assert jobs.JOBS["email_sync"].active(ctx)  # so the job runs for file-only teams too
+    assert sync_email(ctx) == []  # no Gmail mailbox: only the refresh
+    assert not due_for_refresh(ctx.db.conn, ctx.clock.now())
+    assert not jobs.JOBS["email_sync"].active(ctx)
+    later = FixedClock(ctx.clock.now() + timedelta(hours=25))
+    assert due_for_refresh(ctx.db.conn, later.now())
