@@ -57,6 +57,8 @@ class Job:
     parameters: Callable[[Settings], dict[str, Any]]
     every: Callable[[Settings], timedelta] | None = None
     active: Callable[[Context], bool] | None = None
+    #: the notebook takes ``summary_file`` and writes its counts there (JSON), kept on the run
+    summary: bool = False
 
 
 def _mailboxes_to_sync(ctx: Context) -> bool:
@@ -89,6 +91,7 @@ JOBS: dict[str, Job] = {
         parameters=lambda s: {"data_dir": str(s.data_dir), "account": None},
         every=lambda s: timedelta(minutes=s.email_sync_minutes),
         active=_mailboxes_to_sync,
+        summary=True,
     ),
 }
 
@@ -121,6 +124,16 @@ def render_html(executed: Path, html: Path) -> None:
 
     body, _ = nbconvert.HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
     html.write_text(body, encoding="utf-8")
+
+
+def _summary(path: Path) -> str | None:
+    """The counts a notebook wrote (JSON, at most 10 kB), or None."""
+    try:
+        text = path.read_text(encoding="utf-8")[:10_000]
+        json.loads(text)
+    except (OSError, ValueError):
+        return None
+    return text
 
 
 def _describe(exc: BaseException) -> str:
@@ -181,9 +194,11 @@ def run_job(
             )
         executed = runs / f"{run_id:06d}-{name}.ipynb"
         html = executed.with_suffix(".html")
+        counts = executed.with_suffix(".json")
         error = None
+        given = {**params, "summary_file": str(counts)} if spec.summary else params
         try:
-            runner(NOTEBOOKS / spec.notebook, executed, params)
+            runner(NOTEBOOKS / spec.notebook, executed, given)
         except Exception as exc:  # any failure of the notebook is the run's outcome, recorded
             error = _describe(exc)
         if executed.exists():
@@ -202,6 +217,7 @@ def run_job(
                     "finished_at": timestamp(ctx.clock.now()),
                     "notebook_file": executed.name if executed.exists() else None,
                     "html_file": html.name if html.exists() else None,
+                    "summary": _summary(counts),
                 },
                 expected_version=row["version"],
             )

@@ -34,6 +34,12 @@ SESSION_COLUMNS = {
     "last_seen_at": "Last seen",
 }
 SESSION_SHOWS: dict[str, Show] = {"id": PLAIN, "created_at": WHEN, "last_seen_at": WHEN}
+SHARING_OPTIONS = {
+    "Everything (subject and text)": "everything",
+    "The subject only": "subject",
+    "Who and when only": "metadata",
+}
+SHARING_WORDS = {"everything": "everything", "subject": "the subject", "metadata": "who and when"}
 
 
 class AccountPage(UserPage):
@@ -66,6 +72,25 @@ class AccountPage(UserPage):
         )
         self.token_form = FormErrors({"name": self.token_name, "expires_in_days": self.token_days})
         self.token_choice = pn.widgets.Select(label="Token", options={})
+        #: your mailboxes (synced or imported) and what others see of their mail
+        self.mailboxes: list[dict[str, Any]] = []
+        self.mailbox_choice = pn.widgets.Select(label="Your mailbox", options={}, width=300)
+        self.sharing_choice = pn.widgets.Select(
+            label="Others on the team see", options=SHARING_OPTIONS, width=260
+        )
+        self.sharing_button = pn.widgets.Button(label="Save sharing", color="primary")
+        self.sharing_button.on_click(lambda _: self.save_sharing())
+        self.mailbox_choice.param.watch(lambda _: self._show_sharing(), "value")
+        self.mailbox_section = pn.Column(
+            pn.pane.Markdown(
+                "## Your mail\nWhat the rest of the team sees of the mail in your mailbox. You"
+                " always see your own mail in full; a thread can also be made private from the"
+                " email page."
+            ),
+            pn.Row(self.mailbox_choice, self.sharing_choice, self.sharing_button),
+            visible=False,
+            sizing_mode="stretch_width",
+        )
         self.new_token = pn.widgets.TextInput(
             label="Your new token (shown once: copy it now)",
             disabled=True,
@@ -90,16 +115,49 @@ class AccountPage(UserPage):
         on_browser_zone(lambda _zone: self.refresh())  # times in the user's zone once known
 
     def refresh(self) -> None:
-        loaded = self.act(lambda ctx: (services.list_api_tokens(ctx), services.list_sessions(ctx)))
+        loaded = self.act(
+            lambda ctx: (
+                services.list_api_tokens(ctx),
+                services.list_sessions(ctx),
+                services.email_accounts(ctx),
+            )
+        )
         if loaded is None:
             return
-        tokens, sessions = loaded
+        tokens, sessions, accounts = loaded
+        me = self.session.user["id"] if self.session else None
+        self.mailboxes = [a for a in accounts if me is not None and a["user_id"] == me]
+        set_choices(self.mailbox_choice, {a["email"]: a["id"] for a in self.mailboxes})
+        self.mailbox_section.visible = bool(self.mailboxes)
+        self._show_sharing()
         zone = browser_zone()
         self.tokens_table.value = table_frame(tokens, TOKEN_COLUMNS, TOKEN_SHOWS, zone=zone)
         set_choices(
             self.token_choice, {f"{t['name']} ({t['token_hint']}…)": t["id"] for t in tokens}
         )
         self.sessions_table.value = table_frame(sessions, SESSION_COLUMNS, SESSION_SHOWS, zone=zone)
+
+    def _mailbox(self) -> dict[str, Any] | None:
+        return next((a for a in self.mailboxes if a["id"] == self.mailbox_choice.value), None)
+
+    def _show_sharing(self) -> None:
+        mailbox = self._mailbox()
+        if mailbox is not None:
+            self.sharing_choice.value = mailbox["sharing"]
+
+    def save_sharing(self) -> None:
+        mailbox = self._mailbox()
+        if mailbox is None:
+            return
+        sharing = self.sharing_choice.value
+        done = self.act(
+            lambda ctx: services.set_sharing(
+                ctx, mailbox["id"], sharing, expected_version=mailbox["version"]
+            ),
+            success=f"Others now see {SHARING_WORDS[sharing]} of {mailbox['email']}'s mail.",
+        )
+        if done is not None:
+            self.refresh()
 
     def change_password(self) -> None:
         if self.new_password.value != self.repeat_password.value:
@@ -170,6 +228,7 @@ class AccountPage(UserPage):
             ),
             self.new_token,
             pn.Row(self.token_choice, self.revoke_button),
+            self.mailbox_section,
             pn.pane.Markdown("## Where you are logged in"),
             self.sessions_table,
         )

@@ -8,6 +8,7 @@ with the section's buttons disabled and "Working…" shown, so other sessions ar
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import panel as pn
@@ -43,6 +44,7 @@ RUN_COLUMNS = {
     "status": "Status",
     "attempt": "Attempt",
     "notebook": "Notebook",
+    "counts": "Counts",
     "error": "Error",
 }
 BACKUP_SHOWS: dict[str, Show] = {
@@ -57,6 +59,21 @@ RUN_SHOWS: dict[str, Show] = {
     "status": pills("run_status"),
     "attempt": PLAIN,
 }
+
+
+def run_counts(summary: str | None) -> str:
+    """A run's reported counts in a few words ("12 stored, 9 linked"), zeros left out."""
+    if not summary:
+        return ""
+    try:
+        counts = json.loads(summary)
+    except ValueError:
+        return ""
+    return ", ".join(
+        f"{value:,} {key}"
+        for key, value in counts.items()
+        if isinstance(value, int) and not isinstance(value, bool) and value
+    )
 
 
 class BackupsSection:
@@ -150,7 +167,14 @@ class BackupsSection:
             widget.value = policy[key]
         self.policy_version = policy["version"]
         self.runs.value = table_frame(
-            [{**r, "notebook": r["id"] if r["html_file"] else None} for r in runs],
+            [
+                {
+                    **r,
+                    "notebook": r["id"] if r["html_file"] else None,
+                    "counts": run_counts(r.get("summary")),
+                }
+                for r in runs
+            ],
             RUN_COLUMNS,
             RUN_SHOWS,
             zone=zone,

@@ -237,3 +237,10 @@ class EmailAliasBody(Body):
     """Another address of a person: their mail from it links to them (past mail too)."""
 
     address: Annotated[str, limited("email")]
+
+
+class MailboxSharingBody(Body):
+    """What others see of a mailbox's mail; its owner or an admin sets it."""
+
+    sharing: Literal["everything", "subject", "metadata"]
+    expected_version: Version

@@ -20,7 +20,7 @@ from typing import Any
 
 from crm_lib.auth.permissions import require
 from crm_lib.context import Context
-from crm_lib.errors import NotFound, ValidationError
+from crm_lib.errors import NotFound, PermissionDenied, ValidationError
 from crm_lib.mail import signals
 from crm_lib.mail.addresses import canonical, domain_of
 from crm_lib.mail.files import read_mailbox
@@ -120,8 +120,12 @@ def set_sharing(
         raise ValidationError(f"Sharing must be one of {', '.join(SHARING)}", field="sharing")
     with write(ctx) as tx:
         row = tx.fetch(ACCOUNTS, account_id)
+        if row["deleted_at"] is not None:
+            raise NotFound("mailbox", account_id)
         if ctx.role == "member" and row["user_id"] != ctx.user_id:
-            raise ValidationError("Only the mailbox's owner or an admin can change its sharing")
+            raise PermissionDenied(
+                "set_sharing", "Only the mailbox's owner or an admin can change its sharing"
+            )
         tx.update(ACCOUNTS, account_id, {"sharing": sharing}, expected_version=expected_version)
     return next(a for a in email_accounts(ctx) if a["id"] == account_id)
 

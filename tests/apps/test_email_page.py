@@ -175,3 +175,23 @@ def test_one_investors_proposals_and_the_grids_record_panel(runtime: Runtime) ->
     grid.record.show(acme)
     html = grid.record.emails.list.object
     assert "2 emails in 1 thread," in html and f"/email?investor={acme}" in html
+
+
+def test_a_mailbox_owner_sets_what_others_see_on_the_account_page(runtime: Runtime) -> None:
+    from apps.account.page import AccountPage
+
+    bob_page = AccountPage(runtime, session=session_of(runtime, BOB))
+    assert not bob_page.mailbox_section.visible  # Bob has no mailbox
+    page = AccountPage(runtime, session=session_of(runtime, ALICE))
+    assert page.mailbox_section.visible and page.sharing_choice.value == "everything"
+    page.sharing_choice.value = "subject"
+    page.save_sharing()
+    assert page.message == f"Others now see the subject of {ALICE}'s mail."
+    with runtime.context() as ctx:
+        assert services.email_accounts(ctx)[0]["sharing"] == "subject"
+    with runtime.context() as ctx:
+        first = services.investor_emails(ctx, investor_id(runtime))["threads"][0]["thread_id"]
+    thread = EmailPage(runtime, session=session_of(runtime, BOB))
+    thread.thread_id = first
+    thread.show_thread()
+    assert "shares the subject only" in thread.thread.object

@@ -251,7 +251,7 @@ def test_sharing_levels_and_private_threads_apply_when_mail_is_read(
     alice = ctx.as_user(crm["alice"])
     bob = ctx.as_user(crm["bob"])
     account = services.email_accounts(ctx)[0]
-    with pytest.raises(ValidationError, match="owner or an admin"):
+    with pytest.raises(PermissionDenied, match="owner or an admin"):
         services.set_sharing(bob, account["id"], "metadata", expected_version=account["version"])
     services.set_sharing(alice, account["id"], "subject", expected_version=account["version"])
     seen_by_bob = services.investor_emails(bob, crm["acme"])["threads"][0]["messages"][0]

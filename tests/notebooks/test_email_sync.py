@@ -3,6 +3,7 @@ runs it: every CRM_EMAIL_SYNC_MINUTES while some mailbox is chosen, never otherw
 
 from __future__ import annotations
 
+import json
 import mailbox
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -72,3 +73,20 @@ def test_signals_are_refreshed_daily_even_without_gmail(ctx: Context, tmp_path: 
     assert not jobs.JOBS["email_sync"].active(ctx)
     later = FixedClock(ctx.clock.now() + timedelta(hours=25))
     assert due_for_refresh(ctx.db.conn, later.now())
+
+
+def test_a_run_keeps_the_counts_its_notebook_reported(ctx: Context) -> None:
+    run = jobs.run_job(ctx, "email_sync")  # nothing chosen: a signals refresh, no mailbox
+    assert run["status"] == "ok", run["error"]
+    assert json.loads(run["summary"]) == {
+        "mailboxes": 0,
+        "read": 0,
+        "stored": 0,
+        "duplicates": 0,
+        "linked": 0,
+        "proposed": 0,
+        "deleted": 0,
+        "unfetched": 0,
+        "failed": [],
+    }
+    assert services.list_job_runs(ctx)[0]["summary"] == run["summary"]

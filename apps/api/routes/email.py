@@ -8,7 +8,7 @@ from typing import Any
 
 from apps.api import schemas as s
 from apps.api.calls import Call, Reply
-from apps.api.models import EmailAliasBody, ProposalDecisionBody
+from apps.api.models import EmailAliasBody, MailboxSharingBody, ProposalDecisionBody
 from apps.api.registry import API
 from crm_lib import services
 from crm_lib.errors import ValidationError
@@ -180,6 +180,24 @@ def add_alias(call: Call) -> Reply:
 )
 def email_accounts(call: Call) -> list[dict[str, Any]]:
     return services.email_accounts(call.ctx)
+
+
+@API.add(
+    "PATCH",
+    "/email/accounts/{account_id}",
+    summary="Set what others see of a mailbox's mail: everything, subject only or metadata"
+    " only (its owner or an admin)",
+    action="read_email",
+    tag=TAG,
+    body=MailboxSharingBody,
+    response={"type": "object"},
+    errors=(401, 403, 404, 409, 422, 429),
+)
+def set_sharing(call: Call) -> dict[str, Any]:
+    body: MailboxSharingBody = call.body  # type: ignore[assignment]
+    return services.set_sharing(
+        call.ctx, call.arg("account_id"), body.sharing, expected_version=body.expected_version
+    )
 
 
 @API.add(

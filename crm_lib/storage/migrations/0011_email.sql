@@ -257,3 +257,7 @@ FROM (
         '{"choices": ["Very weak", "Weak", "Medium", "Strong", "Very strong"]}', 5
     UNION ALL SELECT 'email_connection_id', 'Strongest connection', 'user', '{}', 6
 ) AS new;
+
+-- What a job run did, in counts, as its notebook reported them (JSON; e.g. the email sync's
+-- messages stored, linked and proposed per run).
+ALTER TABLE job_runs ADD COLUMN summary TEXT;
