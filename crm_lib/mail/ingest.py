@@ -29,6 +29,7 @@ from crm_lib.mail import signals
 from crm_lib.mail.matching import Directory, Match, load_directory
 from crm_lib.mail.noise import skip_reason
 from crm_lib.mail.parse import ParsedEmail, UnreadableMessage, parse_message
+from crm_lib.storage.reads import rows_in
 from crm_lib.storage.sql import quote
 from crm_lib.storage.writes import WriteTransaction, insert_many, write
 
@@ -237,20 +238,16 @@ def _store(
     conn = tx.conn
     stamp = (1, tx.now, tx.actor, tx.now, tx.actor)
     known = _existing(conn, "emails", "fingerprint", {r.fingerprint for r in ready})
-    held: set[int] = set()
-    if known:
-        ids = sorted(set(known.values()))
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            marks = ", ".join("?" for _ in part)
-            held.update(
-                email_id
-                for (email_id,) in conn.execute(
-                    "SELECT email_id FROM email_account_messages WHERE account_id = ?"
-                    f" AND email_id IN ({marks})",
-                    [account["id"], *part],
-                ).fetchall()
-            )
+    held = {
+        email_id
+        for (email_id,) in rows_in(
+            conn,
+            "SELECT email_id FROM email_account_messages WHERE account_id = ?"
+            " AND email_id IN ({marks})",
+            known.values(),
+            before=[account["id"]],
+        )
+    }
     threads = _existing(conn, "email_threads", "thread_key", {r.thread_key for r in ready})
     next_id = {t: tx.next_id(t) for t in _TABLES}
     first = dict(next_id)
@@ -386,17 +383,10 @@ _TABLES = {
 
 def _existing(conn: Any, table: str, column: str, keys: set[str]) -> dict[str, int]:
     """``key -> id`` of the rows of ``table`` whose ``column`` is one of ``keys``."""
-    found: dict[str, int] = {}
-    ordered = sorted(keys)
-    for start in range(0, len(ordered), 500):
-        part = ordered[start : start + 500]
-        marks = ", ".join("?" for _ in part)
-        for key, row_id in conn.execute(
-            f"SELECT {quote(column)}, id FROM {quote(table)} WHERE {quote(column)} IN ({marks})",
-            part,
-        ).fetchall():
-            found[key] = row_id
-    return found
+    name = quote(column)
+    return dict(
+        rows_in(conn, f"SELECT {name}, id FROM {quote(table)} WHERE {name} IN ({{marks}})", keys)
+    )
 
 
 def _update_account(ctx: Context, account: dict[str, Any]) -> None:

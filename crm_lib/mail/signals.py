@@ -26,6 +26,7 @@ from typing import Any
 
 from crm_lib.clock import timestamp
 from crm_lib.events import Change
+from crm_lib.storage.reads import rows_in
 from crm_lib.storage.writes import WriteTransaction
 
 HALF_LIFE_DAYS = 90
@@ -80,12 +81,8 @@ def recompute(
         ids = set(investor_ids)
     if not ids:
         return 0
-    rows = []
     ordered = sorted(ids)
-    for start in range(0, len(ordered), 500):
-        part = ordered[start : start + 500]
-        marks = ", ".join("?" for _ in part)
-        rows += conn.execute(f"{_MAIL} AND l.investor_id IN ({marks})", part).fetchall()
+    rows = rows_in(conn, _MAIL + " AND l.investor_id IN ({marks})", ordered)
     by_investor: defaultdict[int, list[tuple]] = defaultdict(list)
     for row in rows:
         by_investor[row[0]].append(row)

@@ -32,7 +32,7 @@ from crm_lib.mail.gmail import (
 )
 from crm_lib.mail.ingest import IngestReport, ingest
 from crm_lib.mail.matching import load_directory
-from crm_lib.storage.reads import query_dicts
+from crm_lib.storage.reads import query_dicts, rows_in
 from crm_lib.storage.writes import write
 
 ACCOUNTS = "email_accounts"
@@ -172,19 +172,16 @@ def _sync(
 
 def _held(ctx: Context, account_id: int, ids: list[str]) -> set[str]:
     """Which of ``ids`` this mailbox holds already (live)."""
-    held: set[str] = set()
-    for start in range(0, len(ids), 500):
-        part = ids[start : start + 500]
-        marks = ", ".join("?" for _ in part)
-        held.update(
-            gid
-            for (gid,) in ctx.db.execute(
-                "SELECT gmail_id FROM email_account_messages WHERE account_id = ?"
-                f" AND deleted_at IS NULL AND gmail_id IN ({marks})",
-                [account_id, *part],
-            ).fetchall()
+    return {
+        gid
+        for (gid,) in rows_in(
+            ctx.db.conn,
+            "SELECT gmail_id FROM email_account_messages WHERE account_id = ?"
+            " AND deleted_at IS NULL AND gmail_id IN ({marks})",
+            ids,
+            before=[account_id],
         )
-    return held
+    }
 
 
 def _leave(ctx: Context, account: dict[str, Any], gmail_ids: list[str]) -> int:

@@ -4,7 +4,7 @@ reads that holds while the grid's data is unchanged."""
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import sqlite_utils
@@ -90,3 +90,22 @@ def while_grid_unchanged(
         del cache[next(iter(cache))]  # the least recently used
     cache[key] = result = compute()
     return result
+
+
+#: Values bound per statement by :func:`rows_in` (SQLite allows 32,766 in all; this keeps
+#: each statement's plan and memory small).
+IN_CHUNK = 500
+
+
+def rows_in(
+    conn: Any, sql: str, values: Iterable[Any], before: Sequence[Any] = ()
+) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` whose ``{marks}`` is an ``IN`` list of ``values``, asked in chunks of
+    :data:`IN_CHUNK`; ``before`` binds the placeholders ahead of the list."""
+    ordered = sorted(set(values))
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(ordered), IN_CHUNK):
+        part = ordered[start : start + IN_CHUNK]
+        marks = ", ".join("?" for _ in part)
+        rows += conn.execute(sql.format(marks=marks), [*before, *part]).fetchall()
+    return rows
