@@ -161,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
             lambda: open_crm(settings=settings, actor="system:jobs", events=runtime.events)
         )
         print(
-            f"Scheduled jobs on: nightly backup at {settings.nightly_backup_at} local.", flush=True
+            f"Scheduled jobs on: nightly backup at {settings.nightly_backup_at} local; email"
+            f" sync every {settings.email_sync_minutes} min while Gmail mailboxes are chosen.",
+            flush=True,
         )
     try:
         _serve(runtime, settings, args, pages, hub)
