@@ -215,7 +215,8 @@ class RecordPanel:
                 "<p class='crm-empty'>Archived: its emails show again once it is restored.</p>"
             )
             self.emails.more_button.visible = False
-        else:
+            self.emails.loaded = False  # restored: read again
+        elif not same_investor or not self.emails.loaded:  # a live refresh leaves the mail
             self.emails.refresh(zone)
         labels = {key: spec.label for key, spec in store.fields.items()}
         self.history.show(
