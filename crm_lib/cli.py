@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -655,3 +655,103 @@ def email_proposals(
             click.echo(f"{listed['total']:,} pending.")
     finally:
         crm.close()
+
+
+def _moment(text: str | None, option: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not an ISO date or time", param_hint=option
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@main.group("digest")
+def digest_group() -> None:
+    """The daily digest: preview it, send it, test the mail transport, see the last sends."""
+
+
+@digest_group.command("preview")
+@click.option("--since", metavar="ISO", help="Window start (default: the last digest's end).")
+@click.option("--until", metavar="ISO", help="Window end (default: now).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "html"]), default="text", show_default=True
+)
+@click.pass_context
+@library_errors
+def digest_preview(ctx: click.Context, since: str | None, until: str | None, fmt: str) -> None:
+    """Print the digest without sending it (narratives by the local model when one is
+    configured, else written from the data)."""
+    crm = _with_crm(ctx, actor="system:cli:digest")
+    try:
+        preview = services.preview_digest(
+            crm, since=_moment(since, "--since"), until=_moment(until, "--until")
+        )
+    finally:
+        crm.close()
+    click.echo(preview[fmt], nl=False)
+
+
+@digest_group.command("send")
+@click.option(
+    "--to",
+    "to",
+    multiple=True,
+    metavar="EMAIL",
+    help="Only these admins (a copy: the next"
+    " digest still starts where the last one ended). Default: every admin.",
+)
+@click.pass_context
+@library_errors
+def digest_send(ctx: click.Context, to: tuple[str, ...]) -> None:
+    """Send the digest now (to admins only); exit 1 if no transport delivered it."""
+    crm = _with_crm(ctx, actor="system:cli:digest")
+    try:
+        row = services.send_digest(crm, to=list(to) or None)
+    finally:
+        crm.close()
+    click.echo(
+        f"Sent “{row['subject']}” to {', '.join(row['recipients'])} by {row['transport']}"
+        f" ({row['html_bytes']:,} bytes HTML, narratives from the {row['narrative']})."
+    )
+
+
+@digest_group.command("test-email")
+@click.option("--to", "to", multiple=True, metavar="EMAIL", help="Admins to send it to.")
+@click.pass_context
+@library_errors
+def digest_test_email(ctx: click.Context, to: tuple[str, ...]) -> None:
+    """Send a short test message through the digest's transport (to admins only)."""
+    crm = _with_crm(ctx, actor="system:cli:digest")
+    try:
+        row = services.send_test_email(crm, to=list(to) or None)
+    finally:
+        crm.close()
+    click.echo(f"Test email sent to {', '.join(row['recipients'])} by {row['transport']}.")
+
+
+@digest_group.command("status")
+@click.pass_context
+@library_errors
+def digest_status(ctx: click.Context) -> None:
+    """The digest policy, the next send and the last sends."""
+    crm = _with_crm(ctx, actor="system:cli:digest")
+    try:
+        policy = services.digest_policy(crm)
+        sends = services.digest_sends(crm, limit=10)
+    finally:
+        crm.close()
+    state = "on" if policy["enabled"] else "off (an admin turns it on on the admin page)"
+    click.echo(
+        f"Digest {state}; at {policy['send_at']} {policy['timezone']}, transport"
+        f" {policy['transport']}; next {(policy['next_send_at'] or '-')[:16]} UTC."
+    )
+    for row in sends:
+        click.echo(
+            f"{row['started_at'][:16].replace('T', ' ')}  {row['kind']:<9} {row['status']:<11}"
+            f" {row['transport'] or '-':<6} {len(row['recipients'])} recipient(s)"
+            + (f"  {row['error']}" if row["error"] else "")
+        )

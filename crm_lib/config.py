@@ -14,6 +14,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import Parameters, profiles
 
@@ -151,6 +152,69 @@ SETTINGS: tuple[Setting, ...] = (
         "Minutes between scheduled Gmail syncs of the chosen team members' mailboxes.",
     ),
     Setting(
+        "local_llm_url",
+        "CRM_LOCAL_LLM_URL",
+        "",
+        "Base URL of an OpenAI-compatible chat-completions server on this machine or the office "
+        "network (Ollama: http://127.0.0.1:11434/v1; llama.cpp's server, vLLM) that writes the "
+        "digest's narratives. Only loopback and private-network addresses are accepted: the "
+        "digest holds investors' names and email substance. Unset: narratives are written from "
+        "the data.",
+    ),
+    Setting(
+        "local_llm_model",
+        "CRM_LOCAL_LLM_MODEL",
+        "",
+        "The model name the local server knows (e.g. llama3.1:8b); required with CRM_LOCAL_LLM_URL.",
+    ),
+    Setting(
+        "local_llm_timeout_s",
+        "CRM_LOCAL_LLM_TIMEOUT_S",
+        "60",
+        "Seconds one narrative may take in total; slower, the digest uses the data's narrative.",
+    ),
+    Setting(
+        "smtp_host",
+        "CRM_SMTP_HOST",
+        "",
+        "SMTP server for the digest, when Gmail does not send it (or as the only transport).",
+    ),
+    Setting("smtp_port", "CRM_SMTP_PORT", "587", "SMTP port (587 STARTTLS, 465 SSL, 25 plain)."),
+    Setting("smtp_user", "CRM_SMTP_USER", "", "SMTP login user (unset: no login)."),
+    Setting("smtp_password", "CRM_SMTP_PASSWORD", "", "SMTP login password (never logged)."),
+    Setting(
+        "smtp_from",
+        "CRM_SMTP_FROM",
+        "",
+        "The From address of mail sent over SMTP (default: the digest sender).",
+    ),
+    Setting(
+        "smtp_security",
+        "CRM_SMTP_SECURITY",
+        "starttls",
+        "'starttls', 'ssl' or 'none' (none only to a relay on this machine).",
+    ),
+    Setting(
+        "digest_sender",
+        "CRM_DIGEST_SENDER",
+        "",
+        "The team member whose Gmail sends the digest (default: the first active admin).",
+    ),
+    Setting(
+        "digest_at",
+        "CRM_DIGEST_AT",
+        "18:00",
+        "First-boot default of the digest's send time (HH:MM, the digest's time zone); admins "
+        "change it on the admin page.",
+    ),
+    Setting(
+        "digest_timezone",
+        "CRM_DIGEST_TIMEZONE",
+        "",
+        "First-boot default of the digest's time zone (e.g. America/New_York; default: this "
+        "machine's zone).",
+    ),
+    Setting(
         "formula_budget_s",
         "CRM_FORMULA_BUDGET_S",
         "60",
@@ -187,6 +251,18 @@ class Settings:
     internal_domains: tuple[str, ...] = ()
     google_service_account_file: Path | None = None
     email_sync_minutes: int = 15
+    local_llm_url: str = ""
+    local_llm_model: str = ""
+    local_llm_timeout_s: int = 60
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)  # never printed
+    smtp_from: str = ""
+    smtp_security: str = "starttls"
+    digest_sender: str = ""
+    digest_at: str = "18:00"
+    digest_timezone: str = ""
     #: argon2id cost; not an environment setting. Tests inject a cheap profile to stay fast.
     password_hashing: Parameters = field(default_factory=lambda: profiles.RFC_9106_LOW_MEMORY)
 
@@ -266,7 +342,43 @@ def load_settings(
             for d in values["internal_domains"].split(",")
             if d.strip()
         ),
+        local_llm_url=values["local_llm_url"].rstrip("/"),
+        local_llm_model=values["local_llm_model"],
+        local_llm_timeout_s=_positive_int(values, "local_llm_timeout_s"),
+        smtp_host=values["smtp_host"],
+        smtp_port=_positive_int(values, "smtp_port"),
+        smtp_user=values["smtp_user"],
+        smtp_password=values["smtp_password"],
+        smtp_from=values["smtp_from"],
+        smtp_security=_choice(values, "smtp_security", SMTP_SECURITY),
+        digest_sender=values["digest_sender"].casefold(),
+        digest_at=_clock_time(values, "digest_at"),
+        digest_timezone=_time_zone(values, "digest_timezone"),
     )
+
+
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
+def _choice(values: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    text = values[name].lower()
+    if text not in allowed:
+        raise ConfigError(
+            f"{_env_var(name)} must be one of {', '.join(allowed)}, not {values[name]!r}"
+        )
+    return text
+
+
+def _time_zone(values: Mapping[str, str], name: str) -> str:
+    text = values[name]
+    if text:
+        try:
+            ZoneInfo(text)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{_env_var(name)} must be a time zone like Europe/London, not {text!r}"
+            ) from None
+    return text
 
 
 def _env_var(name: str) -> str:

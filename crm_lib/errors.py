@@ -11,6 +11,7 @@
     ├── PermissionDenied          code="forbidden"        HTTP 403   action
     ├── RateLimited               code="rate_limited"     HTTP 429   retry_after (seconds)
     ├── ConfigError               code="config"           HTTP 500   a setting is missing or malformed
+    ├── ExternalServiceError      code="external"         HTTP 502   service (SMTP, Gmail, local model)
     └── DatabaseError             code="database"         HTTP 503   path
         ├── DiskFull              code="disk_full": no room to write; nothing was written
         ├── DatabaseBusy          code="busy": another change held the write lock too long
@@ -194,6 +195,21 @@ class ConfigError(CRMError):
 
     code = "config"
     http_status = 500
+
+
+class ExternalServiceError(CRMError):
+    """A service outside the CRM (the mail transport, Gmail, the local model) refused or failed;
+    the message says which and what to check. Nothing was half written."""
+
+    code = "external"
+    http_status = 502
+
+    def __init__(self, service: str, message: str) -> None:
+        super().__init__(message)
+        self.service = service
+
+    def to_dict(self) -> dict[str, object]:
+        return {**super().to_dict(), "service": self.service}
 
 
 class DatabaseError(CRMError):

@@ -30,6 +30,7 @@ from typing import Any
 from crm_lib.clock import timestamp
 from crm_lib.config import Settings
 from crm_lib.context import Context
+from crm_lib.digest.policy import latest_slot
 from crm_lib.errors import NotFound, ValidationError
 from crm_lib.mail.signals import due_for_refresh
 from crm_lib.storage.reads import query_dicts
@@ -59,6 +60,12 @@ class Job:
     active: Callable[[Context], bool] | None = None
     #: the notebook takes ``summary_file`` and writes its counts there (JSON), kept on the run
     summary: bool = False
+    #: a daily time, zone and floor read from the database (a policy admins change), instead of
+    #: ``at``: slots at or before the floor (the last send, the moment it was turned on) are
+    #: not due
+    schedule: Callable[[Context], tuple[time, tzinfo, datetime | None]] | None = None
+    #: the notebook takes ``slot`` (the scheduled moment, ISO; None when run by hand)
+    slot_parameter: bool = False
 
 
 def _mailboxes_to_sync(ctx: Context) -> bool:
@@ -69,6 +76,23 @@ def _mailboxes_to_sync(ctx: Context) -> bool:
         " AND deleted_at IS NULL LIMIT 1"
     ).fetchone()
     return row is not None or due_for_refresh(ctx.db.conn, ctx.clock.now())
+
+
+def _digest_enabled(ctx: Context) -> bool:
+    from crm_lib.services.digest import digest_schedule
+
+    policy, _ = digest_schedule(ctx)
+    return policy.enabled
+
+
+def _digest_schedule(ctx: Context) -> tuple[time, tzinfo, datetime | None]:
+    """The digest policy's send time and zone, and the moment before which no slot is due
+    (:func:`crm_lib.digest.policy.schedule_floor`)."""
+    from crm_lib.digest.policy import schedule_floor
+    from crm_lib.services.digest import digest_schedule
+
+    policy, cursor = digest_schedule(ctx)
+    return policy.time_of_day, policy.zone, schedule_floor(policy, cursor)
 
 
 JOBS: dict[str, Job] = {
@@ -92,6 +116,17 @@ JOBS: dict[str, Job] = {
         every=lambda s: timedelta(minutes=s.email_sync_minutes),
         active=_mailboxes_to_sync,
         summary=True,
+    ),
+    "daily_digest": Job(
+        "daily_digest",
+        "daily_digest.ipynb",
+        "Send the daily digest to the admins (at the policy's time; off until turned on)",
+        at=lambda s: time.fromisoformat(s.digest_at),
+        parameters=lambda s: {"data_dir": str(s.data_dir), "window": None, "dry_run": False},
+        active=_digest_enabled,
+        summary=True,
+        schedule=_digest_schedule,
+        slot_parameter=True,
     ),
 }
 
@@ -180,6 +215,9 @@ def run_job(
     runs = ctx.settings.jobs_dir / "runs"
     runs.mkdir(parents=True, exist_ok=True)
     with RunLock(ctx.settings.jobs_dir / f"{name}.lock"):
+        if slot is not None and _slot_done(ctx, name, slot):
+            # another process ran this slot between its check and this lock
+            raise ValidationError(f"{name} already ran for {timestamp(slot)}")
         with write(ctx) as tx:
             run_id = tx.insert(
                 RUNS,
@@ -196,7 +234,9 @@ def run_job(
         html = executed.with_suffix(".html")
         counts = executed.with_suffix(".json")
         error = None
-        given = {**params, "summary_file": str(counts)} if spec.summary else params
+        given = {**params, "summary_file": str(counts)} if spec.summary else dict(params)
+        if spec.slot_parameter:
+            given.setdefault("slot", timestamp(slot) if slot else None)
         try:
             runner(NOTEBOOKS / spec.notebook, executed, given)
         except Exception as exc:  # any failure of the notebook is the run's outcome, recorded
@@ -222,6 +262,14 @@ def run_job(
                 expected_version=row["version"],
             )
     return query_dicts(ctx.db, f"SELECT * FROM {RUNS} WHERE id = ?", [run_id])[0]
+
+
+def _slot_done(ctx: Context, name: str, slot: datetime) -> bool:
+    row = ctx.db.execute(
+        f"SELECT 1 FROM {RUNS} WHERE job = ? AND slot = ? AND status = 'ok' LIMIT 1",
+        [name, timestamp(slot)],
+    ).fetchone()
+    return row is not None
 
 
 def fail_interrupted_runs(ctx: Context, name: str) -> list[int]:
@@ -292,7 +340,13 @@ class Scheduler:
         for spec in self.jobs.values():
             if spec.active is not None and not spec.active(ctx):
                 continue
-            slot = self.slot(spec, ctx.settings, now)
+            if spec.schedule is not None:
+                at, zone, floor = spec.schedule(ctx)
+                slot = latest_slot(at, zone, now)
+                if floor is not None and slot <= floor:
+                    continue  # sent since that slot (or turned on after it)
+            else:
+                slot = self.slot(spec, ctx.settings, now)
             runs = query_dicts(
                 ctx.db,
                 f"SELECT status, attempt FROM {RUNS} WHERE job = ? AND slot = ? ORDER BY id",

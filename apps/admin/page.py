@@ -8,6 +8,7 @@ from typing import Any
 import panel as pn
 
 from apps.admin.backups import BackupsSection
+from apps.admin.digest import DigestSection
 from apps.admin.email import EmailSection
 from apps.chrome import UserPage, choice_label, read_only_table, set_choices, table_frame
 from apps.formatting import (
@@ -99,16 +100,19 @@ class AdminPage(UserPage):
         self.buttons["revoke"].on_click(lambda _: self.ask_revoke())
         self.backup_section = BackupsSection(self)
         self.email_section = EmailSection(self)
+        self.digest_section = DigestSection(self)
         self.refresh()
         if not self.failed:  # a member was already told this page is not theirs
             self.backup_section.refresh()
             self.email_section.refresh()
+            self.digest_section.refresh()
             on_browser_zone(lambda _zone: self._show_times())
 
     def _show_times(self) -> None:
         """The browser said its timezone: show the times in it."""
         self.refresh()
         self.backup_section.refresh()
+        self.digest_section.refresh()
 
     # -- loading ------------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -239,6 +243,7 @@ class AdminPage(UserPage):
             self.invites_table,
             pn.Row(self.invite_choice, b["revoke"]),
             *self.email_section.layout(),
+            *self.digest_section.layout(),
             pn.pane.Markdown("## Security checklist (see SECURITY.md)"),
             self.security,
         )

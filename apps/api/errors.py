@@ -31,6 +31,7 @@ STATUS_CODES = {
     415: "unsupported_media_type",
     422: "invalid",
     429: "rate_limited",
+    502: "external",
 }
 
 

@@ -244,3 +244,19 @@ class MailboxSharingBody(Body):
 
     sharing: Literal["everything", "subject", "metadata"]
     expected_version: Version
+
+
+class DigestPolicyBody(Body):
+    """Change the digest policy: only the keys given; ``expected_version`` as read (409)."""
+
+    enabled: bool | None = None
+    send_at: Annotated[str, Field(min_length=4, max_length=5)] | None = None
+    timezone: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    transport: Literal["auto", "gmail", "smtp"] | None = None
+    expected_version: Annotated[int, Field(ge=0, le=2**53), BeforeValidator(_whole_number)]
+
+
+class DigestRecipientsBody(Body):
+    """Admins to send to (default: every admin; for the test email, you)."""
+
+    to: Annotated[list[Annotated[str, limited("email")]], Field(max_length=50)] | None = None

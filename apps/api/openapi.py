@@ -22,6 +22,8 @@ ERROR_TEXT = {
     415: "The body must be JSON (Content-Type: application/json)",
     422: "Invalid input; the detail names the field",
     429: "Too many requests; retry after Retry-After seconds",
+    502: "A service outside the CRM (mail transport, Gmail, local model) failed; the detail"
+    " says which and what to check",
     503: "The database cannot be used now (disk full, damaged file, held by another program);"
     " nothing was written",
 }

@@ -38,6 +38,7 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
         "approve or reject email proposals",
     ),
     "manage_email": (frozenset({"admin"}), "connect mailboxes, import mail and set email policy"),
+    "manage_digest": (frozenset({"admin"}), "preview, send and schedule the daily digest"),
 }
 
 

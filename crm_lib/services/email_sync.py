@@ -75,6 +75,15 @@ def google_status(ctx: Context) -> dict[str, Any]:
     return {"connected": True, "service_account": info["client_email"], "problem": None}
 
 
+def google_key(ctx: Context) -> dict[str, Any] | None:
+    """The service account key when Google is connected, else None (for the digest's Gmail
+    transport; never returned to a front end)."""
+    path = key_path(ctx)
+    if not path.exists():
+        return None
+    return _read_key(path)
+
+
 def save_google_key(ctx: Context, content: str | bytes) -> dict[str, Any]:
     """Keep an uploaded key as ``<data dir>/google-service-account.json``, mode 0600 from the
     moment it exists (written to a private temporary file, then renamed into place)."""

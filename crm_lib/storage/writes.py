@@ -91,6 +91,7 @@ ENTITY_NAMES = {
     "api_tokens": "API token",
     "imports": "Import",
     "import_profiles": "Import profile",
+    "digest_sends": "Digest send",
 }
 
 #: Columns holding secrets (password hashes, token digests). Audit rows never copy them: history
