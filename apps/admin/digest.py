@@ -58,7 +58,7 @@ class DigestSection:
         self.page = page
         self.version = 0
         self.status = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["crm-digest"])
-        self.enabled = pn.widgets.Checkbox(name="Send the daily digest to the admins")
+        self.enabled = pn.widgets.Checkbox(label="Send the daily digest to the admins")
         self.send_at = pn.widgets.TextInput(
             label="Send time (HH:MM)", placeholder="18:00", width=140, max_length=5
         )

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import pytest
 import schemathesis
+from aiosmtpd.controller import Controller
 from hypothesis import HealthCheck, given, seed, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
@@ -30,6 +31,8 @@ import apps.api.routes  # noqa: F401  (registers the routes)
 from apps.api.registry import API, PUBLIC, Route
 from crm_lib.auth.permissions import allowed
 from tests.api.conftest import LiveServer, start
+from tests.apps.server import free_port
+from tests.digest.conftest import Inbox
 
 #: Revoking the fuzzer's own token would turn every later call into a 401; tests/api covers it.
 SKIP = {("DELETE", "/me/tokens/{token_id}")}
@@ -51,13 +54,24 @@ class Fuzzed:
 @pytest.fixture(scope="module")
 def fuzz_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Fuzzed]]:
     """A server per role, so that what the admin's examples do (deactivate the member, change
-    roles) never changes what the member's examples can reach."""
+    roles) never changes what the member's examples can reach; the digest's mail goes to an
+    SMTP server on loopback, so sending it is fuzzed end to end too."""
     with ExitStack() as stack:
+        port = free_port()
+        mail_server = Controller(Inbox(), hostname="127.0.0.1", port=port)
+        mail_server.start()
+        stack.callback(mail_server.stop)
         servers = {}
         for role in ROLES:
             folder = tmp_path_factory.mktemp(f"fuzz-{role}")
             server = stack.enter_context(
-                contextmanager(start)(folder, CRM_WRITE_RATE_PER_MINUTE="1000000")
+                contextmanager(start)(
+                    folder,
+                    CRM_WRITE_RATE_PER_MINUTE="1000000",
+                    CRM_SMTP_HOST="127.0.0.1",
+                    CRM_SMTP_PORT=str(port),
+                    CRM_SMTP_SECURITY="none",
+                )
             )
             schema = schemathesis.openapi.from_url(f"{server.base}/api/openapi.json", timeout=10)
             schema.config.update(base_url=f"{server.base}/api", headers=server.bearer(role))

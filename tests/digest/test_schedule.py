@@ -4,6 +4,9 @@ slot across restarts and two server processes."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -22,6 +25,7 @@ from crm_lib.outbox.smtp import SMTPTransport
 from crm_lib.storage.writes import write
 from tests.digest.conftest import Inbox
 
+ROOT = Path(__file__).resolve().parents[2]
 NEW_YORK = ZoneInfo("America/New_York")
 LONDON = ZoneInfo("Europe/London")
 
@@ -211,3 +215,49 @@ def _turn_on(ctx: Context, zone: str) -> None:
     services.set_digest_policy(
         ctx, {"enabled": True, "timezone": zone}, expected_version=policy["version"]
     )
+
+
+def test_two_real_processes_racing_for_one_slot_send_it_once(
+    admin: Context, settings: Any, smtp: tuple[Inbox, SMTPTransport]
+) -> None:
+    inbox, transport = smtp
+    _turn_on(admin, "UTC")
+    script = (
+        "import sys\n"
+        "from datetime import datetime\n"
+        "import crm_lib\n"
+        "from crm_lib import services\n"
+        "from crm_lib.config import load_settings\n"
+        "from crm_lib.errors import ValidationError\n"
+        f"ctx = crm_lib.open_crm(settings=load_settings(data_dir={str(settings.data_dir)!r}),"
+        " actor='system:job:daily_digest')\n"
+        "try:\n"
+        "    row = services.send_scheduled_digest("
+        "ctx, slot=datetime.fromisoformat('2026-11-25T18:00:00+00:00'))\n"
+        "    print(row.get('status') or row.get('skipped'))\n"
+        "except ValidationError as exc:\n"
+        "    print('locked:', exc.message)\n"
+    )
+    env = {
+        **os.environ,
+        "CRM_SMTP_HOST": transport.host,
+        "CRM_SMTP_PORT": str(transport.port),
+        "CRM_SMTP_SECURITY": "none",
+    }
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=120) for p in processes]
+    assert all(p.returncode == 0 for p in processes), [err[-1500:] for _, err in outputs]
+    said = sorted(out.strip() for out, _ in outputs)
+    assert said.count("sent") == 1, said
+    assert len(inbox.messages) == 1
+    assert [s["status"] for s in services.digest_sends(admin)] == ["sent"]
