@@ -162,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(
             f"Scheduled jobs on: nightly backup at {settings.nightly_backup_at} local; email"
-            f" sync every {settings.email_sync_minutes} min while Gmail mailboxes are chosen.",
+            f" sync every {settings.email_sync_minutes} min while Gmail mailboxes are chosen;"
+            " the daily digest once an admin turns it on (admin page).",
             flush=True,
         )
     try:

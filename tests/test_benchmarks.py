@@ -170,3 +170,20 @@ def test_the_screenshot_script_captures_every_main_page_of_the_demo(tmp_path: Pa
         shot = tmp_path / f"{name}.png"
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
         assert str(shot) in result.stdout
+
+
+def test_digest_benchmark_builds_a_day_and_prints_the_target() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/bench_digest.py", "--investors", "300", "--emails", "150"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    out = result.stdout
+    assert "digest of the day:" in out and "HTML" in out
+    assert "narratives from a local model stub that answers at once" in out
+    assert "(narratives: model)" in out
+    assert "peak memory of the process (max RSS)" in out
+    assert "  one day's digest <= 2 s, model time excluded (" in out

@@ -68,6 +68,12 @@ class Email:
     people: list[str] = field(default_factory=list)
     received_by: list[int] = field(default_factory=list)  # team members whose mailbox holds it
 
+    @property
+    def named_people(self) -> list[str]:
+        """The people, less any named like their investor (an individual is both)."""
+        investors = {name for _, name in self.investors}
+        return [p for p in self.people if p not in investors]
+
 
 @dataclass
 class MemberActivity:
