@@ -69,6 +69,8 @@ TEXT_LIMITS: dict[str, TextLimit] = {
         TextLimit("formula", FormulaLimits().max_formula_length, "a formula"),
         TextLimit("domain_list", 2_000, "the fund's own email domains, comma-separated"),
         TextLimit("blocklist", 20_000, "the email blocklist, one address or @domain per line"),
+        TextLimit("clock_time", 5, "a time of day (HH:MM), e.g. the digest's send time"),
+        TextLimit("time_zone", 64, "a time zone's name (Europe/London)"),
     )
 }
 

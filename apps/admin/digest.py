@@ -21,7 +21,7 @@ from apps.chrome import UserPage, Working
 from apps.formatting import PLAIN, WHEN, Show, browser_zone, read_only_table, table_frame
 from apps.forms import FormErrors
 from apps.markup import escape_text
-from crm_lib import services
+from crm_lib import limits, services
 from crm_lib.context import Context
 from crm_lib.errors import ExternalServiceError
 
@@ -60,7 +60,10 @@ class DigestSection:
         self.status = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["crm-digest"])
         self.enabled = pn.widgets.Checkbox(label="Send the daily digest to the admins")
         self.send_at = pn.widgets.TextInput(
-            label="Send time (HH:MM)", placeholder="18:00", width=140, max_length=5
+            label="Send time (HH:MM)",
+            placeholder="18:00",
+            width=140,
+            max_length=limits.max_length("clock_time"),
         )
         self.timezone = pn.widgets.AutocompleteInput(
             label="Time zone",

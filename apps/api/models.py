@@ -250,8 +250,8 @@ class DigestPolicyBody(Body):
     """Change the digest policy: only the keys given; ``expected_version`` as read (409)."""
 
     enabled: bool | None = None
-    send_at: Annotated[str, Field(min_length=4, max_length=5)] | None = None
-    timezone: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    send_at: Annotated[str, limited("clock_time", min_length=4)] | None = None
+    timezone: Annotated[str, limited("time_zone")] | None = None
     transport: Literal["auto", "gmail", "smtp"] | None = None
     expected_version: Annotated[int, Field(ge=0, le=2**53), BeforeValidator(_whole_number)]
 

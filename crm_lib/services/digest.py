@@ -39,7 +39,7 @@ from crm_lib.digest.policy import (
     window_for,
 )
 from crm_lib.digest.render import render_html, render_text
-from crm_lib.errors import ExternalServiceError, NotFound, ValidationError
+from crm_lib.errors import CRMError, ExternalServiceError, NotFound, ValidationError
 from crm_lib.jobs import RunLock
 from crm_lib.outbox.gmail import GmailTransport, compose_service
 from crm_lib.outbox.message import Outgoing, build_message
@@ -380,8 +380,8 @@ def send_digest(
             digest, html, text = _build(ctx, window_since, until, model)
             outgoing = Outgoing(sender, tuple(recipients), digest.subject, text, html)
             delivered, attempts = _deliver(ctx, outgoing, chosen)
-        except (ExternalServiceError, ValidationError) as exc:
-            _finish(ctx, send_id, {"status": "failed", "error": exc.message}, None)
+        except Exception as exc:  # recorded as failed (never left "sending"), then raised
+            _finish(ctx, send_id, {"status": "failed", "error": _reason(exc)}, None)
             raise
         values = {
             "window_start": timestamp(window_since),
@@ -447,8 +447,8 @@ def send_test_email(
             )
             outgoing = Outgoing(sender, tuple(recipients), "Venture CRM: test email", text)
             delivered, attempts = _deliver(ctx, outgoing, chosen)
-        except (ExternalServiceError, ValidationError) as exc:
-            _finish(ctx, send_id, {"status": "failed", "error": exc.message}, None)
+        except Exception as exc:  # recorded as failed (never left "sending"), then raised
+            _finish(ctx, send_id, {"status": "failed", "error": _reason(exc)}, None)
             raise
         error = None if delivered else "; ".join(a["detail"] for a in attempts)
         _finish(
@@ -469,6 +469,12 @@ def send_test_email(
     if delivered is None:
         raise ExternalServiceError("mail", f"The test email was not sent: {error}")
     return _send_row(ctx, send_id)
+
+
+def _reason(exc: Exception) -> str:
+    """What a failed send records: a library error's message; for anything else only its type
+    (its text could hold anything, and the server log has the traceback)."""
+    return exc.message if isinstance(exc, CRMError) else f"unexpected error ({type(exc).__name__})"
 
 
 # -- history ------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from googleapiclient.http import HttpMockSequence
 
 from crm_lib import services
 from crm_lib.context import Context
-from crm_lib.errors import ExternalServiceError, ValidationError
+from crm_lib.errors import CRMError, ExternalServiceError, ValidationError
 from crm_lib.outbox.gmail import GmailTransport, compose_service
 from crm_lib.outbox.smtp import SMTPTransport
 from tests.digest.conftest import ALICE, BOB, Inbox, day, deliver, mail
@@ -210,3 +210,13 @@ def test_no_transport_configured_says_what_to_set(admin: Context, busy_day: None
     with pytest.raises(ExternalServiceError, match="set CRM_SMTP_HOST"):
         services.send_digest(admin)
     assert services.digest_sends(admin)[0]["status"] == "failed"
+
+
+def test_an_unreadable_google_key_fails_the_send_and_records_why(
+    admin: Context, busy_day: None
+) -> None:
+    (admin.settings.data_dir / "google-service-account.json").write_text("{not json")
+    with pytest.raises(CRMError, match="not a readable JSON file"):
+        services.send_digest(admin)
+    [row] = services.digest_sends(admin)
+    assert row["status"] == "failed" and "not a readable JSON file" in row["error"]
