@@ -10,7 +10,6 @@ on the page around it.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import available_timezones
@@ -181,7 +180,7 @@ class DigestSection:
 
     def show_preview(self) -> None:
         def shown(preview: dict[str, Any]) -> None:
-            document = html.escape(preview["html"], quote=True)
+            document = escape_text(preview["html"])  # the whole page, as one attribute value
             self.preview.object = (
                 f"<p><b>{escape_text(preview['subject'])}</b></p>"
                 f'<iframe title="Digest preview" sandbox="" srcdoc="{document}"'
