@@ -93,12 +93,14 @@ def build_digest(
     *,
     zone: tzinfo,
     model: LocalModel | None = None,
+    without_model: str = "",
 ) -> Digest:
-    """Collect ``[since, until)`` and write the narratives (``model`` None: from the data)."""
+    """Collect ``[since, until)`` and write the narratives (``model`` None: from the data, with
+    ``without_model`` as the reason when there is a better one than "not configured")."""
     emails = window_emails(ctx, since, until)
     members = collect_user_activity(ctx, since, until, emails=emails)
     digest = Digest(since, until, zone, ctx.settings.base_url)
-    digest.members = [MemberSection(m, write_narrative(m, model)) for m in members]
+    digest.members = [MemberSection(m, write_narrative(m, model, without_model)) for m in members]
     digest.investors = collect_investor_activity(ctx, since, until, emails=emails)
     digest.crm = collect_crm_activity(ctx, since, until)
     return digest

@@ -96,12 +96,16 @@ def from_data(member: MemberActivity, note: str = "") -> Narrative:
     return Narrative(sentence, "data", note)
 
 
-def write_narrative(member: MemberActivity, model: LocalModel | None) -> Narrative:
+def write_narrative(
+    member: MemberActivity, model: LocalModel | None, without_model: str = ""
+) -> Narrative:
     """The model's paragraph, else the data's (with the reason the model was not used)."""
     if member.quiet:
         return from_data(member)
     if model is None:
-        return from_data(member, "written from the data: no local model is configured")
+        return from_data(
+            member, without_model or "written from the data: no local model is configured"
+        )
     try:
         answer = model.chat(SYSTEM_PROMPT, prompt_for(member))
     except (ExternalServiceError, ValidationError) as exc:

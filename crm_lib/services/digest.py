@@ -144,13 +144,15 @@ def digest_schedule(ctx: Context) -> tuple[DigestPolicy, datetime | None]:
 
 
 # -- building -----------------------------------------------------------------------------------
-def _model(ctx: Context, model: LocalModel | None) -> LocalModel | None:
+def _model(ctx: Context, model: LocalModel | None) -> tuple[LocalModel | None, str]:
+    """The model to use, and why there is none (a refused ``CRM_LOCAL_LLM_URL`` says so in
+    every narrative, rather than passing for "not configured")."""
     if model is not _UNSET:
-        return model
+        return model, ""
     try:
-        return LocalModel.from_settings(ctx.settings)
-    except (ExternalServiceError, ValidationError):
-        return None  # a refused URL: the narratives are written from the data, and say why
+        return LocalModel.from_settings(ctx.settings), ""
+    except (ExternalServiceError, ValidationError) as exc:
+        return None, f"written from the data: {exc.message}"
 
 
 def _window(
@@ -167,7 +169,8 @@ def _build(
     ctx: Context, since: datetime, until: datetime, model: LocalModel | None
 ) -> tuple[Digest, str, str]:
     policy, _ = _policy(ctx)
-    digest = build_digest(ctx, since, until, zone=policy.zone, model=_model(ctx, model))
+    chosen, why_not = _model(ctx, model)
+    digest = build_digest(ctx, since, until, zone=policy.zone, model=chosen, without_model=why_not)
     return digest, render_html(digest), render_text(digest)
 
 
@@ -371,7 +374,8 @@ def send_digest(
     with RunLock(ctx.settings.jobs_dir / "digest-send.lock"):
         send_id = _claim(ctx, kind, slot)
         if send_id is None:
-            return {"skipped": f"the digest for {timestamp(slot) if slot else 'now'} was sent"}
+            when = timestamp(slot) if slot else "now"
+            return {"skipped": f"the digest for {when} was already sent or attempted"}
         try:
             sender = _sender(ctx)
             chosen = list(transports) if transports is not None else None

@@ -207,3 +207,20 @@ def _email(n: int, direction: str, subject: str, text: str = "Hello") -> Email:
 
 
 UTC_ZONE = SINCE.tzinfo
+
+
+def test_a_refused_url_in_the_settings_is_named_in_the_narrative(
+    ctx: Context, alice_mail: None
+) -> None:
+    from dataclasses import replace
+
+    from crm_lib import services
+
+    public = replace(
+        ctx,
+        settings=replace(
+            ctx.settings, local_llm_url="http://8.8.8.8:11434/v1", local_llm_model="m"
+        ),
+    )
+    preview = services.preview_digest(public, since=SINCE, until=UNTIL)
+    assert "written from the data: CRM_LOCAL_LLM_URL must point at this machine" in preview["text"]

@@ -56,6 +56,6 @@ def test_the_scheduled_run_sends_its_slot_once(
     assert json.loads(first["summary"])["outcome"] == "sent"
     again = jobs.run_job(ctx, "daily_digest", parameters=slot)
     assert again["status"] == "ok", again["error"]
-    assert "was sent" in json.loads(again["summary"])["outcome"]
+    assert "was already sent" in json.loads(again["summary"])["outcome"]
     assert len(inbox.messages) == 1
     assert inbox.messages[0]["to"] == [ALICE]
