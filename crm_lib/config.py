@@ -215,6 +215,39 @@ SETTINGS: tuple[Setting, ...] = (
         "machine's zone).",
     ),
     Setting(
+        "embedder",
+        "CRM_EMBEDDER",
+        "wordllama",
+        "Search's dense vectors: 'wordllama' (offline, weights in the wheel) or "
+        "'sentence-transformers:<model folder>' (a model already on disk).",
+    ),
+    Setting(
+        "embeddings_url",
+        "CRM_EMBEDDINGS_URL",
+        "",
+        "An OpenAI-compatible /embeddings endpoint on this machine or the office network, used "
+        "instead of CRM_EMBEDDER (only private addresses: mail text goes there).",
+    ),
+    Setting(
+        "embeddings_model",
+        "CRM_EMBEDDINGS_MODEL",
+        "",
+        "The model name the embeddings endpoint knows (e.g. nomic-embed-text).",
+    ),
+    Setting(
+        "qdrant_url",
+        "QDRANT_URL",
+        "",
+        "A Qdrant server for the search index (e.g. http://127.0.0.1:6333); unset, the index is "
+        "Qdrant's local mode under <data dir>/search (brute force: a server above ~20,000 chunks).",
+    ),
+    Setting(
+        "qdrant_api_key",
+        "QDRANT_API_KEY",
+        "",
+        "The Qdrant server's API key, if it has one (never logged).",
+    ),
+    Setting(
         "formula_budget_s",
         "CRM_FORMULA_BUDGET_S",
         "60",
@@ -263,6 +296,11 @@ class Settings:
     digest_sender: str = ""
     digest_at: str = "18:00"
     digest_timezone: str = ""
+    embedder: str = "wordllama"
+    embeddings_url: str = ""
+    embeddings_model: str = ""
+    qdrant_url: str = ""
+    qdrant_api_key: str = field(default="", repr=False)  # never printed
     #: argon2id cost; not an environment setting. Tests inject a cheap profile to stay fast.
     password_hashing: Parameters = field(default_factory=lambda: profiles.RFC_9106_LOW_MEMORY)
 
@@ -289,6 +327,11 @@ class Settings:
     def base_url(self) -> str:
         """Where users reach the app: ``CRM_PUBLIC_URL``, else the default local address."""
         return self.public_url or "http://127.0.0.1:5006"
+
+    @property
+    def search_dir(self) -> Path:
+        """Qdrant's local-mode index (when ``QDRANT_URL`` is unset)."""
+        return self.data_dir / "search"
 
     @property
     def secret_key_file(self) -> Path:
@@ -354,6 +397,11 @@ def load_settings(
         digest_sender=values["digest_sender"].casefold(),
         digest_at=_clock_time(values, "digest_at"),
         digest_timezone=_time_zone(values, "digest_timezone"),
+        embedder=values["embedder"],
+        embeddings_url=values["embeddings_url"].rstrip("/"),
+        embeddings_model=values["embeddings_model"],
+        qdrant_url=values["qdrant_url"].rstrip("/"),
+        qdrant_api_key=values["qdrant_api_key"],
     )
 
 
