@@ -31,6 +31,9 @@ DOC_TYPES = ("email", "note", "field")
 #: How many candidates each side of a hybrid query brings to the fusion.
 PREFETCH = 100
 EMBED_BATCH = 256
+#: A keyword score above this means at least one query term is in the chunk (local mode also
+#: returns chunks sharing none, at 0).
+MATCHED = 1e-9
 
 
 class IndexBusy(CRMError):
@@ -229,6 +232,7 @@ class SearchIndex:
                 using="sparse",
                 query_filter=where,
                 limit=limit,
+                score_threshold=MATCHED,
                 with_payload=True,
             )
         else:
@@ -254,6 +258,7 @@ class SearchIndex:
                             using="sparse",
                             filter=where,
                             limit=max(PREFETCH, limit),
+                            score_threshold=MATCHED,
                         ),
                     ],
                     query=models.FusionQuery(fusion=models.Fusion.RRF),
