@@ -8,6 +8,7 @@ session on every call: a page left open after logout or deactivation cannot writ
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from crm_lib.context import Context
 from crm_lib.database import ThreadConnections
 from crm_lib.events import EventBus
 from crm_lib.services import SessionUser
+from crm_lib.services.search import SearchIndex, open_search_index
 
 T = TypeVar("T")
 #: Slow calls (argon2 password hashing at 64 MiB, whole-grid exports) run here so that they never
@@ -72,6 +74,8 @@ class Runtime:
     connections: ThreadConnections = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self._search_index: SearchIndex | None = None
+        self._search_lock = threading.Lock()
         self.connections = ThreadConnections(self.settings)
         if not self.secret_key:
             self.secret_key = resolve_secret_key(self.settings)
@@ -85,6 +89,14 @@ class Runtime:
             per_minute=self.settings.write_rate_per_minute,
             enabled=self.settings.rate_limits,
         )
+
+    def search_index(self) -> SearchIndex:
+        """The process's search index, opened on first use (the embedder loads then); raises
+        :class:`~crm_lib.search.index.IndexBusy` while another process holds it."""
+        with self._search_lock:
+            if self._search_index is None:
+                self._search_index = open_search_index(self.settings)
+            return self._search_index
 
     @contextmanager
     def context(self, actor: str = "system:web") -> Iterator[Context]:

@@ -42,12 +42,14 @@ from apps.page_guard import guard_pages
 from apps.record.page import RecordPage
 from apps.requests.page import RequestsPage
 from apps.runtime import Runtime
+from apps.search.page import SearchPage
 from apps.static_cache import CacheStatic
 from crm_lib import running_server, services
 from crm_lib.config import Settings, load_settings
 from crm_lib.database import init_database, open_crm
 from crm_lib.errors import CRMError
 from crm_lib.jobs import start_scheduler
+from crm_lib.services.search import start_search_sync
 
 log = logging.getLogger("crm.serve")
 #: Garbage-collector thresholds for the server process (see main()).
@@ -166,6 +168,12 @@ def main(argv: list[str] | None = None) -> int:
             " the daily digest once an admin turns it on (admin page).",
             flush=True,
         )
+    # the search index lives in this process (Qdrant's local mode is one process): kept in
+    # step with the database every few seconds, built the first time
+    start_search_sync(
+        lambda: open_crm(settings=settings, actor="system:search", events=runtime.events),
+        runtime.search_index,
+    )
     try:
         _serve(runtime, settings, args, pages, hub)
     finally:
@@ -191,6 +199,7 @@ def _serve(
                     "/funds": lambda: FundsPage(runtime, pages),
                     "/requests": lambda: RequestsPage(runtime, pages),
                     "/email": lambda: EmailPage(runtime, pages),
+                    "/search": lambda: SearchPage(runtime, pages),
                 },
                 PAGE_ACTIONS,
             )

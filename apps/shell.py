@@ -157,6 +157,20 @@ def _count(count: int | None) -> str:
     return f' <span class="crm-nav-count" aria-label="{count:,} waiting">{shown}</span>'
 
 
+def search_box_html(session: PageSession | None, query: str = "") -> str:
+    """The header's search form (GET /search?q=): email, notes, fields and titles."""
+    if session is None or not allowed(session.user["role"], "read_email"):
+        return ""
+    return (
+        '<form class="crm-search-form" role="search" action="/search" method="get">'
+        '<input type="search" name="q" aria-label="Search email and notes" maxlength="200"'
+        f' placeholder="Search email and notes" value="{escape_text(query)}"'
+        ' style="width:100%;max-width:360px;box-sizing:border-box;padding:6px 10px;'
+        "border:1px solid var(--crm-color-border);border-radius:var(--crm-radius-md);"
+        'font:inherit;background:var(--crm-color-surface);color:inherit"></form>'
+    )
+
+
 def _current(is_current: bool) -> str:
     return ' aria-current="page"' if is_current else ""
 
@@ -164,8 +178,8 @@ def _current(is_current: bool) -> str:
 class AppHeader(pn.Row):
     """The header of every page: product name and navigation, the search slot, the user menu.
 
-    ``search_slot`` is an empty column (CSS class ``crm-search-slot``) that the global search
-    issue fills; nothing is rendered there until then.
+    ``search_slot`` (CSS class ``crm-search-slot``) holds the search box: a plain form that
+    opens ``/search?q=...`` (no server round trip to type), for everyone who may read mail.
     """
 
     def __init__(
@@ -177,8 +191,13 @@ class AppHeader(pn.Row):
             align="center",
             margin=0,
         )
+        box = search_box_html(session)
         self.search_slot = pn.Column(
-            css_classes=[SEARCH_SLOT_CLASS], sizing_mode="stretch_width", min_width=0
+            *([pn.pane.HTML(box, margin=0, css_classes=["crm-search-box"])] if box else []),
+            css_classes=[SEARCH_SLOT_CLASS],
+            sizing_mode="stretch_width",
+            min_width=0,
+            align="center",
         )
         self.user_menu = pn.pane.HTML(
             user_menu_html(session, here),

@@ -755,3 +755,160 @@ def digest_status(ctx: click.Context) -> None:
             f" {row['transport'] or '-':<6} {len(row['recipients'])} recipient(s)"
             + (f"  {row['error']}" if row["error"] else "")
         )
+
+
+class _SearchGroup(click.Group):
+    """`crm search QUERY ...` searches; `crm search reindex` and `crm search status` manage."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["query", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group("search", cls=_SearchGroup)
+def search_group() -> None:
+    """Search email, notes, long-text fields and titles: `crm search QUERY [--mode hybrid]`."""
+
+
+@search_group.command("query")
+@click.argument("text", nargs=-1, required=True)
+@click.option(
+    "--mode",
+    type=click.Choice(["hybrid", "semantic", "keyword"]),
+    default="hybrid",
+    show_default=True,
+)
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option("--type", "doc_type", type=click.Choice(["email", "note", "field"]))
+@click.option("--investor", "investor_id", type=int, help="One investor's id.")
+@click.option("--json", "as_json", is_flag=True, help="Hits as JSON (lp_id, lp_name, ...).")
+@click.pass_context
+@library_errors
+def search_query(
+    ctx: click.Context,
+    text: tuple[str, ...],
+    mode: str,
+    limit: int,
+    doc_type: str | None,
+    investor_id: int | None,
+    as_json: bool,
+) -> None:
+    """Search for TEXT. While the server runs it holds the index: set CRM_API_TOKEN (a token
+    from your account page) and the search goes through the server's API."""
+    import json as json_module
+
+    from crm_lib.services.search import IndexBusy, open_search_index
+
+    query = " ".join(text)
+    settings = _settings(ctx)
+    try:
+        index = open_search_index(settings)
+    except IndexBusy:
+        result = _search_through_server(settings, query, mode, limit, doc_type, investor_id)
+    else:
+        crm = _with_crm(ctx, actor="system:cli:search")
+        try:
+            services.sync_search(crm, index)
+            result = services.run_search(
+                crm,
+                index,
+                query,
+                mode=mode,
+                limit=limit,
+                doc_type=doc_type,
+                investor_id=investor_id,
+            )
+        finally:
+            crm.close()
+            index.client.close()
+    hits = result["hits"]
+    if as_json:
+        keys = ("lp_id", "lp_name", "doc_type", "email_id", "thread_id", "date", "score", "snippet")
+        click.echo(json_module.dumps([{k: h.get(k) for k in keys} for h in hits], indent=1))
+        return
+    if not hits:
+        click.echo("No matches.")
+    for hit in hits:
+        when = (hit.get("date") or "")[:10]
+        click.echo(
+            f"{hit['score']:.3f}  {hit['lp_name']}  [{hit['doc_type']}] {when}  {hit['title']}"
+        )
+        click.echo(f"       {hit['snippet']}")
+
+
+def _search_through_server(
+    settings: Settings,
+    query: str,
+    mode: str,
+    limit: int,
+    doc_type: str | None,
+    investor_id: int | None,
+) -> dict[str, Any]:
+    """The running server's /api/search with CRM_API_TOKEN (the index is the server's)."""
+    import httpx
+
+    from crm_lib import running_server
+
+    token = settings.api_token
+    base = running_server.recorded_url(settings)
+    if not token or not base:
+        raise click.ClickException(
+            "The search index is held by the running server. Set CRM_API_TOKEN to one of your"
+            " API tokens (account page) to search through it, or stop the server."
+        )
+    params: dict[str, Any] = {"q": query, "mode": mode, "limit": limit}
+    if doc_type:
+        params["doc_type"] = doc_type
+    if investor_id:
+        params["investor_id"] = investor_id
+    try:
+        response = httpx.get(
+            f"{base}/api/search",
+            params=params,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+            trust_env=False,
+        )
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"The server at {base} did not answer ({exc})") from None
+    if response.status_code != 200:
+        detail = response.json().get("detail", response.text[:200]) if response.content else ""
+        raise click.ClickException(f"The server refused the search: {detail}")
+    return response.json()
+
+
+@search_group.command("reindex")
+@click.pass_context
+@library_errors
+def search_reindex(ctx: click.Context) -> None:
+    """Rebuild the search index from the database (the server must be stopped: it holds the
+    index and keeps it in step by itself)."""
+    from crm_lib.services.search import open_search_index
+
+    index = open_search_index(_settings(ctx))
+    crm = _with_crm(ctx, actor="system:cli:search")
+    try:
+        report = services.reindex_search(crm, index)
+    finally:
+        crm.close()
+        index.client.close()
+    click.echo(f"Indexed {report.documents:,} documents in {report.chunks:,} chunks.")
+
+
+@search_group.command("status")
+@click.pass_context
+@library_errors
+def search_status_command(ctx: click.Context) -> None:
+    """What built the index, whether it is current, and how many chunks it holds."""
+    from crm_lib.services.search import open_search_index
+
+    index = open_search_index(_settings(ctx))
+    crm = _with_crm(ctx, actor="system:cli:search")
+    try:
+        status = services.search_status(crm, index)
+    finally:
+        crm.close()
+        index.client.close()
+    state = "current" if status["current"] else "to be rebuilt"
+    click.echo(f"{status['chunks']:,} chunks, {state}; built with {status['stamp']}")

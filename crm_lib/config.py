@@ -248,6 +248,13 @@ SETTINGS: tuple[Setting, ...] = (
         "The Qdrant server's API key, if it has one (never logged).",
     ),
     Setting(
+        "api_token",
+        "CRM_API_TOKEN",
+        "",
+        "A personal API token (account page) for `crm search` while the server holds the "
+        "search index: the search then goes through the server's API.",
+    ),
+    Setting(
         "formula_budget_s",
         "CRM_FORMULA_BUDGET_S",
         "60",
@@ -301,6 +308,7 @@ class Settings:
     embeddings_model: str = ""
     qdrant_url: str = ""
     qdrant_api_key: str = field(default="", repr=False)  # never printed
+    api_token: str = field(default="", repr=False)  # never printed
     #: argon2id cost; not an environment setting. Tests inject a cheap profile to stay fast.
     password_hashing: Parameters = field(default_factory=lambda: profiles.RFC_9106_LOW_MEMORY)
 
@@ -402,6 +410,7 @@ def load_settings(
         embeddings_model=values["embeddings_model"],
         qdrant_url=values["qdrant_url"].rstrip("/"),
         qdrant_api_key=values["qdrant_api_key"],
+        api_token=values["api_token"],
     )
 
 

@@ -13,6 +13,7 @@ server instead; tests use ``:memory:``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -113,6 +114,8 @@ class SearchIndex:
         self.embedder = embedder
         #: a Qdrant server uses payload indexes for filters; local mode has none (it warns)
         self.payload_indexes = payload_indexes
+        #: local mode is numpy arrays in this process: one sync or query at a time
+        self.lock = threading.RLock()
 
     @property
     def stamp(self) -> str:

@@ -155,6 +155,12 @@ from crm_lib.services.people import (
     restore_person,
     update_person,
 )
+from crm_lib.services.search import (
+    reindex_search,
+    run_search,
+    search_status,
+    sync_search,
+)
 from crm_lib.services.security import security_status
 from crm_lib.services.sessions import (
     Login,
@@ -307,6 +313,7 @@ __all__ = [
     "preview_digest",
     "preview_type_change",
     "refresh_formulas",
+    "reindex_search",
     "relational_summary",
     "remove_commitment",
     "remove_person",
@@ -323,7 +330,9 @@ __all__ = [
     "revoke_api_token",
     "revoke_invite",
     "run_job_now",
+    "run_search",
     "save_google_key",
+    "search_status",
     "security_status",
     "send_digest",
     "send_scheduled_digest",
@@ -342,6 +351,7 @@ __all__ = [
     "set_user_active",
     "set_user_role",
     "sync_email",
+    "sync_search",
     "update_cells",
     "update_choices",
     "update_feature_request",

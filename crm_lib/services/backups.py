@@ -255,6 +255,8 @@ def restore_backup(ctx: Context, backup_id: int) -> dict[str, Any]:
                 " updated_by = ? WHERE id = 1",
                 (live_version, now, ctx.actor),
             )
+            # the search index holds what the live data held: the restored data rebuilds it
+            conn.execute("UPDATE app_settings SET value = '{}' WHERE key = 'search_index'")
             detail = {"backup_id": backup_id, "file": row["file_name"], "pre_restore": safety["id"]}
             conn.execute(
                 "INSERT INTO audit_log (at, actor, txn, entity, entity_id, action, new_value)"

@@ -13,28 +13,41 @@ index is asked for more hits than shown so that hidden ones do not leave the pag
 from __future__ import annotations
 
 import html
+import logging
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from crm_lib.auth.permissions import require
+from crm_lib.config import Settings
 from crm_lib.context import Context
 from crm_lib.errors import ValidationError
 from crm_lib.limits import check_text
 from crm_lib.search import analyzer
-from crm_lib.search.index import DOC_TYPES, MODES, Filters, Hit, SearchIndex
+from crm_lib.search.embedders import embedder_from_settings
+from crm_lib.search.index import (
+    DOC_TYPES,
+    MODES,
+    Filters,
+    Hit,
+    IndexBusy,
+    SearchIndex,
+    open_index,
+)
 from crm_lib.search.sync import SyncReport, index_status, rebuild, sync
 from crm_lib.services.email import _LEVEL_SQL, _VISIBLE_THREAD
 from crm_lib.storage.reads import rows_in
 
+log = logging.getLogger(__name__)
 MAX_LIMIT = 100
 #: The index is asked for this many times the hits shown (some may be hidden from the reader).
 OVERFETCH = 3
 SNIPPET_CHARS = 240
 
 
-def search(
+def run_search(
     ctx: Context,
     index: SearchIndex,
     query: str,
@@ -69,7 +82,8 @@ def search(
         since_ts=since.timestamp() if since else None,
         until_ts=until.timestamp() if until else None,
     )
-    candidates = index.search(query, mode, filters, limit * OVERFETCH)
+    with index.lock:
+        candidates = index.search(query, mode, filters, limit * OVERFETCH)
     visible = _visible(ctx, candidates)[:limit]
     stems = set(analyzer.terms(query))
     hits = [_shown(hit, stems) for hit in visible]
@@ -204,20 +218,59 @@ def highlight(text: str, stems: set[str]) -> tuple[str, str]:
     return f"{prefix}{window}{suffix}", f"{prefix}{''.join(parts)}{suffix}"
 
 
+def open_search_index(settings: Settings, *, location: str | None = None) -> SearchIndex:
+    """The index the settings name, with the configured embedder: ``QDRANT_URL``, else the
+    local index under the data folder (:class:`IndexBusy` when another process holds it)."""
+    return open_index(settings, embedder_from_settings(settings), location=location)
+
+
 def search_status(ctx: Context, index: SearchIndex) -> dict[str, Any]:
     require(ctx, "read_email")
-    return index_status(ctx, index)
+    with index.lock:
+        return index_status(ctx, index)
 
 
 def sync_search(ctx: Context, index: SearchIndex) -> SyncReport:
     """Bring the index up to date with the database (what the server does every few seconds)."""
-    return sync(ctx, index)
+    with index.lock:
+        return sync(ctx, index)
 
 
 def reindex_search(ctx: Context, index: SearchIndex) -> SyncReport:
     """Rebuild the whole index (admins; `crm search reindex`)."""
     require(ctx, "manage_email")
-    return rebuild(ctx, index)
+    with index.lock:
+        return rebuild(ctx, index)
+
+
+def start_search_sync(
+    open_context: Callable[[], Context],
+    open_search_index: Callable[[], SearchIndex],
+    *,
+    every_seconds: float = 5.0,
+) -> threading.Event:
+    """Keep the index in step in a daemon thread: open it (building it the first time), then
+    sync every few seconds; set the returned event to stop. A failure is logged and tried
+    again at the next turn; an index another process holds is reported once."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        ctx = open_context()
+        try:
+            while not stop.is_set():
+                try:
+                    sync_search(ctx, open_search_index())
+                except IndexBusy as exc:
+                    log.warning("search: %s", exc.message)
+                    return
+                except Exception:  # the next turn tries again; the failure is in the log
+                    log.exception("search: sync failed")
+                stop.wait(every_seconds)
+        finally:
+            ctx.close()
+
+    threading.Thread(target=loop, name="crm-search-sync", daemon=True).start()
+    return stop
 
 
 def as_dict(report: SyncReport) -> Mapping[str, Any]:

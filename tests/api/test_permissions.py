@@ -30,6 +30,8 @@ def expected_status(route: Route, role: str | None) -> int:
         return 422
     if route.path_params:
         return 404
+    if any(q.required for q in route.query):
+        return 422  # called without its required query parameter
     if 502 in route.errors:
         return 502  # it reaches an outside service (a mail transport) this server has none of
     return route.status

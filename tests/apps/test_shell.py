@@ -103,11 +103,15 @@ def test_the_users_name_is_text_in_the_header(runtime: Runtime) -> None:
     assert "<img" not in html and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
 
 
-def test_nav_bar_is_the_shell_header_with_an_empty_search_slot(runtime: Runtime) -> None:
+def test_nav_bar_is_the_shell_header_with_the_search_box(runtime: Runtime) -> None:
     header = nav_bar(session_of(runtime, MEMBER), "/grid")
     assert isinstance(header, AppHeader)
     assert header.search_slot.css_classes == [SEARCH_SLOT_CLASS]
-    assert list(header.search_slot) == []  # the search issue fills it; nothing fake meanwhile
+    [box] = list(header.search_slot)
+    assert '<form class="crm-search-form" role="search" action="/search" method="get">' in (
+        box.object
+    )
+    assert 'name="q"' in box.object
     assert 'href="/admin"' not in header.object and 'href="/logout"' in header.object
 
 

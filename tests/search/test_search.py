@@ -70,16 +70,16 @@ def _found(result: dict) -> list[tuple[str, str]]:
 
 def test_each_mode_finds_what_it_should(ctx: Context, corpus: dict, index: SearchIndex) -> None:
     alice = ctx.as_user(corpus["alice"])
-    keyword = S.search(alice, index, "re-up Fund III", mode="keyword")
+    keyword = S.run_search(alice, index, "re-up Fund III", mode="keyword")
     assert _found(keyword)[0] == ("Acme Capital", "email")
     assert "<mark>Fund</mark> <mark>III</mark>" in keyword["hits"][0]["snippet_html"]
-    semantic = S.search(alice, index, "copper mine", mode="semantic", limit=3)
+    semantic = S.run_search(alice, index, "copper mine", mode="semantic", limit=3)
     assert ("Acme Capital", "note") in _found(semantic)
-    hybrid = S.search(alice, index, "mining deal", mode="hybrid", limit=3)
+    hybrid = S.run_search(alice, index, "mining deal", mode="hybrid", limit=3)
     assert _found(hybrid)[0] == ("Acme Capital", "note")
     assert hybrid["investors"][0]["lp_name"] == "Acme Capital"
     assert "<mark>mining</mark> <mark>deal</mark>" in hybrid["hits"][0]["snippet_html"]
-    accents = S.search(alice, index, "zurich", mode="keyword")  # folded: Zürich
+    accents = S.run_search(alice, index, "zurich", mode="keyword")  # folded: Zürich
     assert _found(accents) == [("Bloom Pension", "email")]
 
 
@@ -87,23 +87,23 @@ def test_filters_narrow_by_investor_type_member_and_date(
     ctx: Context, corpus: dict, index: SearchIndex
 ) -> None:
     alice = ctx.as_user(corpus["alice"])
-    everything = S.search(alice, index, "fund data room mining", mode="keyword", limit=20)
+    everything = S.run_search(alice, index, "fund data room mining", mode="keyword", limit=20)
     assert {h["doc_type"] for h in everything["hits"]} == {"email", "note"}
-    only_bloom = S.search(alice, index, "fund data room mining", investor_id=corpus["bloom"])
+    only_bloom = S.run_search(alice, index, "fund data room mining", investor_id=corpus["bloom"])
     assert {h["lp_name"] for h in only_bloom["hits"]} == {"Bloom Pension"}
-    notes = S.search(alice, index, "fund data room mining", doc_type="note")
+    notes = S.run_search(alice, index, "fund data room mining", doc_type="note")
     assert {h["doc_type"] for h in notes["hits"]} == {"note"}
-    bobs = S.search(alice, index, "fund data room", mode="keyword", user_id=corpus["bob"]["id"])
+    bobs = S.run_search(alice, index, "fund data room", mode="keyword", user_id=corpus["bob"]["id"])
     assert {h["team_member"] for h in bobs["hits"]} == {"Bob"}
-    later = S.search(
+    later = S.run_search(
         alice, index, "data room", mode="keyword", since=day(24, 9) + timedelta(minutes=30)
     )
     assert [h["title"] for h in later["hits"]] == ["Data room"]
     with pytest.raises(ValidationError) as bad:
-        S.search(alice, index, "x", mode="fuzzy")
+        S.run_search(alice, index, "x", mode="fuzzy")
     assert bad.value.field == "mode"
     with pytest.raises(ValidationError):
-        S.search(alice, index, "   ")
+        S.run_search(alice, index, "   ")
 
 
 def test_an_edit_is_found_after_sync_and_the_old_text_is_gone(
@@ -117,8 +117,8 @@ def test_an_edit_is_found_after_sync_and_the_old_text_is_gone(
         expected_version=_investor(ctx, corpus["acme"])["version"],
     )
     S.sync_search(ctx, index)
-    assert S.search(alice, index, "mining", mode="keyword")["hits"] == []
-    assert _found(S.search(alice, index, "infrastructure", mode="keyword")) == [
+    assert S.run_search(alice, index, "mining", mode="keyword")["hits"] == []
+    assert _found(S.run_search(alice, index, "infrastructure", mode="keyword")) == [
         ("Acme Capital", "note")
     ]
 
@@ -132,28 +132,30 @@ def test_archived_investors_vanish_at_once_and_come_back_on_restore(
     )
     # no sync yet: the database already hides it
     assert all(
-        h["lp_id"] != corpus["acme"] for h in S.search(alice, index, "mining Fund III")["hits"]
+        h["lp_id"] != corpus["acme"] for h in S.run_search(alice, index, "mining Fund III")["hits"]
     )
     S.sync_search(ctx, index)
-    assert all(h["lp_id"] != corpus["acme"] for h in S.search(alice, index, "mining")["hits"])
+    assert all(h["lp_id"] != corpus["acme"] for h in S.run_search(alice, index, "mining")["hits"])
     services.restore_investor(
         ctx, corpus["acme"], expected_version=_investor_any(ctx, corpus["acme"])["version"]
     )
-    assert _found(S.search(alice, index, "mining", mode="keyword")) == [("Acme Capital", "note")]
+    assert _found(S.run_search(alice, index, "mining", mode="keyword")) == [
+        ("Acme Capital", "note")
+    ]
 
 
 def test_private_threads_and_unshared_mailboxes_are_not_searchable_by_others(
     ctx: Context, corpus: dict, index: SearchIndex
 ) -> None:
     alice, bob = ctx.as_user(corpus["alice"]), ctx.as_user(corpus["bob"])
-    thread = S.search(alice, index, "fee break", mode="keyword")["hits"][0]["thread_id"]
+    thread = S.run_search(alice, index, "fee break", mode="keyword")["hits"][0]["thread_id"]
     services.set_thread_private(alice, thread, True)
-    assert S.search(bob, index, "fee break", mode="keyword")["hits"] == []
-    assert len(S.search(alice, index, "fee break", mode="keyword")["hits"]) == 1  # its owner
+    assert S.run_search(bob, index, "fee break", mode="keyword")["hits"] == []
+    assert len(S.run_search(alice, index, "fee break", mode="keyword")["hits"]) == 1  # its owner
     account = services.ensure_account(ctx, BOB)
     services.set_sharing(ctx, account["id"], "subject", expected_version=account["version"])
-    assert S.search(alice, index, "zurich", mode="keyword")["hits"] == []
-    assert len(S.search(bob, index, "zurich", mode="keyword")["hits"]) == 1
+    assert S.run_search(alice, index, "zurich", mode="keyword")["hits"] == []
+    assert len(S.run_search(bob, index, "zurich", mode="keyword")["hits"]) == 1
 
 
 def test_a_changed_stamp_rebuilds_the_index(ctx: Context, corpus: dict, index: SearchIndex) -> None:
@@ -171,7 +173,7 @@ def test_a_title_is_found_and_follows_the_person(
     ctx: Context, corpus: dict, index: SearchIndex
 ) -> None:
     alice = ctx.as_user(corpus["alice"])
-    hits = S.search(alice, index, "private markets", mode="keyword")["hits"]
+    hits = S.run_search(alice, index, "private markets", mode="keyword")["hits"]
     assert [(h["lp_name"], h["field_key"], h["person_id"]) for h in hits] == [
         ("Bloom Pension", "title", corpus["tom"])
     ]

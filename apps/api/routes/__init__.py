@@ -9,5 +9,6 @@ from apps.api.routes import (  # noqa: F401
     email,
     feedback,
     fundraising,
+    search,
     views,
 )
