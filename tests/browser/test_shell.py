@@ -104,7 +104,9 @@ def check_shell(page: Page, path: str, *, admin: bool) -> None:
     expect(main).to_have_attribute("data-crm-shown", "1", timeout=10_000)
     expect(main).to_have_css("opacity", "1")
     expect(header.locator(f".{'crm-search-slot'}")).to_have_count(1)
-    expect(header.locator(".crm-search-slot input")).to_have_count(0)  # filled by search later
+    box = header.locator('.crm-search-slot input[name="q"]')  # the search box, on every page
+    expect(box).to_be_visible()
+    expect(box).to_have_attribute("placeholder", "Search email and notes")
     # the user menu: closed, opens on a click, closes on Escape
     menu = header.locator(".crm-menu")
     expect(menu).to_be_hidden()
