@@ -187,3 +187,25 @@ def test_digest_benchmark_builds_a_day_and_prints_the_target() -> None:
     assert "(narratives: model)" in out
     assert "peak memory of the process (max RSS)" in out
     assert "  one day's digest <= 2 s, model time excluded (" in out
+
+
+def test_search_benchmark_scores_the_labelled_queries_in_each_mode_and_fts5() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/bench_search.py", "--chunks", "1500", "--rounds", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    out = result.stdout
+    assert "55 labelled queries (tests/data/search_queries.json)" in out
+    for name in ("hybrid", "semantic", "keyword", "FTS5 bm25 (peer)"):
+        assert f"\n{name} " in out
+    assert "chunks/s (wordllama, local mode)" in out and "peak memory (max RSS)" in out
+    for target in (
+        "hybrid >= each single mode",
+        "hybrid recall@10 >= 0.85",
+        "hybrid p95 <= 250 ms",
+    ):
+        assert f"  {target} (" in out
