@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -42,6 +43,21 @@ class Call:
 
     def arg(self, name: str) -> int:
         return self.path_args[name]
+
+    def query_moment(self, name: str) -> datetime | None:
+        """An ISO date or time query parameter (naive means UTC), None when absent, or a 422
+        naming it."""
+        text = self.query.get(name)
+        if not text:
+            return None
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(
+                f"Query parameter {name!r} must be an ISO date or time, not {text[:40]!r}",
+                field=name,
+            ) from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
     def query_int(self, name: str, default: int, *, low: int, high: int) -> int:
         """An integer query parameter within [low, high], or a 422 naming it."""

@@ -3,7 +3,6 @@ last sends. Recipients are always admins (the service refuses anyone else)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from apps.api import schemas as s
@@ -11,7 +10,6 @@ from apps.api.calls import Call, Reply
 from apps.api.models import DigestPolicyBody, DigestRecipientsBody
 from apps.api.registry import API
 from crm_lib import services
-from crm_lib.errors import ValidationError
 
 TAG = "digest"
 ACTION = "manage_digest"
@@ -65,19 +63,6 @@ MOMENT = {"type": "string", "maxLength": 40}
 ERRS = (401, 403, 422, 502)
 
 
-def _moment(call: Call, name: str) -> datetime | None:
-    text = call.query.get(name)
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(
-            f"Query parameter {name!r} must be an ISO date or time, not {text[:40]!r}", field=name
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 @API.add(
     "GET",
     "/admin/digest/policy",
@@ -124,7 +109,7 @@ def patch_policy(call: Call) -> dict[str, Any]:
 )
 def preview(call: Call) -> dict[str, Any]:
     return services.preview_digest(
-        call.ctx, since=_moment(call, "since"), until=_moment(call, "until")
+        call.ctx, since=call.query_moment("since"), until=call.query_moment("until")
     )
 
 

@@ -3,14 +3,12 @@ filters; hits as the caller may see them, grouped by investor. Admins can rebuil
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from apps.api import schemas as s
 from apps.api.calls import Call
 from apps.api.registry import API
 from crm_lib import services
-from crm_lib.errors import ValidationError
 from crm_lib.services.search import as_dict
 
 TAG = "search"
@@ -45,19 +43,6 @@ RESULT = s.obj(
     },
     extra=False,
 )
-
-
-def _moment(call: Call, name: str) -> datetime | None:
-    text = call.query.get(name)
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(
-            f"Query parameter {name!r} must be an ISO date or time, not {text[:40]!r}", field=name
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _optional_id(call: Call, name: str) -> int | None:
@@ -95,8 +80,8 @@ def search(call: Call) -> dict[str, Any]:
         investor_id=_optional_id(call, "investor_id"),
         user_id=_optional_id(call, "user_id"),
         doc_type=call.query.get("doc_type") or None,
-        since=_moment(call, "since"),
-        until=_moment(call, "until"),
+        since=call.query_moment("since"),
+        until=call.query_moment("until"),
         limit=call.query_int("limit", 20, low=1, high=100),
     )
 
