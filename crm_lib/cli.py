@@ -798,30 +798,17 @@ def search_query(
     from your account page) and the search goes through the server's API."""
     import json as json_module
 
-    from crm_lib.services.search import IndexBusy, open_search_index
+    from crm_lib.search_client import search
 
-    query = " ".join(text)
-    settings = _settings(ctx)
-    try:
-        index = open_search_index(settings)
-    except IndexBusy:
-        result = _search_through_server(settings, query, mode, limit, doc_type, investor_id)
-    else:
-        crm = _with_crm(ctx, actor="system:cli:search")
-        try:
-            services.sync_search(crm, index)
-            result = services.run_search(
-                crm,
-                index,
-                query,
-                mode=mode,
-                limit=limit,
-                doc_type=doc_type,
-                investor_id=investor_id,
-            )
-        finally:
-            crm.close()
-            index.client.close()
+    result = search(
+        " ".join(text),
+        mode=mode,
+        limit=limit,
+        doc_type=doc_type,
+        investor_id=investor_id,
+        settings=_settings(ctx),
+        actor="system:cli:search",
+    )
     hits = result["hits"]
     if as_json:
         keys = ("lp_id", "lp_name", "doc_type", "email_id", "thread_id", "date", "score", "snippet")
@@ -835,47 +822,6 @@ def search_query(
             f"{hit['score']:.3f}  {hit['lp_name']}  [{hit['doc_type']}] {when}  {hit['title']}"
         )
         click.echo(f"       {hit['snippet']}")
-
-
-def _search_through_server(
-    settings: Settings,
-    query: str,
-    mode: str,
-    limit: int,
-    doc_type: str | None,
-    investor_id: int | None,
-) -> dict[str, Any]:
-    """The running server's /api/search with CRM_API_TOKEN (the index is the server's)."""
-    import httpx
-
-    from crm_lib import running_server
-
-    token = settings.api_token
-    base = running_server.recorded_url(settings)
-    if not token or not base:
-        raise click.ClickException(
-            "The search index is held by the running server. Set CRM_API_TOKEN to one of your"
-            " API tokens (account page) to search through it, or stop the server."
-        )
-    params: dict[str, Any] = {"q": query, "mode": mode, "limit": limit}
-    if doc_type:
-        params["doc_type"] = doc_type
-    if investor_id:
-        params["investor_id"] = investor_id
-    try:
-        response = httpx.get(
-            f"{base}/api/search",
-            params=params,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=60,
-            trust_env=False,
-        )
-    except httpx.HTTPError as exc:
-        raise click.ClickException(f"The server at {base} did not answer ({exc})") from None
-    if response.status_code != 200:
-        detail = response.json().get("detail", response.text[:200]) if response.content else ""
-        raise click.ClickException(f"The server refused the search: {detail}")
-    return response.json()
 
 
 @search_group.command("reindex")

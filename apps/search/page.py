@@ -102,14 +102,20 @@ class SearchPage(UserPage):
 
     def show(self, found: dict[str, Any]) -> None:
         hits = found["hits"]
+        also = (
+            f" Also searched for {', '.join(f'<b>{escape_text(n)}</b>' for n in found['also_searched'])}"
+            " (the fund glossary)."
+            if found["also_searched"]
+            else ""
+        )
         self.summary.object = (
             f"<p>{len(hits)} result{'s' if len(hits) != 1 else ''} for"
             f" <b>{escape_text(found['query'])}</b>"
-            f" in {len(found['investors'])} investor{'s' if len(found['investors']) != 1 else ''}"
-            "</p>"
+            f" in {len(found['investors'])} investor{'s' if len(found['investors']) != 1 else ''}."
+            f"{also}</p>"
             if hits
-            else f"<p>Nothing found for <b>{escape_text(found['query'])}</b>. Try other words,"
-            " or “By meaning”.</p>"
+            else f"<p>Nothing found for <b>{escape_text(found['query'])}</b>.{also} Try other"
+            " words, or “By meaning”.</p>"
         )
         self.results.object = "".join(_investor_html(group) for group in found["investors"])
 

@@ -92,7 +92,7 @@ def rebuild(ctx: Context, index: SearchIndex) -> SyncReport:
     report = SyncReport(rebuilt=True)
     for batch in all_documents(ctx.db.conn):
         report.documents += len(batch)
-        report.chunks += index.upsert(batch)
+        report.chunks += index.upsert(batch, fresh=True)
     _save(ctx, {"stamp": index.stamp, **cursors, "rebuilt_at": ctx.clock.now().isoformat()})
     return report
 

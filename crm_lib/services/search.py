@@ -16,8 +16,9 @@ import html
 import logging
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from difflib import SequenceMatcher
 from typing import Any
 
 from crm_lib.auth.permissions import require
@@ -25,7 +26,8 @@ from crm_lib.config import Settings
 from crm_lib.context import Context
 from crm_lib.errors import ValidationError
 from crm_lib.limits import check_text
-from crm_lib.search import analyzer
+from crm_lib.search import analyzer, glossary
+from crm_lib.search.analyzer import STOP_WORDS
 from crm_lib.search.embedders import embedder_from_settings
 from crm_lib.search.index import (
     DOC_TYPES,
@@ -85,15 +87,22 @@ def run_search(
     with index.lock:
         candidates = index.search(query, mode, filters, limit * OVERFETCH)
     visible = _visible(ctx, candidates)[:limit]
-    stems = set(analyzer.terms(query))
-    hits = [_shown(hit, stems) for hit in visible]
+    stems, near = marked_words(query, mode)
+    hits = [_shown(hit, stems, near) for hit in visible]
     groups: dict[int, dict[str, Any]] = {}
     for hit in hits:
         group = groups.setdefault(
             hit["lp_id"], {"lp_id": hit["lp_id"], "lp_name": hit["lp_name"], "hits": []}
         )
         group["hits"].append(hit)
-    return {"query": query, "mode": mode, "hits": hits, "investors": list(groups.values())}
+    return {
+        "query": query,
+        "mode": mode,
+        # the glossary's names for what the query mentions, searched besides it
+        "also_searched": [] if mode == "keyword" else glossary.expand(query).names,
+        "hits": hits,
+        "investors": list(groups.values()),
+    }
 
 
 def _member_name(ctx: Context, user_id: int) -> str:
@@ -167,10 +176,22 @@ def _visible(ctx: Context, hits: list[Hit]) -> list[Hit]:
     return shown
 
 
-def _shown(hit: Hit, stems: set[str]) -> dict[str, Any]:
+def marked_words(query: str, mode: str) -> tuple[set[str], list[str]]:
+    """What a snippet marks: the stems of the query (and, beyond keyword mode, of the glossary's
+    English names for what it mentions) and, in hybrid mode, the query's words to mark near
+    spellings of (its trigrams found "captial" in "capital")."""
+    stems = set(analyzer.terms(query))
+    if mode != "keyword":
+        for phrase in glossary.expand(query).english:
+            stems.update(analyzer.terms(phrase))
+    near = [w for w in analyzer.words(query) if len(w) >= NEAR_MIN and w not in STOP_WORDS]
+    return stems, (near if mode == "hybrid" else [])
+
+
+def _shown(hit: Hit, stems: set[str], near: list[str]) -> dict[str, Any]:
     p = hit.payload
     text = p.get("text") or ""
-    snippet, marked = highlight(text, stems)
+    snippet, marked = highlight(text, stems, near)
     when = p.get("date_ts")
     return {
         "lp_id": p.get("lp_id"),
@@ -190,15 +211,26 @@ def _shown(hit: Hit, stems: set[str]) -> dict[str, Any]:
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+#: Words this long or longer are marked where spelt nearly alike (difflib ratio >= NEAR_RATIO).
+NEAR_MIN = 4
+NEAR_RATIO = 0.8
 
 
-def highlight(text: str, stems: set[str]) -> tuple[str, str]:
+def _matches(word: str, stems: set[str], near: Sequence[str]) -> bool:
+    folded = analyzer.fold(word)
+    if analyzer.stem(folded) in stems:
+        return True
+    return len(folded) >= NEAR_MIN and any(
+        SequenceMatcher(None, folded, wanted).ratio() >= NEAR_RATIO for wanted in near
+    )
+
+
+def highlight(text: str, stems: set[str], near: Sequence[str] = ()) -> tuple[str, str]:
     """A window of ``text`` around its first matched word (plain), and the same as HTML with
-    every word whose stem is in ``stems`` in ``<mark>`` (everything else escaped)."""
+    every word whose stem is in ``stems``, or spelt nearly as a word of ``near``, in ``<mark>``
+    (everything else escaped)."""
     flat = " ".join(text.split())
-    spans = [
-        m.span() for m in _WORD.finditer(flat) if analyzer.stem(analyzer.fold(m.group())) in stems
-    ]
+    spans = [m.span() for m in _WORD.finditer(flat) if _matches(m.group(), stems, near)]
     start = 0
     if spans and spans[0][0] > SNIPPET_CHARS // 3:
         start = flat.rfind(" ", 0, spans[0][0] - SNIPPET_CHARS // 3) + 1

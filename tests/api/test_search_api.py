@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
+from crm_lib import search_client
+from crm_lib.config import Settings
+from crm_lib.errors import ConfigError, ExternalServiceError
 from tests.api.conftest import LiveServer
 from tests.api.conftest import session_for as api
 
@@ -27,6 +32,9 @@ def test_a_note_written_is_found_within_seconds(live: LiveServer) -> None:
     assert "<mark>cobalt</mark>" in hits[0]["snippet_html"]
     semantic = member.get(f"{live.base}/api/search", params={"q": "mine", "mode": "semantic"})
     assert "Lithium Lake LP" in [h["lp_name"] for h in semantic.json()["hits"]]
+    assert semantic.json()["also_searched"] == []
+    glossary = member.get(f"{live.base}/api/search", params={"q": "Kapitalabruf"}).json()
+    assert glossary["also_searched"] == ["capital call"]
 
 
 def test_bad_searches_are_refused_naming_the_parameter(live: LiveServer) -> None:
@@ -44,3 +52,22 @@ def test_bad_searches_are_refused_naming_the_parameter(live: LiveServer) -> None
     assert member.post(f"{live.base}/api/search/reindex").status_code == 403
     rebuilt = api(live, "admin").post(f"{live.base}/api/search/reindex")
     assert rebuilt.status_code == 200 and rebuilt.json()["rebuilt"] is True
+
+
+def test_a_notebook_searches_through_the_server_that_holds_the_index(live: LiveServer) -> None:
+    made = api(live, "admin").post(
+        f"{live.base}/api/fundraising/investors",
+        json={"fields": {"Name": "Nickel Notebook LP", "Notes": "Toured the nickel smelter."}},
+    )
+    assert made.status_code == 201, made.text
+    with_token = Settings(data_dir=live.data_dir, api_token=live.member_token)
+    deadline, hits = time.monotonic() + 30, []
+    while time.monotonic() < deadline and not hits:
+        hits = search_client.search("smelter", mode="keyword", settings=with_token)["hits"]
+        time.sleep(0.3)
+    assert [h["lp_name"] for h in hits] == ["Nickel Notebook LP"]
+    with pytest.raises(ConfigError, match="CRM_API_TOKEN"):
+        search_client.search("smelter", settings=Settings(data_dir=live.data_dir))
+    forged = Settings(data_dir=live.data_dir, api_token="not-a-token")
+    with pytest.raises(ExternalServiceError, match="The server refused the search"):
+        search_client.search("smelter", settings=forged)

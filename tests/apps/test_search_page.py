@@ -53,3 +53,12 @@ def test_an_empty_page_explains_what_search_does(runtime: Runtime) -> None:
     page = SearchPage(runtime, session=session_of(runtime, "bob@fund.example"))
     assert "Search every email, note" in page.summary.object
     assert page.results.object == ""
+
+
+def test_the_page_says_what_the_glossary_added(runtime: Runtime) -> None:
+    page = SearchPage(runtime, session=session_of(runtime, "alice@fund.example"))
+    page.query.value = "Kapitalabruf"
+    page.run()
+    assert "Also searched for <b>capital call</b> (the fund glossary)" in page.summary.object
+    page.mode.value = "keyword"  # exact words: nothing added
+    assert "Also searched" not in page.summary.object

@@ -20,4 +20,5 @@ def embedder() -> WordLlamaEmbedder:
 
 @pytest.fixture
 def index(ctx: Context, embedder: WordLlamaEmbedder) -> SearchIndex:
-    return SearchIndex(open_client(ctx.settings, location=":memory:"), embedder)
+    """Queried from arrays, as local mode on disk is (see crm_lib/search/memory.py)."""
+    return SearchIndex(open_client(ctx.settings, location=":memory:"), embedder, local=True)

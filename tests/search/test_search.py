@@ -177,3 +177,21 @@ def test_a_title_is_found_and_follows_the_person(
     assert [(h["lp_name"], h["field_key"], h["person_id"]) for h in hits] == [
         ("Bloom Pension", "title", corpus["tom"])
     ]
+
+
+def test_other_languages_and_misspellings_find_the_mail(
+    ctx: Context, corpus: dict, index: SearchIndex
+) -> None:
+    alice = ctx.as_user(corpus["alice"])
+    for query in ("sala de datos", "Datenraum", "salle de données"):
+        found = S.run_search(alice, index, query, mode="hybrid", limit=3)
+        assert found["hits"][0]["title"] == "Data room", query
+        assert "<mark>data</mark> <mark>room</mark>" in found["hits"][0]["snippet_html"]
+    reup = S.run_search(alice, index, "Reinvestition", mode="hybrid", limit=3)
+    assert reup["hits"][0]["title"] == "Re-up into Fund III"
+    typo = S.run_search(alice, index, "mininng deaal", mode="hybrid", limit=3)
+    assert _found(typo)[0] == ("Acme Capital", "note")
+    assert "<mark>mining</mark> <mark>deal</mark>" in typo["hits"][0]["snippet_html"]
+    # keyword mode is the words as typed: no glossary, no near spellings
+    assert S.run_search(alice, index, "Datenraum", mode="keyword")["hits"] == []
+    assert S.run_search(alice, index, "mininng deaal", mode="keyword")["hits"] == []

@@ -36,6 +36,7 @@ RESULT = s.obj(
     {
         "query": s.STR,
         "mode": s.STR,
+        "also_searched": s.list_of(s.STR),
         "hits": s.list_of(HIT),
         "investors": s.list_of(
             s.obj({"lp_id": s.INT, "lp_name": s.STR, "hits": s.list_of(HIT)}, extra=False)
