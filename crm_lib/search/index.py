@@ -21,7 +21,6 @@ one score). A Qdrant server (``QDRANT_URL``) answers with ``query_points``: each
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -181,7 +180,9 @@ class SearchIndex:
         collections = getattr(getattr(self.client, "_client", None), "collections", None) or {}
         persistence = getattr(collections.get(COLLECTION), "storage", None)
         connection = getattr(persistence, "storage", None)
-        if isinstance(connection, sqlite3.Connection):
+        # qdrant-client's own stdlib SQLite connection, on its own file (never one of ours:
+        # those go through crm_lib.storage), recognised without importing sqlite3
+        if type(connection).__module__ == "sqlite3" and hasattr(connection, "execute"):
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")
 
