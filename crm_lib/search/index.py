@@ -306,7 +306,11 @@ class SearchIndex:
         )
 
     def search(self, query: str, mode: str, filters: Filters, limit: int) -> list[Hit]:
-        """The best ``limit`` chunks for ``query`` in ``mode``, within ``filters``."""
+        """The best ``limit`` chunks for ``query`` in ``mode``, within ``filters``. A query
+        with no word in it ("???", "—") finds nothing: its embedding would rank chunks at
+        random."""
+        if not analyzer.words(query):
+            return []
         built = self.query(query, mode)
         if mode == "keyword" and not built.words:
             return []

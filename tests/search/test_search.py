@@ -195,3 +195,13 @@ def test_other_languages_and_misspellings_find_the_mail(
     # keyword mode is the words as typed: no glossary, no near spellings
     assert S.run_search(alice, index, "Datenraum", mode="keyword")["hits"] == []
     assert S.run_search(alice, index, "mininng deaal", mode="keyword")["hits"] == []
+
+
+def test_a_query_without_a_word_finds_nothing_in_any_mode(
+    ctx: Context, corpus: dict, index: SearchIndex
+) -> None:
+    alice = ctx.as_user(corpus["alice"])
+    for query in ("???", "— …", "!!"):
+        for mode in ("hybrid", "semantic", "keyword"):
+            assert S.run_search(alice, index, query, mode=mode)["hits"] == [], (query, mode)
+    assert S.run_search(alice, index, "the", mode="semantic")["hits"]  # a word: by meaning
