@@ -41,6 +41,16 @@ class Expansion:
     def names(self) -> list[str]:
         return [concept.name for concept in self.concepts]
 
+    def added_to(self, query: str) -> list[str]:
+        """The names of the concepts found whose own name is not already in ``query``: what
+        the search adds, as the page says it ("re-up" adds nothing worth saying)."""
+        stems = analyzer.phrase_terms(query)
+        return [
+            concept.name
+            for concept in self.concepts
+            if not _contains(stems, tuple(analyzer.phrase_terms(concept.name)))
+        ]
+
 
 @cache
 def concepts() -> tuple[Concept, ...]:
@@ -82,3 +92,8 @@ def expand(query: str) -> Expansion:
             found.append(index)
     every = concepts()
     return Expansion(tuple(every[i] for i in found))
+
+
+def _contains(stems: list[str], phrase: tuple[str, ...]) -> bool:
+    width = len(phrase)
+    return any(tuple(stems[i : i + width]) == phrase for i in range(len(stems) - width + 1))

@@ -99,7 +99,7 @@ def run_search(
         "query": query,
         "mode": mode,
         # the glossary's names for what the query mentions, searched besides it
-        "also_searched": [] if mode == "keyword" else glossary.expand(query).names,
+        "also_searched": [] if mode == "keyword" else glossary.expand(query).added_to(query),
         "hits": hits,
         "investors": list(groups.values()),
     }

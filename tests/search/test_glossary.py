@@ -44,3 +44,11 @@ def test_the_glossary_file_is_sound() -> None:
         for phrase in concept.phrases:
             assert phrase, concept.name
             assert seen.setdefault(phrase, concept.name) == concept.name, (phrase, concept.name)
+
+
+def test_what_is_said_to_be_added_leaves_out_what_was_typed() -> None:
+    assert glossary.expand("Kapitalabruf").added_to("Kapitalabruf") == ["capital call"]
+    assert glossary.expand("re-up").added_to("re-up") == []
+    assert glossary.expand("capital calls due").added_to("capital calls due") == []
+    query = "reinvest in the new vehicle"
+    assert glossary.expand(query).added_to(query) == ["re-up", "fund"]
