@@ -34,7 +34,7 @@ from crm_lib.search import analyzer, glossary
 from crm_lib.search.chunks import Document, chunks_of
 from crm_lib.search.embedders import Embedder
 from crm_lib.search.filters import Filters
-from crm_lib.search.memory import MemoryIndex
+from crm_lib.search.memory import MemoryIndex, SparseVectors
 
 COLLECTION = "crm_chunks"
 MODES = ("hybrid", "semantic", "keyword")
@@ -190,26 +190,15 @@ class SearchIndex:
         """The stored points into the arrays (at start, in local mode)."""
         assert self.memory is not None
         self.memory.clear()
-        offset = None
-        while True:
-            points, offset = self.client.scroll(
-                COLLECTION, limit=2_000, offset=offset, with_payload=True, with_vectors=True
-            )
-            for point in points:
-                vectors: Any = point.vector
-                self.memory.add(
-                    str(point.id),
-                    vectors["dense"],
-                    {
-                        name: (vectors[name].indices, vectors[name].values)
-                        if name in vectors
-                        else ([], [])
-                        for name in SPARSE_NAMES
-                    },
-                    dict(point.payload or {}),
-                )
-            if offset is None:
-                return
+        # one page: qdrant-client's local scroll sorts every id for each page it serves
+        points, _ = self.client.scroll(
+            COLLECTION,
+            limit=max(1, self.client.count(COLLECTION, exact=True).count),
+            with_payload=True,
+            with_vectors=True,
+        )
+        for start in range(0, len(points), 5_000):
+            self.memory.add([_arrays_of(point) for point in points[start : start + 5_000]])
 
     def upsert(self, documents: Sequence[Document], *, fresh: bool = False) -> int:
         """Index these documents, replacing their earlier chunks (``fresh``: there are none, as
@@ -241,14 +230,7 @@ class SearchIndex:
                 )
             self.client.upsert(COLLECTION, points, wait=True)
             if self.memory is not None:
-                for point in points:
-                    vector_of: Any = point.vector
-                    self.memory.add(
-                        str(point.id),
-                        vector_of["dense"],
-                        {n: (vector_of[n].indices, vector_of[n].values) for n in SPARSE_NAMES},
-                        point.payload or {},
-                    )
+                self.memory.add([_arrays_of(point) for point in points])
         return len(chunks)
 
     def delete_documents(self, keys: Iterable[str]) -> None:
@@ -410,6 +392,20 @@ class SearchIndex:
             for point_id, score in ranked
             if point_id in records
         ]
+
+
+def _arrays_of(point: Any) -> tuple[str, list[float], SparseVectors, dict[str, Any]]:
+    """A stored or new point as :meth:`MemoryIndex.add` takes it."""
+    vectors = point.vector
+    return (
+        str(point.id),
+        vectors["dense"],
+        {
+            name: (vectors[name].indices, vectors[name].values) if name in vectors else ([], [])
+            for name in SPARSE_NAMES
+        },
+        dict(point.payload or {}),
+    )
 
 
 def open_index(
