@@ -35,6 +35,7 @@ import itertools
 import os
 import shutil
 import weakref
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
@@ -142,9 +143,13 @@ def sql_literal(path: Path) -> str:
 
 
 def connect(
-    data_dir: str | Path | None = None, *, settings: Settings | None = None
+    data_dir: str | Path | None = None,
+    *,
+    settings: Settings | None = None,
+    views: Iterable[str] | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """DuckDB with the CRM attached read-only as ``crm`` and live-row views (see module doc)."""
+    """DuckDB with the CRM attached read-only as ``crm`` and live-row views (see module doc):
+    all of them, or only ``views`` (the plain-English questions see fewer)."""
     settings = settings or load_settings(data_dir=data_dir)
     path = settings.database_path
     if not path.exists():
@@ -158,8 +163,10 @@ def connect(
     # LOAD and ATTACH take no bound parameters: the (operator-chosen) paths go in as literals.
     con.execute(f"LOAD {sql_literal(sqlite_extension_path(settings.data_dir / 'cache'))}")
     con.execute(f"ATTACH {sql_literal(snapshot)} AS crm (TYPE sqlite, READ_ONLY)")
+    wanted = set(VIEWS if views is None else views)
     for name, sql in VIEWS.items():
-        con.execute(f"CREATE VIEW {name} AS {sql}")
+        if name in wanted:
+            con.execute(f"CREATE VIEW {name} AS {sql}")
     return con
 
 

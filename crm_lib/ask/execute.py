@@ -1,0 +1,87 @@
+"""Running a validated query: DuckDB over a read-only snapshot, with only the allowed views,
+external access off and the configuration locked, a memory limit, and a time limit.
+
+Why here and not only in the validator: the validator is one gate; the database is the other.
+Even SQL that got past it could not read a file or a URL (``enable_external_access = false``),
+change that setting back (``lock_configuration = true``), see a table other than the views
+(only those are created; the raw tables sit in the attached ``crm`` catalog, which the validator
+refuses), write (the snapshot is attached read-only), run for ever (interrupted after
+:data:`TIME_LIMIT_SECONDS`) or take the machine's memory (:data:`MEMORY_LIMIT`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from crm_lib import analytics
+from crm_lib.ask.validate import VIEWS, QueryRefused, ValidQuery
+from crm_lib.config import Settings
+from crm_lib.errors import ValidationError
+
+TIME_LIMIT_SECONDS = 5.0
+MEMORY_LIMIT = "1GB"
+
+
+@dataclass(frozen=True)
+class Result:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    milliseconds: float
+
+
+def open_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A locked-down DuckDB connection over a fresh snapshot of the CRM (see module doc)."""
+    con = analytics.connect(settings=settings, views=VIEWS)
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def run(
+    con: duckdb.DuckDBPyConnection,
+    query: ValidQuery,
+    values: dict[str, Any],
+    *,
+    time_limit: float = TIME_LIMIT_SECONDS,
+) -> Result:
+    """``query`` with ``values`` bound to its named parameters, stopped after ``time_limit``."""
+    missing = [name for name in query.parameters if name not in values]
+    if missing:
+        raise ValidationError(
+            f"No value for the parameter{'s' if len(missing) > 1 else ''}"
+            f" {', '.join('$' + m for m in missing)}",
+            field="sql",
+        )
+    bound = {name: values[name] for name in query.parameters}
+    timer = threading.Timer(time_limit, con.interrupt)
+    started = time.perf_counter()
+    timer.start()
+    try:
+        cursor = con.execute(query.sql, bound)
+        rows = cursor.fetchall()
+        columns = [d[0] for d in cursor.description or []]
+    except duckdb.InterruptException:
+        raise QueryRefused(
+            "time_limit", f"The query ran longer than {time_limit:g} s and was stopped"
+        ) from None
+    except duckdb.OutOfMemoryException:
+        raise QueryRefused(
+            "memory_limit", f"The query needed more than {MEMORY_LIMIT} of memory"
+        ) from None
+    except duckdb.PermissionException as exc:
+        raise QueryRefused("external_access", _first_line(exc)) from None
+    except duckdb.Error as exc:  # a column that does not exist, a type mismatch, …
+        raise QueryRefused("database", _first_line(exc)) from None
+    finally:
+        timer.cancel()
+    return Result(columns, rows, (time.perf_counter() - started) * 1000)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:300]
