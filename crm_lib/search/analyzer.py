@@ -96,6 +96,8 @@ STOP_WORDS = frozenset(
 
 def fold(text: str) -> str:
     """Case- and accent-folded text: "Zürich" and "zurich" are the same word."""
+    if text.isascii():  # most text: nothing to decompose
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
