@@ -141,6 +141,7 @@ FUNCTIONS = frozenset(
         "TimeToStr",
         "TimeToUnix",
         "TimestampTrunc",
+        "ToDays",
         "Week",
         "WeekOfYear",
         "Year",
@@ -286,11 +287,14 @@ def _check_parameters(tree: exp.Expression) -> tuple[str, ...]:
 
 
 def _limited(tree: exp.Expression) -> exp.Expression:
-    """The query with a LIMIT of at most :data:`MAX_ROWS` (a larger or computed one is cut)."""
-    limit = tree.args.get("limit")
-    if limit is not None:
-        value = limit.expression
-        if isinstance(value, exp.Literal) and value.is_int and int(value.this) <= MAX_ROWS:
-            return tree
+    """The query with a LIMIT of at most :data:`MAX_ROWS`: added when there is none, lowered
+    when it is a larger number, and put around the query when it is computed (``LIMIT $TOP``:
+    the query keeps its own, DuckDB cuts at the outer one)."""
     assert isinstance(tree, exp.Query)
-    return tree.limit(MAX_ROWS)
+    limit = tree.args.get("limit")
+    if limit is None:
+        return tree.limit(MAX_ROWS)
+    value = limit.expression
+    if isinstance(value, exp.Literal) and value.is_int:
+        return tree if int(value.this) <= MAX_ROWS else tree.limit(MAX_ROWS)
+    return exp.select("*").from_(tree.subquery("answer")).limit(MAX_ROWS)
