@@ -10,7 +10,8 @@ no traceback reaches the operator.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -824,21 +825,29 @@ def search_query(
         click.echo(f"       {hit['snippet']}")
 
 
+@contextmanager
+def _search_index(ctx: click.Context) -> Iterator[tuple[Any, Any]]:
+    """The CRM and the local search index, both closed afterwards (the index refuses with a
+    message naming the fix while the server holds it)."""
+    from crm_lib.services.search import open_search_index
+
+    index = open_search_index(_settings(ctx))
+    crm = _with_crm(ctx, actor="system:cli:search")
+    try:
+        yield crm, index
+    finally:
+        crm.close()
+        index.client.close()
+
+
 @search_group.command("reindex")
 @click.pass_context
 @library_errors
 def search_reindex(ctx: click.Context) -> None:
     """Rebuild the search index from the database (the server must be stopped: it holds the
     index and keeps it in step by itself)."""
-    from crm_lib.services.search import open_search_index
-
-    index = open_search_index(_settings(ctx))
-    crm = _with_crm(ctx, actor="system:cli:search")
-    try:
+    with _search_index(ctx) as (crm, index):
         report = services.reindex_search(crm, index)
-    finally:
-        crm.close()
-        index.client.close()
     click.echo(f"Indexed {report.documents:,} documents in {report.chunks:,} chunks.")
 
 
@@ -847,14 +856,7 @@ def search_reindex(ctx: click.Context) -> None:
 @library_errors
 def search_status_command(ctx: click.Context) -> None:
     """What built the index, whether it is current, and how many chunks it holds."""
-    from crm_lib.services.search import open_search_index
-
-    index = open_search_index(_settings(ctx))
-    crm = _with_crm(ctx, actor="system:cli:search")
-    try:
+    with _search_index(ctx) as (crm, index):
         status = services.search_status(crm, index)
-    finally:
-        crm.close()
-        index.client.close()
     state = "current" if status["current"] else "to be rebuilt"
     click.echo(f"{status['chunks']:,} chunks, {state}; built with {status['stamp']}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from crm_lib.search import analyzer
@@ -67,6 +67,7 @@ def concepts() -> tuple[Concept, ...]:
     return tuple(loaded)
 
 
+@lru_cache(maxsize=1_024)  # one search asks three times (vectors, marks, the page's line)
 def expand(query: str) -> Expansion:
     """The concepts whose phrases appear in ``query`` (as consecutive stems), longest phrase
     first: a word inside a longer phrase ("fonds" in "appel de fonds") counts only for it."""
