@@ -391,12 +391,9 @@ def test_restore_this_value_restores_the_change_picked_after_the_history_refresh
         with crm(team_data) as ctx:
             restored = services.get_investor(ctx, investor["id"])["investor"]
         assert (restored["status"], restored["version"]) == ("Prospect", 4)
-        history.filter(has_text="Status: Meeting → Passed").click()  # pick another change...
-        # ...and let the pick reach the server before the other write lands (else the refresh
-        # that write causes can arrive first and find nothing picked)
-        expect(page.locator(".crm-record .tabulator-row.tabulator-selected")).to_contain_text(
-            "Meeting → Passed"
-        )
+        # pick another change, and let the pick reach the server before the other write lands
+        # (else the refresh that write causes can arrive first and find nothing picked)
+        pick_history_row(page, "Status: Meeting → Passed")
         expect(page.get_by_role("button", name="Restore this value")).to_be_enabled()
         with crm(team_data) as ctx:  # ...which someone else overtakes before it is restored
             services.update_field(ctx, investor["id"], "location", "Oslo", expected_version=4)

@@ -47,6 +47,7 @@ def test_search_from_the_header_and_open_a_thread(page: Page, demo_with_admin: P
         expect(page.get_by_text("results for")).to_be_visible()
         page.locator(".bk-btn", has_text="Exact words").click()
         expect(results.first).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(500)  # the results are drawn again for the new mode: click those
         thread = page.locator(".crm-hit-head a[href^='/email?thread=']").first
         thread.click()
         page.wait_for_url("**/email?thread=*")
