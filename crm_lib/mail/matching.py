@@ -119,10 +119,13 @@ class Directory:
         team_member = self._team_member(keyed, from_team, owner_id)
         if direction == "outbound":
             self.written_to.update(key for _, _, key in outsiders)
-        links: dict[tuple[int, int], Link] = {}
+        # one link per investor (the store holds one per message and investor): a message with
+        # two people of the same investor is linked through the first of them (the sender, else
+        # the first recipient), not refused with the rest of its mailbox
+        links: dict[int, Link] = {}
         for _, address, key in outsiders:
             for person_id, investor_id in self.people.get(key, ()):
-                links.setdefault((investor_id, person_id), Link(investor_id, person_id, address))
+                links.setdefault(investor_id, Link(investor_id, person_id, address))
         linked_investors = {link.investor_id for link in links.values()}
         proposals: dict[int, Proposal] = {}
         for name, address, key in outsiders:

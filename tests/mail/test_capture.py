@@ -172,6 +172,33 @@ def test_a_message_in_two_mailboxes_is_stored_once_and_held_by_both(
     assert tuple(held) == (4, 2)
 
 
+def test_a_message_to_two_people_of_one_investor_is_linked_once_through_the_first(
+    ctx: Context, crm: dict, tmp_path: Path
+) -> None:
+    colleague = services.add_person(
+        ctx, crm["acme"], {"full_name": "Raj Patel", "email": "raj@acme.example"}
+    )
+    both = m.plain(
+        subject="Fund III side letter",
+        sender="Alice <alice@fund.example>",
+        to="Raj Patel <raj@acme.example>, Jane Doe <jane@acme.example>",
+        when=day(8),
+        message_id="<both@fund.example>",
+    )
+    later = m.plain(subject="Later", sender="Jane Doe <jane@acme.example>", to=ALICE, when=day(9))
+    report = services.import_mailbox(ctx, write_mbox(tmp_path / "b.mbox", [both, later]), ALICE)
+    assert report.stored == 2 and report.linked == 2 and report.failed == []
+    links = ctx.db.execute(
+        "SELECT e.subject, l.person_id FROM email_investor_links l JOIN emails e"
+        " ON e.id = l.email_id WHERE l.investor_id = ? ORDER BY e.id",
+        [crm["acme"]],
+    ).fetchall()
+    assert [tuple(r) for r in links] == [
+        ("Fund III side letter", colleague["id"]),
+        ("Later", crm["jane"]),
+    ]
+
+
 def test_a_dry_run_reports_and_writes_nothing(ctx: Context, crm: dict, tmp_path: Path) -> None:
     path = write_mbox(tmp_path / "alice.mbox", alice_corpus())
     report = services.import_mailbox(ctx, path, ALICE, dry_run=True)
