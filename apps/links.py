@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 #: The grid's list tabs a link may open (``archived`` included: the Archived tab).
@@ -25,9 +26,14 @@ def record_url(investor_id: int) -> str:
     return f"/record?{urlencode({'id': int(investor_id)})}"
 
 
-def grid_url(*, list_key: str | None = None, preset: str | None = None) -> str:
-    """The grid on a list tab and/or a preset view (``grid_url(list_key="follow_up")``)."""
-    args = {}
+def grid_url(
+    *, list_key: str | None = None, preset: str | None = None, ask: int | None = None
+) -> str:
+    """The grid on a list tab and/or a preset view (``grid_url(list_key="follow_up")``), or
+    showing the investors of an answer on the Ask page (``ask``: its log id)."""
+    args: dict[str, Any] = {}
+    if ask is not None:
+        args["ask"] = int(ask)
     if list_key is not None:
         if list_key not in GRID_LISTS:
             raise ValueError(f"No grid list {list_key!r}; lists: {', '.join(GRID_LISTS)}")
@@ -50,6 +56,7 @@ class GridLink:
 
     list_key: str | None = None
     preset: str | None = None
+    ask: int | None = None  # the investors of an answer (ask_log id): a temporary view
 
 
 def session_args() -> Mapping[str, list[bytes]]:
@@ -61,16 +68,18 @@ def session_args() -> Mapping[str, list[bytes]]:
     return pn.state.session_args or {}
 
 
-def url_text(name: str, args: Mapping[str, list[bytes]] | None = None) -> str | None:
-    """One query argument as text (the first if repeated); None when absent, empty or too long
-    to be anything a page asks for."""
+def url_text(
+    name: str, args: Mapping[str, list[bytes]] | None = None, *, limit: int = _MAX_ARG
+) -> str | None:
+    """One query argument as text (the first if repeated); None when absent, empty or longer
+    than ``limit`` (default: too long to be anything a page asks for but a question)."""
     values = (session_args() if args is None else args).get(name) or []
     if not values:
         return None
     raw = values[0]
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
     text = text.strip()
-    return text if text and len(text) <= _MAX_ARG else None
+    return text if text and len(text) <= limit else None
 
 
 def url_int(name: str, args: Mapping[str, list[bytes]] | None = None) -> int | None:
@@ -88,4 +97,5 @@ def grid_link(args: Mapping[str, list[bytes]] | None = None) -> GridLink:
     return GridLink(
         list_key=list_key if list_key in GRID_LISTS else None,
         preset=url_text("preset", args),
+        ask=url_int("ask", args),
     )

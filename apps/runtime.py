@@ -26,6 +26,7 @@ from crm_lib.context import Context
 from crm_lib.database import ThreadConnections
 from crm_lib.events import EventBus
 from crm_lib.services import SessionUser
+from crm_lib.services.ask import AskEngine
 from crm_lib.services.search import SearchIndex, open_search_index
 
 T = TypeVar("T")
@@ -76,6 +77,8 @@ class Runtime:
     def __post_init__(self) -> None:
         self._search_index: SearchIndex | None = None
         self._search_lock = threading.Lock()
+        #: the Ask page's and API's snapshot and name matcher (one per process)
+        self.ask_engine = AskEngine(self.settings)
         self.connections = ThreadConnections(self.settings)
         if not self.secret_key:
             self.secret_key = resolve_secret_key(self.settings)

@@ -26,6 +26,7 @@ from apps.activity.page import ActivityPage
 from apps.admin.page import AdminPage
 from apps.api import health
 from apps.api import server as api_server
+from apps.ask.page import AskPage
 from apps.auth import handlers as auth_handlers
 from apps.auth import page_access
 from apps.auth.cookies import SESSION_COOKIE, xsrf_cookie_kwargs
@@ -56,7 +57,11 @@ log = logging.getLogger("crm.serve")
 GC_THRESHOLDS = (50_000, 50, 100)
 #: Page path -> permission action needed (other pages need only a login); see
 #: :mod:`apps.auth.page_access`, which checks it wherever a page's document would be built.
-PAGE_ACTIONS: dict[str, str] = {"/admin": "manage_users", "/funds": "manage_funds"}
+PAGE_ACTIONS: dict[str, str] = {
+    "/admin": "manage_users",
+    "/funds": "manage_funds",
+    "/ask": "ask",
+}
 #: Largest websocket message a page may send. A FileInput upload travels in one message,
 #: base64-encoded (4/3 of the file), so Bokeh's default of 20 MiB refuses exports over ~15 MB;
 #: 100 MiB takes a 30 MB export with room to spare (up to ~70 MB; Tornado's own stream buffer,
@@ -200,6 +205,7 @@ def _serve(
                     "/requests": lambda: RequestsPage(runtime, pages),
                     "/email": lambda: EmailPage(runtime, pages),
                     "/search": lambda: SearchPage(runtime, pages),
+                    "/ask": lambda: AskPage(runtime, pages),
                 },
                 PAGE_ACTIONS,
             )

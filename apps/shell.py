@@ -35,6 +35,7 @@ NAV = (
     ("/contacts", "Contacts", "use_grid"),
     ("/activity", "Activity", "use_grid"),
     ("/email", "Email", "read_email"),
+    ("/ask", "Ask", "ask"),
     ("/requests", "Feature requests", "file_feature_requests"),
     ("/funds", "Funds", "manage_funds"),
     ("/admin", "Admin", "manage_users"),

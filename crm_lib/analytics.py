@@ -35,7 +35,7 @@ import itertools
 import os
 import shutil
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -147,9 +147,11 @@ def connect(
     *,
     settings: Settings | None = None,
     views: Iterable[str] | None = None,
+    definitions: Mapping[str, str] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """DuckDB with the CRM attached read-only as ``crm`` and live-row views (see module doc):
-    all of them, or only ``views`` (the plain-English questions see fewer)."""
+    all of them, or only ``views`` (the plain-English questions see fewer); ``definitions``
+    replaces some views' SQL (the questions' ``emails`` hides subjects shared as metadata)."""
     settings = settings or load_settings(data_dir=data_dir)
     path = settings.database_path
     if not path.exists():
@@ -164,7 +166,7 @@ def connect(
     con.execute(f"LOAD {sql_literal(sqlite_extension_path(settings.data_dir / 'cache'))}")
     con.execute(f"ATTACH {sql_literal(snapshot)} AS crm (TYPE sqlite, READ_ONLY)")
     wanted = set(VIEWS if views is None else views)
-    for name, sql in VIEWS.items():
+    for name, sql in {**VIEWS, **(definitions or {})}.items():
         if name in wanted:
             con.execute(f"CREATE VIEW {name} AS {sql}")
     return con

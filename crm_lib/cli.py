@@ -860,3 +860,110 @@ def search_status_command(ctx: click.Context) -> None:
         status = services.search_status(crm, index)
     state = "current" if status["current"] else "to be rebuilt"
     click.echo(f"{status['chunks']:,} chunks, {state}; built with {status['stamp']}")
+
+
+@main.command("ask")
+@click.argument("question", nargs=-1)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the scrubbed question and the exact request body for Claude; send nothing.",
+)
+@click.option("--sql", default=None, help="Run this SQL (through the same validator) instead.")
+@click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A value for a curated question's or the SQL's parameter (DAYS=30, FUND=Fund II).",
+)
+@click.option("--json", "as_json", is_flag=True, help='Print {"sql", "params", "columns", "rows"}.')
+@click.option("--list", "list_questions", is_flag=True, help="List the curated questions.")
+@click.pass_context
+def ask_command(
+    ctx: click.Context,
+    question: tuple[str, ...],
+    dry_run: bool,
+    sql: str | None,
+    params: tuple[str, ...],
+    as_json: bool,
+    list_questions: bool,
+) -> None:
+    """Ask QUESTION in plain English: a curated question (`crm ask --list`; its key works too)
+    runs offline; any other goes to Claude when ANTHROPIC_API_KEY is set, scrubbed of names,
+    addresses, phone numbers and amounts. The answer's SQL is shown; rows are read-only."""
+    import json as json_module
+
+    from crm_lib.ask.validate import QueryRefused
+    from crm_lib.services.ask import AskEngine
+
+    given = dict(_parameter(text) for text in params)
+    crm = _with_crm(ctx, actor="system:cli:ask")
+    engine = AskEngine(_settings(ctx))
+    try:
+        if list_questions:
+            for item in services.curated_questions(crm):
+                names = " ".join(
+                    f"{p['name']}={'?' if p['default'] is None else p['default']}"
+                    for p in item["parameters"]
+                )
+                click.echo(
+                    f"{item['key']:<32} {item['question']}" + (f"  [{names}]" if names else "")
+                )
+            return
+        text = " ".join(question).strip()
+        if sql is None and not text:
+            raise click.UsageError("Give a QUESTION, --sql SQL or --list")
+        key = text if text in {q["key"] for q in services.curated_questions(crm)} else None
+        if sql is not None:
+            answer = services.ask_sql(crm, engine, sql, params=given, question=text)
+        else:
+            answer = services.ask(crm, engine, text, params=given, key=key, dry_run=dry_run)
+    except QueryRefused as exc:
+        raise click.ClickException(f"{exc.message} (rule: {exc.rule})") from None
+    except CRMError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        engine.close()
+        crm.close()
+    if answer["source"] == "dry_run":
+        click.echo(f"Would send (scrubbed): {answer['scrubbed_question']}")
+        if not answer["model_ready"]:
+            click.echo("ANTHROPIC_API_KEY is not set: nothing would be sent until it is.")
+        click.echo(json_module.dumps(answer["request_body"], indent=1, ensure_ascii=False))
+        return
+    if as_json:
+        shown = {k: answer[k] for k in ("sql", "params", "columns", "rows")}
+        click.echo(json_module.dumps(shown, indent=1, ensure_ascii=False))
+        return
+    click.echo(answer["explanation"] or answer["question"])
+    click.echo(f"SQL: {' '.join(answer['sql'].split())}")
+    if answer["params"]:
+        click.echo("Params: " + ", ".join(f"${k}={v!r}" for k, v in answer["params"].items()))
+    click.echo(_table(answer["columns"], answer["rows"]))
+    more = " (the first 1,000)" if answer["truncated"] else ""
+    click.echo(f"{answer['row_count']:,} row{'s' if answer['row_count'] != 1 else ''}{more}.")
+
+
+def _parameter(text: str) -> tuple[str, str | int]:
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip():
+        raise click.BadParameter(f"{text!r} is not NAME=VALUE", param_hint="--param")
+    return name.strip(), int(value) if value.isascii() and value.isdigit() else value
+
+
+def _table(columns: list[str], rows: list[list[Any]]) -> str:
+    """Rows as aligned text columns (each cell cut at 40 characters)."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # 75000000, not 75000000.0
+        text = "" if value is None else " ".join(str(value).split())
+        return text if len(text) <= 40 else text[:39] + "…"
+
+    cells = [[cell(c) for c in columns], *([cell(v) for v in row] for row in rows)]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

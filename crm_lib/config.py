@@ -255,6 +255,39 @@ SETTINGS: tuple[Setting, ...] = (
         "search index: the search then goes through the server's API.",
     ),
     Setting(
+        "anthropic_api_key",
+        "ANTHROPIC_API_KEY",
+        "",
+        "Turns on free-form questions on the Ask page through Claude (never logged). Only the "
+        "question, with every known name, address, phone number and amount replaced by a "
+        "placeholder, and the schema are sent; never rows. Unset: the curated questions only.",
+    ),
+    Setting(
+        "anthropic_model",
+        "CRM_ANTHROPIC_MODEL",
+        "claude-sonnet-5",
+        "The Claude model that writes the SQL of free-form questions.",
+    ),
+    Setting(
+        "anthropic_base_url",
+        "ANTHROPIC_BASE_URL",
+        "https://api.anthropic.com",
+        "Where the Messages API is (a gateway or proxy in front of Anthropic's).",
+    ),
+    Setting(
+        "ask_timeout_s",
+        "CRM_ASK_TIMEOUT_S",
+        "30",
+        "Seconds Claude may take to answer one question; slower, the question fails and says so.",
+    ),
+    Setting(
+        "notebooks_dir",
+        "CRM_NOTEBOOKS_DIR",
+        "",
+        "Where the Ask page's 'Open as notebook' writes analyst notebooks (default: "
+        "<data dir>/notebooks).",
+    ),
+    Setting(
         "formula_budget_s",
         "CRM_FORMULA_BUDGET_S",
         "60",
@@ -309,6 +342,11 @@ class Settings:
     qdrant_url: str = ""
     qdrant_api_key: str = field(default="", repr=False)  # never printed
     api_token: str = field(default="", repr=False)  # never printed
+    anthropic_api_key: str = field(default="", repr=False)  # never printed
+    anthropic_model: str = "claude-sonnet-5"
+    anthropic_base_url: str = "https://api.anthropic.com"
+    ask_timeout_s: int = 30
+    notebooks_folder: Path | None = None  # CRM_NOTEBOOKS_DIR; see notebooks_dir
     #: argon2id cost; not an environment setting. Tests inject a cheap profile to stay fast.
     password_hashing: Parameters = field(default_factory=lambda: profiles.RFC_9106_LOW_MEMORY)
 
@@ -335,6 +373,12 @@ class Settings:
     def base_url(self) -> str:
         """Where users reach the app: ``CRM_PUBLIC_URL``, else the default local address."""
         return self.public_url or "http://127.0.0.1:5006"
+
+    @property
+    def notebooks_dir(self) -> Path:
+        """Where "Open as notebook" writes: ``CRM_NOTEBOOKS_DIR``, else ``<data dir>/notebooks``
+        (the notebooks hold the question's values: names stay with the data)."""
+        return self.notebooks_folder or self.data_dir / "notebooks"
 
     @property
     def search_dir(self) -> Path:
@@ -411,6 +455,17 @@ def load_settings(
         qdrant_url=values["qdrant_url"].rstrip("/"),
         qdrant_api_key=values["qdrant_api_key"],
         api_token=values["api_token"],
+        anthropic_api_key=values["anthropic_api_key"],
+        anthropic_model=values["anthropic_model"] or "claude-sonnet-5",
+        anthropic_base_url=(values["anthropic_base_url"] or "https://api.anthropic.com").rstrip(
+            "/"
+        ),
+        ask_timeout_s=_positive_int(values, "ask_timeout_s"),
+        notebooks_folder=(
+            Path(values["notebooks_dir"]).expanduser().resolve()
+            if values["notebooks_dir"]
+            else None
+        ),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,6 +17,11 @@ from crm_lib.config import Settings
 from crm_lib.context import Context
 from crm_lib.demo import load_demo_data
 from crm_lib.events import EventBus
+
+#: Tests and the servers they start talk to loopback only: a Claude key or address in the
+#: shell that runs the suite must never reach the Messages API (tests/ask plays it locally).
+for _name in [name for name in os.environ if name.startswith("ANTHROPIC_")]:
+    del os.environ[_name]
 
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 DEMO_AS_OF = date(2026, 11, 25)

@@ -209,3 +209,33 @@ def test_search_benchmark_scores_the_labelled_queries_in_each_mode_and_fts5() ->
         "hybrid p95 <= 250 ms",
     ):
         assert f"  {target} (" in out
+
+
+def test_ask_benchmark_prints_scrubbing_validation_curated_and_model_path_figures() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/bench_ask.py",
+            "--investors",
+            "300",
+            "--emails",
+            "200",
+            "--people",
+            "1000",
+            "--rounds",
+            "1",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    out = result.stdout
+    assert "300 investors" in out and "1,000 people" in out
+    assert "scrub a question (500 questions): p50" in out
+    assert "validate (16 curated + 6 hostile" in out
+    assert "curated questions end to end (16 x 1 rounds" in out
+    assert "a question right after a write (a new snapshot)" in out
+    assert "free-form path with a Messages API stub that answers at once (10 questions)" in out
+    assert "peak memory" in out and "curated questions p95 <= 300 ms" in out

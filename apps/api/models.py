@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from crm_lib.limits import MAX_JSON_DEPTH, TEXT_LIMITS, max_length
 
@@ -260,3 +260,42 @@ class DigestRecipientsBody(Body):
     """Admins to send to (default: every admin; for the test email, you)."""
 
     to: Annotated[list[Annotated[str, limited("email")]], Field(max_length=50)] | None = None
+
+
+#: A value of a question's named parameter: text, a number, true/false or null.
+ParameterValue = (
+    Annotated[str, Field(max_length=200)]
+    | Annotated[int, Field(ge=-(2**53), le=2**53)]
+    | float
+    | bool
+    | None
+)
+#: Values of an answer's named parameters ($INVESTOR_1, $DAYS), by name.
+Parameters = Annotated[
+    dict[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$")], ParameterValue],
+    Field(max_length=20),
+]
+
+
+class AskBody(Body):
+    """A question in plain English, or a curated question by ``key`` with its ``params``;
+    ``dry_run`` returns what would be sent to Claude and sends nothing."""
+
+    question: Annotated[str, limited("question", min_length=0)] = ""
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")] | None = None
+    params: Parameters | None = None
+    dry_run: bool = False
+
+    @model_validator(mode="after")
+    def _question_or_key(self) -> AskBody:
+        if not self.question.strip() and self.key is None:
+            raise ValueError("give a question, or the key of a curated question")
+        return self
+
+
+class AskSqlBody(Body):
+    """SQL (an answer's, edited) run through the same validator; ``params`` its values."""
+
+    sql: Annotated[str, limited("sql")]
+    params: Parameters | None = None
+    question: Annotated[str, limited("question", min_length=0)] = ""

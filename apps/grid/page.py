@@ -240,6 +240,9 @@ class GridPage(TableActions, UserPage):
 
         def load(ctx: Context) -> dict[str, Any] | None:
             self.views = services.list_views(ctx)
+            if link.ask is not None:  # "Open in grid" on the Ask page: a temporary view
+                ids = services.asked_investor_ids(ctx, link.ask)
+                return dict(EMPTY_VIEW, list_membership="all", only_ids=ids, answer=link.ask)
             preset = services.grid_preset(ctx, link.preset) if link.preset else None
             return preset or services.default_view(ctx)
 
@@ -251,7 +254,7 @@ class GridPage(TableActions, UserPage):
         )
         membership = view["list_membership"] if view["list_membership"] in LISTS else "all"
         membership = link.list_key or membership
-        if not link.preset:  # back from a record page: its view (apps/grid/place.py)
+        if not link.preset and link.ask is None:  # back from a record page: its view
             view, membership = starting_view(self.views, view, membership)
         self.store.param.update(view=view, list_key=membership)
         self.list_tabs.value = membership
@@ -377,8 +380,9 @@ class GridPage(TableActions, UserPage):
     def _show_active_filters(self) -> None:
         store = self.store
         self.active_note.object = active_html(store)
-        self.clear_button.visible = bool(
-            store.header_conditions or store.search or store.header_sorts
+        self.clear_button.visible = (
+            bool(store.header_conditions or store.search or store.header_sorts)
+            or "only_ids" in store.view
         )
 
     def _show_totals(self) -> None:

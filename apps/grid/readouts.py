@@ -72,6 +72,9 @@ def active_parts(store: GridStore) -> tuple[list[str], list[str]]:
     filters = _tree_texts(store, tree)
     if len(filters) > 1 and tree.get("op") == "or":
         filters = ["(" + " or ".join(filters) + ")"]
+    if "only_ids" in view:  # "Open in grid" from the Ask page
+        count = len(view["only_ids"])
+        filters.insert(0, f"the {count:,} investor{'s' if count != 1 else ''} of an answer")
     filters += [condition_text(store, f, op, v) for f, op, v in store.header_conditions]
     if store.search:
         filters.append(f"search “{store.search}”")

@@ -210,9 +210,12 @@ class TableActions:
         self._apply_edit(self._run(action), key, position, investor_id, old, title, value)
 
     def clear_filters(self) -> None:
-        """Clear the search, header filters and clicked sorts (the view's own stay: they are
-        changed in the view builder)."""
+        """Clear the search, header filters and clicked sorts, and an answer's temporary view
+        (the view's own filters and sorts stay: they are changed in the view builder)."""
         self.search_box.value = ""
         self.bridge.clear_header()
-        self.store.param.update(header_conditions=[], header_sorts=None, search="", page=1)
+        view = {k: v for k, v in self.store.view.items() if k not in ("only_ids", "answer")}
+        self.store.param.update(
+            view=view, header_conditions=[], header_sorts=None, search="", page=1
+        )
         self.reload()

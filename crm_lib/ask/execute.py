@@ -25,6 +25,16 @@ from crm_lib.errors import ValidationError
 
 TIME_LIMIT_SECONDS = 5.0
 MEMORY_LIMIT = "1GB"
+#: A message's subject as the team may read it: only when a mailbox holding it shares at least
+#: subjects (a mailbox shared as metadata only keeps its subjects from questions too).
+_SHARED_SUBJECT = (
+    " CASE WHEN EXISTS (SELECT 1 FROM crm.email_account_messages h"
+    " JOIN crm.email_accounts a ON a.id = h.account_id WHERE h.email_id = e.id"
+    " AND h.deleted_at IS NULL AND a.deleted_at IS NULL AND a.sharing IN ('everything', 'subject'))"
+    " THEN e.subject END AS subject,"
+)
+#: The analytics views a question reads, where they differ from the analysts' (see above).
+DEFINITIONS = {"emails": analytics.VIEWS["emails"].replace(" e.subject,", _SHARED_SUBJECT, 1)}
 
 
 @dataclass(frozen=True)
@@ -36,7 +46,7 @@ class Result:
 
 def open_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A locked-down DuckDB connection over a fresh snapshot of the CRM (see module doc)."""
-    con = analytics.connect(settings=settings, views=VIEWS)
+    con = analytics.connect(settings=settings, views=VIEWS, definitions=DEFINITIONS)
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")

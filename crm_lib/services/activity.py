@@ -39,7 +39,7 @@ from crm_lib.services.summary import FUND_STATUS_LABELS, LIST_LABELS
 from crm_lib.services.users import list_users
 from crm_lib.storage.reads import query_dicts
 
-KINDS = ("change", "import", "backup", "restore", "job", "email")
+KINDS = ("change", "import", "backup", "restore", "job", "email", "ask")
 #: What the filter calls each kind.
 KIND_LABELS = {
     "change": "Record changes",
@@ -48,6 +48,7 @@ KIND_LABELS = {
     "restore": "Restores",
     "job": "Job runs",
     "email": "Emails",
+    "ask": "Questions asked",
 }
 MAX_LIMIT = 500
 #: Each kind as one SELECT with the feed's columns: at, kind, actor, entity, entity_id, action,
@@ -114,6 +115,16 @@ _SOURCES = {
         " AND i.deleted_at IS NULL AND e.sent_at IS NOT NULL"
         " AND (+t.private_by IS NULL OR t.private_by = ?)) WHERE 1"
     ),
+    # Questions asked on the Ask page, the API or the CLI: the asker's own, and everyone's for
+    # an admin (the two "?" are the reader's user id and whether the reader is an admin).
+    "ask": (
+        "SELECT created_at AS at, 'ask' AS kind, created_by AS actor, 'ask_log' AS entity,"
+        " id AS entity_id, status AS action, source AS field,"
+        " json_object('question', question, 'rows', row_count, 'rule', rule,"
+        " 'source', source, 'opens_investors', investor_ids IS NOT NULL) AS detail,"
+        " NULL AS txn, NULL AS last_entity_id, id AS seq FROM ask_log"
+        " WHERE deleted_at IS NULL AND (user_id = ? OR ?)"
+    ),
 }
 #: How many "?" the email source itself takes (the reader's id, twice).
 _EMAIL_PARAMS = 2
@@ -125,6 +136,7 @@ _AT = {
     "restore": "at",
     "job": "started_at",
     "email": "sent_at",
+    "ask": "created_at",
 }
 _ACTOR = {
     "change": "actor",
@@ -133,6 +145,7 @@ _ACTOR = {
     "restore": "actor",
     "job": "created_by",
     "email": "team_email",
+    "ask": "created_by",
 }
 #: Events of the same moment come in this order (then newest row first): the cursor needs a
 #: total order, and one transaction writes many audit rows with the same ``at``.
@@ -221,6 +234,8 @@ def activity(
             values += [investor_id] * _FOR_INVESTOR_PARAMS
         if kind == "email":
             values = [ctx.user_id, ctx.user_id, *values]
+        if kind == "ask":
+            values = [ctx.user_id, ctx.role != "member", *values]
         if kind == "change":
             where.append(_NOT_DERIVED)
             if fold_imports:
@@ -860,6 +875,23 @@ def _describe_email(s: _Sentence, row: dict[str, Any], names: _Names) -> None:
     s.target("email", subject)
 
 
+def _describe_ask(s: _Sentence, row: dict[str, Any], names: _Names) -> None:
+    """ "Alice asked “Which investors …?” (12 rows)" / "… (refused: views_only)"."""
+    detail = row["detail"] or {}
+    question = _cut(" ".join(str(detail.get("question") or "").split()))
+    s.verb("asked").say(" ").say(f"“{question}”", "question", ask_id=row["entity_id"])
+    if row["action"] == "answered":
+        count = detail.get("rows") or 0
+        s.say(f" ({count:,} row{'s' if count != 1 else ''})")
+    elif row["action"] == "refused":
+        s.say(f" (refused: {detail.get('rule') or 'not allowed'})", "failed")
+    elif row["action"] == "failed":
+        s.say(" (failed)", "failed")
+    else:
+        s.say(" (a dry run: nothing sent)")
+    s.target("question", question)
+
+
 _DESCRIBE = {
     "change": _describe_change,
     "import": _describe_import,
@@ -867,6 +899,7 @@ _DESCRIBE = {
     "restore": _describe_restore,
     "job": _describe_job,
     "email": _describe_email,
+    "ask": _describe_ask,
 }
 
 
@@ -914,6 +947,8 @@ def _summary(row: dict[str, Any]) -> str:
             f"{row['action']} email {row['entity_id']} (investor {detail.get('investor_id')},"
             f" thread {detail.get('thread_id')})"
         )
+    if kind == "ask":
+        return f"asked question {row['entity_id']} ({row['field']}): {row['action']}"
     return f"job {row['field']} {row['action']}" + (
         f": {detail['error']}" if detail.get("error") else ""
     )

@@ -291,8 +291,12 @@ class _InvestorQuery:
         search: str | None,
         filter_tree: Mapping[str, Any] | None,
         archived: bool,
+        only_ids: Sequence[int] | None = None,
     ) -> _InvestorQuery:
         base_where, base_params = ("deleted_at IS NOT NULL" if archived else LIVE), []
+        if only_ids is not None:  # a temporary view: the investors an answer listed
+            base_where += " AND id IN (SELECT value FROM json_each(?))"
+            base_params.append(json.dumps([int(i) for i in only_ids]))
         if list_membership != "all":
             base_where += " AND list_membership = ?"
             base_params.append(list_membership)
@@ -342,6 +346,7 @@ def investor_order(
     search: str | None = None,
     filter_tree: Mapping[str, Any] | None = None,
     archived: bool = False,
+    only_ids: Sequence[int] | None = None,
 ) -> Sequence[int]:
     """The ids of every investor :func:`list_investors` would page through with these
     arguments, in its order (8 bytes an id; remembered until the grid's data next changes, the
@@ -349,7 +354,7 @@ def investor_order(
     _check_list(list_membership)
     fields = load_fields(ctx.db)
     query = _InvestorQuery.build(
-        ctx, fields, list_membership, conditions, search, filter_tree, archived
+        ctx, fields, list_membership, conditions, search, filter_tree, archived, only_ids
     )
     return _ordered_ids(ctx, query.where, query.params, _order_by(fields, sort))[0]
 
@@ -379,6 +384,7 @@ def list_investors(
     search: str | None = None,
     filter_tree: Mapping[str, Any] | None = None,
     archived: bool = False,
+    only_ids: Sequence[int] | None = None,
     remember_order: bool = False,
 ) -> InvestorPage:
     """One page of live investors (or, with ``archived``, archived ones) in a list, filtered, sorted, with a stable tiebreak on id.
@@ -397,7 +403,7 @@ def list_investors(
         raise ValidationError(f"Page must be >= 1 and page size between 1 and {MAX_PAGE_SIZE}")
     fields = load_fields(ctx.db)
     query = _InvestorQuery.build(
-        ctx, fields, list_membership, conditions, search, filter_tree, archived
+        ctx, fields, list_membership, conditions, search, filter_tree, archived, only_ids
     )
     base_where, filters = query.base_where, query.filters
     where, params = query.where, query.params
@@ -498,6 +504,7 @@ def investor_totals(
     search: str | None = None,
     filter_tree: Mapping[str, Any] | None = None,
     archived: bool = False,
+    only_ids: Sequence[int] | None = None,
     group_by: str | None = None,
 ) -> ViewTotals:
     """Sums of the numeric fields and of each fund's commitments over every investor
@@ -506,7 +513,7 @@ def investor_totals(
     _check_list(list_membership)
     fields = load_fields(ctx.db)
     query = _InvestorQuery.build(
-        ctx, fields, list_membership, conditions, search, filter_tree, archived
+        ctx, fields, list_membership, conditions, search, filter_tree, archived, only_ids
     )
     summed = [k for k, spec in fields.items() if spec.type in SUMMED_TYPES]
     averaged = [k for k, spec in fields.items() if spec.type in AVERAGED_TYPES]

@@ -342,6 +342,7 @@ def view_page(
         search=search,
         filter_tree=view.get("filters"),
         archived=archived,
+        only_ids=view.get("only_ids"),
         remember_order=remember_order,
     )
 
@@ -363,6 +364,7 @@ def view_totals(
         search=search,
         filter_tree=view.get("filters"),
         archived=archived,
+        only_ids=view.get("only_ids"),
         group_by=view.get("group_by"),
     )
 
@@ -412,6 +414,7 @@ def view_neighbours(
         search=search,
         filter_tree=view.get("filters"),
         archived=archived,
+        only_ids=view.get("only_ids"),
     )
     total = len(ids)
     position = _index(ids, investor_id, near)

@@ -4,6 +4,7 @@ from apps.api.routes import (  # noqa: F401
     account,
     activity,
     admin,
+    ask,
     backups,
     digest,
     email,
