@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, tzinfo
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apps.formatting import when_html
@@ -59,6 +60,9 @@ def _part_html(part: Mapping[str, Any]) -> str:
         return (
             f'<a class="crm-part-subject" href="/email?thread={int(part["thread_id"])}">{text}</a>'
         )
+    if role == "question" and part.get("question"):  # asked on the Ask page: ask it again
+        href = escape_text("/ask?" + urlencode({"q": str(part["question"])}))
+        return f'<a class="crm-part-question" href="{href}">{text}</a>'
     if role == "text":
         return text
     return f'<span class="crm-part-{escape_text(role)}">{text}</span>'

@@ -878,8 +878,9 @@ def _describe_email(s: _Sentence, row: dict[str, Any], names: _Names) -> None:
 def _describe_ask(s: _Sentence, row: dict[str, Any], names: _Names) -> None:
     """ "Alice asked “Which investors …?” (12 rows)" / "… (refused: views_only)"."""
     detail = row["detail"] or {}
-    question = _cut(" ".join(str(detail.get("question") or "").split()))
-    s.verb("asked").say(" ").say(f"“{question}”", "question", ask_id=row["entity_id"])
+    asked = " ".join(str(detail.get("question") or "").split())
+    question = _cut(asked)
+    s.verb("asked").say(" ").say(f"“{question}”", "question", question=asked)
     if row["action"] == "answered":
         count = detail.get("rows") or 0
         s.say(f" ({count:,} row{'s' if count != 1 else ''})")

@@ -91,6 +91,27 @@ def test_a_hostile_name_is_shown_as_text(runtime: Runtime) -> None:
     assert f"Alice added {HOSTILE} to Main" in text_of(page.feed.object)
 
 
+def test_a_question_asked_links_back_to_the_ask_page_and_shows_to_its_asker(
+    runtime: Runtime,
+) -> None:
+    from crm_lib.services.ask import AskEngine
+
+    engine = AskEngine(runtime.settings)
+    question = f"How many investors does each owner on the team cover? {HOSTILE}"
+    with runtime.context() as ctx:
+        bob = ctx.as_user(next(u for u in services.list_users(ctx) if u["email"].startswith("bob")))
+        services.ask_sql(bob, engine, "SELECT count(*) AS n FROM investors", question=question)
+    engine.close()
+    mine = page_of(runtime).feed.object
+    shown = text_of(mine)
+    assert "Bob asked “How many investors does each owner on the team cover? <img" in shown
+    assert "…” (1 row)" in shown  # a long question is cut; its link asks the whole of it
+    assert 'class="crm-part-question" href="/ask?q=How+many+investors' in mine
+    assert "window.__xss%3D1%22%3E" in mine  # the whole question, URL-encoded
+    assert "<img" not in mine
+    assert "Bob asked" in text_of(page_of(runtime, "alice@fund.example").feed.object)  # an admin
+
+
 def test_filters_narrow_the_feed(runtime: Runtime) -> None:
     page = page_of(runtime)
     everything = len(page.events)
