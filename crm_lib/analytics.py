@@ -148,16 +148,20 @@ def connect(
     settings: Settings | None = None,
     views: Iterable[str] | None = None,
     definitions: Mapping[str, str] | None = None,
+    snapshot: Path | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """DuckDB with the CRM attached read-only as ``crm`` and live-row views (see module doc):
     all of them, or only ``views`` (the plain-English questions see fewer); ``definitions``
-    replaces some views' SQL (the questions' ``emails`` hides subjects shared as metadata)."""
+    replaces some views' SQL (the questions' ``emails`` hides subjects shared as metadata).
+    ``snapshot``: a copy already taken with :func:`take_snapshot` (the connection owns it from
+    now on: it is removed with the connection)."""
     settings = settings or load_settings(data_dir=data_dir)
-    path = settings.database_path
-    if not path.exists():
-        raise DatabaseError(f"No CRM database at {path}; run `crm init` first", path=path)
-    check_database_file(path)
-    snapshot = take_snapshot(path, settings.data_dir / "cache" / "analytics")
+    if snapshot is None:
+        path = settings.database_path
+        if not path.exists():
+            raise DatabaseError(f"No CRM database at {path}; run `crm init` first", path=path)
+        check_database_file(path)
+        snapshot = take_snapshot(path, snapshot_folder(settings))
     con = duckdb.connect(
         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
     )
@@ -170,6 +174,11 @@ def connect(
         if name in wanted:
             con.execute(f"CREATE VIEW {name} AS {sql}")
     return con
+
+
+def snapshot_folder(settings: Settings) -> Path:
+    """Where snapshots (and the questions' DuckDB copies of them) are kept while in use."""
+    return settings.data_dir / "cache" / "analytics"
 
 
 def take_snapshot(database: Path, folder: Path) -> Path:

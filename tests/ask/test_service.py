@@ -8,6 +8,7 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
+import duckdb
 import nbformat
 import pytest
 
@@ -79,6 +80,7 @@ def test_the_snapshot_is_kept_until_someone_writes_and_logging_is_not_a_write(
 ) -> None:
     count = "SELECT count(*) AS n FROM investors"
     before = services.ask_sql(offline, engine, count)["rows"][0][0]
+    assert engine.wait_until_fast(60)  # the views copied into DuckDB's tables meanwhile
     snapshot = engine._con
     services.ask_sql(offline, engine, count)
     assert engine._con is snapshot  # the question log went through the engine's connection
@@ -87,6 +89,47 @@ def test_the_snapshot_is_kept_until_someone_writes_and_logging_is_not_a_write(
     assert engine._con is not snapshot
     services.archive_investor(offline, made["id"], expected_version=made["version"])
     assert services.ask_sql(offline, engine, count)["rows"][0][0] == before
+
+
+def test_duckdbs_copy_answers_every_curated_question_as_the_sqlite_snapshot_does(
+    offline: Context, engine: AskEngine
+) -> None:
+    slow = AskEngine(offline.settings, materialized=False)
+    try:
+        services.ask(offline, engine, "", key="fund_progress")
+        assert engine.wait_until_fast(60)
+        name = offline.db.execute(
+            "SELECT i.name FROM fundraising_investors i JOIN email_investor_links l"
+            " ON l.investor_id = i.id GROUP BY i.id ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()[0]
+        for question in services.curated_questions(offline):
+            given = {"INVESTOR": name} if question["key"] == "who_knows_investor" else {}
+            fast = services.ask(offline, engine, "", key=question["key"], params=given)
+            sqlite = services.ask(offline, slow, "", key=question["key"], params=given)
+            assert fast["columns"] == sqlite["columns"], question["key"]
+            assert fast["rows"] == sqlite["rows"], question["key"]
+    finally:
+        slow.close()
+
+
+def test_the_copy_questions_read_is_read_only_in_the_database_itself(
+    offline: Context, engine: AskEngine
+) -> None:
+    services.ask(offline, engine, "", key="fund_progress")
+    assert engine.wait_until_fast(60)
+    cursor = engine.cursor()
+    try:
+        for sql in (
+            "CREATE OR REPLACE VIEW investors AS SELECT 1 AS id",
+            "INSERT INTO funds (id) VALUES (99)",
+            "DROP TABLE investors",
+        ):
+            with pytest.raises(duckdb.Error, match="Cannot execute statement"):
+                cursor.execute(sql)
+        with pytest.raises(duckdb.Error):
+            cursor.execute("SET enable_external_access = true")
+    finally:
+        cursor.close()
 
 
 def test_a_subject_shared_as_metadata_only_is_not_readable_by_a_question(
