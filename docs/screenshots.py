@@ -31,6 +31,11 @@ PAGES = (
     ("funds.png", "/funds", None),
     ("requests.png", "/requests", None),
     ("admin.png", "/admin", None),
+    (
+        "ask.png",
+        "/ask?q=Who+are+our+largest+investors+across+all+funds%3F",
+        ".crm-ask-history .tabulator-row",
+    ),
 )
 
 

@@ -36,6 +36,8 @@ SQL_CSS = HtmlFormatter(style="friendly").get_style_defs(".crm-sql") + (
     ".crm-sql { background: var(--crm-color-surface-muted, #f6f8fa); padding: 8px 12px;"
     " border-radius: 6px; overflow-x: auto; white-space: pre-wrap; font-size: 13px; }"
     ".crm-sql pre { margin: 0; white-space: pre-wrap; }"
+    # Pygments' SQL lexer does not know DuckDB's $NAME parameters: no error box around them
+    ".crm-sql .err { border: none; color: inherit; }"
 )
 SENT_CSS = (
     ".crm-sent pre { white-space: pre-wrap; font-size: 12px; max-height: 420px; overflow: auto;"
@@ -114,6 +116,7 @@ class AskPage(UserPage):
             empty="Questions you ask show here.",
             page_size=10,
             pagination="local",
+            css_classes=["crm-ask-history"],
         )
         self.ask_button.on_click(lambda _: self.ask())
         self.question.param.watch(self._question_changed, "value")

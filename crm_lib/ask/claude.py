@@ -7,9 +7,11 @@ by calling the one tool, :data:`TOOL_NAME`, with the SQL and a one-line explanat
 malformed one, is reported as such. The request body built here is exactly what is sent, which
 is what ``--dry-run`` and the page's "Show what would be sent" print.
 
-The SDK is told the key and the address explicitly (it reads no profile or credentials file),
-retries once on a dropped connection or an overloaded API, and gives up after the setting's
-timeout. Neither the key nor the question is ever logged.
+The SDK is imported only when a question is sent (the digest's processes must never load a
+cloud model's client: tests/digest/test_privacy.py). It is told the key and the address
+explicitly (it reads no profile or credentials file), retries once on a dropped connection or
+an overloaded API, and gives up after the setting's timeout. Neither the key nor the question
+is ever logged.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass
-from typing import Any
-
-import anthropic
+from typing import TYPE_CHECKING, Any
 
 from crm_lib.ask.curated import CURATED
 from crm_lib.config import Settings
 from crm_lib.errors import ExternalServiceError
+
+if TYPE_CHECKING:
+    import anthropic
 
 TOOL_NAME = "answer_with_sql"
 MAX_TOKENS = 2048
@@ -103,6 +106,8 @@ def ask_claude(body: dict[str, Any], settings: Settings) -> ModelAnswer:
             "not_configured",
             "Free-form questions need ANTHROPIC_API_KEY; the curated questions work without it",
         )
+    import anthropic  # here, not at import: only this path may load a cloud model's client
+
     client = _client(
         settings.anthropic_api_key, settings.anthropic_base_url, float(settings.ask_timeout_s)
     )
@@ -129,6 +134,8 @@ def ask_claude(body: dict[str, Any], settings: Settings) -> ModelAnswer:
 def _client(api_key: str, base_url: str, timeout: float) -> anthropic.Anthropic:
     """One client per key and address, kept: its connection pool and TLS context are reused
     (a new client per question cost tens of milliseconds). Thread-safe, as its HTTP client is."""
+    import anthropic
+
     return anthropic.Anthropic(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=1)
 
 
