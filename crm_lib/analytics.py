@@ -8,6 +8,9 @@ file attached read-only as ``crm``, and plain views in front of it that hide arc
     contacts      the live directory
     funds         live funds
     commitments   live commitments of live investors, with fund and investor names
+    opportunities live opportunities of live investors and funds, with stage and names
+    pipeline_stages  the pipeline's live stages
+    tasks         live tasks (of live investors, or about no investor), with the assignee
     users         team members, without password hashes
     grid_fields   the grid's live fields
     audit_log     the full history (append-only, nothing to hide)
@@ -74,6 +77,22 @@ VIEWS = {
         " JOIN crm.fundraising_funds f ON f.id = c.fund_id"
         " JOIN crm.fundraising_investors i ON i.id = c.investor_id"
         " WHERE c.deleted_at IS NULL AND i.deleted_at IS NULL AND f.deleted_at IS NULL"
+    ),
+    "opportunities": (
+        "SELECT o.*, s.name AS stage, s.kind AS stage_kind, s.position AS stage_position,"
+        " coalesce(o.probability, s.probability) AS probability_used,"
+        " f.name AS fund_name, i.name AS investor_name FROM crm.opportunities o"
+        " JOIN crm.pipeline_stages s ON s.id = o.stage_id"
+        " JOIN crm.fundraising_funds f ON f.id = o.fund_id"
+        " JOIN crm.fundraising_investors i ON i.id = o.investor_id"
+        " WHERE o.deleted_at IS NULL AND i.deleted_at IS NULL AND f.deleted_at IS NULL"
+    ),
+    "pipeline_stages": "SELECT * FROM crm.pipeline_stages WHERE deleted_at IS NULL",
+    "tasks": (
+        "SELECT t.*, u.email AS assignee FROM crm.tasks t"
+        " LEFT JOIN crm.users u ON u.id = t.assignee_id"
+        " LEFT JOIN crm.fundraising_investors i ON i.id = t.investor_id"
+        " WHERE t.deleted_at IS NULL AND (t.investor_id IS NULL OR i.deleted_at IS NULL)"
     ),
     "users": (
         "SELECT id, email, name, role, is_active, created_at, updated_at FROM crm.users"

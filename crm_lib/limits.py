@@ -60,6 +60,8 @@ TEXT_LIMITS: dict[str, TextLimit] = {
         TextLimit("url", 2_048, "a web address"),
         TextLimit("phone", 100, "a phone number"),
         TextLimit("search", 200, "a search of the grid or the contacts"),
+        TextLimit("stage_name", 100, "a pipeline stage's name"),
+        TextLimit("task_title", 200, "a task's title"),
         TextLimit("question", 1_000, "a question asked in plain English (the Ask page)"),
         TextLimit("sql", 20_000, "the SQL of an answer, edited and run again"),
         TextLimit("filter_text", 1_000, "the text of a 'contains' filter"),

@@ -234,8 +234,8 @@ def test_ask_benchmark_prints_scrubbing_validation_curated_and_model_path_figure
     out = result.stdout
     assert "300 investors" in out and "1,000 people" in out
     assert "scrub a question (500 questions): p50" in out
-    assert "validate (16 curated + 6 hostile" in out
-    assert "curated questions end to end (16 x 1 rounds" in out
+    assert "validate (17 curated + 6 hostile" in out
+    assert "curated questions end to end (17 x 1 rounds" in out
     assert "a question right after a write (a new snapshot, over SQLite)" in out
     assert "the same over the SQLite snapshot only" in out
     assert "free-form path with a Messages API stub that answers at once (10 questions)" in out

@@ -217,6 +217,16 @@ CURATED: tuple[CuratedQuestion, ...] = (
         (DAYS,),
     ),
     CuratedQuestion(
+        "pipeline_by_stage",
+        "What is the pipeline of a fund by stage?",
+        "SELECT s.name AS stage, count(o.id) AS opportunities,"
+        " coalesce(sum(o.expected_amount), 0) AS expected,"
+        " coalesce(sum(o.expected_amount * o.probability_used), 0) AS weighted"
+        " FROM pipeline_stages s LEFT JOIN opportunities o ON o.stage_id = s.id"
+        " AND o.fund_name = $FUND GROUP BY s.name, s.position ORDER BY s.position",
+        (FUND,),
+    ),
+    CuratedQuestion(
         "waiting_for_reply",
         "Which investors wrote to us last and are waiting for a reply?",
         "SELECT id, name, owner_name AS owner, email_last_inbound_at AS last_inbound,"

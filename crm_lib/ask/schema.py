@@ -28,6 +28,10 @@ VIEW_NOTES = {
     "emails": "Captured email with investors (no bodies). direction: inbound or outbound.",
     "email_links": "Which investor (and person) each email is about; status linked, proposed or"
     " rejected (count only 'linked' unless asked).",
+    "opportunities": "The pipeline: one investor's prospect of coming into one fund, with its"
+    " stage; status open, won (committed) or lost.",
+    "pipeline_stages": "The pipeline's stages in board order, each with its default probability.",
+    "tasks": "Follow-up for a team member (assignee, an email address), about an investor.",
 }
 COLUMN_NOTES = {
     ("investors", "list_membership"): f"the list: {', '.join(LISTS)}",
@@ -39,6 +43,11 @@ COLUMN_NOTES = {
     ("commitments", "amount"): "the committed amount",
     ("funds", "status"): f"one of {', '.join(FUND_STATUSES)}",
     ("funds", "target_size"): "the fund's target",
+    ("opportunities", "probability_used"): "the opportunity's probability, else its stage's"
+    " (0 to 1); weighted = expected_amount * probability_used",
+    ("opportunities", "expected_close"): "ISO date text",
+    ("tasks", "status"): "open, done or dismissed",
+    ("tasks", "due_on"): "ISO date text",
     ("emails", "team_member"): "the team member's email address whose mailbox holds it",
     ("emails", "sent_at"): "when it was sent (timestamp with time zone)",
 }

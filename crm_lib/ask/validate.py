@@ -23,7 +23,19 @@ from sqlglot.errors import ParseError, TokenError
 from crm_lib.errors import ValidationError
 
 #: The views a question may read: the soft-delete-filtered analytics views (crm_lib.analytics).
-VIEWS = frozenset(["investors", "people", "commitments", "funds", "emails", "email_links"])
+VIEWS = frozenset(
+    [
+        "investors",
+        "people",
+        "commitments",
+        "funds",
+        "emails",
+        "email_links",
+        "opportunities",
+        "pipeline_stages",
+        "tasks",
+    ]
+)
 MAX_ROWS = 1_000
 MAX_SQL_CHARS = 20_000
 #: sqlglot's function classes a query may call: aggregates, windows, text, numbers, dates.

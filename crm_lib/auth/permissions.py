@@ -40,6 +40,7 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "manage_email": (frozenset({"admin"}), "connect mailboxes, import mail and set email policy"),
     "manage_digest": (frozenset({"admin"}), "preview, send and schedule the daily digest"),
     "ask": (frozenset({"admin", "member"}), "ask questions of the data"),
+    "manage_pipeline": (frozenset({"admin"}), "configure the pipeline's stages"),
 }
 
 

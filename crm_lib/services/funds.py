@@ -10,7 +10,7 @@ from crm_lib.context import Context
 from crm_lib.errors import NotFound, ValidationError
 from crm_lib.grid.field_types import FieldValueError, field_type
 from crm_lib.limits import check_text
-from crm_lib.storage.reads import LIVE, query_dicts, query_value
+from crm_lib.storage.reads import LIVE, name_taken, query_dicts, query_value
 from crm_lib.storage.writes import write
 
 FUNDS = "fundraising_funds"
@@ -59,12 +59,7 @@ def _parse_fund(values: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
 
 
 def _require_unique_name(ctx: Context, name: str, except_id: int | None = None) -> None:
-    clash = query_value(
-        ctx.db,
-        f"SELECT id FROM {FUNDS} WHERE lower(name) = lower(?) AND id IS NOT ? AND {LIVE}",
-        [name, except_id],
-    )
-    if clash is not None:
+    if name_taken(ctx.db, FUNDS, name, except_id) is not None:
         raise ValidationError(f"A fund named {name!r} already exists", field="name")
 
 

@@ -52,6 +52,18 @@ def query_value(db: sqlite_utils.Database, sql: str, params: Sequence[Any] = ())
     return None if row is None else row[0]
 
 
+def name_taken(
+    db: sqlite_utils.Database, table: str, name: str, except_id: int | None = None
+) -> int | None:
+    """The id of a live row of ``table`` named ``name`` (case-insensitively), other than
+    ``except_id``: names that must be unique (funds, stages) are checked the same way."""
+    return query_value(
+        db,
+        f"SELECT id FROM {table} WHERE lower(name) = lower(?) AND id IS NOT ? AND {LIVE}",
+        [name, except_id],
+    )
+
+
 #: database handle -> (grid state version, {bucket: {key: result}}); see while_grid_unchanged.
 _GRID_READS: weakref.WeakKeyDictionary[Any, tuple[int, dict[str, dict[Hashable, Any]]]] = (
     weakref.WeakKeyDictionary()

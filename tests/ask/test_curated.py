@@ -120,3 +120,25 @@ def test_parameters_are_typed_and_named_in_errors() -> None:
     with pytest.raises(ValidationError, match="Investor is required"):
         BY_KEY["who_knows_investor"].values({}, date(2026, 11, 25))
     assert question.values({}, date(2026, 11, 25))["DAYS"] == 90
+
+
+def test_pipeline_by_stage_matches_the_pipeline_summary(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ctx = crm_lib.open_crm(tmp_path / "data", actor="system:test")
+    fund = services.create_fund(ctx, {"name": "Fund IV"})
+    other = services.create_fund(ctx, {"name": "Fund V"})
+    stages = {s["name"]: s["id"] for s in services.list_stages(ctx)}
+    for n, (stage, amount) in enumerate((("Meeting", 4e6), ("Meeting", 1e6), ("Diligence", 2e6))):
+        investor = services.create_investor(ctx, {"name": f"LP {n}"})
+        values = {"stage_id": stages[stage], "expected_amount": amount}
+        services.create_opportunity(ctx, investor["id"], fund["id"], values)
+        services.create_opportunity(ctx, investor["id"], other["id"], {"expected_amount": 9e9})
+    summary = services.pipeline_summary(ctx, fund["id"])
+    ctx.close()
+    con = open_connection(Settings(data_dir=tmp_path / "data"))
+    question = BY_KEY["pipeline_by_stage"]
+    rows = run(con, validate(question.sql), question.values({"FUND": "Fund IV"}, date.today())).rows
+    con.close()
+    assert [(r[0], r[1], r[2], round(r[3], 2)) for r in rows] == [
+        (s["name"], s["count"], s["expected"], round(s["weighted"], 2)) for s in summary["stages"]
+    ]
+    assert rows[2] == ("Meeting", 2, 5e6, 1.5e6)
