@@ -967,3 +967,147 @@ def _table(columns: list[str], rows: list[list[Any]]) -> str:
     lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def _money(amount: float | None) -> str:
+    return "-" if amount is None else f"{amount:,.0f}"
+
+
+@main.command("pipeline")
+@click.option("--fund", "fund_name", default=None, help="One fund, by name (default: every fund).")
+@click.option("--json", "as_json", is_flag=True, help="The summaries as JSON.")
+@click.pass_context
+@library_errors
+def pipeline_command(ctx: click.Context, fund_name: str | None, as_json: bool) -> None:
+    """Each fund's pipeline per stage: count, expected and weighted totals, and the fund's
+    target and committed total."""
+    import json as json_module
+
+    crm = _with_crm(ctx, actor="system:cli:pipeline")
+    try:
+        funds = services.list_funds(crm)
+        if fund_name is not None:
+            funds = [f for f in funds if f["name"].casefold() == fund_name.strip().casefold()]
+            if not funds:
+                raise click.ClickException(f"No fund is named {fund_name!r}")
+        summaries = [services.pipeline_summary(crm, fund["id"]) for fund in funds]
+    finally:
+        crm.close()
+    if as_json:
+        click.echo(json_module.dumps(summaries, indent=1, ensure_ascii=False))
+        return
+    for summary in summaries:
+        click.echo(
+            f"{summary['name']}: target {_money(summary['target_size'])},"
+            f" committed {_money(summary['committed'])}; open pipeline"
+            f" {_money(summary['open_expected'])} expected,"
+            f" {_money(summary['open_weighted'])} weighted ({summary['open_count']:,} open)"
+        )
+        for stage in summary["stages"]:
+            click.echo(
+                f"  {stage['name']:<16} {stage['count']:>6,}  expected {_money(stage['expected']):>14}"
+                f"  weighted {_money(stage['weighted']):>14}  ({stage['probability']:.0%})"
+            )
+
+
+def _team_member(crm: Any, email: str) -> Any:
+    """``crm`` acting as the active team member with this email."""
+    found = [u for u in services.list_users(crm) if u["email"].casefold() == email.casefold()]
+    if not found or not found[0]["is_active"]:
+        raise click.ClickException(f"No active team member {email}")
+    return crm.as_user(found[0])
+
+
+class _TasksGroup(click.Group):
+    """`crm tasks [--mine] [--overdue] [--json]` lists; `crm tasks add TITLE` adds."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["list", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group("tasks", cls=_TasksGroup)
+def tasks_group() -> None:
+    """Tasks: `crm tasks [--mine --as EMAIL] [--overdue] [--json]`, `crm tasks add TITLE`."""
+
+
+@tasks_group.command("list")
+@click.option("--mine", is_flag=True, help="Only the tasks of the team member given by --as.")
+@click.option("--overdue", is_flag=True, help="Only tasks due before today.")
+@click.option("--as", "as_email", default=None, help="The team member you are (for --mine).")
+@click.option("--json", "as_json", is_flag=True, help="The tasks as JSON.")
+@click.pass_context
+@library_errors
+def tasks_list(
+    ctx: click.Context, mine: bool, overdue: bool, as_email: str | None, as_json: bool
+) -> None:
+    """Open tasks by due date (undated last)."""
+    import json as json_module
+
+    from crm_lib.clock import today
+
+    if mine and not as_email:
+        raise click.UsageError("--mine needs --as EMAIL: the shell does not know who you are")
+    crm = _with_crm(ctx, actor="system:cli:tasks")
+    try:
+        acting = _team_member(crm, as_email) if as_email else crm
+        tasks = services.list_tasks(
+            acting,
+            assignee_id=acting.user_id if mine else None,
+            due_before=today(crm.clock) if overdue else None,
+        )
+    finally:
+        crm.close()
+    if as_json:
+        keys = (
+            "id",
+            "title",
+            "due_on",
+            "priority",
+            "status",
+            "investor_id",
+            "investor_name",
+            "assignee_name",
+            "version",
+        )
+        click.echo(json_module.dumps([{k: t[k] for k in keys} for t in tasks], indent=1))
+        return
+    if not tasks:
+        click.echo("No open tasks.")
+    for task in tasks:
+        about = f"  [{task['investor_name']}]" if task["investor_name"] else ""
+        click.echo(
+            f"{task['id']:>6}  {task['due_on'] or '(no date)':<10}  {task['priority']:<6}"
+            f"  {task['assignee_name'] or '-':<14}  {task['title']}{about}"
+        )
+
+
+@tasks_group.command("add")
+@click.argument("title")
+@click.option("--investor", "investor_name", default=None, help="The investor, by name.")
+@click.option("--due", default=None, help="Due date, YYYY-MM-DD.")
+@click.option("--assignee", default=None, help="The team member it is for, by email.")
+@click.option("--priority", type=click.Choice(["low", "normal", "high"]), default="normal")
+@click.pass_context
+@library_errors
+def tasks_add(
+    ctx: click.Context,
+    title: str,
+    investor_name: str | None,
+    due: str | None,
+    assignee: str | None,
+    priority: str,
+) -> None:
+    """Add a task (for --assignee, about --investor, due --due)."""
+    crm = _with_crm(ctx, actor="system:cli:tasks")
+    try:
+        values: dict[str, Any] = {"title": title, "due_on": due, "priority": priority}
+        if investor_name:
+            values["investor_id"] = services.investor_named(crm, investor_name)["id"]
+        if assignee:
+            values["assignee_id"] = _team_member(crm, assignee).user_id
+        task = services.create_task(crm, values)
+    finally:
+        crm.close()
+    click.echo(f"Added task {task['id']}: {task['title']}")

@@ -243,6 +243,7 @@ def load_demo_data(
     _add_commitments(gen, records, funds)
     _add_pipeline_state(gen, records)
     result = services.bulk_create_investors(ctx, records)
+    _add_opportunities_and_tasks(ctx, random.Random(seed + 1), gen.as_of, funds, team)
     return DemoSummary(
         users=len(team),
         funds=len(funds),
@@ -250,6 +251,116 @@ def load_demo_data(
         people=result.people,
         commitments=result.commitments,
     )
+
+
+NEXT_STEPS = (
+    "Send the deck",
+    "Book a call with the CIO",
+    "Share the data room",
+    "Answer the DDQ",
+    "Intro to the investment committee",
+    "Follow up on the side letter",
+    "Send the LPA draft",
+)
+TASK_TITLES = (
+    "Send quarterly update",
+    "Follow up after the meeting",
+    "Schedule the annual meeting",
+    "Chase the signed subscription docs",
+    "Reply about the fee terms",
+    "Share the track record",
+    "Check in before year end",
+    "Introduce to the new partner",
+)
+LOST_REASONS = ("Allocation full for the year", "Not our strategy", "Too early in the cycle")
+#: The share of a fund's opportunities in each stage, by the fund's status.
+STAGE_MIX = {
+    "raising": {
+        "Prospect": 4,
+        "Intro": 3,
+        "Meeting": 3,
+        "Diligence": 2,
+        "Soft circle": 1,
+        "Committed": 1,
+        "Lost": 1,
+    },
+    "planned": {"Prospect": 5, "Intro": 3, "Meeting": 1, "Lost": 1},
+    "closed": {"Committed": 3, "Lost": 2},
+}
+
+
+def _add_opportunities_and_tasks(
+    ctx: Context, rng: random.Random, as_of: date, funds: list[dict[str, Any]], team: list[int]
+) -> None:
+    """A pipeline per fund (about one investor in twelve, in stages that suit the fund: a
+    raising fund's funnel, a planned fund's early talks, a closed fund's won and lost) and a
+    dozen tasks per team member, some overdue. Its own random stream: the rest of the demo is
+    what it was."""
+    from crm_lib.storage.writes import write
+
+    stages = {stage["name"]: stage for stage in services.list_stages(ctx)}
+    investors = ctx.db.execute(
+        "SELECT id, owner_id FROM fundraising_investors WHERE deleted_at IS NULL ORDER BY id"
+    ).fetchall()
+    if not investors:
+        return
+    noon = datetime.combine(as_of, time(12, 0), UTC)
+    with write(ctx) as tx:
+        for fund in funds:
+            mix = STAGE_MIX.get(fund["status"], STAGE_MIX["raising"])
+            names, weights = list(mix), list(mix.values())
+            committed = {
+                row[0]
+                for row in ctx.db.execute(
+                    "SELECT investor_id FROM fundraising_commitments WHERE fund_id = ?"
+                    " AND deleted_at IS NULL",
+                    [fund["id"]],
+                )
+            }
+            for investor_id, owner_id in rng.sample(investors, max(5, len(investors) // 12)):
+                stage = stages[rng.choices(names, weights)[0]]
+                # won exactly where the grid holds a commitment to the fund, and only there
+                if investor_id in committed:
+                    stage = stages["Committed"]
+                elif stage["kind"] == "won":
+                    stage = stages["Soft circle" if fund["status"] != "closed" else "Lost"]
+                entered = noon - timedelta(days=rng.randint(0, 75), hours=rng.randint(0, 8))
+                closing = stage["kind"] != "open"
+                tx.insert(
+                    "opportunities",
+                    {
+                        "investor_id": investor_id,
+                        "fund_id": fund["id"],
+                        "stage_id": stage["id"],
+                        "status": stage["kind"],
+                        "expected_amount": rng.randint(4, 100) * 250_000,
+                        "owner_id": owner_id,
+                        "expected_close": (
+                            as_of + timedelta(days=rng.randint(15, 270))
+                        ).isoformat(),
+                        "next_step": "" if closing else rng.choice(NEXT_STEPS),
+                        "lost_reason": rng.choice(LOST_REASONS) if stage["kind"] == "lost" else "",
+                        "stage_entered_at": entered.isoformat(),
+                        "closed_at": entered.isoformat() if closing else None,
+                    },
+                )
+        for member in team:
+            for _ in range(12):
+                investor_id, _owner = rng.choice(investors)
+                due = as_of + timedelta(days=rng.randint(-14, 30))
+                done = rng.random() < 0.2
+                tx.insert(
+                    "tasks",
+                    {
+                        "title": rng.choice(TASK_TITLES),
+                        "investor_id": investor_id,
+                        "assignee_id": member,
+                        "due_on": due.isoformat(),
+                        "priority": rng.choice(("low", "normal", "normal", "high")),
+                        "status": "done" if done else "open",
+                        "completed_at": noon.isoformat() if done else None,
+                    },
+                )
 
 
 def load_demo_email(ctx: Context, count: int, *, seed: int = 7, as_of: date | None = None) -> int:

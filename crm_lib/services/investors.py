@@ -162,6 +162,22 @@ def set_investors_archived(ctx: Context, rows: Sequence[tuple[int, int]], *, arc
     return len(rows)
 
 
+def investor_named(ctx: Context, name: str) -> dict[str, Any]:
+    """The live investor called ``name`` (case-insensitively), for the shell and scripts that
+    name investors rather than number them; none or several is an error saying so."""
+    rows = query_dicts(
+        ctx.db,
+        f"SELECT id, name FROM {INVESTORS} WHERE lower(name) = lower(?) AND {LIVE} LIMIT 3",
+        [" ".join(name.split())],
+    )
+    if not rows:
+        raise ValidationError(f"No investor is named {name!r}", field="investor")
+    if len(rows) > 1:
+        ids = ", ".join(str(r["id"]) for r in rows)
+        raise ValidationError(f"Several investors are named {name!r} (ids {ids})", field="investor")
+    return rows[0]
+
+
 def require_live_investor(ctx: Context, investor_id: int) -> None:
     """Refuse a reference to an investor that does not exist or is archived."""
     if (
