@@ -299,3 +299,86 @@ class AskSqlBody(Body):
     sql: Annotated[str, limited("sql")]
     params: Parameters | None = None
     question: Annotated[str, limited("question", min_length=0)] = ""
+
+
+#: A probability between 0 and 1 (JSON has one number type: 1 is 1.0).
+Probability = Annotated[float, Field(ge=0, le=1)]
+Amount = Annotated[float, Field(ge=0, le=1e15)]
+DateText = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+class StageBody(Body):
+    """A pipeline stage: its name, default probability (0 to 1), place and kind."""
+
+    name: Annotated[str, limited("stage_name")]
+    probability: Probability
+    position: Annotated[int, Field(ge=1, le=1000)] | None = None
+    kind: Literal["open", "won", "lost"] = "open"
+
+
+class StagePatchBody(Body):
+    expected_version: Version
+    name: Annotated[str, limited("stage_name")] | None = None
+    probability: Probability | None = None
+    position: Annotated[int, Field(ge=1, le=1000)] | None = None
+    kind: Literal["open", "won", "lost"] | None = None
+
+
+class _OpportunityFields(Body):
+    stage_id: Id | None = None
+    expected_amount: Amount | None = None
+    probability: Probability | None = None
+    owner_id: Id | None = None
+    expected_close: DateText | None = None
+    next_step: Annotated[str, limited("text", min_length=0)] | None = None
+
+
+class OpportunityBody(_OpportunityFields):
+    """A new open opportunity: the investor, the fund, and optionally where it starts."""
+
+    investor_id: Id
+    fund_id: Id
+
+
+class OpportunityPatchBody(_OpportunityFields):
+    """Changes to an opportunity read at ``expected_version`` (``null`` clears a value)."""
+
+    expected_version: Version
+    lost_reason: Annotated[str, limited("text", min_length=0)] | None = None
+
+
+class MoveBody(Body):
+    stage_id: Id
+    expected_version: Version
+
+
+class CloseBody(Body):
+    reason: Annotated[str, limited("text")]
+    expected_version: Version
+
+
+class _TaskFields(Body):
+    investor_id: Id | None = None
+    person_id: Id | None = None
+    opportunity_id: Id | None = None
+    assignee_id: Id | None = None
+    due_on: DateText | None = None
+
+
+class TaskBody(_TaskFields):
+    """A new task; assigned to you unless ``assignee_id`` says."""
+
+    title: Annotated[str, limited("task_title")]
+    notes: Annotated[str, limited("long_text", min_length=0)] = ""
+    priority: Literal["low", "normal", "high"] = "normal"
+    source: Literal["manual", "automation", "email"] = "manual"
+
+
+class TaskPatchBody(_TaskFields):
+    """Changes to a task read at ``expected_version`` (``null`` clears a value)."""
+
+    expected_version: Version
+    title: Annotated[str, limited("task_title")] | None = None
+    notes: Annotated[str, limited("long_text", min_length=0)] | None = None
+    priority: Literal["low", "normal", "high"] | None = None
+    status: Literal["open", "done", "dismissed"] | None = None

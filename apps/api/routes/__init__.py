@@ -10,6 +10,7 @@ from apps.api.routes import (  # noqa: F401
     email,
     feedback,
     fundraising,
+    pipeline,
     search,
     views,
 )

@@ -77,6 +77,7 @@ def lifecycle(
     restore: Any | None,
     response: s.Schema,
     action: str = GRID,
+    tag: str = TAG,
 ) -> None:
     """Register ``POST {path}/{id}/archive`` (and ``/restore``): soft delete and undo, both
     naming the version the caller read."""
@@ -91,7 +92,7 @@ def lifecycle(
         f"{path}/{{{id_name}}}/archive",
         summary=f"Archive a {noun} (restorable)",
         action=action,
-        tag=TAG,
+        tag=tag,
         body=VersionBody,
         response=s.obj(s.BOOKKEEPING),
         errors=ERRS,
@@ -109,7 +110,7 @@ def lifecycle(
         f"{path}/{{{id_name}}}/restore",
         summary=f"Restore an archived {noun}",
         action=action,
-        tag=TAG,
+        tag=tag,
         body=VersionBody,
         response=response,
         errors=ERRS,
