@@ -68,6 +68,12 @@ class Job:
     slot_parameter: bool = False
 
 
+def _has_opportunities(ctx: Context) -> bool:
+    """The pipeline report has something to report: an opportunity exists."""
+    row = ctx.db.execute("SELECT 1 FROM opportunities WHERE deleted_at IS NULL LIMIT 1")
+    return row.fetchone() is not None
+
+
 def _mailboxes_to_sync(ctx: Context) -> bool:
     """The email sync has work: some team member's Gmail is chosen for syncing, or (for teams
     that only import mailbox files) the email signals are a day old."""
@@ -116,6 +122,15 @@ JOBS: dict[str, Job] = {
         every=lambda s: timedelta(minutes=s.email_sync_minutes),
         active=_mailboxes_to_sync,
         summary=True,
+    ),
+    "pipeline_report": Job(
+        "pipeline_report",
+        "pipeline_report.ipynb",
+        "The weekly pipeline report: each fund by stage, weighted against target, aging",
+        at=lambda s: time(0, 0),
+        parameters=lambda s: {"data_dir": str(s.data_dir), "fund": None, "as_of": None},
+        every=lambda s: timedelta(days=7),
+        active=_has_opportunities,
     ),
     "daily_digest": Job(
         "daily_digest",
