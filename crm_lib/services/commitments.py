@@ -12,6 +12,7 @@ from crm_lib.errors import ConflictError, NotFound, ValidationError
 from crm_lib.grid.field_types import FieldValueError, parse_currency, parse_date
 from crm_lib.grid.rollups import refresh_total_invested
 from crm_lib.services.investors import require_live_investor
+from crm_lib.services.pipeline import win_on_commitment
 from crm_lib.storage.reads import LIVE, query_dicts, query_value
 from crm_lib.storage.writes import write
 
@@ -95,6 +96,7 @@ def set_commitment(
                 )
             tx.update(COMMITMENTS, commitment_id, values, expected_version=expected_version)
         refresh_total_invested(tx, investor_id)
+        win_on_commitment(ctx, investor_id, fund_id, values.get("amount"), values["status"])
     return get_commitment(ctx, commitment_id)
 
 

@@ -316,7 +316,32 @@ def update_opportunity(
             if stage["kind"] == "open":
                 stored.setdefault("lost_reason", "")
         tx.update(OPPORTUNITIES, opportunity_id, stored, expected_version=expected_version)
-    return get_opportunity(ctx, opportunity_id)
+    shown = get_opportunity(ctx, opportunity_id)
+    if shown["status"] == "won" and current["status"] != "won":
+        shown["proposed_commitment"] = _proposed_commitment(ctx, shown)
+    return shown
+
+
+def _proposed_commitment(ctx: Context, won: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What reaching a won stage proposes for the grid (the caller confirms it, then calls
+    ``set_commitment``; nothing is written silently): the commitment at the expected amount,
+    when the grid holds none or another amount. None when the grid already agrees."""
+    held = query_dicts(
+        ctx.db,
+        "SELECT id, amount, version FROM fundraising_commitments WHERE investor_id = ?"
+        f" AND fund_id = ? AND {LIVE}",
+        [won["investor_id"], won["fund_id"]],
+    )
+    current = held[0] if held else None
+    if current is not None and current["amount"] == won["expected_amount"]:
+        return None
+    return {
+        "investor_id": won["investor_id"],
+        "fund_id": won["fund_id"],
+        "amount": won["expected_amount"],
+        "current_amount": current["amount"] if current else None,
+        "expected_version": current["version"] if current else None,
+    }
 
 
 def move_opportunity(
@@ -350,6 +375,33 @@ def archive_opportunity(
     require(ctx, "use_grid")
     with write(ctx) as tx:
         return tx.archive(OPPORTUNITIES, opportunity_id, expected_version=expected_version)
+
+
+def win_on_commitment(
+    ctx: Context, investor_id: int, fund_id: int, amount: float | None, status: str
+) -> int | None:
+    """A commitment entered in the grid (or imported) wins the investor's open opportunity for
+    the fund, in the same transaction: it moves to the first won stage, with the committed
+    amount as its expected amount. A soft-circled commitment moves nothing. Returns the
+    opportunity's id, or None when there was none open."""
+    if status not in ("committed", "closed"):
+        return None
+    open_id = _open_one(ctx, investor_id, fund_id)
+    if open_id is None:
+        return None
+    won = query_dicts(
+        ctx.db,
+        f"SELECT * FROM {STAGES} WHERE kind = 'won' AND {LIVE} ORDER BY position, id LIMIT 1",
+    )
+    if not won:
+        return None
+    version = query_value(ctx.db, f"SELECT version FROM {OPPORTUNITIES} WHERE id = ?", [open_id])
+    with write(ctx) as tx:  # the caller's transaction
+        changes = {"stage_id": won[0]["id"], **_stage_state(won[0], tx.now)}
+        if amount is not None:
+            changes["expected_amount"] = amount
+        tx.update(OPPORTUNITIES, open_id, changes, expected_version=version)
+    return open_id
 
 
 def _stage_state(stage: Mapping[str, Any], now: str) -> dict[str, Any]:

@@ -172,3 +172,66 @@ def test_duckdb_views_show_live_opportunities_and_tasks(team: dict, ctx: Context
     assert con.execute("SELECT title, assignee FROM tasks").fetchall() == [
         ("Call Acme", "bob@fund.example")
     ]
+
+
+def test_a_commitment_entered_in_the_grid_wins_the_open_opportunity_in_one_transaction(
+    team: dict,
+) -> None:
+    member, stages = team["member"], team["stages"]
+    made = services.create_opportunity(
+        member,
+        team["acme"],
+        team["fund"],
+        {"expected_amount": 5e6, "stage_id": stages["Soft circle"]["id"]},
+    )
+    soft = services.set_commitment(member, team["acme"], team["fund"], 1e6, status="soft_circled")
+    assert services.get_opportunity(member, made["id"])["status"] == "open"  # soft: no move
+    services.set_commitment(
+        member, team["acme"], team["fund"], "$4,500,000", expected_version=soft["version"]
+    )
+    won = services.get_opportunity(member, made["id"])
+    assert (won["status"], won["stage_name"], won["expected_amount"]) == ("won", "Committed", 4.5e6)
+    assert won["closed_at"] is not None
+    history = services.stage_history(member, made["id"])
+    assert [h["to_stage"] for h in history][-1] == "Committed"
+    # the same transaction: the commitment's change and the move share one txn in the log
+    [move_txn] = member.db.execute(
+        "SELECT txn FROM audit_log WHERE entity = 'opportunities' AND entity_id = ?"
+        " AND field = 'stage_id' ORDER BY id DESC LIMIT 1",
+        [made["id"]],
+    ).fetchone()
+    [commit_txn] = member.db.execute(
+        "SELECT txn FROM audit_log WHERE entity = 'fundraising_commitments' AND field = 'status'"
+        " ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    assert move_txn == commit_txn
+
+
+def test_a_commitment_without_an_open_opportunity_moves_nothing(team: dict) -> None:
+    member = team["member"]
+    services.set_commitment(member, team["bloom"], team["fund"], 2e6)
+    assert services.list_opportunities(member, investor_id=team["bloom"], status=None) == []
+
+
+def test_reaching_committed_proposes_the_commitment_and_writes_nothing(team: dict) -> None:
+    member, stages = team["member"], team["stages"]
+    made = services.create_opportunity(
+        member, team["bloom"], team["fund"], {"expected_amount": 3e6}
+    )
+    won = services.move_opportunity(
+        member, made["id"], stages["Committed"]["id"], expected_version=made["version"]
+    )
+    proposal = won["proposed_commitment"]
+    assert proposal == {
+        "investor_id": team["bloom"],
+        "fund_id": team["fund"],
+        "amount": 3e6,
+        "current_amount": None,
+        "expected_version": None,
+    }
+    assert services.list_commitments(member, investor_id=team["bloom"])["rows"] == []  # proposed
+    services.set_commitment(
+        member, proposal["investor_id"], proposal["fund_id"], proposal["amount"]
+    )
+    rows = services.list_commitments(member, investor_id=team["bloom"])["rows"]
+    assert [c["amount"] for c in rows] == [3e6]
