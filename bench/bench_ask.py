@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from argon2 import profiles  # noqa: E402
+from benchstats import figures as _figures  # noqa: E402
+from benchstats import percentile  # noqa: E402
 
 import crm_lib  # noqa: E402
 from crm_lib import services  # noqa: E402
@@ -64,13 +66,8 @@ QUESTION_SHAPES = (
 )
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def figures(values: list[float]) -> str:
-    return f"p50 {percentile(values, 0.5):.2f} ms, p95 {percentile(values, 0.95):.2f} ms"
+    return _figures(values, 2)
 
 
 def build_database(folder: Path, investors: int, emails: int) -> Settings:

@@ -240,3 +240,28 @@ def test_ask_benchmark_prints_scrubbing_validation_curated_and_model_path_figure
     assert "the same over the SQLite snapshot only" in out
     assert "free-form path with a Messages API stub that answers at once (10 questions)" in out
     assert "peak memory" in out and "curated questions p95 <= 300 ms" in out
+
+
+def test_pipeline_benchmark_prints_board_totals_and_my_tasks_figures() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "bench/bench_pipeline.py",
+            "--investors",
+            "600",
+            "--tasks",
+            "500",
+            "--rounds",
+            "2",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    out = result.stdout
+    assert "600 investors, 150 opportunities, 500 tasks" in out
+    assert "board data for one fund (2 rounds): p50" in out
+    assert "weighted totals per stage (2 rounds): p50" in out and "my tasks (" in out
+    assert "peak memory" in out and out.count("p95 <=") == 3

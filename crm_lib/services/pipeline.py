@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from crm_lib.auth.permissions import require
+from crm_lib.clock import timestamp
 from crm_lib.context import Context
 from crm_lib.errors import NotFound, ValidationError
 from crm_lib.grid.field_types import FieldValueError, field_type
@@ -44,7 +45,8 @@ _OPPORTUNITY = (
     "SELECT o.*, i.name AS investor_name, f.name AS fund_name, f.currency,"
     " s.name AS stage_name, s.kind AS stage_kind, s.position AS stage_position,"
     " coalesce(o.probability, s.probability) AS probability_used,"
-    " coalesce(nullif(u.name, ''), u.email) AS owner_name"
+    " coalesce(nullif(u.name, ''), u.email) AS owner_name,"
+    " i.email_last_inbound_at AS last_inbound_at, i.email_last_outbound_at AS last_outbound_at"
     f" FROM {OPPORTUNITIES} o"
     " JOIN fundraising_investors i ON i.id = o.investor_id"
     " JOIN fundraising_funds f ON f.id = o.fund_id"
@@ -502,24 +504,31 @@ def pipeline_summary(ctx: Context, fund_id: int) -> dict[str, Any]:
     fund = query_dicts(
         ctx.db,
         "SELECT f.id, f.name, f.currency, f.target_size, coalesce(("
-        " SELECT sum(c.amount) FROM fundraising_commitments c"
-        " JOIN fundraising_investors i ON i.id = c.investor_id"
-        " WHERE c.fund_id = f.id AND c.deleted_at IS NULL AND i.deleted_at IS NULL), 0)"
+        " SELECT sum(c.amount) FROM fundraising_commitments c INDEXED BY commitments_fund_amount"
+        " WHERE c.fund_id = f.id AND c.deleted_at IS NULL AND c.investor_id NOT IN"
+        "   (SELECT id FROM fundraising_investors WHERE deleted_at IS NOT NULL)), 0)"
         " AS committed FROM fundraising_funds f WHERE f.id = ? AND f.deleted_at IS NULL",
         [fund_id],
     )
     if not fund:
         raise NotFound("fund", fund_id)
+    # per stage first (an index-only walk of the fund's opportunities; archived investors left
+    # out by one probe of their small partial index, not a lookup of every row's investor)
     stages = query_dicts(
         ctx.db,
-        "SELECT s.id, s.name, s.kind, s.probability, count(o.id) AS count,"
-        " coalesce(sum(o.expected_amount), 0) AS expected,"
-        " coalesce(sum(o.expected_amount * coalesce(o.probability, s.probability)), 0)"
+        "SELECT s.id, s.name, s.kind, s.probability, coalesce(a.count, 0) AS count,"
+        " coalesce(a.expected, 0) AS expected,"
+        " coalesce(a.expected_at_own, 0) + coalesce(a.expected_at_stage, 0) * s.probability"
         " AS weighted"
-        f" FROM {STAGES} s LEFT JOIN ({OPPORTUNITIES} o"
-        " JOIN fundraising_investors i ON i.id = o.investor_id AND i.deleted_at IS NULL)"
-        " ON o.stage_id = s.id AND o.fund_id = ? AND o.deleted_at IS NULL"
-        " WHERE s.deleted_at IS NULL GROUP BY s.id ORDER BY s.position, s.id",
+        f" FROM {STAGES} s LEFT JOIN (SELECT o.stage_id, count(*) AS count,"
+        " sum(o.expected_amount) AS expected,"
+        " sum(o.expected_amount * o.probability) AS expected_at_own,"
+        " sum(CASE WHEN o.probability IS NULL THEN o.expected_amount END) AS expected_at_stage"
+        f" FROM {OPPORTUNITIES} o INDEXED BY opportunities_board"
+        " WHERE o.fund_id = ? AND o.deleted_at IS NULL AND o.investor_id NOT IN"
+        "   (SELECT id FROM fundraising_investors WHERE deleted_at IS NOT NULL)"
+        " GROUP BY o.stage_id) a ON a.stage_id = s.id"
+        " WHERE s.deleted_at IS NULL ORDER BY s.position, s.id",
         [fund_id],
     )
     open_stages = [s for s in stages if s["kind"] == "open"]
@@ -529,4 +538,47 @@ def pipeline_summary(ctx: Context, fund_id: int) -> dict[str, Any]:
         "open_expected": sum(s["expected"] for s in open_stages),
         "open_weighted": sum(s["weighted"] for s in open_stages),
         "open_count": sum(s["count"] for s in open_stages),
+    }
+
+
+#: Cards per column on a board, largest expected amount first (the column's count and totals
+#: cover them all; the owner filter narrows them): a column of thousands of cards is read by
+#: its totals, not scrolled.
+CARDS = 100
+#: Days without a two-way email touch after which an opportunity is "going cold".
+COLD_DAYS = 30
+
+
+def pipeline_board(
+    ctx: Context, fund_id: int, *, owner_id: int | None = None, cold_days: int = COLD_DAYS
+) -> dict[str, Any]:
+    """What a fund's board shows: its summary (counts, expected and weighted per stage, the
+    target) and, per stage, the cards: investor, amount, probability, owner, next step, days in
+    stage, the last email touch and whether it is going cold (no two-way email touch in
+    ``cold_days``). Each column holds its :data:`CARDS` largest."""
+    if not 1 <= cold_days <= 3650:
+        raise ValidationError("cold_days must be between 1 and 3,650", field="cold_days")
+    summary = pipeline_summary(ctx, fund_id)
+    cutoff = timestamp(ctx.clock.now() - timedelta(days=cold_days))
+    owner = " AND o.owner_id = ?" if owner_id is not None else ""
+    rows: list[dict[str, Any]] = []
+    for stage in summary["stages"]:  # each column walks the board index in amount order
+        rows += query_dicts(
+            ctx.db,
+            f"{_OPPORTUNITY} AND o.fund_id = ? AND o.stage_id = ?{owner}"
+            " ORDER BY o.expected_amount DESC, o.id LIMIT ?",
+            [fund_id, stage["id"], *([owner_id] if owner_id is not None else []), CARDS],
+        )
+    cards: dict[int, list[dict[str, Any]]] = {stage["id"]: [] for stage in summary["stages"]}
+    for card in _shown(ctx, rows):
+        touch = max(filter(None, (card["last_inbound_at"], card["last_outbound_at"])), default=None)
+        card["last_touch_at"] = touch
+        card["going_cold"] = card["status"] != "lost" and not (
+            (card["last_inbound_at"] or "") >= cutoff and (card["last_outbound_at"] or "") >= cutoff
+        )
+        cards.setdefault(card["stage_id"], []).append(card)
+    return {
+        **summary,
+        "cold_days": cold_days,
+        "columns": [{**stage, "cards": cards.get(stage["id"], [])} for stage in summary["stages"]],
     }

@@ -60,6 +60,10 @@ def test_an_opportunity_through_its_life(live: LiveServer) -> None:
     summary = member.get(f"{live.base}/api/pipeline/summary", params={"fund_id": fund["id"]})
     diligence = next(s for s in summary.json()["stages"] if s["name"] == "Diligence")
     assert (diligence["count"], diligence["weighted"]) == (1, 1_000_000)
+    board = member.get(f"{live.base}/api/pipeline/board", params={"fund_id": fund["id"]}).json()
+    column = next(c for c in board["columns"] if c["name"] == "Diligence")
+    assert [c["id"] for c in column["cards"]] == [opportunity["id"]]
+    assert column["cards"][0]["going_cold"] is True  # no email with this investor at all
     closed = member.post(f"{url}/close", json={"reason": "Not now", "expected_version": 3})
     assert closed.json()["status"] == "lost"
     history = member.get(f"{url}/history").json()

@@ -5,6 +5,8 @@ delete everywhere, and the DuckDB views analysts and questions read."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from crm_lib import services
@@ -235,3 +237,51 @@ def test_reaching_committed_proposes_the_commitment_and_writes_nothing(team: dic
     )
     rows = services.list_commitments(member, investor_id=team["bloom"])["rows"]
     assert [c["amount"] for c in rows] == [3e6]
+
+
+def test_the_board_has_every_stage_its_cards_and_who_is_going_cold(
+    team: dict, ctx: Context, clock: FixedClock
+) -> None:
+    member, stages = team["member"], team["stages"]
+    warm = services.create_opportunity(
+        member, team["acme"], team["fund"], {"expected_amount": 8e6, "next_step": "Send the LPA"}
+    )
+    cold = services.create_opportunity(
+        member,
+        team["bloom"],
+        team["fund"],
+        {"expected_amount": 2e6, "stage_id": stages["Meeting"]["id"]},
+    )
+    recent = (clock.now() - timedelta(days=3)).isoformat()
+    old = (clock.now() - timedelta(days=45)).isoformat()
+    # the email signals capture keeps (crm_lib.mail.signals), set as they would be
+    ctx.db.execute(
+        "UPDATE fundraising_investors SET email_last_inbound_at = ?, email_last_outbound_at = ?"
+        " WHERE id = ?",
+        [recent, recent, team["acme"]],
+    )
+    ctx.db.execute(
+        "UPDATE fundraising_investors SET email_last_inbound_at = ?, email_last_outbound_at = ?"
+        " WHERE id = ?",
+        [old, recent, team["bloom"]],
+    )
+    board = services.pipeline_board(member, team["fund"])
+    assert [c["name"] for c in board["columns"]] == [s["name"] for s in services.list_stages(ctx)]
+    by_stage = {c["name"]: c["cards"] for c in board["columns"]}
+    [acme] = by_stage["Prospect"]
+    [bloom] = by_stage["Meeting"]
+    assert (acme["id"], acme["next_step"], acme["going_cold"]) == (
+        warm["id"],
+        "Send the LPA",
+        False,
+    )
+    assert (bloom["id"], bloom["going_cold"], bloom["last_touch_at"]) == (cold["id"], True, recent)
+    assert board["open_weighted"] == 8e6 * 0.1 + 2e6 * 0.3
+    assert (
+        services.pipeline_board(member, team["fund"], cold_days=60)["columns"][2]["cards"][0][
+            "going_cold"
+        ]
+        is False
+    )
+    mine = services.pipeline_board(member, team["fund"], owner_id=team["member_id"])
+    assert [card["id"] for column in mine["columns"] for card in column["cards"]] == [warm["id"]]

@@ -61,6 +61,8 @@ OPPORTUNITY = s.obj(
         "investor_name": s.STR,
         "fund_name": s.STR,
         "stage_name": s.STR,
+        "last_inbound_at": s.TEXT_OR_NULL,
+        "last_outbound_at": s.TEXT_OR_NULL,
     }
 )
 TASK = s.obj(
@@ -190,6 +192,52 @@ def pipeline_summary(call: Call) -> dict[str, Any]:
     if fund_id is None:
         raise ValidationError("Name the fund: fund_id", field="fund_id")
     return services.pipeline_summary(call.ctx, fund_id)
+
+
+@API.add(
+    "GET",
+    "/pipeline/board",
+    summary="A fund's board: its summary, and per stage its largest cards (going cold marked)",
+    action=GRID,
+    tag=TAG,
+    query=(
+        s.param("fund_id", ID, "the fund", True),
+        s.param("owner_id", ID, "one owner's cards"),
+        s.param("cold_days", {"type": "integer", "minimum": 1, "maximum": 3650}, "default 30"),
+    ),
+    response=s.obj(
+        {
+            "id": s.INT,
+            "name": s.STR,
+            "target_size": s.NUM_OR_NULL,
+            "committed": s.NUM,
+            "open_weighted": s.NUM,
+            "cold_days": s.INT,
+            "columns": s.list_of(
+                s.obj(
+                    {
+                        "id": s.INT,
+                        "name": s.STR,
+                        "count": s.INT,
+                        "weighted": s.NUM,
+                        "cards": s.list_of(OPPORTUNITY),
+                    }
+                )
+            ),
+        }
+    ),
+    errors=(401, 404, 422),
+)
+def pipeline_board(call: Call) -> dict[str, Any]:
+    fund_id = _optional_id(call, "fund_id")
+    if fund_id is None:
+        raise ValidationError("Name the fund: fund_id", field="fund_id")
+    return services.pipeline_board(
+        call.ctx,
+        fund_id,
+        owner_id=_optional_id(call, "owner_id"),
+        cold_days=call.query_int("cold_days", 30, low=1, high=3650),
+    )
 
 
 # -- opportunities ----------------------------------------------------------------------------

@@ -54,8 +54,10 @@ CREATE TABLE opportunities (
 );
 CREATE UNIQUE INDEX opportunities_open ON opportunities (investor_id, fund_id)
     WHERE status = 'open' AND deleted_at IS NULL;
--- not partial: SQLite checks foreign keys through full indexes only
-CREATE INDEX opportunities_fund_stage ON opportunities (fund_id, stage_id);
+-- not partial: SQLite checks foreign keys through full indexes only. The board's: a fund's
+-- stage in amount order, and what its totals add up (read from the index alone).
+CREATE INDEX opportunities_board ON opportunities
+    (fund_id, stage_id, expected_amount, probability, investor_id, deleted_at);
 CREATE INDEX opportunities_stage ON opportunities (stage_id);
 CREATE INDEX opportunities_investor ON opportunities (investor_id);
 CREATE INDEX opportunities_owner ON opportunities (owner_id);
@@ -85,3 +87,7 @@ CREATE INDEX tasks_assignee ON tasks (assignee_id, status, due_on);
 CREATE INDEX tasks_investor ON tasks (investor_id);
 CREATE INDEX tasks_person ON tasks (person_id);
 CREATE INDEX tasks_opportunity ON tasks (opportunity_id);
+
+-- A fund's committed total (the pipeline's summary sets it against the target) from the index.
+CREATE INDEX commitments_fund_amount ON fundraising_commitments
+    (fund_id, deleted_at, investor_id, amount);
