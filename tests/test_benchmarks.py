@@ -11,8 +11,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def run_script(command: list[str], timeout: int = 300) -> str:
+    """Run a benchmark (or docs) script from the project root; its standard output (a failing
+    run fails the test)."""
+    return subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=True
+    ).stdout
+
+
 def test_formula_benchmark_prints_every_figure_and_the_peer_ratio() -> None:
-    result = subprocess.run(
+    out = run_script(
         [
             sys.executable,
             "bench/bench_formulas.py",
@@ -22,14 +30,8 @@ def test_formula_benchmark_prints_every_figure_and_the_peer_ratio() -> None:
             "20",
             "--single",
             "20",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
+        ]
     )
-    out = result.stdout
     assert "10 formulas over 300 records" in out
     assert out.count("µs") >= 4 and "compile µs" in out and "1 record µs p50" in out
     assert "all 10 over 300 records:" in out
@@ -38,15 +40,9 @@ def test_formula_benchmark_prints_every_figure_and_the_peer_ratio() -> None:
 
 
 def test_import_benchmark_prints_every_phase_and_reimport_changes_nothing(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "bench/bench_import.py", "--rows", "300", "--data-dir", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
+    out = run_script(
+        [sys.executable, "bench/bench_import.py", "--rows", "300", "--data-dir", str(tmp_path)]
     )
-    out = result.stdout
     assert "300 rows x 25 columns" in out
     for phase in ("CRM dry run", "CRM first import", "CRM re-import", "peer: sqlite-utils"):
         assert phase in out
@@ -61,15 +57,7 @@ def test_backup_benchmark_times_backup_and_verify_while_a_writer_keeps_writing(
     tmp_path: Path,
 ) -> None:
     command = [sys.executable, "bench/bench_backup.py", "--mb", "5", "--data-dir", str(tmp_path)]
-    result = subprocess.run(
-        [*command, "--before", "0.5", "--after", "0.5"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    out = result.stdout
+    out = run_script([*command, "--before", "0.5", "--after", "0.5"])
     assert "generated database:" in out and "investors x 3 people" in out
     assert "integrity 'ok', verify_status 'ok' (ok)" in out
     for step in ("backup: copy", "backup: SHA-256", "backup: integrity_check", "backup: total"):
@@ -89,15 +77,9 @@ def test_backup_benchmark_times_backup_and_verify_while_a_writer_keeps_writing(
 
 @pytest.mark.browser
 def test_ui_benchmark_logs_in_switches_every_page_and_prints_the_targets(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "bench/bench_ui.py", "--investors", "60", "--rounds", "1"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
+    out = run_script(
+        [sys.executable, "bench/bench_ui.py", "--investors", "60", "--rounds", "1"], timeout=600
     )
-    out = result.stdout
     assert "demo fund: 60 investors" in out and "1 rounds, 1440 x 900" in out
     assert "login → grid rows visible" in out
     for path in ("/", "/contacts", "/activity", "/funds", "/requests", "/account", "/admin"):
@@ -108,7 +90,7 @@ def test_ui_benchmark_logs_in_switches_every_page_and_prints_the_targets(tmp_pat
 
 
 def test_email_benchmark_imports_matches_syncs_and_times_the_timeline(tmp_path: Path) -> None:
-    result = subprocess.run(
+    out = run_script(
         [
             sys.executable,
             "bench/bench_email.py",
@@ -119,13 +101,8 @@ def test_email_benchmark_imports_matches_syncs_and_times_the_timeline(tmp_path: 
             "--data-dir",
             str(tmp_path / "mail"),
         ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
         timeout=600,
-        check=True,
     )
-    out = result.stdout
     assert "read 400 messages:" in out and "0 unreadable" in out
     assert "peak memory of the import (max RSS)" in out
     assert "incremental Gmail sync of 1,000 new messages (HttpMock)" in out
@@ -141,15 +118,8 @@ def test_email_benchmark_imports_matches_syncs_and_times_the_timeline(tmp_path: 
 
 @pytest.mark.browser
 def test_ui_floor_benchmark_times_bare_panel_pages() -> None:
-    result = subprocess.run(
-        [sys.executable, "bench/bench_ui_floor.py", "--rounds", "1"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    lines = result.stdout.splitlines()
+    out = run_script([sys.executable, "bench/bench_ui_floor.py", "--rounds", "1"])
+    lines = out.splitlines()
     for name in ("bare page switch (heading + link)", "bare Tabulator 50 x 22, new context"):
         line = next(line for line in lines if line.startswith(name))
         assert float(line.split()[-4]) > 0  # p50 seconds, then p95
@@ -157,31 +127,22 @@ def test_ui_floor_benchmark_times_bare_panel_pages() -> None:
 
 @pytest.mark.browser
 def test_the_screenshot_script_captures_every_main_page_of_the_demo(tmp_path: Path) -> None:
-    result = subprocess.run(
+    out = run_script(
         [sys.executable, "docs/screenshots.py", "--out", str(tmp_path), "--investors", "40"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
         timeout=600,
-        check=True,
     )
     names = ("home", "grid", "record", "activity", "contacts", "funds", "requests", "admin")
     for name in names:
         shot = tmp_path / f"{name}.png"
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
-        assert str(shot) in result.stdout
+        assert str(shot) in out
 
 
 def test_digest_benchmark_builds_a_day_and_prints_the_target() -> None:
-    result = subprocess.run(
+    out = run_script(
         [sys.executable, "bench/bench_digest.py", "--investors", "300", "--emails", "150"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
         timeout=600,
-        check=True,
     )
-    out = result.stdout
     assert "digest of the day:" in out and "HTML" in out
     assert "narratives from a local model stub that answers at once" in out
     assert "(narratives: model)" in out
@@ -190,15 +151,9 @@ def test_digest_benchmark_builds_a_day_and_prints_the_target() -> None:
 
 
 def test_search_benchmark_scores_the_labelled_queries_in_each_mode_and_fts5() -> None:
-    result = subprocess.run(
-        [sys.executable, "bench/bench_search.py", "--chunks", "1500", "--rounds", "1"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
+    out = run_script(
+        [sys.executable, "bench/bench_search.py", "--chunks", "1500", "--rounds", "1"], timeout=600
     )
-    out = result.stdout
     assert "55 labelled queries (tests/data/search_queries.json)" in out
     for name in ("hybrid", "semantic", "keyword", "FTS5 bm25 (peer)"):
         assert f"\n{name} " in out
@@ -212,7 +167,7 @@ def test_search_benchmark_scores_the_labelled_queries_in_each_mode_and_fts5() ->
 
 
 def test_ask_benchmark_prints_scrubbing_validation_curated_and_model_path_figures() -> None:
-    result = subprocess.run(
+    out = run_script(
         [
             sys.executable,
             "bench/bench_ask.py",
@@ -224,14 +179,8 @@ def test_ask_benchmark_prints_scrubbing_validation_curated_and_model_path_figure
             "1000",
             "--rounds",
             "1",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
+        ]
     )
-    out = result.stdout
     assert "300 investors" in out and "1,000 people" in out
     assert "scrub a question (500 questions): p50" in out
     assert "validate (17 curated + 6 hostile" in out
@@ -243,7 +192,7 @@ def test_ask_benchmark_prints_scrubbing_validation_curated_and_model_path_figure
 
 
 def test_pipeline_benchmark_prints_board_totals_and_my_tasks_figures() -> None:
-    result = subprocess.run(
+    out = run_script(
         [
             sys.executable,
             "bench/bench_pipeline.py",
@@ -253,14 +202,8 @@ def test_pipeline_benchmark_prints_board_totals_and_my_tasks_figures() -> None:
             "500",
             "--rounds",
             "2",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
+        ]
     )
-    out = result.stdout
     assert "600 investors, 150 opportunities, 500 tasks" in out
     assert "board data for one fund (2 rounds): p50" in out
     assert "weighted totals per stage (2 rounds): p50" in out and "my tasks (" in out

@@ -64,8 +64,9 @@ class AskEngine:
         self._con_version: int | None = None
         self._fast = threading.Event()  # set once the current snapshot reads DuckDB's tables
         self._retired: list[tuple[float, duckdb.DuckDBPyConnection]] = []
-        self._matcher: Matcher | None = None
-        self._matcher_version: int | None = None
+        #: what is derived from the data and kept until it changes: name -> (version, value)
+        self._derived: dict[str, tuple[int, Any]] = {}
+        self._derived_lock = threading.Lock()
         self._closed = False
 
     def _connection(self) -> Any:
@@ -141,14 +142,22 @@ class AskEngine:
         """Wait until questions read DuckDB's tables (benchmarks and tests)."""
         return self._fast.wait(timeout)
 
+    def derived(self, name: str, build: Callable[[], T]) -> T:
+        """``build()``'s value, kept until the data changes (the matcher of known names, the
+        schema Claude is shown): built again only after another connection committed."""
+        version = self._data_version()
+        with self._derived_lock:
+            found = self._derived.get(name)
+            if found is not None and found[0] == version:
+                return found[1]  # type: ignore[no-any-return]
+        value = build()  # outside the lock: a build may ask for a cursor or the matcher
+        with self._derived_lock:
+            self._derived[name] = (version, value)
+        return value
+
     def matcher(self, conn: Any) -> Matcher:
         """The matcher of the current investors, people and domains (``conn``: the CRM's)."""
-        with self._lock:
-            version = self._data_version()
-            if self._matcher is None or version != self._matcher_version:
-                self._matcher = Matcher.from_database(conn)
-                self._matcher_version = version
-            return self._matcher
+        return self.derived("matcher", lambda: Matcher.from_database(conn))
 
     def close(self) -> None:
         with self._lock, self._db_lock:

@@ -218,13 +218,18 @@ def _no_model_message(question: str) -> str:
 
 
 def _schema(ctx: Context, engine: AskEngine) -> str:
-    """The schema text Claude is shown (read from the views; see crm_lib.ask.schema)."""
-    cursor = engine.cursor()
-    try:
-        views = describe_views(cursor)
-    finally:
-        cursor.close()
-    return schema_text(views, grid_vocabulary(ctx.db.conn, engine.matcher(ctx.db.conn)))
+    """The schema text Claude is shown (read from the views; see crm_lib.ask.schema), built
+    once per change of the data."""
+
+    def build() -> str:
+        cursor = engine.cursor()
+        try:
+            views = describe_views(cursor)
+        finally:
+            cursor.close()
+        return schema_text(views, grid_vocabulary(ctx.db.conn, engine.matcher(ctx.db.conn)))
+
+    return engine.derived("schema", build)
 
 
 def _parameter_value(name: str, value: Any) -> Any:
