@@ -46,16 +46,23 @@ def nav_bar(session: PageSession | None, here: str) -> AppHeader:
 
 
 def nav_counts(runtime: Runtime, session: PageSession | None) -> dict[str, int]:
-    """Numbers on the navigation's links: the proposals waiting on the email page (for those
-    who may read mail). A failure to count shows no number, never an error: the page itself
-    reports what is wrong with the database."""
-    if session is None or not allowed(session.user["role"], "read_email"):
+    """Numbers on the navigation's links: the user's tasks due today or overdue, and the
+    proposals waiting on the email page (for those who may read mail). A failure to count shows
+    no number, never an error: the page itself reports what is wrong with the database."""
+    if session is None:
         return {}
+    counts: dict[str, int] = {}
     try:
         with runtime.user_context(session.token) as ctx:
-            return {"/email": services.list_proposals(ctx, limit=1)["total"]}
+            if allowed(session.user["role"], "use_grid"):
+                due = services.count_my_tasks(ctx)
+                if due["overdue"] + due["today"]:
+                    counts["/tasks"] = due["overdue"] + due["today"]
+            if allowed(session.user["role"], "read_email"):
+                counts["/email"] = services.list_proposals(ctx, limit=1)["total"]
     except Exception:
-        return {}
+        return counts
+    return counts
 
 
 class UserPage(Viewer):

@@ -415,6 +415,15 @@ def people_names(users: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     }
 
 
+def member_choices(users: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Team members by name (with the address where two share a name), for a menu."""
+    names = [u.get("name") or u["email"] for u in users]
+    return {
+        (name if names.count(name) == 1 else f"{name} <{u['email']}>"): u["id"]
+        for name, u in zip(names, users, strict=True)
+    }
+
+
 def person(actor: object, names: Mapping[str, str] | None = None) -> str:
     """Who did something, as a person reads it: a team member's name (from
     :func:`people_names`), the system's named actors ("Demo data", "The scheduler") or "The

@@ -112,3 +112,21 @@ def link_formatter(href: str, label: str, *, new_tab: bool = False) -> JSCode:
         f"+encodeURIComponent(String(v))+{js_literal(after)};{target}"
         f"a.textContent={js_literal(label)};return a;}}"
     )
+
+
+#: Browser helpers shared by the project's components (prefixed to their ``_esm``): ``text``
+#: makes an element holding a value as text (never parsed as HTML), ``focusedId`` is the
+#: ``data-id`` of the focused element of class ``cls`` in the component (a redraw puts it back).
+ESM_HELPERS = """
+function text(tag, cls, value) {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  node.textContent = value == null ? "" : String(value);
+  return node;
+}
+
+function focusedId(el, cls) {
+  const active = el.getRootNode().activeElement;
+  return active && active.classList && active.classList.contains(cls) ? active.dataset.id : null;
+}
+"""

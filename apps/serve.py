@@ -40,11 +40,13 @@ from apps.grid.page import GridPage
 from apps.home.page import HomePage
 from apps.mail.page import EmailPage
 from apps.page_guard import guard_pages
+from apps.pipeline.page import PipelinePage
 from apps.record.page import RecordPage
 from apps.requests.page import RequestsPage
 from apps.runtime import Runtime
 from apps.search.page import SearchPage
 from apps.static_cache import CacheStatic
+from apps.tasks.page import TasksPage
 from crm_lib import running_server, services
 from crm_lib.config import Settings, load_settings
 from crm_lib.database import init_database, open_crm
@@ -206,6 +208,8 @@ def _serve(
                     "/email": lambda: EmailPage(runtime, pages),
                     "/search": lambda: SearchPage(runtime, pages),
                     "/ask": lambda: AskPage(runtime, pages),
+                    "/pipeline": lambda: PipelinePage(runtime, pages, hub),
+                    "/tasks": lambda: TasksPage(runtime, pages, hub),
                 },
                 PAGE_ACTIONS,
             )

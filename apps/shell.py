@@ -32,6 +32,8 @@ from crm_lib.auth.permissions import allowed
 NAV = (
     ("/", "Home", "use_grid"),
     ("/grid", "Grid", "use_grid"),
+    ("/pipeline", "Pipeline", "use_grid"),
+    ("/tasks", "Tasks", "use_grid"),
     ("/contacts", "Contacts", "use_grid"),
     ("/activity", "Activity", "use_grid"),
     ("/email", "Email", "read_email"),

@@ -123,6 +123,44 @@ def main() -> None:
             f"my tasks ({len(mine['overdue'])} overdue, {len(mine['today'])} today,"
             f" {len(mine['upcoming'])} upcoming; {args.rounds} rounds): {figures(tasks)}"
         )
+        forecast = timed(lambda: services.pipeline_forecast(user, fund["id"]), args.rounds)
+        print(f"forecast by expected close month ({args.rounds} rounds): {figures(forecast)}")
+        funnel = timed(lambda: services.pipeline_funnel(user, fund["id"]), args.rounds)
+        print(f"funnel from the stage history ({args.rounds} rounds): {figures(funnel)}")
+        view = services.create_view(
+            user,
+            {
+                "name": "Bench: family offices",
+                "filters": {"field": "type", "operator": "eq", "value": "Family office"},
+            },
+        )
+
+        def page_by_view() -> None:  # what /pipeline reads with a view chosen
+            ids = services.view_investor_ids(user, view["id"])
+            services.pipeline_board(user, fund["id"], investor_ids=ids)
+            services.pipeline_summary(user, fund["id"])
+            services.pipeline_forecast(user, fund["id"], investor_ids=ids)
+            services.pipeline_funnel(user, fund["id"], investor_ids=ids)
+
+        narrowed = timed(page_by_view, args.rounds)
+        print(
+            f"the pipeline page's reads, narrowed to a view of"
+            f" {len(services.view_investor_ids(user, view['id'])):,} investors"
+            f" ({args.rounds} rounds): {figures(narrowed)}"
+        )
+        cold = services.going_cold(user)
+        cold_times = timed(lambda: services.going_cold(user), args.rounds)
+        print(
+            f"going cold for home ({cold['total']:,} investors; {args.rounds} rounds):"
+            f" {figures(cold_times)}"
+        )
+        nav = timed(lambda: services.count_my_tasks(user), args.rounds)
+        print(f"the navigation's task count ({args.rounds} rounds): {figures(nav)}")
+        grid = timed(lambda: services.grid_page(user, {"list_membership": "all"}), args.rounds)
+        print(
+            f"a grid page of 100 rows with the pipeline columns ({args.rounds} rounds):"
+            f" {figures(grid)}"
+        )
         ctx.close()
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak memory of the process (max RSS): {rss:.0f} MB")
@@ -130,6 +168,8 @@ def main() -> None:
             ("board data", board_times, 150),
             ("weighted totals", totals, 50),
             ("my tasks", tasks, 50),
+            ("the pipeline page narrowed to a view", narrowed, 150),
+            ("going cold", cold_times, 150),
         ):
             p95 = percentile(values, 0.95)
             print(

@@ -281,6 +281,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds Claude may take to answer one question; slower, the question fails and says so.",
     ),
     Setting(
+        "going_cold_days",
+        "CRM_GOING_COLD_DAYS",
+        "30",
+        "Days without a two-way email touch after which an open opportunity or a committed"
+        " investor is 'going cold' (highlighted on the pipeline board, listed on home).",
+    ),
+    Setting(
         "notebooks_dir",
         "CRM_NOTEBOOKS_DIR",
         "",
@@ -346,6 +353,7 @@ class Settings:
     anthropic_model: str = "claude-sonnet-5"
     anthropic_base_url: str = "https://api.anthropic.com"
     ask_timeout_s: int = 30
+    going_cold_days: int = 30
     notebooks_folder: Path | None = None  # CRM_NOTEBOOKS_DIR; see notebooks_dir
     #: argon2id cost; not an environment setting. Tests inject a cheap profile to stay fast.
     password_hashing: Parameters = field(default_factory=lambda: profiles.RFC_9106_LOW_MEMORY)
@@ -461,6 +469,7 @@ def load_settings(
             "/"
         ),
         ask_timeout_s=_positive_int(values, "ask_timeout_s"),
+        going_cold_days=_at_most(values, "going_cold_days", 3650),
         notebooks_folder=(
             Path(values["notebooks_dir"]).expanduser().resolve()
             if values["notebooks_dir"]
@@ -503,6 +512,13 @@ def _positive_int(values: Mapping[str, str], name: str) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) <= 0:
         raise ConfigError(f"{_env_var(name)} must be a whole number above 0, not {text!r}")
     return int(text)
+
+
+def _at_most(values: Mapping[str, str], name: str, highest: int) -> int:
+    number = _positive_int(values, name)
+    if number > highest:
+        raise ConfigError(f"{_env_var(name)} must be at most {highest:,}, not {number:,}")
+    return number
 
 
 def _on_off(values: Mapping[str, str], name: str) -> bool:

@@ -296,6 +296,7 @@ def _add_opportunities_and_tasks(
     raising fund's funnel, a planned fund's early talks, a closed fund's won and lost) and a
     dozen tasks per team member, some overdue. Its own random stream: the rest of the demo is
     what it was."""
+    from crm_lib.grid.rollups import refresh_next_task_due
     from crm_lib.storage.writes import write
 
     stages = {stage["name"]: stage for stage in services.list_stages(ctx)}
@@ -344,9 +345,11 @@ def _add_opportunities_and_tasks(
                         "closed_at": entered.isoformat() if closing else None,
                     },
                 )
+        tasked: list[int] = []
         for member in team:
             for _ in range(12):
                 investor_id, _owner = rng.choice(investors)
+                tasked.append(investor_id)
                 due = as_of + timedelta(days=rng.randint(-14, 30))
                 done = rng.random() < 0.2
                 tx.insert(
@@ -361,6 +364,7 @@ def _add_opportunities_and_tasks(
                         "completed_at": noon.isoformat() if done else None,
                     },
                 )
+        refresh_next_task_due(tx, tasked)  # the grid's "Next task due"
 
 
 def load_demo_email(ctx: Context, count: int, *, seed: int = 7, as_of: date | None = None) -> int:

@@ -31,6 +31,8 @@ PAGES = (
     ("funds.png", "/funds", None),
     ("requests.png", "/requests", None),
     ("admin.png", "/admin", None),
+    ("pipeline.png", "/pipeline", ".crm-opp"),
+    ("tasks.png", "/tasks?whose=everyone", ".crm-task"),
     (
         "ask.png",
         "/ask?q=Who+are+our+largest+investors+across+all+funds%3F",

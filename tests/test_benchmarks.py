@@ -131,7 +131,18 @@ def test_the_screenshot_script_captures_every_main_page_of_the_demo(tmp_path: Pa
         [sys.executable, "docs/screenshots.py", "--out", str(tmp_path), "--investors", "40"],
         timeout=600,
     )
-    names = ("home", "grid", "record", "activity", "contacts", "funds", "requests", "admin")
+    names = (
+        "home",
+        "grid",
+        "record",
+        "activity",
+        "contacts",
+        "funds",
+        "requests",
+        "admin",
+        "pipeline",
+        "tasks",
+    )
     for name in names:
         shot = tmp_path / f"{name}.png"
         assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 10_000
@@ -207,4 +218,7 @@ def test_pipeline_benchmark_prints_board_totals_and_my_tasks_figures() -> None:
     assert "600 investors, 150 opportunities, 500 tasks" in out
     assert "board data for one fund (2 rounds): p50" in out
     assert "weighted totals per stage (2 rounds): p50" in out and "my tasks (" in out
-    assert "peak memory" in out and out.count("p95 <=") == 3
+    assert "forecast by expected close month (2 rounds): p50" in out
+    assert "funnel from the stage history (2 rounds): p50" in out
+    assert "a grid page of 100 rows with the pipeline columns (2 rounds): p50" in out
+    assert "peak memory" in out and out.count("p95 <=") == 5

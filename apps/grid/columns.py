@@ -70,7 +70,7 @@ FORMULA_JS = JSCode(
 )
 
 
-def _moment_formatter(local: bool) -> JSCode:
+def _moment_formatter(local: bool, overdue: bool = False) -> JSCode:
     """A formatter showing a date as ``YYYY-MM-DD`` (``local`` False: a date has no zone, and
     Panel sends it as midnight UTC) or a timestamp as ``YYYY-MM-DD HH:MM`` in the browser's
     timezone (``local`` True), with the exact time and the zone on hover, as
@@ -84,6 +84,14 @@ def _moment_formatter(local: bool) -> JSCode:
         else "var y=d.getUTCFullYear(),m=d.getUTCMonth()+1,a=d.getUTCDate(),h=0,n=0;"
     )
     shown = "s=s+' '+p(h)+':'+p(n);" if local else ""
+    # a due date before the viewer's today is overdue: danger-coloured, and said on hover
+    late = (
+        "var t=new Date(),u=String(t.getFullYear())+'-'+p(t.getMonth()+1)+'-'+p(t.getDate());"
+        f"if(s.slice(0,10)<u){{e.setAttribute('style','{ERROR_STYLE};font-weight:600');"
+        "e.title=s+' (overdue)';e.setAttribute('data-overdue','1');}"
+        if overdue
+        else ""
+    )
     hover = (
         "var z='';try{z=Intl.DateTimeFormat(undefined,{timeZoneName:'short'}).formatToParts(d)"
         ".filter(function(x){return x.type==='timeZoneName';})[0].value;}catch(e){}"
@@ -99,13 +107,15 @@ def _moment_formatter(local: bool) -> JSCode:
         # text that is not a date is shown as it is, as a text node (never parsed as HTML)
         "if(isNaN(d.getTime())){e.textContent=String(v);return e;}"
         "function p(x){return (x<10?'0':'')+x;}"
-        f"{parts}var s=String(y)+'-'+p(m)+'-'+p(a);{shown}{hover}e.textContent=s;return e;}}"
+        f"{parts}var s=String(y)+'-'+p(m)+'-'+p(a);{shown}{hover}e.textContent=s;{late}return e;}}"
     )
 
 
 #: Dates (``Last contacted``) and timestamps (created, modified, datetime fields).
 DATE_JS = _moment_formatter(local=False)
 DATETIME_JS = _moment_formatter(local=True)
+#: Due dates (``Next task due``): a date before today is highlighted as overdue.
+DUE_JS = _moment_formatter(local=False, overdue=True)
 
 
 #: The long text editor: Enter saves (as in every other cell, and as the README says),
@@ -169,7 +179,9 @@ class ColumnKind:
     width: int = 170
 
 
-def _to_date(value: Any) -> Any:
+def to_date(value: Any) -> Any:
+    """A stored date as a cell: a Timestamp, NaT when blank (a frame column of them is
+    datetime64, which Tabulator's date editor and Panel's patches need)."""
     return pd.NaT if not value else pd.Timestamp(str(value)[:10])
 
 
@@ -232,7 +244,7 @@ KINDS: dict[str, ColumnKind] = {
     "date": ColumnKind(
         editor="date",
         formatter=DATE_JS,
-        to_cell=_to_date,
+        to_cell=to_date,
         from_cell=_from_date,
         width=130,
     ),
@@ -318,6 +330,8 @@ def column_kind(spec: FieldSpec, users: Mapping[int, str] | None = None) -> Colu
     kind = KINDS.get(spec.type, KINDS["text"])
     if spec.type == "currency" and spec.options.get("currency"):
         kind = replace(kind, formatter=money_formatter(str(spec.options["currency"])))
+    if spec.type == "date" and spec.options.get("overdue"):
+        kind = replace(kind, formatter=DUE_JS)
     if not spec.is_editable:
         return replace(kind, editor=None)
     return kind

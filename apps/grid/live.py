@@ -26,6 +26,8 @@ WATCHED = frozenset(
         "fundraising_contacts",
         "fundraising_commitments",
         "fundraising_funds",
+        "opportunities",  # the "<fund> stage" and "<fund> expected" columns
+        "pipeline_stages",
         "grid_fields",
         "users",
         "fundraising_state",  # a restore: everything may have changed
@@ -34,7 +36,8 @@ WATCHED = frozenset(
 
 
 class LiveGrid(Protocol):
-    """What the hub needs of a page: its document and a handler run on that document's tick."""
+    """What the hub needs of a page: its document and a handler run on that document's tick
+    (and, optionally, ``watched``: the tables it shows, else :data:`WATCHED`)."""
 
     document: Any
 
@@ -61,12 +64,14 @@ class GridHub:
         return forget
 
     def _on_changes(self, changes: list[Change]) -> None:
-        relevant = [c for c in changes if c.entity in WATCHED]
-        if not relevant:
-            return
         with self._lock:
             grids = list(self._grids)
         for grid in grids:
+            # a page may watch other tables than the grid's (the pipeline board: opportunities)
+            watched = getattr(grid, "watched", WATCHED)
+            relevant = [c for c in changes if c.entity in watched]
+            if not relevant:
+                continue
             document = grid.document
             if document is None:
                 grid.on_remote_changes(relevant)  # no browser (tests, notebooks): run now

@@ -43,6 +43,7 @@ from apps.grid.table_actions import TableActions
 from apps.grid.view_builder import ViewBuilder
 from apps.links import grid_link
 from apps.markup import column_titles
+from apps.pipeline.proposal import propose_commitment
 from apps.runtime import Runtime, run_edit
 from apps.shell import shell
 from crm_lib import limits, services
@@ -50,14 +51,19 @@ from crm_lib.context import Context
 from crm_lib.errors import ConflictError, CRMError, NotAuthenticated, database_failure
 from crm_lib.events import Change
 from crm_lib.services.grid import PEOPLE
+from crm_lib.services.pipeline_grid import EXPECTED_PREFIX, STAGE_PREFIX
 
 log = logging.getLogger(__name__)
 #: Columns whose changes alone are not redrawn (see GridPage._patch_differences).
 SILENT_COLUMNS = frozenset({"version", "updated_at", "updated_by"})
 #: How long remote changes wait for an open editor before they are shown anyway.
 EDIT_GRACE_S = 20.0
+#: Keys of the pipeline columns (crm_lib.services.pipeline_grid).
+PIPELINE_PREFIXES = (STAGE_PREFIX, EXPECTED_PREFIX)
 #: Changes after which the columns may differ too; "fundraising_state" is a restored backup.
-STRUCTURAL = frozenset({"grid_fields", "fundraising_funds", "users", "fundraising_state"})
+STRUCTURAL = frozenset(
+    {"grid_fields", "fundraising_funds", "users", "fundraising_state", "pipeline_stages"}
+)
 #: Two clicks on one cell this close together are a double click (Tabulator opens the editor).
 DOUBLE_CLICK_S = 0.6
 GRID_CSS = """
@@ -574,6 +580,13 @@ class GridPage(TableActions, UserPage):
         self, key: str, investor_id: int, version: int, value: Any
     ) -> Callable[[Context], Any]:
         column = self.store.column(key)
+        if column.pipeline_fund_id is not None:
+            row = self.store.row(investor_id) or {}
+            shown = row.get("opportunities", {}).get(column.pipeline_fund_id)
+            cell = column.kind.from_cell(value)
+            return lambda ctx: services.set_pipeline_cell(
+                ctx, investor_id, key, cell, opportunity=shown
+            )
         if column.fund_id is not None:
             row = self.store.row(investor_id) or {}
             commitment = row.get("commitments", {}).get(key)
@@ -686,6 +699,11 @@ class GridPage(TableActions, UserPage):
             return
         self.set_save_state(state_html("saved", title))
         saved = outcome.result
+        if key.startswith(PIPELINE_PREFIXES):  # an opportunity, not the row: re-read the page
+            self.reload()
+            if isinstance(saved, dict):
+                propose_commitment(self, saved, self.reload)
+            return
         if isinstance(saved, dict) and key != "list_membership" and self._pending_remote is None:
             self._show_saved_row(saved)  # recomputed formulas and the new version; no query
         else:

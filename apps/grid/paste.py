@@ -68,7 +68,9 @@ def paste_plan(store: GridStore, cells: Sequence[Mapping[str, Any]], outside: in
         if column is None or found is None:
             plan.gone += 1
             continue
-        if column.kind.editor is None:
+        if column.kind.editor is None or column.pipeline_fund_id is not None:
+            # pipeline cells are edited one at a time (each may flag, move or close an
+            # opportunity, and reaching Committed asks first)
             plan.read_only[column.title] = plan.read_only.get(column.title, 0) + 1
             continue
         position, row = found
@@ -89,6 +91,8 @@ def kept_edits(store: GridStore, kept: Sequence[Mapping[str, Any]]) -> list[Cell
         investor_id = item.get("id")
         if column is None or column.kind.editor is None or not isinstance(investor_id, int):
             continue
+        if column.pipeline_fund_id is not None:
+            continue  # not replayed: an opportunity's change is made while it can be seen
         value = column.kind.from_cell(item.get("value"))
         version = item.get("version")
         if column.fund_id is not None:

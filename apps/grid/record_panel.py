@@ -24,6 +24,7 @@ from apps.grid.place import open_record_html
 from apps.markup import escape_text
 from apps.record.emails import EmailTimeline
 from apps.record.history import HistoryList
+from apps.tasks.form import TaskForm
 from crm_lib import limits, services
 from crm_lib.context import Context
 from crm_lib.errors import ConflictError
@@ -95,6 +96,8 @@ class RecordPanel:
         self.archive_button.on_click(lambda _: self.ask_archive())
         self.restore_button.on_click(lambda _: self.set_archived(False))
         self.close_button.on_click(lambda _: setattr(self.page.side, "visible", False))
+        #: this investor's open tasks and the form adding one (the grid's way to a task)
+        self.tasks = TaskForm(page)
         self.layout = pn.Column(
             pn.Row(self.title, self.open_link, self.close_button, **WRAP),
             self.details,
@@ -106,6 +109,7 @@ class RecordPanel:
             ),
             pn.pane.Markdown("#### Commitments"),
             self.commitments_table,
+            self.tasks,
             pn.pane.Markdown("#### Emails"),
             self.emails.layout,
             pn.pane.Markdown("#### History"),
@@ -170,6 +174,7 @@ class RecordPanel:
             else ""
         )
         self.title.object = f"<h3 class='crm-record-title'>{name}{badge}</h3>"
+        self.tasks.about({"investor_id": investor_id, "investor_name": investor["name"]})
         self.open_link.object = open_record_html(self.page.store, investor_id)
         store = self.page.store
         zone, now = browser_zone(), self.page.runtime.clock.now()

@@ -17,10 +17,19 @@ import pandas as pd
 import param
 
 from apps.formatting import money_formatter, people_names, person
-from apps.grid.columns import DATETIME_JS, KINDS, ColumnKind, column_kind, pills_formatter
+from apps.grid.columns import (
+    DATETIME_JS,
+    KINDS,
+    ColumnKind,
+    column_kind,
+    pills_formatter,
+    to_date,
+)
+from apps.markup import list_params
 from crm_lib import services
 from crm_lib.context import Context
-from crm_lib.services.grid import PEOPLE, fund_column
+from crm_lib.services.grid import PEOPLE, fund_column, pipeline_fund
+from crm_lib.services.pipeline_grid import expected_column, stage_column
 
 PAGE_SIZES = (25, 50, 100, 200)
 #: The leading column whose cell opens the record panel.
@@ -67,6 +76,9 @@ class Column:
     kind: ColumnKind
     field_key: str | None = None  # the grid field behind it (None: people, funds, bookkeeping)
     fund_id: int | None = None
+    #: the fund of a pipeline column ("<fund> stage", "<fund> expected"; see
+    #: crm_lib.services.pipeline_grid), edited one cell at a time
+    pipeline_fund_id: int | None = None
 
 
 #: The leading "open the record" column and the Name column: the one column every view shows.
@@ -130,6 +142,8 @@ class GridStore(param.Parameterized):
                 KINDS["currency"], formatter=money_formatter(fund.get("currency") or "USD")
             )
             columns.append(Column(fund_column(fund["id"]), fund["name"], kind, fund_id=fund["id"]))
+            if pipeline_fund(fund):
+                columns.extend(_pipeline_columns(fund, info.stages))
         self.names = names = people_names(info.users)  # actors are emails: people read names
         who = ColumnKind(editor=None, to_cell=lambda actor: person(actor, names), width=150)
         stamp = ColumnKind(editor=None, formatter=DATETIME_JS, width=170)
@@ -181,7 +195,7 @@ class GridStore(param.Parameterized):
         }
         for column in self.columns:
             values = [column.kind.to_cell(r.get(column.key)) for r in rows]
-            if column.kind.editor == "date":
+            if column.kind.to_cell is to_date:  # editable or not: Tabulator gets datetime64
                 data[column.key] = pd.to_datetime(pd.Series(values, dtype=object))
             else:  # object: pandas would turn None into NaN in inferred text columns
                 data[column.key] = pd.Series(values, dtype=object)
@@ -258,3 +272,35 @@ def same_cell(old: Any, new: Any) -> bool:
     if _missing_cell(old) or _missing_cell(new):
         return _missing_cell(old) and _missing_cell(new)
     return bool(old == new)
+
+
+def _pipeline_columns(fund: Mapping[str, Any], stages: Sequence[Mapping[str, Any]]) -> list[Column]:
+    """A fund's "stage" column (the flag: pick a stage to put the investor in the fund's
+    pipeline, clear it to take the investor out) and its "expected" amount column."""
+    names = [stage["name"] for stage in stages]
+    stage_kind = ColumnKind(
+        # list_params: the names travel as one JS literal and show as text (apps/markup.py)
+        editor={"type": "list", **list_params(names), "clearable": True},
+        formatter=pills_formatter({}),
+        width=150,
+    )
+    money_kind = replace(
+        KINDS["currency"],
+        formatter=money_formatter(fund.get("currency") or "USD"),
+        header_filter=None,
+        filter_operator=None,
+    )
+    return [
+        Column(
+            stage_column(fund["id"]),
+            f"{fund['name']} stage",
+            stage_kind,
+            pipeline_fund_id=fund["id"],
+        ),
+        Column(
+            expected_column(fund["id"]),
+            f"{fund['name']} expected",
+            money_kind,
+            pipeline_fund_id=fund["id"],
+        ),
+    ]

@@ -325,7 +325,7 @@ class ViewBuilder:
         def store(new: Any) -> None:
             condition["value"] = new
 
-        if kind == "none":
+        if kind in ("none", "today"):  # no value to give ("today" is the CRM's date)
             condition["value"] = None
             return pn.Spacer(width=10)
         if kind == "many" and choices_map:

@@ -20,12 +20,13 @@ from apps.auth.live import OpenPages
 from apps.auth.provider import PageSession, current_session
 from apps.chrome import nav_counts
 from apps.formatting import browser_zone, money, percent, plural
-from apps.home.store import HomeStore
+from apps.home.store import TASKS_SHOWN, HomeStore
 from apps.links import grid_url, record_url
 from apps.markup import escape_text
 from apps.runtime import Runtime
 from apps.shell import shell
 from crm_lib.auth.permissions import allowed
+from crm_lib.errors import CRMError
 
 #: The home page's look, from the design tokens (apps/theme/tokens.css) only.
 HOME_CSS = """
@@ -67,6 +68,8 @@ HOME_CSS = """
 .crm-top { margin: 0; padding-left: var(--crm-space-5); }
 .crm-top li { padding: 3px 0; overflow-wrap: anywhere; }
 .crm-all-clear { color: var(--crm-color-success-text); }
+.crm-count-danger { background: var(--crm-color-danger-subtle); color: var(--crm-color-danger-text); }
+.crm-late { color: var(--crm-color-danger-text); font-weight: var(--crm-font-weight-bold); }
 """
 
 
@@ -88,6 +91,12 @@ class HomePage(Viewer):
             pages.register(self.session.session.session_id)
         with runtime.context("system:web") as ctx:
             self.store.load(ctx)
+        if self.session is not None:
+            try:
+                with runtime.user_context(self.session.token) as ctx:
+                    self.store.load_mine(ctx, runtime.settings.going_cold_days)
+            except CRMError:  # the session ended meanwhile: the page still shows the team's
+                pass
         role = self.session.user["role"] if self.session is not None else None
         self.may_open_funds = role is not None and allowed(role, "manage_funds")
         zone, now = browser_zone(), runtime.clock.now()
@@ -97,6 +106,8 @@ class HomePage(Viewer):
         self.attention = self._pane(self._attention_html(), "crm-attention")
         self.recent = self._pane(self._recent_html(zone, now), "crm-recent")
         self.top = self._pane(self._top_html(), "crm-top-investors")
+        self.tasks = self._pane(self._tasks_html(), "crm-home-tasks")
+        self.cold = self._pane(self._cold_html(), "crm-going-cold")
 
     @staticmethod
     def _pane(html: str, css_class: str) -> pn.pane.HTML:
@@ -233,6 +244,72 @@ class HomePage(Viewer):
             )
         return f'<h2>Largest investors</h2><ol class="crm-top">{"".join(items)}</ol>'
 
+    def _tasks_html(self) -> str:
+        groups = self.store.my_tasks
+        if not groups:
+            return ""
+        overdue, due_today, upcoming = (groups.get(k, []) for k in ("overdue", "today", "upcoming"))
+        counts = (
+            f'<p><span class="crm-count crm-count-danger">{len(overdue):,}</span> overdue · '
+            f'<span class="crm-count">{len(due_today):,}</span> due today · '
+            f"{len(upcoming):,} upcoming</p>"
+        )
+        shown = [*overdue, *due_today, *upcoming][:TASKS_SHOWN]
+        if not shown:
+            body = '<p class="crm-all-clear">No open tasks.</p>'
+        else:
+            items = []
+            for task in shown:
+                due = task.get("due_on")
+                late = bool(due) and task in overdue
+                when = (
+                    f'<span class="{"crm-late" if late else "crm-muted"}">'
+                    f"{'overdue since ' if late else 'due '}{escape_text(due)}</span>"
+                    if due
+                    else '<span class="crm-muted">no due date</span>'
+                )
+                about = (
+                    f' · <a href="{escape_text(record_url(task["investor_id"]))}">'
+                    f"{escape_text(task['investor_name'])}</a>"
+                    if task.get("investor_id")
+                    else ""
+                )
+                items.append(f"<li>{escape_text(task['title'])}{about} — {when}</li>")
+            body = f'<ul class="crm-top">{"".join(items)}</ul>'
+        return (
+            f"<h2>My tasks</h2>{counts}{body}"
+            '<p><a href="/tasks">All my tasks (done with one click or key) →</a></p>'
+        )
+
+    def _cold_html(self) -> str:
+        cold = self.store.going_cold
+        if not cold:
+            return ""
+        days = cold["days"]
+        whose = "Yours" if self.store.cold_mine else "The team's"
+        if not cold["total"]:
+            return (
+                "<h2>Going cold</h2><p class='crm-all-clear'>Every open opportunity and every"
+                f" committed investor had a two-way email in the last {days} days.</p>"
+            )
+        items = []
+        for row in cold["rows"]:
+            touch = row["last_touch_at"]
+            last = f"last email {escape_text(str(touch)[:10])}" if touch else "no email yet"
+            owner = f" · {escape_text(row['owner_name'])}" if row.get("owner_name") else ""
+            items.append(
+                f'<li><a href="{escape_text(record_url(row["id"]))}">{escape_text(row["name"])}'
+                f'</a> <span class="crm-muted">{escape_text(row["reason"])} · {last}{owner}'
+                "</span></li>"
+            )
+        return (
+            f'<h2>Going cold <span class="crm-count">{cold["total"]:,}</span></h2>'
+            f'<p class="crm-muted">{whose}: open opportunities and committed investors with no'
+            f" two-way email in {days} days, the longest silent first.</p>"
+            f'<ul class="crm-top">{"".join(items)}</ul>'
+            '<p><a href="/pipeline">The pipeline →</a></p>'
+        )
+
     def __panel__(self) -> pn.viewable.Viewable:
         title = pn.pane.Markdown(
             "# Home\nThe fundraise at a glance: what is committed, where each fund stands, and"
@@ -255,7 +332,9 @@ class HomePage(Viewer):
             self.totals,
             pn.Row(
                 pn.Column(self.funds, self.lists, self.top, sizing_mode="stretch_width"),
-                pn.Column(self.attention, self.recent, sizing_mode="stretch_width"),
+                pn.Column(
+                    self.tasks, self.cold, self.attention, self.recent, sizing_mode="stretch_width"
+                ),
                 sizing_mode="stretch_width",
             ),
             counts=nav_counts(self.runtime, self.session),

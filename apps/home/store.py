@@ -14,6 +14,9 @@ from crm_lib.context import Context
 RECENT_EVENTS = 6
 TOP_INVESTORS = 10
 ATTENTION_EXAMPLES = 3
+TASKS_SHOWN = 6
+TASKS_READ = 200
+COLD_SHOWN = 8
 
 
 class HomeStore(param.Parameterized):
@@ -35,6 +38,12 @@ class HomeStore(param.Parameterized):
     recent = param.List(default=[])
     #: The largest investors by total invested (only those with a commitment).
     top_investors = param.List(default=[])
+    #: The member's open tasks: ``{"overdue": [...], "today": [...], "upcoming": [...]}``.
+    my_tasks = param.Dict(default={})
+    #: Investors going cold (services.going_cold): the member's own, else the team's.
+    going_cold = param.Dict(default={})
+    #: Whether :attr:`going_cold` is the member's own (False: the whole team's).
+    cold_mine = param.Boolean(default=True)
 
     def load(self, ctx: Context) -> None:
         """Read the summary through the services."""
@@ -58,6 +67,19 @@ class HomeStore(param.Parameterized):
             ],
             recent=services.activity(ctx, limit=RECENT_EVENTS),
             top_investors=[_top(row) for row in top if row.get("total_invested")],
+        )
+
+    def load_mine(self, ctx: Context, cold_days: int) -> None:
+        """What is the member's own: their tasks, and the investors they own going cold
+        (the team's when they own none that are)."""
+        mine = services.going_cold(ctx, days=cold_days, owner_id=ctx.user_id, limit=COLD_SHOWN)
+        team = mine
+        if not mine["total"]:
+            team = services.going_cold(ctx, days=cold_days, limit=COLD_SHOWN)
+        self.param.update(
+            my_tasks=services.my_tasks(ctx, limit=TASKS_READ),
+            going_cold=team,
+            cold_mine=bool(mine["total"]),
         )
 
 

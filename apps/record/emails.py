@@ -1,6 +1,7 @@
 """The record page's Emails tab: the investor's email timeline across all its people, grouped
 by thread, newest first: direction, team member, person, subject, snippet and date of each
-message, each thread opening on the email page (``/email?thread=<id>``) to be read.
+message, each thread opening on the email page (``/email?thread=<id>``) to be read, and a
+"+ Task" link making a follow-up task of it (the tasks page, its form filled in).
 
 The timeline is read when the tab is first opened (most visits to a record never open it), and
 again when the record is reloaded. What each reader sees of a message is the service's decision
@@ -34,6 +35,8 @@ TIMELINE_CSS = """
 .crm-direction.out { color: var(--crm-color-primary); }
 .crm-snippet { color: var(--crm-color-text-muted); }
 .crm-empty { color: var(--crm-color-text-muted); }
+.crm-thread-head a.crm-thread-task { margin-left: auto; font-weight: normal;
+  font-size: var(--crm-font-size-xs); color: var(--crm-color-primary-text); }
 """
 
 
@@ -96,7 +99,8 @@ class EmailTimeline:
                 f"<a href='/email?thread={int(thread['thread_id'])}'>{escape_text(subject)}</a>"
                 f"<span class='crm-thread-count'>{escape_text(plural(len(messages), 'message'))}"
                 f" · {when_html(thread['last_at'], zone=self.zone) if thread['last_at'] else ''}"
-                "</span></div>"
+                "</span>"
+                f"{self._task_link(int(thread['thread_id']))}</div>"
             )
             for message in messages[:5]:
                 parts.append(self._message_html(message))
@@ -107,6 +111,13 @@ class EmailTimeline:
                 )
             parts.append("</div>")
         return "".join(parts)
+
+    def _task_link(self, thread_id: int) -> str:
+        """A follow-up task from this thread: the tasks page with the form filled in."""
+        if self.investor_id is None:
+            return ""
+        href = f"/tasks?investor={int(self.investor_id)}&thread={thread_id}"
+        return f"<a class='crm-thread-task' href='{href}'>+ Task</a>"
 
     def _proposals_link(self) -> str:
         return (

@@ -15,8 +15,8 @@ same record and a link can be shared.
   the service's rollup), and the **list** and **tags**.
 - **History** with "Restore this value" (bound to the chosen entry, see
   :mod:`apps.record.history`), this investor's **activity**, its **emails** (threads, newest
-  first: :mod:`apps.record.emails`), and the empty places later issues fill (tasks, pipeline),
-  each saying what will be there.
+  first: :mod:`apps.record.emails`), its open **tasks** (done with a click or key, and a form
+  adding one: :mod:`apps.tasks.form`) and its **pipeline** (its opportunity in each fund).
 - **Keyboard** (:mod:`apps.record.keys`): Esc back to the grid as it was, Alt+↓ / j and
   Alt+↑ / k to the next and previous record of the view.
 
@@ -36,7 +36,16 @@ import panel as pn
 
 from apps.auth.live import OpenPages
 from apps.chrome import UserPage
-from apps.formatting import browser_zone, money, pills_html, plural, text, when, when_html
+from apps.formatting import (
+    browser_zone,
+    money,
+    percent,
+    pills_html,
+    plural,
+    text,
+    when,
+    when_html,
+)
 from apps.forms import FormErrors
 from apps.grid.live import GridHub
 from apps.grid.place import GridPlace
@@ -49,6 +58,7 @@ from apps.record.keys import RecordKeys
 from apps.record.store import RecordStore
 from apps.runtime import Runtime
 from apps.shell import shell
+from apps.tasks.form import TaskForm
 from crm_lib import limits, services
 from crm_lib.context import Context
 from crm_lib.errors import ConflictError, CRMError, NotAuthenticated
@@ -58,17 +68,6 @@ from crm_lib.services.commitments import STATUSES
 #: Fields shown under "Lists and tags" rather than among the details.
 LIST_FIELDS = ("list_membership", "tags")
 STATUS_LABELS = {"soft_circled": "Soft-circled", "committed": "Committed", "closed": "Closed"}
-#: What each section a later issue fills will hold. No buttons: nothing there works yet.
-COMING = {
-    "Tasks": (
-        "Follow-ups and to-dos for this investor, with who owns them and when they are due, will"
-        " be listed here once tasks arrive in the CRM. There is nothing to do here yet."
-    ),
-    "Pipeline": (
-        "This investor's stage in each fund's fundraising pipeline will show here once the"
-        " pipeline arrives in the CRM. Until then, Status (in Details) says where things stand."
-    ),
-}
 RECORD_CSS = """
 .crm-pill { border-radius: var(--crm-radius-pill); padding: 1px 8px; margin-right: 4px;
   font-size: var(--crm-font-size-xs); display: inline-block; }
@@ -305,14 +304,14 @@ class RecordPage(UserPage):
             sizing_mode="stretch_width", visible=False, css_classes=["crm-record-body"]
         )
         self.emails = EmailTimeline(self._read_emails)
+        self.task_form = TaskForm(self)
+        self.pipeline = _html("", sizing_mode="stretch_width", css_classes=["crm-record-pipeline"])
         self.tabs = pn.Tabs(
             ("History", self.history.layout),
             ("Activity", self.activity),
             ("Emails", self.emails.layout),
-            *(
-                (name, _html(f"<p class='crm-empty'>{escape_text(words)}</p>"))
-                for name, words in COMING.items()
-            ),
+            ("Tasks", self.task_form),
+            ("Pipeline", self.pipeline),
             sizing_mode="stretch_width",
             css_classes=["crm-record-tabs"],
         )
@@ -437,6 +436,8 @@ class RecordPage(UserPage):
         )
         self.history.button.visible = self.history.hint.visible = not archived
         self.activity.object = self._activity_html()
+        self.task_form.about({"investor_id": investor["id"], "investor_name": investor["name"]})
+        self.pipeline.object = self._pipeline_html()
         if self.emails.loaded:
             self._open_emails(again=True)
         for part in (self.person_form, self.commitment_form):
@@ -514,6 +515,41 @@ class RecordPage(UserPage):
         return self.act(
             lambda ctx: services.investor_emails(ctx, investor_id, limit=limit, offset=offset)
         )
+
+    def _pipeline_html(self) -> str:
+        """The investor's opportunities, one per fund (open, won and lost), each linking to its
+        fund's board. Flag the investor for a fund in the grid's stage column."""
+        investor_id = self.store.investor_id
+        rows = self.act(
+            lambda ctx: services.list_opportunities(ctx, investor_id=investor_id, status=None)
+        )
+        if not rows:
+            return (
+                "<p class='crm-empty'>In no fund's pipeline. Flag this investor for a fund in the"
+                " grid's “<i>fund</i> stage” column; it then moves on the Pipeline page.</p>"
+            )
+        items = []
+        for row in rows:
+            currency = row.get("currency") or "USD"
+            amount = row["expected_amount"]
+            figures = [
+                escape_text(row["stage_name"]),
+                escape_text(money(amount, currency)) + f" at {percent(row['probability_used'])}"
+                if amount is not None
+                else "no amount yet",
+                escape_text(row.get("owner_name") or "no owner"),
+            ]
+            if row["status"] == "open":
+                figures.append(f"{row['days_in_stage']:,} days in stage")
+                if row.get("next_step"):
+                    figures.append("next: " + escape_text(row["next_step"]))
+            elif row["status"] == "lost" and row.get("lost_reason"):
+                figures.append("lost: " + escape_text(row["lost_reason"]))
+            items.append(
+                f"<li><a href='/pipeline?fund={int(row['fund_id'])}'>"
+                f"{escape_text(row['fund_name'])}</a> — {' · '.join(figures)}</li>"
+            )
+        return f"<ul class='crm-record-opportunities'>{''.join(items)}</ul>"
 
     def _activity_html(self) -> str:
         """This investor's activity, newest first, grouped by day (in the viewer's zone)."""

@@ -17,6 +17,7 @@ from crm_lib.digest.collect import (
     collect_user_activity,
     window_emails,
 )
+from crm_lib.digest.follow_ups import MOVES_SHOWN, MemberTasks, stage_moves, tasks_due
 from crm_lib.digest.local_model import LocalModel
 from crm_lib.digest.narrative import Narrative, write_narrative
 
@@ -38,6 +39,11 @@ class Digest:
     members: list[MemberSection] = field(default_factory=list)
     investors: list[InvestorActivity] = field(default_factory=list)
     crm: CRMActivity = field(default_factory=CRMActivity)
+    #: opportunities put in a stage in the window, oldest first
+    stage_moves: list[dict[str, Any]] = field(default_factory=list)
+    #: each team member's open tasks overdue or due on the window's last day
+    tasks: list[MemberTasks] = field(default_factory=list)
+    moves_shown: int = MOVES_SHOWN
 
     @property
     def active_members(self) -> list[MemberSection]:
@@ -49,7 +55,7 @@ class Digest:
 
     @property
     def no_activity(self) -> bool:
-        return not self.investors and self.crm.empty
+        return not self.investors and self.crm.empty and not self.stage_moves and not self.tasks
 
     @property
     def subject(self) -> str:
@@ -82,6 +88,9 @@ class Digest:
             "new_investors": len(self.crm.new_investors),
             "commitments": len(self.crm.commitments),
             "imports": len(self.crm.imports),
+            "stage_moves": len(self.stage_moves),
+            "tasks_overdue": sum(len(m.overdue) for m in self.tasks),
+            "tasks_due_today": sum(len(m.today) for m in self.tasks),
             "narrative": self.narrative_source,
         }
 
@@ -103,4 +112,6 @@ def build_digest(
     digest.members = [MemberSection(m, write_narrative(m, model, without_model)) for m in members]
     digest.investors = collect_investor_activity(ctx, since, until, emails=emails)
     digest.crm = collect_crm_activity(ctx, since, until)
+    digest.stage_moves = stage_moves(ctx, since, until)
+    digest.tasks = tasks_due(ctx, until, zone)
     return digest

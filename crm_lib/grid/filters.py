@@ -67,7 +67,7 @@ class Operator:
     label: str
     kinds: frozenset[str]
     compile: Compile  # (quoted column, parsed value) -> (sql, params)
-    value: str = "one"  # one / none / pair / many / days / text (substring, not parsed)
+    value: str = "one"  # one / none / today / pair / many / days / text (substring, not parsed)
     #: how it compiles on a multi-select (stored as a JSON list), where that differs
     compile_multi: Compile | None = None
 
@@ -162,6 +162,13 @@ OPERATORS: dict[str, Operator] = {
         Operator("before", "is before", frozenset({"date"}), _simple("substr({col}, 1, 10) < ?")),
         Operator("after", "is after", frozenset({"date"}), _simple("substr({col}, 1, 10) > ?")),
         Operator(
+            "before_today",
+            "is before today",  # overdue: "Next task due is before today"
+            frozenset({"date"}),
+            _simple("substr({col}, 1, 10) < ?"),
+            value="today",
+        ),
+        Operator(
             "within_last_days",
             "is within the last N days",
             frozenset({"date"}),
@@ -226,6 +233,8 @@ def _parse_one(spec: FieldSpec, value: Any) -> Any:
 def _value(spec: FieldSpec, op: Operator, value: Any, today: date) -> Any:
     if op.value == "none":
         return None
+    if op.value == "today":
+        return today.isoformat()
     if op.value == "text":
         text = str(value if value is not None else "")
         problem = text_problem(text, "filter_text")

@@ -183,6 +183,13 @@ from crm_lib.services.pipeline import (
     update_opportunity,
     update_stage,
 )
+from crm_lib.services.pipeline_grid import set_pipeline_cell
+from crm_lib.services.pipeline_reports import (
+    going_cold,
+    pipeline_forecast,
+    pipeline_funnel,
+    view_investor_ids,
+)
 from crm_lib.services.search import (
     reindex_search,
     run_search,
@@ -211,6 +218,7 @@ from crm_lib.services.summary import (
 from crm_lib.services.tasks import (
     archive_task,
     complete_task,
+    count_my_tasks,
     create_task,
     get_task,
     list_tasks,
@@ -284,6 +292,7 @@ __all__ = [
     "complete_task",
     "count_by_list",
     "count_contacts",
+    "count_my_tasks",
     "create_admin_link",
     "create_api_token",
     "create_backup",
@@ -322,6 +331,7 @@ __all__ = [
     "get_task",
     "get_user",
     "get_view",
+    "going_cold",
     "google_status",
     "grid_columns",
     "grid_page",
@@ -373,6 +383,8 @@ __all__ = [
     "move_opportunity",
     "my_tasks",
     "pipeline_board",
+    "pipeline_forecast",
+    "pipeline_funnel",
     "pipeline_summary",
     "preview_digest",
     "preview_type_change",
@@ -409,6 +421,7 @@ __all__ = [
     "set_fund_cell",
     "set_internal_domains",
     "set_investors_archived",
+    "set_pipeline_cell",
     "set_sharing",
     "set_synced_mailboxes",
     "set_thread_private",
@@ -430,6 +443,7 @@ __all__ = [
     "update_task",
     "update_view",
     "verify_backup",
+    "view_investor_ids",
     "view_neighbours",
     "view_page",
     "view_totals",

@@ -128,11 +128,11 @@ def list_funds(ctx: Context) -> list[dict[str, Any]]:
 
 
 def fund_columns(ctx: Context) -> list[dict[str, Any]]:
-    """Live funds by vintage: id, name, currency only (what the grid's fund columns need,
+    """Live funds by vintage: id, name, currency, status (what the grid's fund columns need,
     without summing every commitment as :func:`list_funds` does)."""
     return query_dicts(
         ctx.db,
-        "SELECT id, name, currency, vintage_year FROM fundraising_funds"
+        "SELECT id, name, currency, vintage_year, status FROM fundraising_funds"
         " WHERE deleted_at IS NULL ORDER BY vintage_year, id",
     )
 

@@ -1,5 +1,6 @@
-"""What the web grid needs beyond plain investor pages: its columns, each page's people and
-per-fund commitments, and cell edits of the columns that are not investor fields.
+"""What the web grid needs beyond plain investor pages: its columns, each page's people,
+per-fund commitments and pipeline cells (:mod:`crm_lib.services.pipeline_grid`), and cell edits
+of the columns that are not investor fields.
 
 The grid shows one column per field, a "People" column, and one column per live fund (the
 investor's commitment to it); this module assembles a page of all of them in three queries
@@ -19,6 +20,8 @@ from crm_lib.grid.fields import FieldSpec, load_fields
 from crm_lib.grid.filters import operators_for
 from crm_lib.services.commitments import remove_commitment, set_commitment
 from crm_lib.services.funds import fund_columns
+from crm_lib.services.pipeline import list_stages
+from crm_lib.services.pipeline_grid import pipeline_cells
 from crm_lib.services.users import list_users
 from crm_lib.services.views import view_page
 from crm_lib.storage.reads import LIVE, query_dicts
@@ -36,6 +39,8 @@ class GridColumns:
     funds: list[dict[str, Any]]
     users: list[dict[str, Any]]
     operators: dict[str, list[dict[str, str]]]  # field key -> [{name, label, value}]
+    #: pipeline stages in board order (the "<fund> stage" columns' choices)
+    stages: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -51,13 +56,15 @@ class GridPage:
 
 
 def grid_columns(ctx: Context) -> GridColumns:
-    """The grid's fields in order, live funds (one column each), team members (owner choices)
-    and the filter operators each field offers."""
+    """The grid's fields in order, live funds (one column each, and a stage and an expected
+    column each for those not closed), team members (owner choices), the pipeline's stages and
+    the filter operators each field offers."""
     fields = list(load_fields(ctx.db).values())
     return GridColumns(
         fields=fields,
         funds=fund_columns(ctx),
         users=[u for u in list_users(ctx) if u.get("is_active", 1)],
+        stages=list_stages(ctx),
         operators={
             spec.key: [{"name": op.name, "label": op.label, "value": op.value} for op in ops]
             for spec in fields
@@ -68,6 +75,11 @@ def grid_columns(ctx: Context) -> GridColumns:
 
 def fund_column(fund_id: int) -> str:
     return f"{FUND_PREFIX}{fund_id}"
+
+
+def pipeline_fund(fund: Mapping[str, Any]) -> bool:
+    """Whether the grid shows a fund's pipeline columns: every fund not closed."""
+    return fund.get("status") != "closed"
 
 
 def grid_page(
@@ -116,7 +128,9 @@ def grid_page(
             ids,
         ):
             amounts[commitment["investor_id"]][fund_column(commitment["fund_id"])] = commitment
+    pipeline = pipeline_cells(ctx, ids, [f["id"] for f in funds if pipeline_fund(f)])
     for row in rows:
+        row.update(pipeline[row["id"]])
         row[PEOPLE] = people[row["id"]]
         row["commitments"] = amounts[row["id"]]
         for fund in funds:

@@ -14,7 +14,7 @@ archived (soft delete), and every read leaves archived rows, investors and funds
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -497,10 +497,31 @@ def stage_history(ctx: Context, opportunity_id: int) -> list[dict[str, Any]]:
     return moves
 
 
-def pipeline_summary(ctx: Context, fund_id: int) -> dict[str, Any]:
+def narrowed(owner_id: int | None, investor_ids: Sequence[int] | None) -> tuple[str, list[Any]]:
+    """SQL (``AND ...`` on ``o``) and values narrowing opportunities to an owner's and to a
+    view's investors (their ids as one JSON parameter, however many)."""
+    sql, values = "", []
+    if owner_id is not None:
+        sql += " AND o.owner_id = ?"
+        values.append(owner_id)
+    if investor_ids is not None:
+        sql += " AND o.investor_id IN (SELECT value FROM json_each(?))"
+        values.append(json.dumps(list(investor_ids)))
+    return sql, values
+
+
+def pipeline_summary(
+    ctx: Context,
+    fund_id: int,
+    *,
+    owner_id: int | None = None,
+    investor_ids: Sequence[int] | None = None,
+) -> dict[str, Any]:
     """A fund's pipeline per stage (open ones, and the won and lost): count, expected and
-    weighted totals; the fund's target and committed total beside them."""
+    weighted totals; the fund's target and committed total beside them. ``owner_id`` and
+    ``investor_ids`` (a view's) narrow the stages' figures; the fund's stay whole."""
     require(ctx, "use_grid")
+    narrow, narrow_values = narrowed(owner_id, investor_ids)
     fund = query_dicts(
         ctx.db,
         "SELECT f.id, f.name, f.currency, f.target_size, coalesce(("
@@ -516,7 +537,7 @@ def pipeline_summary(ctx: Context, fund_id: int) -> dict[str, Any]:
     # out by one probe of their small partial index, not a lookup of every row's investor)
     stages = query_dicts(
         ctx.db,
-        "SELECT s.id, s.name, s.kind, s.probability, coalesce(a.count, 0) AS count,"
+        "SELECT s.id, s.name, s.kind, s.probability, s.position, coalesce(a.count, 0) AS count,"
         " coalesce(a.expected, 0) AS expected,"
         " coalesce(a.expected_at_own, 0) + coalesce(a.expected_at_stage, 0) * s.probability"
         " AS weighted"
@@ -526,10 +547,10 @@ def pipeline_summary(ctx: Context, fund_id: int) -> dict[str, Any]:
         " sum(CASE WHEN o.probability IS NULL THEN o.expected_amount END) AS expected_at_stage"
         f" FROM {OPPORTUNITIES} o INDEXED BY opportunities_board"
         " WHERE o.fund_id = ? AND o.deleted_at IS NULL AND o.investor_id NOT IN"
-        "   (SELECT id FROM fundraising_investors WHERE deleted_at IS NOT NULL)"
+        f"   (SELECT id FROM fundraising_investors WHERE deleted_at IS NOT NULL){narrow}"
         " GROUP BY o.stage_id) a ON a.stage_id = s.id"
         " WHERE s.deleted_at IS NULL ORDER BY s.position, s.id",
-        [fund_id],
+        [fund_id, *narrow_values],
     )
     open_stages = [s for s in stages if s["kind"] == "open"]
     return {
@@ -545,29 +566,40 @@ def pipeline_summary(ctx: Context, fund_id: int) -> dict[str, Any]:
 #: cover them all; the owner filter narrows them): a column of thousands of cards is read by
 #: its totals, not scrolled.
 CARDS = 100
-#: Days without a two-way email touch after which an opportunity is "going cold".
+#: Days without a two-way email touch after which an opportunity is "going cold" (the
+#: default of the ``CRM_GOING_COLD_DAYS`` setting).
 COLD_DAYS = 30
 
 
+def check_cold_days(days: int) -> None:
+    if not 1 <= days <= 3650:
+        raise ValidationError("cold_days must be between 1 and 3,650", field="cold_days")
+
+
 def pipeline_board(
-    ctx: Context, fund_id: int, *, owner_id: int | None = None, cold_days: int = COLD_DAYS
+    ctx: Context,
+    fund_id: int,
+    *,
+    owner_id: int | None = None,
+    investor_ids: Sequence[int] | None = None,
+    cold_days: int = COLD_DAYS,
 ) -> dict[str, Any]:
     """What a fund's board shows: its summary (counts, expected and weighted per stage, the
     target) and, per stage, the cards: investor, amount, probability, owner, next step, days in
     stage, the last email touch and whether it is going cold (no two-way email touch in
-    ``cold_days``). Each column holds its :data:`CARDS` largest."""
-    if not 1 <= cold_days <= 3650:
-        raise ValidationError("cold_days must be between 1 and 3,650", field="cold_days")
-    summary = pipeline_summary(ctx, fund_id)
+    ``cold_days``). Each column holds its :data:`CARDS` largest. ``owner_id`` and
+    ``investor_ids`` (a view's) narrow the cards and the columns' totals."""
+    check_cold_days(cold_days)
+    summary = pipeline_summary(ctx, fund_id, owner_id=owner_id, investor_ids=investor_ids)
     cutoff = timestamp(ctx.clock.now() - timedelta(days=cold_days))
-    owner = " AND o.owner_id = ?" if owner_id is not None else ""
+    narrow, narrow_values = narrowed(owner_id, investor_ids)
     rows: list[dict[str, Any]] = []
     for stage in summary["stages"]:  # each column walks the board index in amount order
         rows += query_dicts(
             ctx.db,
-            f"{_OPPORTUNITY} AND o.fund_id = ? AND o.stage_id = ?{owner}"
+            f"{_OPPORTUNITY} AND o.fund_id = ? AND o.stage_id = ?{narrow}"
             " ORDER BY o.expected_amount DESC, o.id LIMIT ?",
-            [fund_id, stage["id"], *([owner_id] if owner_id is not None else []), CARDS],
+            [fund_id, stage["id"], *narrow_values, CARDS],
         )
     cards: dict[int, list[dict[str, Any]]] = {stage["id"]: [] for stage in summary["stages"]}
     for card in _shown(ctx, rows):

@@ -19,6 +19,7 @@ from crm_lib.clock import today
 from crm_lib.context import Context
 from crm_lib.errors import NotFound, ValidationError
 from crm_lib.grid.field_types import FieldValueError, field_type
+from crm_lib.grid.rollups import refresh_next_task_due
 from crm_lib.limits import check_text
 from crm_lib.storage.reads import LIVE, query_dicts, query_value
 from crm_lib.storage.writes import write
@@ -135,6 +136,7 @@ def create_task(ctx: Context, values: Mapping[str, Any]) -> dict[str, Any]:
     with write(ctx) as tx:
         _check_links(ctx, stored)
         task_id = tx.insert(TASKS, stored)
+        refresh_next_task_due(tx, [stored.get("investor_id")])
     return get_task(ctx, task_id)
 
 
@@ -151,6 +153,7 @@ def update_task(
         if "status" in stored and stored["status"] != current["status"]:
             stored["completed_at"] = None if stored["status"] == "open" else tx.now
         tx.update(TASKS, task_id, stored, expected_version=expected_version)
+        refresh_next_task_due(tx, [current["investor_id"], stored.get("investor_id")])
     return get_task(ctx, task_id)
 
 
@@ -163,7 +166,9 @@ def archive_task(ctx: Context, task_id: int, *, expected_version: int) -> dict[s
     """Archive a task made by mistake (soft delete)."""
     require(ctx, "use_grid")
     with write(ctx) as tx:
-        return tx.archive(TASKS, task_id, expected_version=expected_version)
+        archived = tx.archive(TASKS, task_id, expected_version=expected_version)
+        refresh_next_task_due(tx, [archived["investor_id"]])
+        return archived
 
 
 def get_task(ctx: Context, task_id: int) -> dict[str, Any]:
@@ -218,3 +223,20 @@ def my_tasks(ctx: Context, *, limit: int = 200) -> dict[str, list[dict[str, Any]
         key = "upcoming" if due is None or due > day else "today" if due == day else "overdue"
         grouped[key].append(task)
     return grouped
+
+
+def count_my_tasks(ctx: Context) -> dict[str, int]:
+    """How many of the caller's open tasks are ``overdue`` and due ``today`` (the navigation's
+    number), from the assignee index."""
+    if ctx.user_id is None:
+        return {"overdue": 0, "today": 0}
+    day = today(ctx.clock).isoformat()
+    overdue, due_today = ctx.db.execute(
+        f"SELECT count(*) FILTER (WHERE due_on < ?), count(*) FILTER (WHERE due_on = ?)"
+        f" FROM {TASKS} t INDEXED BY tasks_assignee"
+        " WHERE t.assignee_id = ? AND t.status = 'open' AND t.due_on <= ? AND t.deleted_at IS NULL"
+        " AND (t.investor_id IS NULL OR t.investor_id NOT IN"
+        "  (SELECT id FROM fundraising_investors WHERE deleted_at IS NOT NULL))",
+        [day, day, ctx.user_id, day],
+    ).fetchone()
+    return {"overdue": overdue, "today": due_today}

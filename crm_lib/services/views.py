@@ -73,7 +73,8 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
 #: Grid columns that are not fields but that a view may hide, freeze, size and order like them:
 #: the people, each fund's commitments (``fund:<id>``) and the bookkeeping columns.
 OTHER_COLUMNS = frozenset({"people", "created_at", "created_by", "updated_at", "updated_by"})
-FUND_COLUMN = re.compile(r"fund:[1-9][0-9]{0,17}")
+#: a fund's commitments, and its pipeline stage and expected amount (services.pipeline_grid)
+FUND_COLUMN = re.compile(r"(?:fund|stage|expected):[1-9][0-9]{0,17}")
 
 
 def _column_key(fields: Mapping[str, FieldSpec], name: str) -> str:

@@ -92,3 +92,45 @@ def test_tasks_created_listed_completed_and_mine(live: LiveServer) -> None:
     assert task["id"] not in open_ids
     everything = member.get(f"{live.base}/api/tasks", params={"status": "all"}).json()
     assert task["id"] in [t["id"] for t in everything]
+
+
+def test_forecast_funnel_and_going_cold(live: LiveServer) -> None:
+    member = api(live, "member")
+    fund = (
+        api(live, "admin")
+        .post(f"{live.base}/api/fundraising/funds", json={"fields": {"name": "Fund Forecast"}})
+        .json()
+    )
+    investor = member.post(
+        f"{live.base}/api/fundraising/investors", json={"fields": {"Name": "Forecast LP"}}
+    ).json()
+    made = member.post(
+        f"{live.base}/api/opportunities",
+        json={
+            "investor_id": investor["id"],
+            "fund_id": fund["id"],
+            "expected_amount": 4_000_000,
+            "expected_close": "2027-05-20",
+        },
+    )
+    assert made.status_code == 201, made.text
+    forecast = member.get(f"{live.base}/api/pipeline/forecast", params={"fund_id": fund["id"]})
+    assert forecast.json() == [
+        {"month": "2027-05", "count": 1, "expected": 4_000_000, "weighted": 400_000}
+    ]
+    funnel = member.get(f"{live.base}/api/pipeline/funnel", params={"fund_id": fund["id"]}).json()
+    assert [(f["name"], f["reached"]) for f in funnel][:2] == [("Prospect", 1), ("Intro", 0)]
+    assert member.get(f"{live.base}/api/pipeline/funnel").status_code == 422  # which fund?
+    cold = member.get(f"{live.base}/api/pipeline/going-cold", params={"days": 30}).json()
+    assert [(r["name"], r["reason"]) for r in cold["rows"]] == [
+        ("Forecast LP", "Fund Forecast · Prospect")
+    ]
+    assert member.get(f"{live.base}/api/pipeline/going-cold", params={"days": 0}).status_code == 422
+    view = member.post(
+        f"{live.base}/api/fundraising/views",
+        json={"name": "Nobody", "filters": {"field": "name", "operator": "eq", "value": "Nobody"}},
+    ).json()
+    board = member.get(
+        f"{live.base}/api/pipeline/board", params={"fund_id": fund["id"], "view_id": view["id"]}
+    ).json()
+    assert all(not c["cards"] for c in board["columns"])

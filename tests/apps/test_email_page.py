@@ -111,6 +111,32 @@ def test_the_record_page_shows_the_timeline_when_its_tab_opens(runtime: Runtime)
     assert "Works for us &lt;script&gt;" in html
 
 
+def test_a_thread_in_the_timeline_becomes_a_follow_up_task(runtime: Runtime) -> None:
+    """ "+ Task" on a thread opens the tasks page with the follow-up filled in (investor, the
+    thread's subject), saved as a task from email."""
+    import re
+
+    from apps.tasks.page import TasksPage
+
+    acme = investor_id(runtime)
+    page = RecordPage(runtime, session=session_of(runtime, ALICE), investor_id=acme)
+    page.load()
+    page.tabs.active = page.EMAILS_TAB
+    [link] = re.findall(r"href='(/tasks\?investor=\d+&thread=\d+)'", page.emails.list.object)
+    thread = int(link.rsplit("=", 1)[1])
+    tasks = TasksPage(runtime, session=session_of(runtime, ALICE))
+    tasks._prefill({"investor": [str(acme).encode()], "thread": [str(thread).encode()]})
+    assert (tasks.title.value, tasks.investor.value) == (
+        "Follow up: Fund III",
+        "Acme <b>Capital</b>",
+    )
+    tasks.add()
+    assert tasks.message == "Added the task “Follow up: Fund III”."
+    with runtime.context() as ctx:
+        [made] = services.list_tasks(ctx, investor_id=acme)
+    assert (made["source"], made["title"]) == ("email", "Follow up: Fund III")
+
+
 def test_the_navigation_offers_the_email_page_to_members(runtime: Runtime) -> None:
     assert 'href="/email"' in nav_html(session_of(runtime, BOB), "/")
 

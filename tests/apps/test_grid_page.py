@@ -4,6 +4,7 @@ filters and sorts, edits with conflicts, live updates between sessions, fields a
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import openpyxl
 import pytest
@@ -126,6 +127,38 @@ def test_fund_columns_edit_commitments_and_the_total(runtime: Runtime) -> None:
     page.edit_cell(0, fund_key, 250000)
     row = page.table.value.iloc[0]
     assert (row[fund_key], row["total_invested"]) == (250000, 250000)
+
+
+def test_a_funds_stage_column_flags_the_investor_and_the_board_sees_it_live(
+    runtime: Runtime,
+) -> None:
+    """The grid's flag: a stage picked in "Fund III stage" opens the opportunity, the board
+    open in another session shows it at once, and Committed asks before writing the
+    commitment."""
+    from apps.pipeline.page import PipelinePage
+
+    hub = GridHub(runtime.events)
+    page = grid(runtime, hub=hub)
+    board = PipelinePage(runtime, hub=hub, session=session_of(runtime, "bob@fund.example"))
+    stage_key = next(c.key for c in page.store.columns if c.key.startswith("stage:"))
+    expected_key = next(c.key for c in page.store.columns if c.key.startswith("expected:"))
+    assert page.store.column(stage_key).title == "Fund III stage"
+    page.edit_cell(0, expected_key, 4_000_000)
+    page.edit_cell(0, stage_key, "Soft circle")
+    assert not page.failed, page.message
+    row = page.table.value.iloc[0]
+    assert (row[stage_key], row[expected_key]) == ("Soft circle", 4_000_000)
+    soft = next(c for c in board.board.columns if c["name"] == "Soft circle")
+    assert [c["investor_name"] for c in soft["cards"]] == [row["name"]]
+    page.edit_cell(0, stage_key, "Committed")
+    assert "commitment of $4,000,000 to Fund III" in page.confirmation.question
+    page.confirmation.accept()
+    fund_key = next(c.key for c in page.store.columns if c.fund_id)
+    assert page.table.value.iloc[0][fund_key] == 4_000_000
+    page.edit_cell(0, stage_key, "")  # the flag removed: closed as lost, kept
+    assert page.table.value.iloc[0][stage_key] in (None, "")
+    lost = next(c for c in board.board.columns if c["name"] == "Lost")
+    assert [c["investor_name"] for c in lost["cards"]] == [row["name"]]
 
 
 def test_archive_and_restore_selected_rows(runtime: Runtime) -> None:
@@ -377,3 +410,21 @@ def test_a_selected_cell_does_not_hold_back_live_updates(runtime: Runtime) -> No
     assert bob.table.value["status"].iloc[0] == "Meeting"
     bob.edit_cell(0, "status", "Passed")  # Bob saw Alice's value before editing: no conflict
     assert not bob.failed and bob.table.value["status"].iloc[0] == "Passed"
+
+
+def test_the_record_panel_adds_a_task_and_next_task_due_shows_in_the_row(
+    runtime: Runtime,
+) -> None:
+    page = grid(runtime)
+    investor_id = int(page.table.value["id"].iloc[0])
+    page.record.show(investor_id)
+    form = page.record.tasks
+    form.title.value = "Call about the re-up"
+    form.due.value = date(2021, 5, 4)
+    form.add()
+    assert page.message == "Added the task “Call about the re-up”."
+    assert [t["title"] for t in form.checklist.sections[0]["tasks"]] == ["Call about the re-up"]
+    page.reload()
+    due = page.table.value.iloc[0]["tasks__next_due"]
+    assert str(due)[:10] == "2021-05-04"  # a date cell (datetime64), shown red as overdue
+    assert str(page.table.value["tasks__next_due"].dtype).startswith("datetime64")

@@ -147,3 +147,31 @@ def test_empty_sections_say_what_to_do_next(tmp_path: Path) -> None:
     assert "Enter them in the grid's fund columns" in text_of(page._top_html())
     page.may_open_funds = True
     assert "/funds" in hrefs(page._funds_html())
+
+
+def test_home_lists_my_tasks_and_the_investors_going_cold(demo_with_team: Runtime) -> None:
+    """Bob's tasks (an overdue one first, its investor linked) and, since Bob owns nothing
+    going cold, the team's: "A" has a commitment and no email at all."""
+    with demo_with_team.context() as ctx:
+        bob = next(u for u in services.list_users(ctx) if u["email"] == "bob@fund.example")
+        investor = services.list_investors(ctx).rows[0]
+        for title, due in (("Chase the <b>LPA</b>", "2020-03-02"), ("Plan Q1", None)):
+            services.create_task(
+                ctx,
+                {
+                    "title": title,
+                    "due_on": due,
+                    "assignee_id": bob["id"],
+                    "investor_id": investor["id"],
+                },
+            )
+    page = HomePage(demo_with_team, session=session_of(demo_with_team, "bob@fund.example"))
+    tasks = page.tasks.object
+    assert "My tasks" in tasks and "overdue since 2020-03-02" in text_of(tasks)
+    assert text_of(tasks).index("Chase the <b>LPA</b>") < text_of(tasks).index("Plan Q1")
+    assert "<b>LPA" not in tasks  # a title is text, never markup
+    assert record_url(investor["id"]) in hrefs(tasks) and "/tasks" in hrefs(tasks)
+    cold = page.cold.object
+    assert "The team's" in cold and "Committed · no email yet" in text_of(cold)
+    assert "/pipeline" in hrefs(cold)
+    assert not LEAKS.search(text_of(tasks + cold))

@@ -4,6 +4,8 @@ previous / next through the view it was opened from, archived and unknown invest
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 import crm_lib
@@ -267,14 +269,44 @@ def test_the_activity_tab_tells_what_happened_to_this_investor_only(runtime: Run
     assert "<time" in shown  # relative time, the exact time on hover
 
 
-def test_sections_for_later_issues_say_what_will_be_there_and_offer_nothing(
-    runtime: Runtime,
-) -> None:
-    page = record(runtime, 3)
+def test_the_tasks_tab_adds_and_completes_this_investors_tasks(runtime: Runtime) -> None:
+    page = record(runtime, 3, email="bob@fund.example")
     names = list(page.tabs._names)
     assert names == ["History", "Activity", "Emails", "Tasks", "Pipeline"]
-    for tab in page.tabs.objects[3:]:  # Emails (2) is filled: tests/apps/test_email_page.py
-        assert "will" in tab.object and "<button" not in tab.object
+    form = page.task_form
+    assert form.checklist.sections[0]["tasks"] == []
+    form.title.value = "Send the side letter"
+    form.due.value = date(2020, 1, 2)
+    form.add()
+    assert page.message == "Added the task “Send the side letter”."
+    [task] = form.checklist.sections[0]["tasks"]
+    assert (task["title"], task["late"], task["investor_name"]) == (
+        "Send the side letter",
+        True,
+        "Investor 003",
+    )
+    assert task["due_text"].startswith("Overdue: due 2020-01-02")
+    with runtime.context() as ctx:
+        assert services.get_investor(ctx, 3)["investor"]["tasks__next_due"] == "2020-01-02"
+    form._on_checklist({"kind": "done", "id": task["id"], "version": task["version"]})
+    assert form.checklist.sections[0]["tasks"] == []
+    with runtime.context() as ctx:
+        assert services.get_investor(ctx, 3)["investor"]["tasks__next_due"] is None
+
+
+def test_the_pipeline_tab_lists_the_investors_opportunities(runtime: Runtime) -> None:
+    page = record(runtime, 3)
+    assert "In no fund's pipeline" in page.pipeline.object
+    with runtime.context() as ctx:
+        fund = next(f for f in services.list_funds(ctx) if f["name"] == "Fund III")
+        services.create_opportunity(
+            ctx, 3, fund["id"], {"expected_amount": 2e6, "next_step": "<b>Send</b> the deck"}
+        )
+    page = record(runtime, 3)
+    shown = page.pipeline.object
+    assert f"/pipeline?fund={fund['id']}" in shown
+    assert "Prospect · $2,000,000 at 10%" in shown
+    assert "&lt;b&gt;Send&lt;/b&gt; the deck" in shown
 
 
 # -- previous / next -------------------------------------------------------------------------------

@@ -76,7 +76,17 @@ def test_the_header_marks_exactly_the_current_page(runtime: Runtime, here: str) 
 def test_admin_entries_are_hidden_from_members(runtime: Runtime) -> None:
     member = nav_links(nav_html(session_of(runtime, MEMBER), "/"))
     admin = nav_links(nav_html(session_of(runtime, ADMIN), "/"))
-    assert member == ["/", "/grid", "/contacts", "/activity", "/email", "/ask", "/requests"]
+    assert member == [
+        "/",
+        "/grid",
+        "/pipeline",
+        "/tasks",
+        "/contacts",
+        "/activity",
+        "/email",
+        "/ask",
+        "/requests",
+    ]
     assert admin == [*member, "/funds", "/admin"]
 
 

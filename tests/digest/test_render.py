@@ -55,3 +55,53 @@ def test_the_busiest_day_lists_the_most_and_says_how_many_more(ctx: Context, crm
     assert html.count("/email?thread=") == LIST_CAP  # one link per listed message
     assert "and 5 more" in html and "and 5 more:" in text
     assert INVESTOR_CAP == 100
+
+
+def test_the_digest_lists_each_members_tasks_due_and_the_days_stage_moves(
+    ctx: Context, crm: dict
+) -> None:
+    """Bob's overdue tasks and those due on the day the digest is sent (the window ends at
+    midnight: the 26th), a done one and the 27th's left out, Alice (none) left out; and the
+    day's stage moves: a new opportunity and a move, with who made them."""
+    users = {u["email"]: u["id"] for u in services.list_users(ctx)}
+    bob = users["bob@fund.example"]
+    for title, due, status in (
+        ("Chase the <b>side letter</b>", "2026-11-20", "open"),
+        ("Call Jane", "2026-11-26", "open"),
+        ("Tomorrow's", "2026-11-27", "open"),
+        ("Done already", "2026-11-01", "done"),
+    ):
+        task = services.create_task(
+            ctx, {"title": title, "due_on": due, "assignee_id": bob, "investor_id": crm["acme"]}
+        )
+        if status == "done":
+            services.complete_task(ctx, task["id"], expected_version=task["version"])
+    fund = services.create_fund(ctx, {"name": "Fund III"})
+    stages = {s["name"]: s["id"] for s in services.list_stages(ctx)}
+    made = services.create_opportunity(ctx, crm["acme"], fund["id"])
+    services.move_opportunity(
+        ctx.as_user(services.get_user(ctx, bob)),
+        made["id"],
+        stages["Meeting"],
+        expected_version=made["version"],
+    )
+    digest = build_digest(ctx, SINCE, UNTIL, zone=UTC)
+    [member] = digest.tasks
+    assert member.name == "Bob"
+    assert [t["title"] for t in member.overdue] == ["Chase the <b>side letter</b>"]
+    assert [t["title"] for t in member.today] == ["Call Jane"]
+    assert [(m["from_stage"], m["to_stage"], m["by"]) for m in digest.stage_moves] == [
+        (None, "Prospect", "Alice"),
+        ("Prospect", "Meeting", "Bob"),
+    ]
+    figures = digest.figures()
+    assert (figures["tasks_overdue"], figures["tasks_due_today"], figures["stage_moves"]) == (
+        1,
+        1,
+        2,
+    )
+    html, text = render_html(digest), render_text(digest)
+    assert "Bob: 1 overdue, 1 due today" in html and "overdue since 2026-11-20" in html
+    assert "&lt;b&gt;side letter&lt;/b&gt;" in html and "<b>side letter" not in html
+    assert "Acme Capital, Fund III: Prospect -> Meeting, by Bob" in text
+    assert "Tomorrow's" not in text and "Done already" not in text

@@ -100,3 +100,51 @@ def test_an_archived_investors_tasks_are_on_no_read_path(team: dict) -> None:
     services.create_task(bob, {"title": "Gone soon", "investor_id": team["bloom"]})
     services.archive_investor(bob, team["bloom"], expected_version=1)
     assert services.list_tasks(bob) == []
+
+
+def test_the_grid_shows_each_investors_next_task_due_and_filters_the_overdue(
+    ctx: Context, team: dict
+) -> None:
+    """ "Next task due" is the earliest open task's due date, kept with every task change in the
+    same transaction, read-only, and "is before today" is the overdue filter (today being
+    2026-11-25 on the fixed clock)."""
+    bob = team["bob"]
+
+    def due(investor: str) -> str | None:
+        return services.get_investor(ctx, team[investor])["investor"]["tasks__next_due"]
+
+    late = services.create_task(
+        bob, {"title": "Chase the side letter", "investor_id": team["acme"], "due_on": "2026-11-20"}
+    )
+    services.create_task(
+        bob, {"title": "Send Q3 letter", "investor_id": team["acme"], "due_on": "2026-12-02"}
+    )
+    services.create_task(
+        bob, {"title": "Intro call", "investor_id": team["bloom"], "due_on": "2026-12-09"}
+    )
+    version = services.get_investor(ctx, team["acme"])["investor"]["version"]
+    assert (due("acme"), due("bloom")) == ("2026-11-20", "2026-12-09")
+    overdue = services.list_investors(
+        ctx,
+        filter_tree={"field": "Next task due", "operator": "before_today"},
+    )
+    assert [row["name"] for row in overdue.rows] == ["Acme Capital"]
+    by_due = services.list_investors(ctx, sort=[("tasks__next_due", "desc")])
+    assert [row["name"] for row in by_due.rows] == ["Bloom Pension", "Acme Capital"]
+    done = services.complete_task(bob, late["id"], expected_version=late["version"])
+    assert due("acme") == "2026-12-02"
+    # derived like a formula: a task never bumps the investor's version (no false conflicts)
+    assert services.get_investor(ctx, team["acme"])["investor"]["version"] == version
+    moved = services.update_task(
+        bob,
+        done["id"],
+        {"status": "open", "investor_id": team["bloom"]},
+        expected_version=done["version"],
+    )
+    assert (due("acme"), due("bloom")) == ("2026-12-02", "2026-11-20")
+    services.archive_task(bob, moved["id"], expected_version=moved["version"])
+    assert due("bloom") == "2026-12-09"
+    with pytest.raises(ValidationError):
+        services.update_investor(
+            ctx, team["acme"], {"tasks__next_due": "2027-01-01"}, expected_version=version
+        )

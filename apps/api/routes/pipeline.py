@@ -100,6 +100,14 @@ for _path, _id, _noun, _archive, _action in (
     lifecycle(_path, _id, _noun, _archive, None, s.obj(s.BOOKKEEPING), _action, TAG)
 
 
+def _fund_id(call: Call) -> int:
+    """The ``fund_id`` a fund's figures need."""
+    fund_id = _optional_id(call, "fund_id")
+    if fund_id is None:
+        raise ValidationError("Name the fund: fund_id", field="fund_id")
+    return fund_id
+
+
 def _optional_id(call: Call, name: str) -> int | None:
     return call.query_int(name, 0, low=1, high=2**53) if call.query.get(name) else None
 
@@ -175,6 +183,7 @@ def update_stage(call: Call) -> dict[str, Any]:
                         "name": s.STR,
                         "kind": s.STR,
                         "probability": s.NUM,
+                        "position": s.INT,
                         "count": s.INT,
                         "expected": s.NUM,
                         "weighted": s.NUM,
@@ -188,9 +197,7 @@ def update_stage(call: Call) -> dict[str, Any]:
     errors=(401, 404, 422),
 )
 def pipeline_summary(call: Call) -> dict[str, Any]:
-    fund_id = _optional_id(call, "fund_id")
-    if fund_id is None:
-        raise ValidationError("Name the fund: fund_id", field="fund_id")
+    fund_id = _fund_id(call)
     return services.pipeline_summary(call.ctx, fund_id)
 
 
@@ -203,7 +210,12 @@ def pipeline_summary(call: Call) -> dict[str, Any]:
     query=(
         s.param("fund_id", ID, "the fund", True),
         s.param("owner_id", ID, "one owner's cards"),
-        s.param("cold_days", {"type": "integer", "minimum": 1, "maximum": 3650}, "default 30"),
+        s.param("view_id", ID, "the investors of a saved view"),
+        s.param(
+            "cold_days",
+            {"type": "integer", "minimum": 1, "maximum": 3650},
+            "default CRM_GOING_COLD_DAYS (30)",
+        ),
     ),
     response=s.obj(
         {
@@ -229,14 +241,118 @@ def pipeline_summary(call: Call) -> dict[str, Any]:
     errors=(401, 404, 422),
 )
 def pipeline_board(call: Call) -> dict[str, Any]:
-    fund_id = _optional_id(call, "fund_id")
-    if fund_id is None:
-        raise ValidationError("Name the fund: fund_id", field="fund_id")
+    fund_id = _fund_id(call)
     return services.pipeline_board(
         call.ctx,
         fund_id,
+        **_narrowing(call),
+        cold_days=call.query_int("cold_days", call.ctx.settings.going_cold_days, low=1, high=3650),
+    )
+
+
+def _narrowing(call: Call) -> dict[str, Any]:
+    """The owner and view filters of a fund's board, forecast and funnel."""
+    return {"owner_id": _optional_id(call, "owner_id"), "investor_ids": _view_ids(call)}
+
+
+def _view_ids(call: Call) -> list[int] | None:
+    view_id = _optional_id(call, "view_id")
+    return None if view_id is None else services.view_investor_ids(call.ctx, view_id)
+
+
+NARROWING = (
+    s.param("fund_id", ID, "the fund", True),
+    s.param("owner_id", ID, "one owner's opportunities"),
+    s.param("view_id", ID, "the investors of a saved view"),
+)
+
+
+@API.add(
+    "GET",
+    "/pipeline/forecast",
+    summary="A fund's open opportunities by expected close month: count, expected, weighted",
+    action=GRID,
+    tag=TAG,
+    query=NARROWING,
+    response=s.list_of(
+        s.obj(
+            {"month": s.STR, "count": s.INT, "expected": s.NUM, "weighted": s.NUM},
+            extra=False,
+        )
+    ),
+    errors=(401, 404, 422),
+)
+def pipeline_forecast(call: Call) -> list[dict[str, Any]]:
+    fund_id = _fund_id(call)
+    return services.pipeline_forecast(call.ctx, fund_id, **_narrowing(call))
+
+
+@API.add(
+    "GET",
+    "/pipeline/funnel",
+    summary="A fund's funnel: opportunities reaching each stage, and the conversion between",
+    action=GRID,
+    tag=TAG,
+    query=NARROWING,
+    response=s.list_of(
+        s.obj(
+            {
+                "stage_id": s.INT,
+                "name": s.STR,
+                "kind": s.STR,
+                "reached": s.INT,
+                "conversion": s.NUM_OR_NULL,
+            },
+            extra=False,
+        )
+    ),
+    errors=(401, 404, 422),
+)
+def pipeline_funnel(call: Call) -> list[dict[str, Any]]:
+    fund_id = _fund_id(call)
+    return services.pipeline_funnel(call.ctx, fund_id, **_narrowing(call))
+
+
+@API.add(
+    "GET",
+    "/pipeline/going-cold",
+    summary="Investors with an open opportunity or a commitment and no two-way email touch",
+    action=GRID,
+    tag=TAG,
+    query=(
+        s.param(
+            "days",
+            {"type": "integer", "minimum": 1, "maximum": 3650},
+            "default CRM_GOING_COLD_DAYS (30)",
+        ),
+        s.param("owner_id", ID, "those one team member owns"),
+    ),
+    response=s.obj(
+        {
+            "days": s.INT,
+            "total": s.INT,
+            "rows": s.list_of(
+                s.obj(
+                    {
+                        "id": s.INT,
+                        "name": s.STR,
+                        "reason": s.STR,
+                        "owner_name": s.TEXT_OR_NULL,
+                        "last_touch_at": s.TEXT_OR_NULL,
+                    },
+                    extra=False,
+                )
+            ),
+        },
+        extra=False,
+    ),
+    errors=(401, 422),
+)
+def going_cold(call: Call) -> dict[str, Any]:
+    return services.going_cold(
+        call.ctx,
+        days=call.query_int("days", call.ctx.settings.going_cold_days, low=1, high=3650),
         owner_id=_optional_id(call, "owner_id"),
-        cold_days=call.query_int("cold_days", 30, low=1, high=3650),
     )
 
 
