@@ -90,10 +90,13 @@ def pipeline_funnel(
     None for the first stage or when none reached the one before)."""
     summary = pipeline_summary(ctx, fund_id)
     narrow, values = narrowed(owner_id, investor_ids)
+    # the fund's opportunities read once (MATERIALIZED: the view's ids are parsed once), each
+    # at the furthest stage it visited; position -1 carries their count
     reached = query_dicts(
         ctx.db,
-        f"WITH fund_opps AS (SELECT o.id, o.stage_id FROM {OPPORTUNITIES} o"
-        f"  WHERE o.fund_id = ? AND o.deleted_at IS NULL AND {_LIVE_INVESTOR}{narrow}),"
+        "WITH fund_opps AS MATERIALIZED (SELECT o.id, o.stage_id FROM"
+        f" {OPPORTUNITIES} o WHERE o.fund_id = ? AND o.deleted_at IS NULL AND {_LIVE_INVESTOR}"
+        f"{narrow}),"
         " visited AS ("
         "  SELECT id, stage_id FROM fund_opps"
         "  UNION ALL SELECT a.entity_id, CAST(a.old_value AS INTEGER) FROM audit_log a"
@@ -104,17 +107,13 @@ def pipeline_funnel(
         "   AND a.entity_id IN (SELECT id FROM fund_opps)),"
         " furthest AS (SELECT v.id, max(s.position) AS position FROM visited v"
         f"  JOIN {STAGES} s ON s.id = v.stage_id AND s.kind != 'lost' GROUP BY v.id)"
-        " SELECT position, count(*) AS count FROM furthest GROUP BY position",
+        " SELECT position, count(*) AS count FROM furthest GROUP BY position"
+        " UNION ALL SELECT -1, count(*) FROM fund_opps",
         [fund_id, *values, OPPORTUNITIES, OPPORTUNITIES],
     )
     # a lost opportunity with no recorded moves reached the first stage at least
     counted = {row["position"]: row["count"] for row in reached}
-    total = query_dicts(
-        ctx.db,
-        f"SELECT count(*) AS n FROM {OPPORTUNITIES} o WHERE o.fund_id = ?"
-        f" AND o.deleted_at IS NULL AND {_LIVE_INVESTOR}{narrow}",
-        [fund_id, *values],
-    )[0]["n"]
+    total = counted.pop(-1)
     stages = [s for s in summary["stages"] if s["kind"] != "lost"]
     unplaced = total - sum(counted.values())
     funnel: list[dict[str, Any]] = []
