@@ -1,4 +1,5 @@
-"""The admin page: alerts, backups and jobs, users and invites, and the security checklist. Admins only (the server's
+"""The admin page: alerts, backups and jobs, users and invites, email, the digest, the
+pipeline's stages, and the security checklist. Admins only (the server's
 authorize callback refuses members with 403, and every action is checked again by the services)."""
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import panel as pn
 from apps.admin.backups import BackupsSection
 from apps.admin.digest import DigestSection
 from apps.admin.email import EmailSection
+from apps.admin.stages import StagesSection
 from apps.chrome import UserPage, choice_label, read_only_table, set_choices, table_frame
 from apps.formatting import (
     CHECK,
@@ -101,11 +103,13 @@ class AdminPage(UserPage):
         self.backup_section = BackupsSection(self)
         self.email_section = EmailSection(self)
         self.digest_section = DigestSection(self)
+        self.stages_section = StagesSection(self)
         self.refresh()
         if not self.failed:  # a member was already told this page is not theirs
             self.backup_section.refresh()
             self.email_section.refresh()
             self.digest_section.refresh()
+            self.stages_section.refresh()
             on_browser_zone(lambda _zone: self._show_times())
 
     def _show_times(self) -> None:
@@ -244,6 +248,7 @@ class AdminPage(UserPage):
             pn.Row(self.invite_choice, b["revoke"]),
             *self.email_section.layout(),
             *self.digest_section.layout(),
+            *self.stages_section.layout(),
             pn.pane.Markdown("## Security checklist (see SECURITY.md)"),
             self.security,
         )

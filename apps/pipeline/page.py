@@ -33,6 +33,10 @@ from apps.tasks.form import TaskForm
 from crm_lib import limits, services
 from crm_lib.events import Change
 
+#: Tables whose changes refill the page's menus (stages, funds, owners, views).
+MENU_TABLES = frozenset(
+    {"pipeline_stages", "fundraising_funds", "users", "fundraising_state", "fundraising_views"}
+)
 #: Tables whose changes redraw an open board.
 WATCHED = frozenset(
     {
@@ -43,6 +47,7 @@ WATCHED = frozenset(
         "fundraising_investors",
         "tasks",
         "users",
+        "fundraising_views",
         "fundraising_state",
     }
 )
@@ -140,6 +145,7 @@ class PipelinePage(UserPage):
             styles={"border-left": "1px solid var(--crm-color-border)", "padding-left": "12px"},
         )
         self.live = LiveRedraw(self.document, self.refresh)
+        self._menus_stale = False
         self._setting_menus = False
         self._wire()
         self.refresh(choices=True)
@@ -155,6 +161,9 @@ class PipelinePage(UserPage):
     # -- reading -------------------------------------------------------------------------
     def refresh(self, *, choices: bool = False) -> None:
         """Re-read the board (and the menus' choices) and redraw everything."""
+
+        choices = choices or self._menus_stale
+        self._menus_stale = False
 
         def load(ctx: Any) -> bool:
             if choices:
@@ -198,6 +207,9 @@ class PipelinePage(UserPage):
         if getattr(self.store, name) == value or (value is None and name != "fund_id"):
             return
         setattr(self.store, name, value)
+        if name == "fund_id":  # the details shown were of the other fund's opportunity
+            self.selected = None
+            self.details.visible = False
         self.refresh()
 
     def _draw(self) -> None:
@@ -427,7 +439,10 @@ class PipelinePage(UserPage):
 
     # -- live ----------------------------------------------------------------------------
     def on_remote_changes(self, changes: list[Change]) -> None:
-        """Another session's (or a job's) change: redraw once for a burst of them."""
+        """Another session's (or a job's) change: redraw once for a burst of them (the menus
+        too when stages, funds or team members changed)."""
+        if any(c.entity in MENU_TABLES for c in changes):
+            self._menus_stale = True
         self.live.changed(changes)
 
     def __panel__(self) -> pn.viewable.Viewable:

@@ -108,16 +108,39 @@ def _unique_stage_name(ctx: Context, name: str, except_id: int | None = None) ->
 
 
 def create_stage(ctx: Context, values: Mapping[str, Any]) -> dict[str, Any]:
-    """Add a stage (at the end unless ``position`` says where)."""
+    """Add a stage (at the end unless ``position`` says where: the stages from there on move
+    one place down)."""
     require(ctx, "manage_pipeline")
     stored = _parse_stage(values, creating=True)
     with write(ctx) as tx:
         _unique_stage_name(ctx, stored["name"])
-        if "position" not in stored:
-            last = query_value(ctx.db, f"SELECT max(position) FROM {STAGES} WHERE {LIVE}")
-            stored["position"] = int(last or 0) + 1
+        wanted = stored.pop("position", None)
+        last = query_value(ctx.db, f"SELECT max(position) FROM {STAGES} WHERE {LIVE}")
+        stored["position"] = int(last or 0) + 1
         stage_id = tx.insert(STAGES, stored)
+        if wanted is not None:
+            _place(ctx, tx, stage_id, wanted)
     return _stage(ctx, stage_id)
+
+
+def _place(ctx: Context, tx: Any, stage_id: int, position: int) -> None:
+    """Put a stage at ``position`` (1 = first; past the end: last) and number the live stages
+    1, 2, 3 ... in their order, each renumbered stage audited like any change."""
+    order = [
+        row["id"]
+        for row in query_dicts(
+            ctx.db, f"SELECT id FROM {STAGES} WHERE {LIVE} ORDER BY position, id"
+        )
+        if row["id"] != stage_id
+    ]
+    order.insert(min(position, len(order) + 1) - 1, stage_id)
+    current = {
+        row["id"]: row["position"]
+        for row in query_dicts(ctx.db, f"SELECT id, position FROM {STAGES} WHERE {LIVE}")
+    }
+    for number, row_id in enumerate(order, start=1):
+        if current.get(row_id) != number:
+            tx.update(STAGES, row_id, {"position": number}, expected_version=None)
 
 
 def update_stage(
@@ -132,7 +155,10 @@ def update_stage(
             _unique_stage_name(ctx, stored["name"], except_id=stage_id)
         if stored.get("kind", current["kind"]) != current["kind"]:
             _keep_one_of_kind(ctx, current)
+        wanted = stored.pop("position", None)
         tx.update(STAGES, stage_id, stored, expected_version=expected_version)
+        if wanted is not None:
+            _place(ctx, tx, stage_id, wanted)
     return _stage(ctx, stage_id)
 
 

@@ -184,3 +184,22 @@ def test_the_tasks_page_adds_a_task_about_an_investor_by_name(runtime: Runtime) 
     assert tasks.failed and "No investor is named 'Nobody Capital'" in tasks.message
     [upcoming] = [s for s in tasks.checklist.sections if s["tasks"]]
     assert [t["investor_name"] for t in upcoming["tasks"]] == ["Quiet LP"]
+
+
+def test_another_sessions_move_and_a_new_stage_reach_an_open_board(runtime: Runtime) -> None:
+    from apps.grid.live import GridHub
+
+    hub = GridHub(runtime.events)
+    page = PipelinePage(runtime, hub=hub, session=session_of(runtime, "bob@fund.example"))
+    page.on_board({"kind": "open", "id": card(page, "Quiet LP")["id"]})
+    admin = session_of(runtime, "alice@fund.example")
+    with runtime.user_context(admin.token) as ctx:
+        quiet = card(page, "Quiet LP")
+        services.move_opportunity(
+            ctx, quiet["id"], column(page, "Meeting")["id"], expected_version=quiet["version"]
+        )
+        services.create_stage(ctx, {"name": "Term sheet", "probability": 0.6, "position": 5})
+    assert [c["investor_name"] for c in column(page, "Meeting")["cards"]] == [HOSTILE, "Quiet LP"]
+    assert "Term sheet" in [c["name"] for c in page.board.columns]
+    assert "Term sheet" in page.stage_choice.options  # the details' menu too
+    assert page.selected["stage_name"] == "Meeting"  # the open details follow the move

@@ -285,3 +285,22 @@ def test_the_board_has_every_stage_its_cards_and_who_is_going_cold(
     )
     mine = services.pipeline_board(member, team["fund"], owner_id=team["member_id"])
     assert [card["id"] for column in mine["columns"] for card in column["cards"]] == [warm["id"]]
+
+
+def test_a_stage_placed_at_a_position_moves_the_others_down(team: dict) -> None:
+    admin = team["admin"]
+    made = services.create_stage(admin, {"name": "Term sheet", "probability": 0.6, "position": 5})
+    names = [s["name"] for s in services.list_stages(admin)]
+    assert names == [
+        "Prospect",
+        "Intro",
+        "Meeting",
+        "Diligence",
+        "Term sheet",
+        "Soft circle",
+        "Committed",
+        "Lost",
+    ]
+    assert [s["position"] for s in services.list_stages(admin)] == list(range(1, 9))
+    services.update_stage(admin, made["id"], {"position": 1}, expected_version=made["version"])
+    assert [s["name"] for s in services.list_stages(admin)][:2] == ["Term sheet", "Prospect"]
