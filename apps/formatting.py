@@ -435,6 +435,8 @@ def person(actor: object, names: Mapping[str, str] | None = None) -> str:
         if raw.startswith("system:job"):
             return SYSTEM_ACTORS.get("system:jobs", "The scheduler")
         return SYSTEM_ACTORS.get(raw, "The system")
+    if raw.startswith("automation:"):
+        return "An automation"  # the activity feed names the rule
     return (names or {}).get(raw.lower(), raw)
 
 

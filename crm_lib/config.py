@@ -146,6 +146,12 @@ SETTINGS: tuple[Setting, ...] = (
         "admin page (kept as <data dir>/google-service-account.json, mode 0600).",
     ),
     Setting(
+        "automations_minutes",
+        "CRM_AUTOMATIONS_MINUTES",
+        "60",
+        "Minutes between evaluations of the time-based automation rules (while one is on).",
+    ),
+    Setting(
         "email_sync_minutes",
         "CRM_EMAIL_SYNC_MINUTES",
         "15",
@@ -331,6 +337,7 @@ class Settings:
     internal_domains: tuple[str, ...] = ()
     google_service_account_file: Path | None = None
     email_sync_minutes: int = 15
+    automations_minutes: int = 60
     local_llm_url: str = ""
     local_llm_model: str = ""
     local_llm_timeout_s: int = 60
@@ -440,6 +447,7 @@ def load_settings(
             else None
         ),
         email_sync_minutes=_positive_int(values, "email_sync_minutes"),
+        automations_minutes=_positive_int(values, "automations_minutes"),
         internal_domains=tuple(
             d.strip().casefold().lstrip("@")
             for d in values["internal_domains"].split(",")

@@ -84,6 +84,19 @@ def _mailboxes_to_sync(ctx: Context) -> bool:
     return row is not None or due_for_refresh(ctx.db.conn, ctx.clock.now())
 
 
+def _time_rules_on(ctx: Context) -> bool:
+    """Some time-based automation rule is turned on."""
+    from crm_lib.automations.triggers import TRIGGERS
+
+    kinds = [kind for kind, trigger in TRIGGERS.items() if trigger.time_based]
+    row = ctx.db.execute(
+        "SELECT 1 FROM automation_rules WHERE enabled = 1 AND deleted_at IS NULL"
+        f" AND json_extract(trigger, '$.kind') IN ({', '.join('?' * len(kinds))}) LIMIT 1",
+        kinds,
+    ).fetchone()
+    return row is not None
+
+
 def _digest_enabled(ctx: Context) -> bool:
     from crm_lib.services.digest import digest_schedule
 
@@ -131,6 +144,17 @@ JOBS: dict[str, Job] = {
         parameters=lambda s: {"data_dir": str(s.data_dir), "fund": None, "as_of": None},
         every=lambda s: timedelta(days=7),
         active=_has_opportunities,
+    ),
+    "automations": Job(
+        "automations",
+        "automations.ipynb",
+        "Evaluate the time-based automation rules that are on (each evaluation is also the"
+        " rule's run)",
+        at=lambda s: time(0, 0),
+        parameters=lambda s: {"data_dir": str(s.data_dir)},
+        every=lambda s: timedelta(minutes=s.automations_minutes),
+        active=_time_rules_on,
+        summary=True,
     ),
     "daily_digest": Job(
         "daily_digest",

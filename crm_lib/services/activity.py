@@ -388,6 +388,8 @@ class _Names:
         def ids(entity: str) -> list[int]:
             return sorted({int(r["entity_id"]) for r in single if r["entity"] == entity})
 
+        self.ctx = ctx
+        self.rule_names: dict[str, str] = {}
         users = query_dicts(ctx.db, "SELECT id, email, name FROM users")
         self.user_by_id = {u["id"]: u["name"] or u["email"] for u in users}
         self.user_by_email = {u["email"].lower(): u["name"] or u["email"] for u in users}
@@ -434,6 +436,18 @@ class _Names:
             if actor.startswith("system:job:"):
                 return SYSTEM_ACTORS["system:jobs"]
             return SYSTEM_ACTORS.get(actor, "The system")
+        if actor.startswith("automation:"):  # a rule's change: named by the rule
+            rule_id = actor.removeprefix("automation:")
+            if rule_id not in self.rule_names:
+                found = query_dicts(
+                    self.ctx.db,
+                    "SELECT name FROM automation_rules WHERE id = ?",
+                    [int(rule_id) if rule_id.isdigit() else -1],
+                )
+                self.rule_names[rule_id] = (
+                    f"The automation “{found[0]['name']}”" if found else "An automation"
+                )
+            return self.rule_names[rule_id]
         return self.user_by_email.get(actor.lower(), actor)
 
 
