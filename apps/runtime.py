@@ -20,6 +20,7 @@ from tornado.ioloop import IOLoop
 from crm_lib import services
 from crm_lib.auth.ratelimit import LoginThrottle, WriteLimiter
 from crm_lib.auth.secret_key import resolve_secret_key
+from crm_lib.automations.events import install as install_automations
 from crm_lib.clock import Clock, SystemClock
 from crm_lib.config import Settings
 from crm_lib.context import Context
@@ -80,6 +81,7 @@ class Runtime:
         #: the Ask page's and API's snapshot and name matcher (one per process)
         self.ask_engine = AskEngine(self.settings)
         self.connections = ThreadConnections(self.settings)
+        install_automations(self.events)  # event rules, on each writer's own connection
         if not self.secret_key:
             self.secret_key = resolve_secret_key(self.settings)
         self.throttle = LoginThrottle(

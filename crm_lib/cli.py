@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from crm_lib import demo, doctor, services
+from crm_lib.automations.templates import TEMPLATES
 from crm_lib.config import Settings, load_settings
 from crm_lib.database import init_database, open_crm
 from crm_lib.errors import CRMError
@@ -1111,3 +1112,117 @@ def tasks_add(
     finally:
         crm.close()
     click.echo(f"Added task {task['id']}: {task['title']}")
+
+
+@main.group("automations")
+def automations_group() -> None:
+    """Automation rules: list them, run one (or dry-run it), turn one on or off."""
+
+
+def _rule_named(crm: Any, name: str) -> dict[str, Any]:
+    wanted = " ".join(name.split()).casefold()
+    for rule in services.list_rules(crm):
+        if rule["name"].casefold() == wanted:
+            return rule
+    names = ", ".join(repr(r["name"]) for r in services.list_rules(crm)) or "none yet"
+    raise click.ClickException(f"No rule is named {name!r} (rules: {names})")
+
+
+@automations_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+@library_errors
+def automations_list(ctx: click.Context, as_json: bool) -> None:
+    """Every rule as its sentence, on or off, with its last run."""
+    import json as json_module
+
+    crm = _with_crm(ctx, actor="system:cli:automations")
+    try:
+        rules = services.list_rules(crm)
+    finally:
+        crm.close()
+    if as_json:
+        click.echo(json_module.dumps(rules, indent=1, ensure_ascii=False, default=str))
+        return
+    if not rules:
+        click.echo("No rules yet (templates: crm automations add TEMPLATE).")
+    for rule in rules:
+        last = rule["last_run"]
+        ran = f"last run {last['finished_at'][:16]}: {last['message']}" if last else "never run"
+        click.echo(f"[{'on ' if rule['enabled'] else 'off'}] {rule['name']}: {rule['sentence']}")
+        click.echo(f"      {ran}")
+
+
+@automations_group.command("add")
+@click.argument("template", type=click.Choice(sorted(TEMPLATES)))
+@click.pass_context
+@library_errors
+def automations_add(ctx: click.Context, template: str) -> None:
+    """Create a rule from a template (off: dry-run it, then enable it)."""
+    crm = _with_crm(ctx, actor="system:cli:automations")
+    try:
+        rule = services.create_rule_from_template(crm, template)
+    finally:
+        crm.close()
+    click.echo(f"Added (off): {rule['name']}: {rule['sentence']}")
+
+
+@automations_group.command("run")
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run as JSON.")
+@click.pass_context
+@library_errors
+def automations_run(ctx: click.Context, name: str, dry_run: bool, as_json: bool) -> None:
+    """Run the rule called NAME now (or dry-run it), and print what it changed."""
+    import json as json_module
+
+    crm = _with_crm(ctx, actor="system:cli:automations")
+    try:
+        rule = _rule_named(crm, name)
+        run = (services.dry_run_rule if dry_run else services.run_rule)(crm, rule["id"])
+    finally:
+        crm.close()
+    if as_json:
+        click.echo(json_module.dumps(run, indent=1, ensure_ascii=False, default=str))
+    else:
+        click.echo(run["message"])
+        for change in run["changes"][:50]:
+            click.echo(
+                f"  {change['name']}: {change['field']} {change['before']!r} -> {change['after']!r}"
+            )
+        for error in run["errors"][:20]:
+            click.echo(f"  not changed: {error['name']}: {error['error']}")
+    if run["status"] == "refused":
+        raise SystemExit(1)
+
+
+def _set_enabled(ctx: click.Context, name: str, enabled: bool) -> None:
+    crm = _with_crm(ctx, actor="system:cli:automations")
+    try:
+        rule = _rule_named(crm, name)
+        if rule["enabled"] != enabled:
+            rule = services.update_rule(
+                crm, rule["id"], {"enabled": enabled}, expected_version=rule["version"]
+            )
+    finally:
+        crm.close()
+    click.echo(f"{rule['name']} is {'on' if rule['enabled'] else 'off'}.")
+
+
+@automations_group.command("enable")
+@click.argument("name")
+@click.pass_context
+@library_errors
+def automations_enable(ctx: click.Context, name: str) -> None:
+    """Turn the rule called NAME on."""
+    _set_enabled(ctx, name, True)
+
+
+@automations_group.command("disable")
+@click.argument("name")
+@click.pass_context
+@library_errors
+def automations_disable(ctx: click.Context, name: str) -> None:
+    """Turn the rule called NAME off."""
+    _set_enabled(ctx, name, False)

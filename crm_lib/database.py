@@ -69,7 +69,11 @@ def open_crm(
     init_database(settings, clock)
     db = connect(settings.database_path, check_file=False)
     check_not_newer(db, settings.database_path)
-    return Context(db=db, actor=actor, settings=settings, clock=clock, events=events or EventBus())
+    events = events or EventBus()
+    from crm_lib.automations.events import install
+
+    install(events)  # event-triggered rules run wherever changes are made
+    return Context(db=db, actor=actor, settings=settings, clock=clock, events=events)
 
 
 class ThreadConnections:

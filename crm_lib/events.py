@@ -8,10 +8,13 @@ A failing listener is logged and skipped: it must not undo or block a write that
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,24 @@ class Change:
 
 
 Listener = Callable[[list[Change]], None]
+#: The context whose committed write is being published (its connection is free again): what a
+#: listener that writes in turn (automations) acts through, on the same thread and connection.
+_PUBLISHER: contextvars.ContextVar[Any] = contextvars.ContextVar("publisher", default=None)
+
+
+@contextmanager
+def publishing(ctx: Any) -> Iterator[None]:
+    """Mark ``ctx`` as the publisher of the changes delivered inside the block."""
+    token = _PUBLISHER.set(ctx)
+    try:
+        yield
+    finally:
+        _PUBLISHER.reset(token)
+
+
+def publisher() -> Any:
+    """The context whose changes are being delivered (None outside a delivery)."""
+    return _PUBLISHER.get()
 
 
 class EventBus:

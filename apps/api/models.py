@@ -382,3 +382,34 @@ class TaskPatchBody(_TaskFields):
     notes: Annotated[str, limited("long_text", min_length=0)] | None = None
     priority: Literal["low", "normal", "high"] | None = None
     status: Literal["open", "done", "dismissed"] | None = None
+
+
+class RuleBody(Body):
+    """An automation rule: When ``trigger``, if ``conditions``, then ``actions`` (see
+    crm_lib.automations). Or ``template``: one of the ready-made rules."""
+
+    name: Annotated[str, limited("text")] | None = None
+    enabled: bool = False
+    trigger: dict[str, Any] | None = None
+    conditions: dict[str, Any] | None = None
+    actions: list[dict[str, Any]] | None = None
+    template: (
+        Literal["graveyard_after_silence", "follow_up_no_reply", "main_on_commitment"] | None
+    ) = None
+
+    @model_validator(mode="after")
+    def _whole_or_template(self) -> RuleBody:
+        if self.template is None and (
+            self.name is None or self.trigger is None or not self.actions
+        ):
+            raise ValueError("send a template, or a rule's name, trigger and actions")
+        return self
+
+
+class RulePatchBody(Body):
+    expected_version: Version
+    name: Annotated[str, limited("text")] | None = None
+    enabled: bool | None = None
+    trigger: dict[str, Any] | None = None
+    conditions: dict[str, Any] | None = None
+    actions: list[dict[str, Any]] | None = None

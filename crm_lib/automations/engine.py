@@ -52,7 +52,8 @@ def actor_of(rule_id: int) -> str:
     return f"automation:{rule_id}"
 
 
-def _conditions_sql(ctx: Context, conditions: Any) -> tuple[str, list[Any]]:
+def conditions_sql(ctx: Context, conditions: Any) -> tuple[str, list[Any]]:
+    """A rule's conditions as SQL over the investors' columns ("" for none)."""
     if not conditions:
         return "", []
     fields, day = load_fields(ctx.db), today(ctx.clock)
@@ -68,16 +69,21 @@ def _conditions_sql(ctx: Context, conditions: Any) -> tuple[str, list[Any]]:
 
 
 def matching(
-    ctx: Context, rule: Mapping[str, Any], investor_ids: Sequence[int] | None = None
+    ctx: Context,
+    rule: Mapping[str, Any],
+    investor_ids: Sequence[int] | None = None,
+    *,
+    conditions: bool = True,
 ) -> list[dict[str, Any]]:
-    """The live investors the rule applies to now, decoded as the grid reads them."""
+    """The live investors the rule applies to now, decoded as the grid reads them
+    (``conditions`` False: an investor that just stopped matching them)."""
     trigger = trigger_of(rule["trigger"])
     where, values = ["i.deleted_at IS NULL"], []
     if trigger.due_sql is not None and investor_ids is None:
         sql, params = trigger.due_sql(rule["trigger"], ctx.clock.now())
         where.append(f"({sql})")
         values += params
-    sql, params = _conditions_sql(ctx, rule.get("conditions"))
+    sql, params = conditions_sql(ctx, rule.get("conditions")) if conditions else ("", [])
     if sql:
         where.append(f"({sql})")
         values += params
@@ -148,12 +154,13 @@ def run(
     trigger_event: str = "manual",
     investor_ids: Sequence[int] | None = None,
     cap: int = RECORD_CAP,
+    conditions: bool = True,
 ) -> dict[str, Any]:
     """Evaluate ``rule`` now (``investor_ids``: only those, for an event) and record the run;
     returns it (``changes``, ``errors``, counts, ``status``, ``message``)."""
     actor = ctx.as_actor(actor_of(rule["id"]))
     started = timestamp(ctx.clock.now())
-    investors = matching(actor, rule, investor_ids)
+    investors = matching(actor, rule, investor_ids, conditions=conditions)
     planned = plan(actor, rule, investors)
     changes = [
         {"investor_id": inv["id"], "name": inv["name"], **change}

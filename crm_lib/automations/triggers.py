@@ -6,8 +6,9 @@ downtime): they select every investor whose email signals say so *now*, and the 
 idempotent (a list move to the list it is on, a tag it has, a task it already has from this
 rule change nothing), so evaluating again never repeats an action.
 
-Event triggers (a record created, a field changed, a commitment recorded, an email received,
-a stage changed, a task overdue) are matched against committed changes by
+A task becoming overdue is time-based too (an open task due before today). Event triggers (a
+record created, a field changed, starts or stops matching the conditions, a commitment
+recorded, an email received, a stage changed) are matched against committed changes by
 :mod:`crm_lib.automations.events`.
 """
 
@@ -92,6 +93,16 @@ def _unanswered(params: Mapping[str, Any], now: datetime) -> tuple[str, list[Any
     )
 
 
+def _task_overdue(_params: Mapping[str, Any], now: datetime) -> tuple[str, list[Any]]:
+    """An open task about the investor was due before today (the rule's own actions being
+    idempotent, a task overdue for a week is acted on once)."""
+    return (
+        "EXISTS (SELECT 1 FROM tasks t WHERE t.investor_id = i.id AND t.status = 'open'"
+        " AND t.deleted_at IS NULL AND t.due_on < ?)",
+        [now.date().isoformat()],
+    )
+
+
 def _plural_days(params: Mapping[str, Any]) -> str:
     days = params["days"]
     return f"{days:,} day{'s' if days != 1 else ''}"
@@ -155,7 +166,8 @@ TRIGGERS: dict[str, Trigger] = {
             "task_overdue",
             "A task becomes overdue",
             _no_params,
-            lambda _p: "a task about an investor becomes overdue",
+            lambda _p: "a task about an investor is overdue",
+            _task_overdue,
         ),
         Trigger(
             "stage_changed",

@@ -39,7 +39,7 @@ from crm_lib.errors import (
     ValidationError,
     database_failure,
 )
-from crm_lib.events import Change
+from crm_lib.events import Change, publishing
 from crm_lib.storage.connect import BUSY_TIMEOUT_MS, dbapi
 from crm_lib.storage.reads import execute_bound
 from crm_lib.storage.sql import quote
@@ -482,7 +482,8 @@ def write(ctx: Context, *, wait_s: float | None = None) -> Iterator[WriteTransac
             raise
         finally:
             ctx.active_write = None
-    ctx.events.publish(tx.changes)
+    with publishing(ctx):
+        ctx.events.publish(tx.changes)
 
 
 @contextmanager

@@ -80,3 +80,22 @@ def test_tasks_list_mine_overdue_and_add(demo: Path) -> None:
     assert added.exit_code == 0 and added.output.startswith("Added task ")
     bad = run(demo, "tasks", "add", "x", "--investor", "Nobody At All LP")
     assert bad.exit_code == 1 and "No investor is named 'Nobody At All LP'" in bad.output
+
+
+def test_automations_from_the_shell(demo: Path) -> None:
+    added = run(demo, "automations", "add", "graveyard_after_silence")
+    assert added.exit_code == 0 and added.output.startswith("Added (off): Graveyard after 180")
+    listed = run(demo, "automations", "list")
+    assert "[off] Graveyard after 180 days without a two-way touch: When" in listed.output
+    dry = run(
+        demo, "automations", "run", "graveyard after 180 days without a two-way touch", "--dry-run"
+    )
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.startswith("A real run would change")
+    assert run(
+        demo, "automations", "enable", "Graveyard after 180 days without a two-way touch"
+    ).output.endswith("is on.\n")
+    data = json.loads(run(demo, "automations", "list", "--json").output)
+    assert data[0]["enabled"] is True and data[0]["time_based"] is True
+    missing = run(demo, "automations", "run", "Nope")
+    assert missing.exit_code == 1 and "No rule is named 'Nope'" in missing.output

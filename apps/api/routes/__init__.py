@@ -5,6 +5,7 @@ from apps.api.routes import (  # noqa: F401
     activity,
     admin,
     ask,
+    automations,
     backups,
     digest,
     email,
