@@ -108,6 +108,7 @@ class HomePage(Viewer):
         self.top = self._pane(self._top_html(), "crm-top-investors")
         self.tasks = self._pane(self._tasks_html(), "crm-home-tasks")
         self.cold = self._pane(self._cold_html(), "crm-going-cold")
+        self.notices = self._pane(self._notices_html(), "crm-notices")
 
     @staticmethod
     def _pane(html: str, css_class: str) -> pn.pane.HTML:
@@ -281,6 +282,25 @@ class HomePage(Viewer):
             '<p><a href="/tasks">All my tasks (done with one click or key) →</a></p>'
         )
 
+    def _notices_html(self) -> str:
+        """What automation rules told the team, unread, newest first."""
+        notices = self.store.notices
+        if not notices or not notices["total"]:
+            return ""
+        items = []
+        for notice in notices["rows"]:
+            text = escape_text(notice["text"])
+            if notice.get("investor_id"):
+                text = f'<a href="{escape_text(record_url(notice["investor_id"]))}">{text}</a>'
+            rule = escape_text(notice.get("rule_name") or "")
+            items.append(f'<li>{text} <span class="crm-muted">{rule}</span></li>')
+        more = notices["total"] - len(notices["rows"])
+        tail = f'<p class="crm-muted">and {more:,} more</p>' if more > 0 else ""
+        return (
+            f'<h2>From the automations <span class="crm-count">{notices["total"]:,}</span></h2>'
+            f'<ul class="crm-top">{"".join(items)}</ul>{tail}'
+        )
+
     def _cold_html(self) -> str:
         cold = self.store.going_cold
         if not cold:
@@ -333,7 +353,12 @@ class HomePage(Viewer):
             pn.Row(
                 pn.Column(self.funds, self.lists, self.top, sizing_mode="stretch_width"),
                 pn.Column(
-                    self.tasks, self.cold, self.attention, self.recent, sizing_mode="stretch_width"
+                    self.notices,
+                    self.tasks,
+                    self.cold,
+                    self.attention,
+                    self.recent,
+                    sizing_mode="stretch_width",
                 ),
                 sizing_mode="stretch_width",
             ),

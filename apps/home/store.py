@@ -17,6 +17,7 @@ ATTENTION_EXAMPLES = 3
 TASKS_SHOWN = 6
 TASKS_READ = 200
 COLD_SHOWN = 8
+NOTICES_SHOWN = 8
 
 
 class HomeStore(param.Parameterized):
@@ -44,6 +45,8 @@ class HomeStore(param.Parameterized):
     going_cold = param.Dict(default={})
     #: Whether :attr:`going_cold` is the member's own (False: the whole team's).
     cold_mine = param.Boolean(default=True)
+    #: Unread notices from automation rules (services.list_notifications).
+    notices = param.Dict(default={})
 
     def load(self, ctx: Context) -> None:
         """Read the summary through the services."""
@@ -77,6 +80,7 @@ class HomeStore(param.Parameterized):
         if not mine["total"]:
             team = services.going_cold(ctx, days=cold_days, limit=COLD_SHOWN)
         self.param.update(
+            notices=services.list_notifications(ctx, limit=NOTICES_SHOWN),
             my_tasks=services.my_tasks(ctx, limit=TASKS_READ),
             going_cold=team,
             cold_mine=bool(mine["total"]),

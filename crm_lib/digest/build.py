@@ -17,7 +17,7 @@ from crm_lib.digest.collect import (
     collect_user_activity,
     window_emails,
 )
-from crm_lib.digest.follow_ups import MOVES_SHOWN, MemberTasks, stage_moves, tasks_due
+from crm_lib.digest.follow_ups import MOVES_SHOWN, MemberTasks, notices, stage_moves, tasks_due
 from crm_lib.digest.local_model import LocalModel
 from crm_lib.digest.narrative import Narrative, write_narrative
 
@@ -43,6 +43,8 @@ class Digest:
     stage_moves: list[dict[str, Any]] = field(default_factory=list)
     #: each team member's open tasks overdue or due on the window's last day
     tasks: list[MemberTasks] = field(default_factory=list)
+    #: what automation rules told the team in the window
+    notices: list[dict[str, Any]] = field(default_factory=list)
     moves_shown: int = MOVES_SHOWN
 
     @property
@@ -55,7 +57,13 @@ class Digest:
 
     @property
     def no_activity(self) -> bool:
-        return not self.investors and self.crm.empty and not self.stage_moves and not self.tasks
+        return (
+            not self.investors
+            and self.crm.empty
+            and not self.stage_moves
+            and not self.tasks
+            and not self.notices
+        )
 
     @property
     def subject(self) -> str:
@@ -89,6 +97,7 @@ class Digest:
             "commitments": len(self.crm.commitments),
             "imports": len(self.crm.imports),
             "stage_moves": len(self.stage_moves),
+            "notices": len(self.notices),
             "tasks_overdue": sum(len(m.overdue) for m in self.tasks),
             "tasks_due_today": sum(len(m.today) for m in self.tasks),
             "narrative": self.narrative_source,
@@ -114,4 +123,5 @@ def build_digest(
     digest.crm = collect_crm_activity(ctx, since, until)
     digest.stage_moves = stage_moves(ctx, since, until)
     digest.tasks = tasks_due(ctx, until, zone)
+    digest.notices = notices(ctx, since, until)
     return digest

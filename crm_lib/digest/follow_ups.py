@@ -102,3 +102,17 @@ def tasks_due(ctx: Context, until: datetime, zone: tzinfo) -> list[MemberTasks]:
         }
         (member.today if due == day else member.overdue).append(task)
     return [m for m in members.values() if m.overdue or m.today]
+
+
+def notices(ctx: Context, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """What automation rules told the team in ``[since, until)`` (archived investors left
+    out), oldest first: ``text``, ``rule``, ``investor_id``."""
+    rows = ctx.db.execute(
+        "SELECT n.text, r.name, n.investor_id FROM notifications n"
+        " LEFT JOIN automation_rules r ON r.id = n.rule_id"
+        " LEFT JOIN fundraising_investors i ON i.id = n.investor_id"
+        " WHERE n.created_at >= ? AND n.created_at < ? AND n.deleted_at IS NULL"
+        " AND (n.investor_id IS NULL OR i.deleted_at IS NULL) ORDER BY n.id",
+        [timestamp(since), timestamp(until)],
+    ).fetchall()
+    return [{"text": r[0], "rule": r[1] or "", "investor_id": r[2]} for r in rows]

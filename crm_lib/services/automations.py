@@ -182,3 +182,41 @@ def _run_summary(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
         key: row[key]
         for key in ("id", "status", "finished_at", "matched", "changed", "message", "trigger_event")
     }
+
+
+def list_notifications(ctx: Context, *, unread: bool = True, limit: int = 50) -> dict[str, Any]:
+    """What rules told the team (newest first; ``unread``: those nobody marked read), each
+    with its investor's and rule's names; ``total`` counts them all."""
+    require(ctx, "use_grid")
+    where = "n.deleted_at IS NULL AND (n.user_id IS NULL OR n.user_id = ?)" + (
+        " AND n.read_at IS NULL" if unread else ""
+    )
+    base = (
+        "FROM notifications n LEFT JOIN fundraising_investors i ON i.id = n.investor_id"
+        " LEFT JOIN automation_rules r ON r.id = n.rule_id"
+        f" WHERE {where} AND (n.investor_id IS NULL OR i.deleted_at IS NULL)"
+    )
+    total = query_dicts(ctx.db, f"SELECT count(*) AS n {base}", [ctx.user_id])[0]["n"]
+    rows = query_dicts(
+        ctx.db,
+        f"SELECT n.id, n.text, n.investor_id, i.name AS investor_name, r.name AS rule_name,"
+        f" n.created_at, n.read_at, n.version {base} ORDER BY n.id DESC LIMIT ?",
+        [ctx.user_id, limit],
+    )
+    return {"rows": rows, "total": total}
+
+
+def mark_notifications_read(ctx: Context, ids: list[int] | None = None) -> int:
+    """Mark notifications read (``ids``, else every unread one the caller sees)."""
+    require(ctx, "use_grid")
+    shown = list_notifications(ctx, unread=True, limit=5000)["rows"]
+    chosen = [n for n in shown if ids is None or n["id"] in set(ids)]
+    with write(ctx) as tx:
+        for notification in chosen:
+            tx.update(
+                "notifications",
+                notification["id"],
+                {"read_at": tx.now},
+                expected_version=None,
+            )
+    return len(chosen)

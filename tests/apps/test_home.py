@@ -175,3 +175,20 @@ def test_home_lists_my_tasks_and_the_investors_going_cold(demo_with_team: Runtim
     assert "The team's" in cold and "Committed · no email yet" in text_of(cold)
     assert "/pipeline" in hrefs(cold)
     assert not LEAKS.search(text_of(tasks + cold))
+
+
+def test_home_shows_unread_notices_from_the_automations(demo_with_team: Runtime) -> None:
+    with demo_with_team.context() as ctx:
+        rule = services.create_rule(
+            ctx,
+            {
+                "name": "<b>Rule</b>",
+                "trigger": {"kind": "no_two_way_touch", "days": 30},
+                "actions": [{"kind": "notify", "text": "<i>{investor}</i> went quiet"}],
+            },
+        )
+        services.run_rule(ctx, rule["id"])
+    page = HomePage(demo_with_team, session=session_of(demo_with_team, "bob@fund.example"))
+    shown = page.notices.object
+    assert "From the automations" in shown and "&lt;i&gt;A&lt;/i&gt; went quiet" in shown
+    assert "<b>Rule" not in shown and any(h.startswith("/record?id=") for h in hrefs(shown))

@@ -225,3 +225,39 @@ def test_the_activity_feed_names_the_rule_that_made_a_change(ctx: Context, team:
     assert event["sentence"].startswith(
         "The automation “Graveyard after 180 days without a two-way touch”"
     )
+
+
+def test_notices_reach_home_and_the_next_digest_then_are_marked_read(
+    ctx: Context, team: dict, clock: FixedClock
+) -> None:
+    from datetime import UTC
+
+    from crm_lib.digest.build import build_digest
+    from crm_lib.digest.render import render_text
+
+    admin, member = team["admin"], team["member"]
+    rule = services.create_rule(
+        admin,
+        {
+            "name": "Quiet notice",
+            "trigger": {"kind": "no_two_way_touch", "days": 365},
+            "conditions": {"field": "list_membership", "operator": "ne", "value": "graveyard"},
+            "actions": [{"kind": "notify", "text": "{investor} has been quiet for a year"}],
+        },
+    )
+    services.run_rule(admin, rule["id"])
+    notices = services.list_notifications(member)
+    assert notices["total"] == 2  # Silent LP (400/300 days) and Committed LP (500 days)
+    assert {n["text"] for n in notices["rows"]} == {
+        "Silent LP has been quiet for a year",
+        "Committed LP has been quiet for a year",
+    }
+    assert all(n["rule_name"] == "Quiet notice" for n in notices["rows"])
+    digest = build_digest(
+        ctx, clock.now() - timedelta(hours=1), clock.now() + timedelta(hours=1), zone=UTC
+    )
+    assert "- Silent LP has been quiet for a year (Quiet notice)" in render_text(digest)
+    assert digest.figures()["notices"] == 2
+    assert services.run_rule(admin, rule["id"])["changed"] == 0  # unread: not again
+    assert services.mark_notifications_read(member) == 2
+    assert services.list_notifications(member)["total"] == 0
