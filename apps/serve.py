@@ -33,6 +33,7 @@ from apps.auth.cookies import SESSION_COOKIE, xsrf_cookie_kwargs
 from apps.auth.headers import TRANSFORMS
 from apps.auth.live import OpenPages
 from apps.auth.provider import LOGIN_URL, CRMAuthProvider
+from apps.automations.page import AutomationsPage
 from apps.contacts.page import ContactsPage
 from apps.funds.page import FundsPage
 from apps.grid.live import GridHub
@@ -210,6 +211,7 @@ def _serve(
                     "/ask": lambda: AskPage(runtime, pages),
                     "/pipeline": lambda: PipelinePage(runtime, pages, hub),
                     "/tasks": lambda: TasksPage(runtime, pages, hub),
+                    "/automations": lambda: AutomationsPage(runtime, pages),
                 },
                 PAGE_ACTIONS,
             )

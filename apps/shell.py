@@ -38,6 +38,7 @@ NAV = (
     ("/activity", "Activity", "use_grid"),
     ("/email", "Email", "read_email"),
     ("/ask", "Ask", "ask"),
+    ("/automations", "Automations", "use_grid"),
     ("/requests", "Feature requests", "file_feature_requests"),
     ("/funds", "Funds", "manage_funds"),
     ("/admin", "Admin", "manage_users"),

@@ -33,6 +33,7 @@ PAGES = (
     ("admin.png", "/admin", None),
     ("pipeline.png", "/pipeline", ".crm-opp"),
     ("tasks.png", "/tasks?whose=everyone", ".crm-task"),
+    ("automations.png", "/automations", ".crm-sentence"),
     (
         "ask.png",
         "/ask?q=Who+are+our+largest+investors+across+all+funds%3F",

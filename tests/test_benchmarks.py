@@ -142,6 +142,7 @@ def test_the_screenshot_script_captures_every_main_page_of_the_demo(tmp_path: Pa
         "admin",
         "pipeline",
         "tasks",
+        "automations",
     )
     for name in names:
         shot = tmp_path / f"{name}.png"
@@ -222,3 +223,14 @@ def test_pipeline_benchmark_prints_board_totals_and_my_tasks_figures() -> None:
     assert "funnel from the stage history (2 rounds): p50" in out
     assert "a grid page of 100 rows with the pipeline columns (2 rounds): p50" in out
     assert "peak memory" in out and out.count("p95 <=") == 5
+
+
+def test_automations_benchmark_prints_the_templates_and_the_edit_overhead() -> None:
+    out = run_script(
+        [sys.executable, "bench/bench_automations.py", "--investors", "400", "--edits", "20"],
+        timeout=600,
+    )
+    assert "400 investors" in out and "the three templates together:" in out
+    assert "a grid edit, the three templates on (20 edits): p50" in out
+    assert "added to an edit's p95 by the event rules:" in out
+    assert out.count("<= 2,000 ms") + out.count("<= 5 ms") == 2

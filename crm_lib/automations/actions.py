@@ -36,13 +36,48 @@ ASSIGNEES = ("owner", "closest")
 TASK, NOTIFICATION = "task", "notification"
 
 
+class Known:
+    """What a run reads once for all the investors it plans (instead of a query each): the
+    open tasks by investor and title, and the rule's unread notices by investor."""
+
+    def __init__(self) -> None:
+        self._tasks: set[tuple[int, str]] | None = None
+        self._notices: set[int] | None = None
+
+    def open_tasks(self, ctx: Context) -> set[tuple[int, str]]:
+        if self._tasks is None:
+            self._tasks = {
+                (row[0], row[1])
+                for row in ctx.db.execute(
+                    "SELECT investor_id, title FROM tasks WHERE status = 'open'"
+                    " AND deleted_at IS NULL AND investor_id IS NOT NULL"
+                )
+            }
+        return self._tasks
+
+    def unread_notices(self, ctx: Context, rule_id: int) -> set[int]:
+        if self._notices is None:
+            self._notices = {
+                row[0]
+                for row in ctx.db.execute(
+                    "SELECT investor_id FROM notifications WHERE rule_id = ? AND read_at IS NULL"
+                    " AND deleted_at IS NULL AND investor_id IS NOT NULL",
+                    [rule_id],
+                )
+            }
+        return self._notices
+
+
 @dataclass(frozen=True)
 class Action:
     kind: str
     label: str
     parse: Callable[[Context, Mapping[str, Any]], dict[str, Any]]
     describe: Callable[[Mapping[str, Any]], str]
-    plan: Callable[[Context, Mapping[str, Any], Mapping[str, Any], int], list[dict[str, Any]]]
+    #: (ctx, params, investor, rule id, known: what the run read once for every investor)
+    plan: Callable[..., list[dict[str, Any]]]
+    #: the investor columns the plan reads (the run selects just these)
+    reads: tuple[str, ...] = ()
 
 
 def _investor_name(template: str, investor: Mapping[str, Any]) -> str:
@@ -67,7 +102,11 @@ def _parse_list(_ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _plan_list(
-    _ctx: Context, params: Mapping[str, Any], investor: Mapping[str, Any], _rule_id: int
+    _ctx: Context,
+    params: Mapping[str, Any],
+    investor: Mapping[str, Any],
+    _rule_id: int,
+    _known: Known,
 ) -> list[dict[str, Any]]:
     before = investor.get("list_membership")
     if before == params["list"]:
@@ -89,7 +128,11 @@ def _parse_set(ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _plan_set(
-    _ctx: Context, params: Mapping[str, Any], investor: Mapping[str, Any], _rule_id: int
+    _ctx: Context,
+    params: Mapping[str, Any],
+    investor: Mapping[str, Any],
+    _rule_id: int,
+    _known: Known,
 ) -> list[dict[str, Any]]:
     before = investor.get(params["field"])
     after = params["value"]
@@ -112,7 +155,11 @@ def _parse_tag(_ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 
 def _plan_tag(adding: bool) -> Callable[..., list[dict[str, Any]]]:
     def plan(
-        _ctx: Context, params: Mapping[str, Any], investor: Mapping[str, Any], _rule_id: int
+        _ctx: Context,
+        params: Mapping[str, Any],
+        investor: Mapping[str, Any],
+        _rule_id: int,
+        _known: Known,
     ) -> list[dict[str, Any]]:
         tags = list(investor.get("tags") or [])
         has = params["tag"] in tags
@@ -157,15 +204,14 @@ def task_title(params: Mapping[str, Any], investor: Mapping[str, Any]) -> str:
 
 
 def _plan_task(
-    ctx: Context, params: Mapping[str, Any], investor: Mapping[str, Any], _rule_id: int
+    ctx: Context,
+    params: Mapping[str, Any],
+    investor: Mapping[str, Any],
+    _rule_id: int,
+    known: Known,
 ) -> list[dict[str, Any]]:
     title = task_title(params, investor)
-    if query_value(
-        ctx.db,
-        "SELECT count(*) FROM tasks WHERE investor_id = ? AND title = ? AND status = 'open'"
-        " AND deleted_at IS NULL",
-        [investor["id"], title],
-    ):
+    if (investor["id"], title) in known.open_tasks(ctx):
         return []  # already there: evaluating again never repeats it
     return [{"field": TASK, "before": None, "after": title}]
 
@@ -186,15 +232,10 @@ def _parse_notify(_ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _plan_notify(
-    ctx: Context, params: Mapping[str, Any], investor: Mapping[str, Any], rule_id: int
+    ctx: Context, params: Mapping[str, Any], investor: Mapping[str, Any], rule_id: int, known: Known
 ) -> list[dict[str, Any]]:
     text = _investor_name(params["text"], investor)
-    if query_value(
-        ctx.db,
-        "SELECT count(*) FROM notifications WHERE rule_id = ? AND investor_id = ?"
-        " AND read_at IS NULL AND deleted_at IS NULL",
-        [rule_id, investor["id"]],
-    ):
+    if investor["id"] in known.unread_notices(ctx, rule_id):
         return []
     return [{"field": NOTIFICATION, "before": None, "after": text}]
 

@@ -25,19 +25,21 @@ from crm_lib.automations.actions import (
     ACTIONS,
     NOTIFICATION,
     TASK,
+    Known,
     assignee_of,
     task_title,
 )
 from crm_lib.automations.triggers import trigger_of
 from crm_lib.clock import timestamp, today
 from crm_lib.context import Context
-from crm_lib.errors import CRMError, ValidationError
+from crm_lib.errors import CRMError
 from crm_lib.grid.fields import load_fields
 from crm_lib.grid.filters import compile_tree
 from crm_lib.services.investors import INVESTORS, decode_investors, update_investor
 from crm_lib.services.tasks import create_task
 from crm_lib.services.views import get_view
 from crm_lib.storage.reads import query_dicts
+from crm_lib.storage.sql import quote
 from crm_lib.storage.writes import write
 
 #: Most investors one run may change; over it, nothing is applied.
@@ -90,10 +92,33 @@ def matching(
     if investor_ids is not None:
         where.append("i.id IN (SELECT value FROM json_each(?))")
         values.append(json.dumps(list(investor_ids)))
+    fields = load_fields(ctx.db)
+    columns = _read_columns(rule, fields)
     rows = query_dicts(
-        ctx.db, f"SELECT i.* FROM {INVESTORS} i WHERE {' AND '.join(where)} ORDER BY i.id", values
+        ctx.db,
+        f"SELECT {', '.join(f'i.{quote(c)}' for c in columns)} FROM {INVESTORS} i"
+        f" WHERE {' AND '.join(where)} ORDER BY i.id",
+        values,
     )
-    return decode_investors(load_fields(ctx.db), rows)
+    return decode_investors({k: v for k, v in fields.items() if k in columns}, rows)
+
+
+#: The columns every plan may read: who the investor is, its version, and what the actions
+#: look at (list, owner, strongest connection); tags only for tag actions (decoding 100,000
+#: JSON lists costs 0.4 s).
+BASE_COLUMNS = ("id", "name", "version", "list_membership", "owner_id", "email_connection_id")
+
+
+def _read_columns(rule: Mapping[str, Any], fields: Mapping[str, Any]) -> list[str]:
+    """Only the columns the rule's actions read (a set field's too): 100,000 whole rows decoded
+    cost a second; these, a fraction."""
+    columns = [c for c in BASE_COLUMNS if c in fields or c in ("id", "version")]
+    for action in rule["actions"]:
+        wanted = {"set_field": action.get("field"), "add_tag": "tags", "remove_tag": "tags"}
+        column = wanted.get(action["kind"])
+        if column and column not in columns:
+            columns.append(column)
+    return columns
 
 
 def plan(
@@ -101,11 +126,12 @@ def plan(
 ) -> list[tuple[Mapping[str, Any], list[dict[str, Any]]]]:
     """Per investor (those with something to change only) its changes, actions in order."""
     planned = []
+    known = Known()
     for investor in investors:
         changes: list[dict[str, Any]] = []
         shown = dict(investor)
         for action in rule["actions"]:
-            for change in ACTIONS[action["kind"]].plan(ctx, action, shown, rule["id"]):
+            for change in ACTIONS[action["kind"]].plan(ctx, action, shown, rule["id"], known):
                 changes.append({**change, "action": action["kind"]})
                 if change["field"] not in (TASK, NOTIFICATION):
                     shown[change["field"]] = change["after"]  # the next action sees it
@@ -157,16 +183,13 @@ def run(
     conditions: bool = True,
 ) -> dict[str, Any]:
     """Evaluate ``rule`` now (``investor_ids``: only those, for an event) and record the run;
-    returns it (``changes``, ``errors``, counts, ``status``, ``message``)."""
+    returns it (``changes``: the first :data:`LOGGED`, ``errors``, counts, ``status``,
+    ``message``)."""
     actor = ctx.as_actor(actor_of(rule["id"]))
     started = timestamp(ctx.clock.now())
     investors = matching(actor, rule, investor_ids, conditions=conditions)
     planned = plan(actor, rule, investors)
-    changes = [
-        {"investor_id": inv["id"], "name": inv["name"], **change}
-        for inv, investor_changes in planned
-        for change in investor_changes
-    ]
+    changes = _logged(planned)
     errors: list[dict[str, Any]] = []
     status, message = "done", ""
     applied = 0
@@ -187,8 +210,8 @@ def run(
                     {"investor_id": investor["id"], "name": investor["name"], "error": exc.message}
                 )
         if errors:
-            applied_ids = {e["investor_id"] for e in errors}
-            changes = [c for c in changes if c["investor_id"] not in applied_ids]
+            failed = {e["investor_id"] for e in errors}
+            changes = _logged([(inv, ch) for inv, ch in planned if inv["id"] not in failed])
     if dry_run and status == "done":
         message = (
             f"A real run would change {len(planned):,} of the {len(investors):,} investors matched."
@@ -206,7 +229,7 @@ def run(
         "finished_at": timestamp(ctx.clock.now()),
         "matched": len(investors),
         "changed": len(planned) if dry_run else applied,
-        "changes": json.dumps(changes[:LOGGED], default=str),
+        "changes": json.dumps(changes, default=str),
         "errors": json.dumps(errors[:LOGGED], default=str),
         "message": message,
     }
@@ -218,6 +241,12 @@ def run(
     return {**record, "id": run_id, "changes": changes, "errors": errors}
 
 
-def check_runnable(rule: Mapping[str, Any]) -> None:
-    if rule.get("deleted_at"):
-        raise ValidationError("The rule is archived", field="rule")
+def _logged(planned: list[tuple[Mapping[str, Any], list[dict[str, Any]]]]) -> list[dict]:
+    """The first :data:`LOGGED` changes, each naming its investor (the counts cover them all)."""
+    logged: list[dict[str, Any]] = []
+    for investor, changes in planned:
+        for change in changes:
+            if len(logged) == LOGGED:
+                return logged
+            logged.append({"investor_id": investor["id"], "name": investor["name"], **change})
+    return logged

@@ -85,6 +85,7 @@ def test_admin_entries_are_hidden_from_members(runtime: Runtime) -> None:
         "/activity",
         "/email",
         "/ask",
+        "/automations",
         "/requests",
     ]
     assert admin == [*member, "/funds", "/admin"]
