@@ -314,6 +314,22 @@ class AutomationsPage(FilterTreeEditing, UserPage):
                 pn.pane.HTML("due in (days)"),
                 due,
             ]
+        if kind == "draft_email":
+            senders = {"The closest team member's drafts": "closest", "The owner's drafts": "owner"}
+            body = pn.widgets.TextAreaInput(
+                placeholder="Dear {person}, ...",
+                value=str(action.get("body") or ""),
+                width=360,
+                height=90,
+                max_length=limits.max_length("long_text"),
+            )
+            action["body"] = body.value
+            body.param.watch(lambda e: action.__setitem__("body", e.new), "value_input")
+            return [
+                text("subject", "subject, e.g. Following up, {investor}", 260),
+                select("sender", senders, "closest"),
+                body,
+            ]
         return [text("text", "what to tell the team, e.g. {investor} went quiet", 300)]
 
     def _values(self) -> dict[str, Any]:
@@ -464,7 +480,8 @@ def _rule_row(rule: dict[str, Any]) -> dict[str, Any]:
 
 
 def _shown_field(name: str) -> str:
-    return {"list_membership": "list", "task": "task", "notification": "notice"}.get(name, name)
+    labels = {"list_membership": "list", "task": "task", "notification": "notice", "draft": "draft"}
+    return labels.get(name, name)
 
 
 def _shown(value: Any) -> str:

@@ -33,7 +33,7 @@ LIST_LABELS = {
 #: Who a task goes to: the investor's owner, its strongest email connection, or a member's id.
 ASSIGNEES = ("owner", "closest")
 #: Pseudo-fields of planned changes that are not investor fields.
-TASK, NOTIFICATION = "task", "notification"
+TASK, NOTIFICATION, DRAFT = "task", "notification", "draft"
 
 
 class Known:
@@ -43,6 +43,8 @@ class Known:
     def __init__(self) -> None:
         self._tasks: set[tuple[int, str]] | None = None
         self._notices: set[int] | None = None
+        self._drafts: set[tuple[int, str]] | None = None
+        self._members: dict[int, str] | None = None
 
     def open_tasks(self, ctx: Context) -> set[tuple[int, str]]:
         if self._tasks is None:
@@ -54,6 +56,30 @@ class Known:
                 )
             }
         return self._tasks
+
+    def drafted(self, ctx: Context, rule_id: int) -> set[tuple[int, str]]:
+        """(investor, mark) pairs the rule already drafted a follow-up for."""
+        if self._drafts is None:
+            self._drafts = {
+                (row[0], row[1])
+                for row in ctx.db.execute(
+                    "SELECT investor_id, mark FROM automation_drafts WHERE rule_id = ?"
+                    " AND deleted_at IS NULL",
+                    [rule_id],
+                )
+            }
+        return self._drafts
+
+    def members(self, ctx: Context) -> dict[int, str]:
+        """Active team members' emails by id (a draft's sender)."""
+        if self._members is None:
+            self._members = {
+                row[0]: row[1]
+                for row in ctx.db.execute(
+                    "SELECT id, email FROM users WHERE is_active = 1 AND deleted_at IS NULL"
+                )
+            }
+        return self._members
 
     def unread_notices(self, ctx: Context, rule_id: int) -> set[int]:
         if self._notices is None:
@@ -240,6 +266,61 @@ def _plan_notify(
     return [{"field": NOTIFICATION, "before": None, "after": text}]
 
 
+# -- draft a follow-up email ----------------------------------------------------------------
+def _parse_draft(_ctx: Context, params: Mapping[str, Any]) -> dict[str, Any]:
+    subject = _text(params, "subject", "text", "the draft's subject")
+    body = str(params.get("body") or "").strip()
+    if not body:
+        raise ValidationError("The draft needs a body", field="actions")
+    body = check_text(body, "long_text", field="actions", label="Body")
+    sender = params.get("sender", "closest")
+    if sender not in ASSIGNEES:
+        raise ValidationError(
+            "A draft goes into the drafts of 'closest' (the strongest email connection) or 'owner'",
+            field="actions",
+        )
+    return {"subject": subject, "body": body, "sender": sender}
+
+
+def draft_parts(
+    ctx: Context, params: Mapping[str, Any], investor: Mapping[str, Any], known: Known
+) -> dict[str, str] | None:
+    """Whose drafts, to whom, the subject and the body of an investor's follow-up (None when
+    it has no person with an address, or no team member to draft it)."""
+    person = ctx.db.execute(
+        "SELECT full_name, email FROM fundraising_contacts WHERE investor_id = ?"
+        " AND deleted_at IS NULL AND email IS NOT NULL AND email != ''"
+        " ORDER BY is_primary DESC, id LIMIT 1",
+        [investor["id"]],
+    ).fetchone()
+    member_id = assignee_of({"assignee": params["sender"]}, investor)
+    sender = known.members(ctx).get(member_id) if member_id else None
+    if person is None or sender is None:
+        return None
+    first = (person[0] or "").split()[0] if person[0] else ""
+
+    def fill(template: str) -> str:
+        return _investor_name(template, investor).replace("{person}", first)
+
+    return {
+        "sender": sender,
+        "recipient": person[1],
+        "subject": " ".join(fill(params["subject"]).split()),
+        "body": fill(params["body"]),
+        "mark": str(investor.get("email_last_outbound_at") or ""),
+    }
+
+
+def _plan_draft(
+    ctx: Context, params: Mapping[str, Any], investor: Mapping[str, Any], rule_id: int, known: Known
+) -> list[dict[str, Any]]:
+    parts = draft_parts(ctx, params, investor, known)
+    if parts is None or (investor["id"], parts["mark"]) in known.drafted(ctx, rule_id):
+        return []  # nobody to write to, or drafted already since our last email
+    summary = f"to {parts['recipient']} in {parts['sender']}'s drafts: {parts['subject']}"
+    return [{"field": DRAFT, "before": None, "after": summary}]
+
+
 def _quoted(value: Any) -> str:
     return f"“{value}”"
 
@@ -287,6 +368,17 @@ ACTIONS: dict[str, Action] = {
                 + (f", due in {p['due_in_days']} days" if p["due_in_days"] else ", due today")
             ),
             _plan_task,
+        ),
+        Action(
+            "draft_email",
+            "Draft a follow-up email",
+            _parse_draft,
+            lambda p: (
+                f"draft the email {_quoted(p['subject'])} into the"
+                + {"owner": " owner's", "closest": " closest team member's"}[p["sender"]]
+                + " Gmail drafts (a person sends it)"
+            ),
+            _plan_draft,
         ),
         Action(
             "notify",

@@ -17,22 +17,24 @@ a dry run) apply them; every run is recorded with what it matched and changed.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
 from crm_lib.automations.actions import (
     ACTIONS,
+    DRAFT,
     NOTIFICATION,
     TASK,
     Known,
     assignee_of,
+    draft_parts,
     task_title,
 )
 from crm_lib.automations.triggers import trigger_of
 from crm_lib.clock import timestamp, today
 from crm_lib.context import Context
-from crm_lib.errors import CRMError
+from crm_lib.errors import CRMError, ExternalServiceError
 from crm_lib.grid.fields import load_fields
 from crm_lib.grid.filters import compile_tree
 from crm_lib.services.investors import INVESTORS, decode_investors, update_investor
@@ -114,7 +116,12 @@ def _read_columns(rule: Mapping[str, Any], fields: Mapping[str, Any]) -> list[st
     cost a second; these, a fraction."""
     columns = [c for c in BASE_COLUMNS if c in fields or c in ("id", "version")]
     for action in rule["actions"]:
-        wanted = {"set_field": action.get("field"), "add_tag": "tags", "remove_tag": "tags"}
+        wanted = {
+            "set_field": action.get("field"),
+            "add_tag": "tags",
+            "remove_tag": "tags",
+            "draft_email": "email_last_outbound_at",
+        }
         column = wanted.get(action["kind"])
         if column and column not in columns:
             columns.append(column)
@@ -133,20 +140,42 @@ def plan(
         for action in rule["actions"]:
             for change in ACTIONS[action["kind"]].plan(ctx, action, shown, rule["id"], known):
                 changes.append({**change, "action": action["kind"]})
-                if change["field"] not in (TASK, NOTIFICATION):
+                if change["field"] not in (TASK, NOTIFICATION, DRAFT):
                     shown[change["field"]] = change["after"]  # the next action sees it
         if changes:
             planned.append((investor, changes))
     return planned
 
 
+#: (sender's email) -> a Gmail API client with the compose scope acting as them
+Drafts = Callable[[str], Any]
+
+
+def gmail_drafts(ctx: Context) -> Drafts:
+    """The Gmail clients of the connected Google service account (compose scope)."""
+    from crm_lib.outbox.gmail import compose_service
+    from crm_lib.services.email_sync import google_key
+
+    key = google_key(ctx)
+    if key is None:
+        raise ExternalServiceError(
+            "gmail", "Google is not connected: an admin connects it on the admin page"
+        )
+    return lambda sender: compose_service(key, sender)
+
+
 def _apply_one(
-    ctx: Context, rule: Mapping[str, Any], investor: Mapping[str, Any], changes: list[dict]
+    ctx: Context,
+    rule: Mapping[str, Any],
+    investor: Mapping[str, Any],
+    changes: list[dict],
+    drafts: Drafts | None = None,
 ) -> None:
-    """One investor's changes in one transaction (all or nothing)."""
+    """One investor's changes in one transaction (all or nothing; a draft Gmail refused rolls
+    the rest back too)."""
     fields = {}
     for change in changes:
-        if change["field"] not in (TASK, NOTIFICATION):
+        if change["field"] not in (TASK, NOTIFICATION, DRAFT):
             fields[change["field"]] = change["after"]
     with write(ctx) as tx:
         if fields:
@@ -170,6 +199,46 @@ def _apply_one(
                     "notifications",
                     {"investor_id": investor["id"], "rule_id": rule["id"], "text": change["after"]},
                 )
+        for action in rule["actions"]:
+            if action["kind"] == "draft_email" and any(c["field"] == DRAFT for c in changes):
+                _draft(ctx, tx, rule, action, investor, drafts or gmail_drafts(ctx))
+
+
+def _draft(
+    ctx: Context,
+    tx: Any,
+    rule: Mapping[str, Any],
+    action: Mapping[str, Any],
+    investor: Mapping[str, Any],
+    drafts: Drafts,
+) -> None:
+    """Put the follow-up in the team member's Gmail drafts and record it (last: a refusal
+    rolls the investor's other changes back with it)."""
+    from email.message import EmailMessage
+
+    from crm_lib.outbox.gmail import create_draft
+
+    parts = draft_parts(ctx, action, investor, Known())
+    if parts is None:
+        return
+    message = EmailMessage()
+    message["From"] = parts["sender"]
+    message["To"] = parts["recipient"]
+    message["Subject"] = parts["subject"]
+    message.set_content(parts["body"])
+    draft_id = create_draft(drafts(parts["sender"]), parts["sender"], message)
+    tx.insert(
+        "automation_drafts",
+        {
+            "rule_id": rule["id"],
+            "investor_id": investor["id"],
+            "mark": parts["mark"],
+            "sender": parts["sender"],
+            "recipient": parts["recipient"],
+            "subject": parts["subject"],
+            "gmail_draft_id": draft_id,
+        },
+    )
 
 
 def run(
@@ -181,6 +250,7 @@ def run(
     investor_ids: Sequence[int] | None = None,
     cap: int = RECORD_CAP,
     conditions: bool = True,
+    drafts: Drafts | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``rule`` now (``investor_ids``: only those, for an event) and record the run;
     returns it (``changes``: the first :data:`LOGGED`, ``errors``, counts, ``status``,
@@ -203,7 +273,7 @@ def run(
     elif not dry_run:
         for investor, investor_changes in planned:
             try:
-                _apply_one(actor, rule, investor, investor_changes)
+                _apply_one(actor, rule, investor, investor_changes, drafts)
                 applied += 1
             except CRMError as exc:  # a conflict or a refused value: this investor untouched
                 errors.append(

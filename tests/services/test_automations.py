@@ -261,3 +261,99 @@ def test_notices_reach_home_and_the_next_digest_then_are_marked_read(
     assert services.run_rule(admin, rule["id"])["changed"] == 0  # unread: not again
     assert services.mark_notifications_read(member) == 2
     assert services.list_notifications(member)["total"] == 0
+
+
+def test_follow_up_drafts_go_to_gmail_drafts_once_and_nothing_is_sent(
+    ctx: Context, team: dict
+) -> None:
+    """The draft action puts the follow-up in the closest member's Gmail drafts
+    (users.drafts.create, replayed by HttpMockSequence): never sent, once per last email; a
+    Gmail refusal leaves the investor untouched and is reported."""
+    import base64
+    import json
+    from email import message_from_bytes, policy
+
+    from googleapiclient.http import HttpMockSequence
+
+    from crm_lib.outbox.gmail import compose_service
+
+    admin = team["admin"]
+    services.add_person(
+        ctx, team["Unanswered LP"], {"full_name": "Jane Doe", "email": "jane@unanswered.example"}
+    )
+    rule = services.get_rule(
+        admin,
+        services.create_rule(
+            admin,
+            {
+                "name": "Draft follow-ups",
+                "trigger": {"kind": "no_reply", "days": 14},
+                "conditions": {"field": "name", "operator": "eq", "value": "Unanswered LP"},
+                "actions": [
+                    {"kind": "add_tag", "tag": "chased"},
+                    {
+                        "kind": "draft_email",
+                        "subject": "Following up, {investor}",
+                        "body": "Dear {person},\n\nA quick follow-up on our note.\n",
+                        "sender": "owner",
+                    },
+                ],
+            },
+        )["id"],
+    )
+    assert "Gmail drafts (a person sends it)" in rule["sentence"]
+    requests: list[tuple[str, str, object]] = []
+
+    class Recording(HttpMockSequence):
+        def request(self, uri, method="GET", body=None, **kwargs):  # type: ignore[no-untyped-def]
+            requests.append((method, uri, body))
+            return super().request(uri, method, body, **kwargs)
+
+    refused = Recording([({"status": "403"}, json.dumps({"error": {"code": 403}}))])
+    failed = engine.run(
+        admin, rule, drafts=lambda sender: compose_service(None, sender, http=refused)
+    )
+    assert failed["changed"] == 0 and "gmail.compose" in failed["errors"][0]["error"]
+    investor = services.get_investor(ctx, team["Unanswered LP"])["investor"]
+    assert "chased" not in investor["tags"]  # all or nothing
+    ok = Recording([({"status": "200"}, json.dumps({"id": "r-draft-1", "message": {"id": "m1"}}))])
+    done = engine.run(admin, rule, drafts=lambda sender: compose_service(None, sender, http=ok))
+    assert done["changed"] == 1 and done["errors"] == []
+    method, uri, body = requests[-1]
+    assert method == "POST" and uri.split("?")[0].endswith("/gmail/v1/users/me/drafts")
+    assert "/send" not in uri  # drafted, never sent
+    raw = base64.urlsafe_b64decode(json.loads(body)["message"]["raw"])
+    message = message_from_bytes(raw, policy=policy.default)
+    assert (message["To"], message["From"], message["Subject"]) == (
+        "jane@unanswered.example",
+        "bob@fund.example",
+        "Following up, Unanswered LP",
+    )
+    assert message.get_content().startswith("Dear Jane,")
+    again = engine.run(admin, rule, drafts=lambda sender: compose_service(None, sender, http=ok))
+    assert again["changed"] == 0  # drafted since our last email: not twice
+
+
+def test_time_based_rules_catch_up_after_downtime(
+    ctx: Context, team: dict, clock: FixedClock
+) -> None:
+    """No evaluation ran for 60 days (the server was off): the first one after catches up on
+    every investor that became due meanwhile, from the signals as they stand."""
+    admin = team["admin"]
+    rule = services.create_rule(
+        admin,
+        {
+            "name": "Quiet for 90 days",
+            "trigger": {"kind": "no_two_way_touch", "days": 90},
+            "conditions": {"field": "name", "operator": "eq", "value": "Unanswered LP"},
+            "actions": [{"kind": "add_tag", "tag": "quiet"}],
+            "enabled": True,
+        },
+    )
+    [first] = services.run_time_based_rules(ctx)
+    assert first["changed"] == 0  # its last inbound is 40 days old: not yet
+    clock.advance(days=60)  # downtime: nothing evaluated
+    [after] = services.run_time_based_rules(ctx)
+    assert after["changed"] == 1
+    assert "quiet" in services.get_investor(ctx, team["Unanswered LP"])["investor"]["tags"]
+    assert services.get_rule(admin, rule["id"])["evaluated_at"] == after["finished_at"]
