@@ -39,7 +39,7 @@ from crm_lib.services.summary import FUND_STATUS_LABELS, LIST_LABELS
 from crm_lib.services.users import list_users
 from crm_lib.storage.reads import query_dicts
 
-KINDS = ("change", "import", "backup", "restore", "job", "email", "ask")
+KINDS = ("change", "import", "backup", "restore", "job", "email", "ask", "automation")
 #: What the filter calls each kind.
 KIND_LABELS = {
     "change": "Record changes",
@@ -49,6 +49,7 @@ KIND_LABELS = {
     "job": "Job runs",
     "email": "Emails",
     "ask": "Questions asked",
+    "automation": "Automation runs",
 }
 MAX_LIMIT = 500
 #: Each kind as one SELECT with the feed's columns: at, kind, actor, entity, entity_id, action,
@@ -125,6 +126,19 @@ _SOURCES = {
         " NULL AS txn, NULL AS last_entity_id, id AS seq FROM ask_log"
         " WHERE deleted_at IS NULL AND (user_id = ? OR ?)"
     ),
+    # Automation runs that changed something or could not (a quiet hourly evaluation is not
+    # news), named by their rule; dry runs are not events.
+    "automation": (
+        "SELECT finished_at AS at, 'automation' AS kind, created_by AS actor,"
+        " 'automation_runs' AS entity, id AS entity_id, status AS action, NULL AS field,"
+        " json_object('rule', rule_name, 'rule_id', rule_id, 'changed', changed,"
+        " 'matched', matched, 'message', message, 'event', trigger_event) AS detail,"
+        " NULL AS txn, NULL AS last_entity_id, id AS seq FROM ("
+        "SELECT r.*, a.name AS rule_name FROM automation_runs r"
+        " JOIN automation_rules a ON a.id = r.rule_id)"
+        " WHERE deleted_at IS NULL AND dry_run = 0 AND finished_at IS NOT NULL"
+        " AND (changed > 0 OR status != 'done')"
+    ),
 }
 #: How many "?" the email source itself takes (the reader's id, twice).
 _EMAIL_PARAMS = 2
@@ -137,6 +151,7 @@ _AT = {
     "job": "started_at",
     "email": "sent_at",
     "ask": "created_at",
+    "automation": "finished_at",
 }
 _ACTOR = {
     "change": "actor",
@@ -146,6 +161,7 @@ _ACTOR = {
     "job": "created_by",
     "email": "team_email",
     "ask": "created_by",
+    "automation": "created_by",
 }
 #: Events of the same moment come in this order (then newest row first): the cursor needs a
 #: total order, and one transaction writes many audit rows with the same ``at``.
@@ -907,7 +923,25 @@ def _describe_ask(s: _Sentence, row: dict[str, Any], names: _Names) -> None:
     s.target("question", question)
 
 
+def _describe_automation(s: _Sentence, row: dict[str, Any], names: _Names) -> None:
+    """ "The automation “Graveyard after …” changed 12 investors (schedule)"."""
+    detail = row["detail"] or {}
+    rule = str(detail.get("rule") or "")
+    changed = detail.get("changed") or 0
+    if row["action"] == "refused":
+        s.verb("stopped").say(" over its cap, changing nothing", "failed")
+    elif row["action"] == "failed":
+        s.verb("failed").say("", "failed")
+    else:
+        s.verb("changed").say(f" {changed:,} investor{'s' if changed != 1 else ''}")
+    event = " ".join(str(detail.get("event") or "").split())
+    if event:
+        s.say(f" ({_cut(event)})")
+    s.target("rule", rule)
+
+
 _DESCRIBE = {
+    "automation": _describe_automation,
     "change": _describe_change,
     "import": _describe_import,
     "backup": _describe_backup,
@@ -964,6 +998,11 @@ def _summary(row: dict[str, Any]) -> str:
         )
     if kind == "ask":
         return f"asked question {row['entity_id']} ({row['field']}): {row['action']}"
+    if kind == "automation":
+        return (
+            f"automation rule {detail.get('rule_id')} run {row['entity_id']}: {row['action']},"
+            f" {detail.get('changed', 0)} changed"
+        )
     return f"job {row['field']} {row['action']}" + (
         f": {detail['error']}" if detail.get("error") else ""
     )

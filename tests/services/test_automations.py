@@ -357,3 +357,17 @@ def test_time_based_rules_catch_up_after_downtime(
     assert after["changed"] == 1
     assert "quiet" in services.get_investor(ctx, team["Unanswered LP"])["investor"]["tags"]
     assert services.get_rule(admin, rule["id"])["evaluated_at"] == after["finished_at"]
+
+
+def test_a_run_that_changed_something_is_in_the_activity_feed(ctx: Context, team: dict) -> None:
+    admin = team["admin"]
+    rule = services.create_rule_from_template(admin, "graveyard_after_silence")
+    services.dry_run_rule(admin, rule["id"])  # a dry run is not an event
+    services.run_rule(admin, rule["id"])
+    services.run_rule(admin, rule["id"])  # nothing left to change: not news either
+    [event] = services.activity(ctx, kinds=("automation",))
+    assert event["sentence"] == (
+        "The automation “Graveyard after 180 days without a two-way touch” changed 1"
+        " investor (manual)"
+    )
+    assert event["summary"].endswith("done, 1 changed")
