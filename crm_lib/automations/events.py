@@ -247,7 +247,10 @@ def _committed(ctx: Context, _rule: Mapping[str, Any], changes: list[Change]) ->
 
 def _email_received(ctx: Context, _rule: Mapping[str, Any], changes: list[Change]) -> set[int]:
     links = [
-        c.entity_id for c in changes if c.entity == "email_investor_links" and c.action == "create"
+        link_id
+        for c in changes
+        if c.entity == "email_investor_links" and c.action == "create"
+        for link_id in _ids(c)  # an import may link many at once
     ]
     if not links:
         return set()

@@ -11,6 +11,7 @@ import pytest
 from crm_lib import services
 from crm_lib.automations.events import MAX_DEPTH
 from crm_lib.context import Context
+from tests.mail.conftest import crm  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
@@ -127,3 +128,24 @@ def test_a_stage_change_to_a_named_stage(ctx: Context, fund: int) -> None:
     )
     texts = [r[0] for r in ctx.db.execute("SELECT text FROM notifications")]
     assert texts == ["Deep LP is in diligence"]
+
+
+def test_an_email_from_an_investors_person_triggers_its_rule(
+    ctx: Context,
+    crm: dict,  # noqa: F811 (the fixture imported above)
+) -> None:
+    """Mail imported into a team mailbox (linked to Acme by Jane's address) wakes the rule;
+    our own outbound mail does not."""
+    from tests.digest.conftest import ALICE, day, deliver, mail
+
+    _rule(
+        ctx,
+        "Reply task",
+        {"kind": "email_received"},
+        [{"kind": "create_task", "title": "Answer {investor}", "due_in_days": 1}],
+    )
+    deliver(ctx, ALICE, mail("Fund III", ALICE, "jane@acme.example", day(24, 9)))
+    assert services.list_tasks(ctx, investor_id=crm["acme"]) == []  # ours: not "received"
+    deliver(ctx, ALICE, mail("Re: Fund III", "jane@acme.example", ALICE, day(24, 11)))
+    [task] = services.list_tasks(ctx, investor_id=crm["acme"])
+    assert (task["title"], task["source"]) == ("Answer Acme Capital", "automation")
