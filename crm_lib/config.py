@@ -152,6 +152,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Minutes between evaluations of the time-based automation rules (while one is on).",
     ),
     Setting(
+        "automation_cap",
+        "CRM_AUTOMATION_CAP",
+        "500",
+        "Most investors one automation run may change; a run over it changes nothing and says so.",
+    ),
+    Setting(
         "email_sync_minutes",
         "CRM_EMAIL_SYNC_MINUTES",
         "15",
@@ -338,6 +344,7 @@ class Settings:
     google_service_account_file: Path | None = None
     email_sync_minutes: int = 15
     automations_minutes: int = 60
+    automation_cap: int = 500
     local_llm_url: str = ""
     local_llm_model: str = ""
     local_llm_timeout_s: int = 60
@@ -448,6 +455,7 @@ def load_settings(
         ),
         email_sync_minutes=_positive_int(values, "email_sync_minutes"),
         automations_minutes=_positive_int(values, "automations_minutes"),
+        automation_cap=_positive_int(values, "automation_cap"),
         internal_domains=tuple(
             d.strip().casefold().lstrip("@")
             for d in values["internal_domains"].split(",")

@@ -6,7 +6,7 @@ a dry run) apply them; every run is recorded with what it matched and changed.
   a saved view's list and filters).
 * **Plan** (:mod:`crm_lib.automations.actions`): per investor the changes, field by field,
   before and after. A dry run stops here: its changes are exactly what a real run would apply.
-* **Cap**: a run that would change more than :data:`RECORD_CAP` investors applies nothing and
+* **Cap**: a run that would change more than ``CRM_AUTOMATION_CAP`` investors applies nothing and
   says so (a rule that is too broad must never run away).
 * **Apply**: per investor one transaction, acting as ``automation:<rule id>``: its field changes
   as one update checked against the version read when planning (a person's edit meanwhile
@@ -44,8 +44,6 @@ from crm_lib.storage.reads import query_dicts
 from crm_lib.storage.sql import quote
 from crm_lib.storage.writes import write
 
-#: Most investors one run may change; over it, nothing is applied.
-RECORD_CAP = 500
 #: Changes and errors a run keeps in its log (the counts cover them all).
 LOGGED = 1000
 RUNS = "automation_runs"
@@ -248,13 +246,14 @@ def run(
     dry_run: bool = False,
     trigger_event: str = "manual",
     investor_ids: Sequence[int] | None = None,
-    cap: int = RECORD_CAP,
+    cap: int | None = None,
     conditions: bool = True,
     drafts: Drafts | None = None,
 ) -> dict[str, Any]:
     """Evaluate ``rule`` now (``investor_ids``: only those, for an event) and record the run;
     returns it (``changes``: the first :data:`LOGGED`, ``errors``, counts, ``status``,
     ``message``)."""
+    cap = ctx.settings.automation_cap if cap is None else cap
     actor = ctx.as_actor(actor_of(rule["id"]))
     started = timestamp(ctx.clock.now())
     investors = matching(actor, rule, investor_ids, conditions=conditions)

@@ -13,7 +13,7 @@ Loops cannot run away:
 * a rule's own changes (actor ``automation:<id>``) never trigger it again;
 * a chain of rules triggering rules stops at :data:`MAX_DEPTH` (each level is one nested run,
   counted per thread);
-* each run is capped as every run is (:data:`crm_lib.automations.engine.RECORD_CAP`).
+* each run is capped as every run is (``CRM_AUTOMATION_CAP``).
 
 A failing rule is logged and recorded as a failed run; the write that triggered it has
 committed already and stays.
