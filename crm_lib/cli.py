@@ -1226,3 +1226,37 @@ def automations_enable(ctx: click.Context, name: str) -> None:
 def automations_disable(ctx: click.Context, name: str) -> None:
     """Turn the rule called NAME off."""
     _set_enabled(ctx, name, False)
+
+
+@main.command("upgrade")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+@library_errors
+def upgrade_command(ctx: click.Context, as_json: bool) -> None:
+    """Bring the database to this release: back up, migrate, verify; or, if a migration or a
+    check fails, restore the backup and say why (exit 1). A newer database is refused."""
+    import json as json_module
+
+    from crm_lib.upgrade import upgrade
+
+    report = upgrade(_settings(ctx))
+    if as_json:
+        click.echo(json_module.dumps(report.as_dict(), indent=1))
+    elif report.outcome == "current":
+        click.echo(f"Already at schema version {report.to_version}: nothing to do.")
+    elif report.outcome == "upgraded":
+        click.echo(
+            f"Upgraded schema {report.from_version} -> {report.to_version}"
+            f" (backup first: {report.backup})."
+        )
+        for check in report.checks:
+            click.echo(f"  ok: {check}")
+    else:
+        click.echo(
+            f"The upgrade failed; the database is back at schema version {report.from_version}"
+            f" (restored from {report.backup})."
+        )
+        for problem in report.problems:
+            click.echo(f"  problem: {problem}")
+    if report.outcome == "restored":
+        raise SystemExit(1)
