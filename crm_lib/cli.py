@@ -1260,3 +1260,12 @@ def upgrade_command(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"  problem: {problem}")
     if report.outcome == "restored":
         raise SystemExit(1)
+
+
+@main.command("env-template")
+def env_template_command() -> None:
+    """Print every setting as an environment file (for systemd or docker compose), each line
+    commented out at its default (deploy/venture-crm.env.example is this output)."""
+    from crm_lib.config import env_template
+
+    click.echo(env_template(), nl=False)
