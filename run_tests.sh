@@ -11,10 +11,13 @@ cd "$(dirname "$0")"
 ./panel_serve.sh --install-only --extras test
 
 # Browser tests drive Debian's Chromium through Playwright (never a downloaded browser); the
-# live-database tests run Debian's sqlite3 command line as an operator would.
+# live-database tests run Debian's sqlite3 command line as an operator would; the deployment
+# tests put Debian's Caddy in front of the app with deploy/Caddyfile (on a machine with systemd,
+# the package also enables its own caddy.service on port 80: `systemctl disable --now caddy`).
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
+command -v caddy >/dev/null 2>&1 || missing+=(caddy)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing Debian's ${missing[*]} for the tests ..."
   sudo_cmd=""

@@ -30,7 +30,7 @@ from apps.ask.page import AskPage
 from apps.auth import handlers as auth_handlers
 from apps.auth import page_access
 from apps.auth.cookies import SESSION_COOKIE, xsrf_cookie_kwargs
-from apps.auth.headers import TRANSFORMS
+from apps.auth.headers import TRANSFORMS, forwarded_client
 from apps.auth.live import OpenPages
 from apps.auth.provider import LOGIN_URL, CRMAuthProvider
 from apps.automations.page import AutomationsPage
@@ -228,7 +228,11 @@ def _serve(
         # tornado settings, passed through Bokeh: the _xsrf cookie's flags, the anti-framing
         # headers on every response, and the table apps.auth.page_access checks
         xsrf_cookie_kwargs=xsrf_cookie_kwargs(settings),
-        transforms=[*TRANSFORMS, CacheStatic],
+        transforms=[
+            *([forwarded_client(settings)] if settings.behind_proxy else []),
+            *TRANSFORMS,
+            CacheStatic,
+        ],
         crm_page_actions=PAGE_ACTIONS,
         websocket_max_message_size=WEBSOCKET_MAX_MESSAGE_BYTES,
         # Keep the session cookie out of the page: Bokeh would otherwise copy every cookie
@@ -237,8 +241,6 @@ def _serve(
         exclude_headers=["Cookie"],
         http_server_kwargs={
             "max_body_size": (settings.max_body_kb + 1024) * 1024,
-            # only behind a proxy we run: otherwise any client could claim any IP
-            "xheaders": settings.behind_proxy,
         },
         extra_patterns=[
             *health.routes(runtime),

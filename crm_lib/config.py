@@ -10,6 +10,7 @@ with a message naming the variable, instead of surfacing later as a confusing fa
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from argon2 import Parameters, profiles
 
 from crm_lib.errors import ConfigError
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: the default CRM_TRUSTED_PROXIES: a proxy on this machine (Caddy, nginx, tailscale serve)
+LOOPBACK_PROXIES: tuple[IPNetwork, ...] = (
+    ipaddress.ip_network("127.0.0.1/32"),
+    ipaddress.ip_network("::1/128"),
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,14 @@ SETTINGS: tuple[Setting, ...] = (
         "off",
         "'on' when a reverse proxy (Caddy, nginx) on this machine forwards requests: client IPs "
         "for rate limits and session lists then come from X-Forwarded-For / X-Real-IP.",
+    ),
+    Setting(
+        "trusted_proxies",
+        "CRM_TRUSTED_PROXIES",
+        "127.0.0.1,::1",
+        "With CRM_BEHIND_PROXY=on: the proxies (IPs or CIDR networks, comma-separated) whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; a request from any other address "
+        "is taken at its own address, whatever headers it sends.",
     ),
     Setting(
         "backup_dir",
@@ -336,6 +352,8 @@ class Settings:
     #: CRM_FORMULA_BUDGET_S; tests pass fractions of a second
     formula_budget_s: float = 60.0
     behind_proxy: bool = False
+    #: CRM_TRUSTED_PROXIES, parsed; only consulted when ``behind_proxy``
+    trusted_proxies: tuple[IPNetwork, ...] = LOOPBACK_PROXIES
     backups_folder: Path | None = None  # CRM_BACKUP_DIR; see backup_dir
     jobs: bool = True
     nightly_backup_at: str = "02:00"
@@ -443,6 +461,7 @@ def load_settings(
         max_body_kb=_positive_int(values, "max_body_kb"),
         formula_budget_s=_positive_int(values, "formula_budget_s"),
         behind_proxy=_on_off(values, "behind_proxy"),
+        trusted_proxies=_networks(values, "trusted_proxies"),
         backups_folder=(
             Path(values["backup_dir"]).expanduser().resolve() if values["backup_dir"] else None
         ),
@@ -495,6 +514,20 @@ def load_settings(
 
 
 SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
+def _networks(values: Mapping[str, str], name: str) -> tuple[IPNetwork, ...]:
+    networks = []
+    for entry in (part.strip() for part in values[name].split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"{_env_var(name)}: {entry!r} is not an IP address or network like 10.0.0.0/8"
+            ) from None
+    return tuple(networks)
 
 
 def _choice(values: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:

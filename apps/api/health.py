@@ -1,6 +1,8 @@
 """Liveness and readiness probes.
 
-``/healthz``: the process answers. ``/readyz``: the database opens, is at the schema this code
+``/healthz``: the process answers, and says how it sees the caller (the scheme and client address
+after ``CRM_TRUSTED_PROXIES`` is applied), so an operator or ``crm doctor --url`` can tell whether
+the proxy's forwarded headers arrive and are believed. ``/readyz``: the database opens, is at the schema this code
 expects, and answers a query; otherwise 503 with the reason.
 """
 
@@ -14,7 +16,9 @@ from crm_lib.services import database_status
 
 class HealthHandler(JSONHandler):
     def get(self) -> None:
-        self.send_json({"status": "ok"})
+        self.send_json(
+            {"status": "ok", "scheme": self.request.protocol, "client": self.request.remote_ip}
+        )
 
 
 class ReadyHandler(JSONHandler):

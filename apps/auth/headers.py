@@ -14,6 +14,9 @@ from __future__ import annotations
 import tornado.httputil
 import tornado.web
 
+from crm_lib.auth.proxies import resolve
+from crm_lib.config import Settings
+
 FRAME_OPTIONS = "DENY"
 FRAME_ANCESTORS = "frame-ancestors 'none'"
 
@@ -35,6 +38,32 @@ class NoFraming(tornado.web.OutputTransform):
                 f"{policy}; {FRAME_ANCESTORS}" if policy else FRAME_ANCESTORS
             )
         return status_code, headers, chunk
+
+
+def forwarded_client(settings: Settings) -> type[tornado.web.OutputTransform]:
+    """A transform that, behind a trusted proxy, gives each request its real client address.
+
+    Tornado builds every transform from the request just before the handler runs (for Bokeh's
+    document and websocket handlers as for ours), so rewriting ``remote_ip`` and ``protocol``
+    here reaches every handler without touching them. The rule is
+    :func:`crm_lib.auth.proxies.resolve`: headers count only from ``CRM_TRUSTED_PROXIES``.
+    """
+    trusted = settings.trusted_proxies
+
+    class ForwardedClient(tornado.web.OutputTransform):
+        def __init__(self, request: tornado.httputil.HTTPServerRequest) -> None:
+            super().__init__(request)
+            client = resolve(
+                request.remote_ip or "",
+                request.protocol,
+                request.headers.get_list("X-Forwarded-For"),
+                request.headers.get("X-Forwarded-Proto"),
+                trusted,
+            )
+            request.remote_ip = client.ip
+            request.protocol = client.scheme
+
+    return ForwardedClient
 
 
 #: Tornado's ``transforms`` for the server. Tornado adds its gzip transform only when no list is

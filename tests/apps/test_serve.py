@@ -35,7 +35,10 @@ def test_serving_the_demo_database(demo_dir: Path, tmp_path: Path) -> None:
     port = free_port()
     with running([sys.executable, "-m", "apps.serve", "--port", str(port)], demo_dir, port) as base:
         status, body = get(f"{base}/healthz")
-        assert (status, json.loads(body)) == (200, {"status": "ok"})
+        assert (status, json.loads(body)) == (
+            200,
+            {"status": "ok", "scheme": "http", "client": "127.0.0.1"},
+        )
         assert get(f"{base}/")[0] == 200
         status, body = get(f"{base}/api/nothing-here")
         assert status == 404

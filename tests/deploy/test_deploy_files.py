@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from crm_lib.cli import main
 from crm_lib.config import SETTINGS, env_template
 
-DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
 def test_the_environment_template_is_every_setting_at_its_default() -> None:
