@@ -26,6 +26,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "${missing[@]}"
 fi
 
+# the container test's base image and wheels, fetched now so the test sends nothing off the box
+tests/deploy/prepare_container.sh
+
 echo "== ruff check"
 .venv/bin/ruff check .
 echo "== ruff format --check"

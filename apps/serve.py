@@ -13,6 +13,7 @@ import argparse
 import gc
 import logging
 import re
+import signal
 import sys
 from dataclasses import replace
 from urllib.parse import urlparse
@@ -124,6 +125,12 @@ def print_setup_link(runtime: Runtime) -> None:
     )
 
 
+def reachable_host(host: str) -> str:
+    """The host to put in links: a server listening on every interface (0.0.0.0 or ::, as in
+    the container) is reached on loopback, not at an address no browser can open."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(
@@ -133,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         if not settings.public_url:
-            settings = replace(settings, public_url=f"http://{args.host}:{args.port}")
+            settings = replace(
+                settings, public_url=f"http://{reachable_host(args.host)}:{args.port}"
+            )
         init_database(settings)
         runtime = Runtime(settings)
     except CRMError as exc:
@@ -161,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     # 1.29 s of 25 page builds under cProfile). The tests build documents with it on.
     bokeh_settings.perform_document_validation.set_value(False)
     print(
-        f"Venture CRM serving {settings.database_path} at http://{args.host}:{args.port}",
+        f"Venture CRM serving {settings.database_path} at {settings.public_url}"
+        f" (listening on {args.host}:{args.port})",
         flush=True,
     )
     # so `crm invite` in another shell prints links to this port, not the default 5006
@@ -182,6 +192,10 @@ def main(argv: list[str] | None = None) -> int:
         lambda: open_crm(settings=settings, actor="system:search", events=runtime.events),
         runtime.search_index,
     )
+    # `systemctl stop` and `docker stop` send SIGTERM; as PID 1 in a container the process would
+    # ignore it and be killed 10 s later. Stop as on Ctrl-C instead (Panel's SIGINT handler ends
+    # the loop; the finally below runs).
+    signal.signal(signal.SIGTERM, lambda *_: signal.raise_signal(signal.SIGINT))
     try:
         _serve(runtime, settings, args, pages, hub)
     finally:
