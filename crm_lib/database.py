@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -23,7 +24,12 @@ def init_database(settings: Settings, clock: Clock | None = None) -> list[int]:
     holds data is copied to ``<data>/backups/`` before it is migrated.
     """
     clock = clock or SystemClock()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    # The fund's data is for the account that runs the CRM alone: a new data folder is 0700
+    # and a new database 0600 (SQLite gives its -wal and -shm files the database's mode),
+    # whatever the shell's umask.
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not settings.database_path.exists():
+        os.close(os.open(settings.database_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     db = connect(settings.database_path)
     try:
         applied = migrate(db, clock, backup_dir=settings.backup_dir, path=settings.database_path)

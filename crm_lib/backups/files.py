@@ -76,7 +76,7 @@ def online_copy(source: Path, target: Path) -> float:
         raise FileExistsError(f"{target} exists: a backup is never overwritten")
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
-    partial.touch()
+    partial.touch(mode=0o600)  # a copy of the fund's data: its owner's alone, like crm.db
     src = dbapi.connect(str(source), timeout=30)  # reads only; never opens a write
     try:
         dest = dbapi.connect(str(partial))

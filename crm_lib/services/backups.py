@@ -52,7 +52,7 @@ def create_backup(ctx: Context, kind: str = "manual") -> dict[str, Any]:
     if kind not in KINDS:
         raise ValidationError(f"Backup kind must be one of {', '.join(KINDS)}", field="kind")
     folder = ctx.settings.backup_dir
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     started = ctx.clock.now()
     # the random part keeps two backups in the same microsecond (or a fixed clock) apart
     name = f"crm-{started.strftime('%Y%m%dT%H%M%S%fZ')}-{kind}-{uuid.uuid4().hex[:6]}.db"

@@ -132,7 +132,7 @@ def holds_anything(db: sqlite_utils.Database) -> bool:
 
 def backup_before_migrating(db: sqlite_utils.Database, backup_dir: Path, clock: Clock) -> Path:
     """Copy the live database with the online backup API; returns the copy's path."""
-    backup_dir.mkdir(parents=True, exist_ok=True)
+    backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     stamp = clock.now().strftime("%Y%m%dT%H%M%S%fZ")
     target = backup_dir / f"pre-migration-v{current_version(db)}-{stamp}.db"
     destination = dbapi.connect(str(target))

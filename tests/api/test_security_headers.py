@@ -17,6 +17,7 @@ def assert_not_frameable(response: requests.Response) -> None:
     assert response.headers.get("X-Frame-Options") == "DENY", where
     policy = response.headers.get("Content-Security-Policy", "")
     assert "frame-ancestors 'none'" in policy, (where, policy)
+    assert response.headers.get("X-Content-Type-Options") == "nosniff", where
 
 
 @pytest.mark.parametrize(
@@ -64,3 +65,24 @@ def test_the_xsrf_cookie_is_samesite_and_secure_in_production(tmp_path: Path) ->
 def test_the_xsrf_cookie_is_samesite_in_development(live: LiveServer) -> None:
     cookie = xsrf_cookie(requests.get(f"{live.base}/login", timeout=30))
     assert "SameSite=Lax" in cookie and "Secure" not in cookie, cookie  # plain http on loopback
+
+
+def test_hsts_only_for_what_the_browser_received_over_https(tmp_path: Path) -> None:
+    """Over plain HTTP the header means nothing (and would pin a name with no certificate); when
+    a trusted proxy says the browser came over HTTPS (``tailscale serve`` adds no HSTS of its
+    own) the app sends it; an untrusted claim of HTTPS is not enough."""
+    for server in start(tmp_path, CRM_BEHIND_PROXY="on"):
+        plain = requests.get(f"{server.base}/login", timeout=30)
+        forwarded = requests.get(
+            f"{server.base}/login", headers={"X-Forwarded-Proto": "https"}, timeout=30
+        )
+        assert "Strict-Transport-Security" not in plain.headers
+        assert forwarded.headers["Strict-Transport-Security"] == "max-age=31536000"
+    for server in start(
+        tmp_path / "untrusting", CRM_BEHIND_PROXY="on", CRM_TRUSTED_PROXIES="10.1.2.3"
+    ):
+        claimed = requests.get(
+            f"{server.base}/healthz", headers={"X-Forwarded-Proto": "https"}, timeout=30
+        )
+        assert "Strict-Transport-Security" not in claimed.headers
+        assert claimed.json()["scheme"] == "http"
