@@ -125,20 +125,48 @@ def demo_data(
     )
 
 
+def _public_address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    problem = None if value is None else doctor.url_problem(value)
+    if problem:
+        raise click.BadParameter(problem)
+    return value
+
+
 @main.command("doctor")
+@click.option(
+    "--url",
+    callback=_public_address,
+    help="The address users type (e.g. https://crm.example.ts.net): also request /healthz "
+    "through it and check HTTPS, the security headers and the scheme the app sees.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
-def doctor_command(ctx: click.Context) -> None:
-    """Check the install, the database and disk space; exit 1 if anything failed."""
+def doctor_command(ctx: click.Context, url: str | None, as_json: bool) -> None:
+    """Check the install, the database, the data's permissions, backups, disk, secret key,
+    time zone, proxy, mail and model endpoints; print what to fix; exit 1 if anything failed."""
+    import json
+
     settings = _settings(ctx)
-    click.echo(f"Venture CRM doctor — data folder {settings.data_dir}")
-    report = doctor.run_checks(settings)
-    for name, finding in report:
-        label, colour = LEVEL_STYLE[finding.level]
-        click.echo(f"{click.style(label, fg=colour)}  {name:<12} {finding.message}")
-    failures = sum(f.level == "fail" for _, f in report)
-    warnings = sum(f.level == "warn" for _, f in report)
-    click.echo(f"{failures} failed, {warnings} warnings")
-    if failures:
+    report = doctor.run_checks(doctor.Setup(settings, url=url))
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        click.echo(f"Venture CRM doctor — data folder {settings.data_dir}")
+        for name, findings in report.groups():
+            for i, finding in enumerate(findings):
+                label, colour = LEVEL_STYLE[finding.level]
+                shown = name if i == 0 else ""
+                click.echo(f"{shown:<12} {click.style(label, fg=colour)}  {finding.message}")
+        to_fix = report.to_fix()
+        if to_fix:
+            click.echo("\nWhat to fix:")
+            for name, finding in to_fix:
+                label, colour = LEVEL_STYLE[finding.level]
+                todo = finding.fix or finding.message
+                click.echo(f"  {click.style(label, fg=colour)}  {name}: {todo}")
+        plural = "" if report.warnings == 1 else "s"
+        click.echo(f"\n{report.failed} failed, {report.warnings} warning{plural}")
+    if report.failed:
         ctx.exit(1)
 
 
@@ -334,15 +362,27 @@ def backup(ctx: click.Context) -> None:
 
 
 @backup.command("list")
+@click.option(
+    "--from",
+    "source",
+    type=click.Choice(["folder", "s3"]),
+    help="List the backups at this off-box destination instead (read from it, not from here).",
+)
 @click.pass_context
 @library_errors
-def backup_list(ctx: click.Context) -> None:
-    """Backups on disk, newest first (id first on each line)."""
+def backup_list(ctx: click.Context, source: str | None) -> None:
+    """Backups on disk, newest first (id first on each line); with --from, off-box copies."""
     crm = _with_crm(ctx)
     try:
-        rows = services.list_backups(crm)
+        if source is not None:
+            remote = services.offbox_listing(crm, source)
+        else:
+            rows = services.list_backups(crm)
     finally:
         crm.close()
+    if source is not None:
+        _echo_offbox_listing(remote, source)
+        return
     if not rows:
         click.echo("No backups yet: run `crm backup`.")
     for row in rows:
@@ -385,6 +425,132 @@ def backup_restore_test(ctx: click.Context) -> None:
     click.echo("Restore test passed." if result["ok"] else "Restore test FAILED.")
     if not result["ok"]:
         ctx.exit(1)
+
+
+def _echo_offbox_listing(rows: list[dict[str, Any]], source: str) -> None:
+    if not rows:
+        click.echo(f"No backups at the off-box {source}.")
+    for row in rows:
+        when = (row["backup_started_at"] or row["modified"])[:19].replace("T", " ")
+        click.echo(
+            f"{when} UTC  {row['kind'] or '?':<13} {_size(row['size_bytes']):>9}"
+            f"  sha256 {(row['sha256'] or 'unknown')[:16]}  {row['name']}"
+        )
+
+
+def _ago(hours: float | None) -> str:
+    if hours is None:
+        return "?"
+    return f"{hours:.0f} h old" if hours < 48 else f"{hours / 24:.1f} days old"
+
+
+@backup.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_context
+@library_errors
+def backup_status(ctx: click.Context, as_json: bool) -> None:
+    """The newest local backup and each off-box destination's newest copy, copies kept and
+    last failure; exit 1 if anything needs attention (no verified local backup in 26 h, an
+    off-box copy that failed last time or is of a backup over 2 days old)."""
+    import json as json_module
+
+    crm = _with_crm(ctx)
+    try:
+        status = services.offbox_status(crm)
+    finally:
+        crm.close()
+    if as_json:
+        click.echo(json_module.dumps(status, indent=2))
+    else:
+        local = status["local"]
+        if local is None:
+            click.echo("Local:   no backups yet (run `crm backup`)")
+        else:
+            click.echo(
+                f"Local:   backup {local['id']} ({local['kind']}),"
+                f" {local['started_at'][:16].replace('T', ' ')} UTC, {_ago(local['age_hours'])},"
+                f" verify {local['verify_status'] or '-'}"
+            )
+        if not status["configured"]:
+            click.echo("Off-box: not configured (set CRM_OFFBOX_DIR and/or CRM_OFFBOX_S3_URL)")
+        for dest in status["destinations"]:
+            last = dest["last_copy"]
+            copied = (
+                f"newest copy backup {last['backup_id']}"
+                f" ({last['backup_started_at'][:16].replace('T', ' ')} UTC,"
+                f" {_ago(last['age_hours'])}), {dest['copies']} kept"
+                if last
+                else "no copy yet"
+            )
+            click.echo(f"Off-box: {dest['destination']:<6} {dest['location']}: {copied}")
+            failure = dest["last_failure"]
+            if failure:
+                click.echo(
+                    f"         last failure {failure['at'][:16].replace('T', ' ')} UTC"
+                    f" (backup {failure['backup_id']}): {failure['detail']}"
+                )
+        for problem in status["problems"]:
+            click.echo(f"PROBLEM  {problem}")
+        if status["ok"]:
+            click.echo("All well.")
+    if not status["ok"]:
+        ctx.exit(1)
+
+
+@backup.command("offbox")
+@click.argument("backup_id", type=int, required=False)
+@click.pass_context
+@library_errors
+def backup_offbox(ctx: click.Context, backup_id: int | None) -> None:
+    """Copy backup BACKUP_ID (default: the newest verified) to each off-box destination now,
+    read it back and check its SHA-256; exit 1 if a copy failed."""
+    crm = _with_crm(ctx)
+    try:
+        copies = services.copy_offbox(crm, backup_id)
+    finally:
+        crm.close()
+    if not copies:
+        raise click.ClickException(
+            "No off-box destination is configured: set CRM_OFFBOX_DIR and/or CRM_OFFBOX_S3_URL"
+        )
+    for row in copies:
+        click.echo(
+            f"Backup {row['backup_id']} → {row['destination']} {row['remote_key']}:"
+            f" {row['status']} ({row['detail']})"
+        )
+    if any(row["status"] != "ok" for row in copies):
+        ctx.exit(1)
+
+
+@backup.command("fetch")
+@click.argument("name", required=False)
+@click.option("--latest", is_flag=True, help="The newest backup at the destination.")
+@click.option(
+    "--from",
+    "source",
+    type=click.Choice(["folder", "s3"]),
+    required=True,
+    help="The off-box destination to fetch from.",
+)
+@click.pass_context
+@library_errors
+def backup_fetch(ctx: click.Context, name: str | None, latest: bool, source: str) -> None:
+    """Download off-box backup NAME (or --latest) into the backup folder, check its SHA-256
+    and integrity_check, and list it as a backup; then restore it with `crm restore ID`."""
+    if latest == (name is not None):
+        raise click.UsageError("Give a NAME (see `crm backup list --from ...`) or --latest")
+    crm = _with_crm(ctx)
+    try:
+        row = services.fetch_offbox(crm, source, name, latest=latest)
+    finally:
+        crm.close()
+    done = "Fetched" if row["fetched"] else "Already on disk:"
+    click.echo(
+        f"{done} {row['file_name']} from {row['source']}: backup {row['id']}"
+        f" ({row['kind']}, {row['started_at'][:16].replace('T', ' ')} UTC,"
+        f" {_size(row['size_bytes'])}), SHA-256 and integrity_check ok."
+    )
+    click.echo(f"Restore it with: crm restore {row['id']}")
 
 
 @main.command("restore")

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from argon2 import Parameters, profiles
 
+from crm_lib.backups.retention import LIMITS
 from crm_lib.errors import ConfigError
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -125,6 +128,47 @@ SETTINGS: tuple[Setting, ...] = (
         "CRM_BACKUP_DIR",
         "",
         "Folder for backups (default: <data dir>/backups). Another disk is safer than the same one.",
+    ),
+    Setting(
+        "offbox_dir",
+        "CRM_OFFBOX_DIR",
+        "",
+        "A mounted folder on another machine (a NAS share) that every verified nightly and manual "
+        "backup is also copied into, read back and checked by SHA-256 (unset: no folder copy).",
+    ),
+    Setting(
+        "offbox_s3_url",
+        "CRM_OFFBOX_S3_URL",
+        "",
+        "S3 or S3-compatible storage for the off-box copies, as s3://bucket/prefix. Credentials "
+        "come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or ~/.aws), never from here.",
+    ),
+    Setting(
+        "offbox_s3_endpoint",
+        "CRM_OFFBOX_S3_ENDPOINT",
+        "",
+        "The S3 API address of a service other than AWS (e.g. "
+        "https://s3.eu-central-003.backblazeb2.com, a MinIO); unset: AWS.",
+    ),
+    Setting(
+        "offbox_s3_region",
+        "CRM_OFFBOX_S3_REGION",
+        "",
+        "The bucket's region (e.g. eu-central-1; unset: AWS_DEFAULT_REGION, else us-east-1).",
+    ),
+    Setting(
+        "offbox_keep",
+        "CRM_OFFBOX_KEEP",
+        "",
+        "Retention of the off-box copies, e.g. daily=30,weekly=12,monthly=24 (the newest copy of "
+        "each of the last N days, weeks, months); keys left out, or unset: the local policy's.",
+    ),
+    Setting(
+        "offbox_timeout_s",
+        "CRM_OFFBOX_TIMEOUT_S",
+        "3600",
+        "Seconds one off-box copy (upload and read-back) may take; slower, it is recorded as "
+        "failed and the nightly job goes on.",
     ),
     Setting(
         "jobs",
@@ -355,6 +399,14 @@ class Settings:
     #: CRM_TRUSTED_PROXIES, parsed; only consulted when ``behind_proxy``
     trusted_proxies: tuple[IPNetwork, ...] = LOOPBACK_PROXIES
     backups_folder: Path | None = None  # CRM_BACKUP_DIR; see backup_dir
+    offbox_dir: Path | None = None
+    #: CRM_OFFBOX_S3_URL, normalised to s3://bucket or s3://bucket/prefix (no trailing slash)
+    offbox_s3_url: str = ""
+    offbox_s3_endpoint: str = ""
+    offbox_s3_region: str = ""
+    #: CRM_OFFBOX_KEEP as (key, count) pairs; the keys not given follow the local policy
+    offbox_keep: tuple[tuple[str, int], ...] = ()
+    offbox_timeout_s: int = 3600
     jobs: bool = True
     nightly_backup_at: str = "02:00"
     #: CRM_INTERNAL_DOMAINS, lower case, without "@"
@@ -445,7 +497,7 @@ def load_settings(
         raise ConfigError(
             f"CRM_ENV must be one of {', '.join(ENVIRONMENTS)}, not {values['env']!r}"
         )
-    return Settings(
+    settings = Settings(
         data_dir=chosen_dir.expanduser().resolve(),
         env=values["env"],
         secret_key=values["secret_key"],
@@ -465,6 +517,14 @@ def load_settings(
         backups_folder=(
             Path(values["backup_dir"]).expanduser().resolve() if values["backup_dir"] else None
         ),
+        offbox_dir=(
+            Path(values["offbox_dir"]).expanduser().resolve() if values["offbox_dir"] else None
+        ),
+        offbox_s3_url=_s3_url(values, "offbox_s3_url"),
+        offbox_s3_endpoint=_endpoint(values, "offbox_s3_endpoint"),
+        offbox_s3_region=_region(values, "offbox_s3_region"),
+        offbox_keep=_keep(values, "offbox_keep"),
+        offbox_timeout_s=_positive_int(values, "offbox_timeout_s"),
         jobs=_on_off(values, "jobs"),
         nightly_backup_at=_clock_time(values, "nightly_backup_at"),
         google_service_account_file=(
@@ -511,9 +571,93 @@ def load_settings(
             else None
         ),
     )
+    _check_offbox_dir(settings)
+    return settings
 
 
 SMTP_SECURITY = ("starttls", "ssl", "none")
+#: An S3 bucket name (AWS's rules, which S3-compatible services follow).
+S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+#: One segment of an S3 key prefix: what a folder name may be, nothing that walks up or out.
+S3_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}$")
+
+
+def _s3_url(values: Mapping[str, str], name: str) -> str:
+    """``s3://bucket/prefix`` with the prefix's slashes normalised; credentials are refused."""
+    text = values[name]
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    problem = None
+    if parts.scheme != "s3" or not parts.netloc:
+        problem = "is not like s3://bucket/prefix"
+    elif "@" in parts.netloc or ":" in parts.netloc:
+        problem = (
+            "holds credentials or a port: set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, and "
+            "CRM_OFFBOX_S3_ENDPOINT for a service other than AWS"
+        )
+    elif not S3_BUCKET.fullmatch(parts.netloc):
+        problem = "names no valid bucket (3-63 lower-case letters, digits, dots and hyphens)"
+    elif parts.query or parts.fragment:
+        problem = "has a query or fragment"
+    segments = [s for s in parts.path.split("/") if s]
+    if problem is None and not all(S3_SEGMENT.fullmatch(s) for s in segments):
+        problem = "has a prefix segment that is not a plain folder name (letters, digits, . _ -)"
+    if problem:
+        # the value is not echoed: a mistyped URL may hold a secret
+        raise ConfigError(f"{_env_var(name)} {problem}")
+    return "/".join([f"s3://{parts.netloc}", *segments])
+
+
+def _endpoint(values: Mapping[str, str], name: str) -> str:
+    text = values[name].rstrip("/")
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{_env_var(name)} must be an address like https://s3.example.com")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ConfigError(
+            f"{_env_var(name)} must not hold credentials, a query or a fragment: credentials go "
+            "in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
+        )
+    return text
+
+
+def _region(values: Mapping[str, str], name: str) -> str:
+    text = values[name]
+    if text and not re.fullmatch(r"[a-z0-9-]{1,40}", text):
+        raise ConfigError(f"{_env_var(name)} must be a region like eu-central-1, not {text!r}")
+    return text
+
+
+def _keep(values: Mapping[str, str], name: str) -> tuple[tuple[str, int], ...]:
+    pairs: dict[str, int] = {}
+    for entry in (part.strip() for part in values[name].split(",")):
+        if not entry:
+            continue
+        key, _, count = (s.strip() for s in entry.partition("="))
+        if key not in LIMITS or not (count.isascii() and count.isdigit()):
+            raise ConfigError(
+                f"{_env_var(name)}: {entry!r} is not like daily=30 (keys: {', '.join(LIMITS)})"
+            )
+        if int(count) > LIMITS[key]:
+            raise ConfigError(f"{_env_var(name)}: {key} must be at most {LIMITS[key]}")
+        pairs[key] = int(count)
+    return tuple(pairs.items())
+
+
+def _check_offbox_dir(settings: Settings) -> None:
+    """An off-box folder that is (or holds, or sits in) the backup folder would share its files:
+    off-box retention would then delete local backups."""
+    offbox, local = settings.offbox_dir, settings.backup_dir.resolve()
+    if offbox is not None and (
+        offbox == local or local in offbox.parents or offbox in local.parents
+    ):
+        raise ConfigError(
+            f"CRM_OFFBOX_DIR ({offbox}) must be apart from the backup folder ({local}): "
+            "a folder on another machine, such as a mounted NAS share"
+        )
 
 
 def _networks(values: Mapping[str, str], name: str) -> tuple[IPNetwork, ...]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from crm_lib import doctor
 from crm_lib.cli import main
 from crm_lib.storage.migrations import latest_version
 
@@ -45,13 +46,34 @@ def test_demo_data_loads_once_and_then_refuses_or_skips(tmp_path: Path) -> None:
     assert skipped.exit_code == 0 and "not loaded" in skipped.output
 
 
+def doctor_marks(output: str) -> dict[str, list[str]]:
+    """The report's marks by check: {"database": ["OK", "WARN"], ...}."""
+    marks: dict[str, list[str]] = {}
+    name = ""
+    for line in output.splitlines()[1:]:
+        if not line.strip():
+            break  # "What to fix" and the summary follow
+        name = line[:12].strip() or name
+        marks.setdefault(name, []).append(line[13:].split()[0])
+    return marks
+
+
 def test_doctor_passes_on_a_healthy_install(tmp_path: Path) -> None:
+    import os
+
     data_dir = tmp_path / "data"
-    run(data_dir, "init")
+    previous = os.umask(0o077)  # as the service runs (UMask=0077): the data stays private
+    try:
+        run(data_dir, "init")
+        assert run(data_dir, "backup").exit_code == 0
+    finally:
+        os.umask(previous)
     result = run(data_dir, "doctor")
     assert result.exit_code == 0, result.output
-    for name in ("python", "packages", "sqlite", "duckdb", "data folder", "disk", "database"):
-        assert f"OK    {name}" in result.output
+    marks = doctor_marks(result.output)
+    assert list(marks) == [name for name, _ in doctor.CHECKS]  # every check, in order
+    assert {name: set(found) for name, found in marks.items()} == {name: {"OK"} for name in marks}
+    assert "What to fix" not in result.output
     assert "0 failed, 0 warnings" in result.output
 
 
@@ -61,14 +83,16 @@ def test_doctor_names_what_is_wrong_and_exits_1(tmp_path: Path) -> None:
     (data_dir / "crm.db").write_bytes(b"PK\x03\x04 this is a zip file")
     result = run(data_dir, "doctor")
     assert result.exit_code == 1
-    assert "FAIL  database" in result.output and "is not a SQLite database" in result.output
+    assert doctor_marks(result.output)["database"] == ["FAIL"]
+    assert "is not a SQLite database" in result.output
     assert "Traceback" not in result.output
 
 
 def test_doctor_warns_before_init(tmp_path: Path) -> None:
     result = run(tmp_path / "nothing-yet", "doctor")
     assert result.exit_code == 0
-    assert "WARN  database" in result.output and "run `crm init`" in result.output
+    assert doctor_marks(result.output)["database"] == ["WARN"]
+    assert "run `crm init`" in result.output
     assert not (tmp_path / "nothing-yet").exists()  # the doctor only looks
 
 

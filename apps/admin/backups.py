@@ -1,5 +1,6 @@
 """The admin page's backups, jobs and alerts: back up now, verify, the retention policy, preview
-and restore with a typed confirmation, the job runs with their rendered notebooks, and alerts.
+and restore with a typed confirmation, the off-box copies (newest and last failure per
+destination, copy now), the job runs with their rendered notebooks, and alerts.
 Every action goes through the services, which check again that the user is an admin.
 
 Backing up, verifying, previewing a restore and restoring read or copy the whole database
@@ -76,6 +77,41 @@ def run_counts(summary: str | None) -> str:
     )
 
 
+def offbox_html(status: dict[str, Any], zone: str | None) -> str:
+    """Each off-box destination's newest copy, copies kept, last failure and what needs doing
+    (``services.offbox_status``), as HTML; every value escaped."""
+    if not status["configured"]:
+        return (
+            "Off-box copies are not configured: set <code>CRM_OFFBOX_DIR</code> (a mounted NAS "
+            "folder) and/or <code>CRM_OFFBOX_S3_URL</code> (S3 or an S3-compatible service)."
+        )
+    danger = 'style="color:var(--crm-color-danger-text)"'
+    lines = []
+    for dest in status["destinations"]:
+        last = dest["last_copy"]
+        newest = (
+            f"newest copy: backup #{last['backup_id']} of {table_time(last['backup_started_at'], zone)}"
+            f" ({last['age_hours']:,.0f} h old), {plural(dest['copies'], 'copy', 'copies')} kept"
+            if last
+            else "no copy yet"
+        )
+        lines.append(
+            f'<div class="crm-offbox-destination"><b>{escape_text(dest["destination"])}</b>'
+            f" {escape_text(dest['location'])}: {escape_text(newest)}</div>"
+        )
+        failure = dest["last_failure"]
+        if failure:
+            lines.append(
+                f'<div class="crm-offbox-failure">Last failure {table_time(failure["at"], zone)}'
+                f" (backup #{failure['backup_id']}): {escape_text(failure['detail'])}</div>"
+            )
+        lines += [
+            f'<div class="crm-alert" {danger}><b>Needs attention:</b> {escape_text(p)}</div>'
+            for p in dest["problems"]
+        ]
+    return "".join(lines)
+
+
 class BackupsSection:
     """Widgets and actions for backups and jobs; the admin page lays them out."""
 
@@ -102,6 +138,7 @@ class BackupsSection:
             for key, label in (("daily", "Daily"), ("weekly", "Weekly"), ("monthly", "Monthly"))
         }
         self.policy_version = 0
+        self.offbox = pn.pane.HTML("", sizing_mode="stretch_width", css_classes=["crm-offbox"])
         self.runs = read_only_table(
             RUN_COLUMNS,
             RUN_SHOWS,
@@ -118,6 +155,7 @@ class BackupsSection:
             "preview": pn.widgets.Button(label="Preview restore"),
             "restore": pn.widgets.Button(label="Restore", color="danger", disabled=True),
             "policy": pn.widgets.Button(label="Save policy"),
+            "offbox": pn.widgets.Button(label="Copy off the box"),
         }
         self.working = Working(lambda: self.buttons.values())
         b = self.buttons
@@ -126,6 +164,7 @@ class BackupsSection:
         b["preview"].on_click(lambda _: self.show_preview())
         b["restore"].on_click(lambda _: self.restore())
         b["policy"].on_click(lambda _: self.save_policy())
+        b["offbox"].on_click(lambda _: self.copy_offbox())
         self.confirm.param.watch(lambda _: self._arm(), "value_input")
         self.confirm.param.watch(lambda _: self._arm(), "value")
         self.choice.param.watch(lambda _: self._reset_preview(), "value")
@@ -139,12 +178,13 @@ class BackupsSection:
                 services.list_job_runs(ctx, limit=30),
                 services.alerts(ctx),
                 services.list_users(ctx),
+                services.offbox_status(ctx),
             )
 
         loaded = self.page.act(load)
         if loaded is None:
             return
-        backups, policy, runs, alerts, users = loaded
+        backups, policy, runs, alerts, users, offbox = loaded
         zone, names = browser_zone(), people_names(users)
         shown = [
             {
@@ -179,6 +219,7 @@ class BackupsSection:
             RUN_SHOWS,
             zone=zone,
         )
+        self.offbox.object = offbox_html(offbox, zone)
         self.alerts.object = (
             "".join(
                 f'<div class="crm-alert" style="color:var(--crm-color-danger-text)"><b>Alert:</b> {escape_text(a["message"])}</div>'
@@ -303,6 +344,33 @@ class BackupsSection:
             what=f"Restoring backup {backup_id} (a backup of the data now is taken first)",
         )
 
+    def copy_offbox(self) -> None:
+        backup_id = self.choice.value  # None: the newest verified backup
+
+        def copied(copies: list[dict[str, Any]]) -> None:
+            failed = [c for c in copies if c["status"] != "ok"]
+            if not copies:
+                message = (
+                    "No off-box destination is configured (CRM_OFFBOX_DIR, CRM_OFFBOX_S3_URL)."
+                )
+            elif failed:
+                message = "Off-box copy failed: " + "; ".join(
+                    f"{c['destination']}: {c['detail']}" for c in failed
+                )
+            else:
+                message = (
+                    f"Backup {copies[0]['backup_id']} copied off the box and read back intact."
+                )
+            self.page._report(message, failed=bool(failed) or not copies)
+            self.refresh()
+
+        self.page.launch(
+            lambda ctx: services.copy_offbox(ctx, backup_id),
+            copied,
+            working=self.working,
+            what="Copying the backup off the box and reading it back",
+        )
+
     def save_policy(self) -> None:
         values = {key: widget.value for key, widget in self.policy.items()}
         saved = self.page.act(
@@ -323,13 +391,17 @@ class BackupsSection:
             pn.Row(b["backup"]),
             self.working.layout,
             self.backups,
-            pn.Row(self.choice, b["verify"], b["preview"]),
+            pn.Row(self.choice, b["verify"], b["preview"], b["offbox"]),
             self.preview,
             pn.Row(self.confirm, b["restore"]),
             pn.pane.Markdown(
                 "### Retention (newest backup of each of the last N days, weeks, months)"
             ),
             pn.Row(*self.policy.values(), b["policy"]),
+            pn.pane.Markdown(
+                "### Off-box copies (each nightly and manual backup, read back and checked)"
+            ),
+            self.offbox,
             pn.pane.Markdown(
                 "## Job runs (nightly backup; `crm jobs run nightly_backup` runs it now)"
             ),

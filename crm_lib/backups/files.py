@@ -35,7 +35,8 @@ class CopyResult:
     seconds: float
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Make a file's bytes, or a folder's entries (a rename into it), durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -89,9 +90,9 @@ def online_copy(source: Path, target: Path) -> float:
             dest.close()
     finally:
         src.close()
-    _fsync(partial)
+    fsync(partial)
     os.replace(partial, target)
-    _fsync(target.parent)
+    fsync(target.parent)
     return time.perf_counter() - started
 
 

@@ -17,8 +17,9 @@ from crm_lib.storage.connect import dbapi
 
 INVESTORS = "fundraising_investors"
 EXAMPLES = 5
-#: Tables a restore carries over from the live database instead of taking them from the backup.
-CATALOG_TABLES = ("backups", "job_runs")
+#: Tables a restore carries over from the live database instead of taking them from the backup
+#: (``offbox_copies`` too: off-box retention must know every copy it made, older data or not).
+CATALOG_TABLES = ("backups", "job_runs", "offbox_copies")
 
 
 def _tables(conn: dbapi.Connection) -> list[str]:

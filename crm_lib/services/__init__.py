@@ -170,6 +170,15 @@ from crm_lib.services.investors import (
     update_investor,
 )
 from crm_lib.services.jobs import alerts, job_run_file, list_job_runs, run_job_now
+from crm_lib.services.offbox import (
+    apply_offbox_retention,
+    copy_offbox,
+    fetch_offbox,
+    list_offbox_copies,
+    offbox_listing,
+    offbox_policy,
+    offbox_status,
+)
 from crm_lib.services.people import (
     add_person,
     count_contacts,
@@ -280,6 +289,7 @@ __all__ = [
     "alerts",
     "answer_csv",
     "answer_notebook",
+    "apply_offbox_retention",
     "apply_retention",
     "apply_snapshot",
     "archive_field",
@@ -306,6 +316,7 @@ __all__ = [
     "close_opportunity",
     "commitments_matrix",
     "complete_task",
+    "copy_offbox",
     "count_by_list",
     "count_contacts",
     "count_my_tasks",
@@ -337,6 +348,7 @@ __all__ = [
     "end_user_sessions",
     "ensure_account",
     "export_query",
+    "fetch_offbox",
     "find_people_by_email",
     "flag_investor",
     "fund_progress",
@@ -388,6 +400,7 @@ __all__ = [
     "list_invites",
     "list_job_runs",
     "list_notifications",
+    "list_offbox_copies",
     "list_opportunities",
     "list_people",
     "list_proposals",
@@ -406,6 +419,9 @@ __all__ = [
     "move_field",
     "move_opportunity",
     "my_tasks",
+    "offbox_listing",
+    "offbox_policy",
+    "offbox_status",
     "pipeline_board",
     "pipeline_forecast",
     "pipeline_funnel",

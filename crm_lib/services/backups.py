@@ -45,9 +45,14 @@ def _row(ctx: Context, backup_id: int) -> dict[str, Any]:
     return rows[0]
 
 
-def create_backup(ctx: Context, kind: str = "manual") -> dict[str, Any]:
+def create_backup(ctx: Context, kind: str = "manual", *, offbox: bool = True) -> dict[str, Any]:
     """Copy the live database to ``<data>/backups/`` while it keeps serving, check the copy
-    and record it. Returns the backup's row."""
+    and record it. Returns the backup's row.
+
+    A verified nightly or manual backup is then copied to the off-box destinations, if any are
+    configured (:func:`crm_lib.services.offbox.copy_after_backup`; a failure there is recorded
+    and never fails the backup). ``offbox=False`` leaves that to the caller (the nightly
+    notebook runs it as a step of its own)."""
     require(ctx, "manage_backups")
     if kind not in KINDS:
         raise ValidationError(f"Backup kind must be one of {', '.join(KINDS)}", field="kind")
@@ -74,7 +79,12 @@ def create_backup(ctx: Context, kind: str = "manual") -> dict[str, Any]:
                 "verify_detail": copied.integrity,
             },
         )
-    return _row(ctx, backup_id)
+    row = _row(ctx, backup_id)
+    if offbox:
+        from crm_lib.services.offbox import copy_after_backup  # it imports this module
+
+        copy_after_backup(ctx, row)
+    return row
 
 
 def register_pre_migration_backups(ctx: Context) -> list[int]:
