@@ -93,8 +93,8 @@ def test_a_backup_is_copied_to_a_folder_and_to_s3_and_each_copy_is_read_back(
 def test_a_large_file_goes_up_in_parts_and_reads_back_whole(
     tmp_path: Path, s3_endpoint: str, bucket: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(offbox, "MULTIPART_THRESHOLD", 5 * 1024 * 1024)
-    monkeypatch.setattr(offbox, "MULTIPART_CHUNK", 5 * 1024 * 1024)
+    monkeypatch.setattr(offbox.s3, "MULTIPART_THRESHOLD", 5 * 1024 * 1024)
+    monkeypatch.setattr(offbox.s3, "MULTIPART_CHUNK", 5 * 1024 * 1024)
     source = tmp_path / "big.db"
     source.write_bytes(bytes(range(256)) * (11 * 4096))  # 11 MiB: three parts
     sha = files.file_sha256(source)
@@ -255,7 +255,7 @@ def test_a_dead_or_unmounted_destination_is_recorded_and_the_local_backup_stands
 def test_a_remote_that_hangs_is_abandoned_at_its_deadline(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(offbox, "GRACE_S", 0.05)
+    monkeypatch.setattr(offbox.common, "GRACE_S", 0.05)
     stuck = threading.Event()
     try:  # a call stuck in the kernel (a hung NFS mount) never returns by itself
         with pytest.raises(ExternalServiceError, match=r"no answer within 0 s"):
