@@ -98,6 +98,9 @@ class GridPage(TableActions, UserPage):
         #: the last click: an edit committed after a redraw may have lost its typed value.
         self._redraws = 0
         self._redraws_at_click = 0
+        #: The table as the server last sent it: a cell that differs from it now was typed in
+        #: the browser and its edit event is on its way, so a redraw must not put it back.
+        self._sent: pd.DataFrame | None = None
         self._pending_remote: bool | None = None  # deferred remote changes (True: fields too)
         self._table_signature: tuple = ()
         self.list_tabs = pn.widgets.RadioButtonGroup(
@@ -346,6 +349,7 @@ class GridPage(TableActions, UserPage):
         current = self.table.value
         if frame is not None and frame is current:
             self.table.selection = []
+            self._sent = current.copy()
             self._show_counts()
             return
         frame = store.frame()
@@ -361,6 +365,7 @@ class GridPage(TableActions, UserPage):
             self.table.value = frame
             self.table.selection = []
             self._redraws += 1
+            self._sent = self.table.value.copy()
         self._show_counts()
 
     def _show_counts(self) -> None:
@@ -444,11 +449,19 @@ class GridPage(TableActions, UserPage):
         which closes an open editor, so a change only to bookkeeping (the version, modified
         at/by, as after one's own save) is written into the server's copy without a redraw:
         the next visible change shows it. That keeps Tab moving from cell to cell."""
+        sent = self._sent
+        if sent is not None and (
+            sent.shape != current.shape or list(sent.columns) != list(current.columns)
+        ):
+            sent = None
         patch: dict[str, list[tuple[int, Any]]] = {}
         for column in frame.columns:
             for position, (old, new) in enumerate(zip(current[column], frame[column], strict=True)):
-                if not same_cell(old, new):
-                    patch.setdefault(column, []).append((position, new))
+                if same_cell(old, new):
+                    continue
+                if sent is not None and not same_cell(old, sent[column].iloc[position]):
+                    continue  # typed in the browser, its edit on its way: its save redraws
+                patch.setdefault(column, []).append((position, new))
         self._apply_patch(patch)
 
     def _apply_patch(self, patch: dict[str, list[tuple[int, Any]]]) -> None:
@@ -460,9 +473,10 @@ class GridPage(TableActions, UserPage):
             for column, cells in patch.items():
                 for position, value in cells:
                     shown.iat[position, shown.columns.get_loc(column)] = value
-            return
-        self.table.patch(patch, as_index=False)
-        self._redraws += 1
+        else:
+            self.table.patch(patch, as_index=False)
+            self._redraws += 1
+        self._sent = self.table.value.copy()
 
     # -- navigation --------------------------------------------------------------------------
     def show_list(self, key: str) -> None:
@@ -630,6 +644,7 @@ class GridPage(TableActions, UserPage):
         """A cell was edited in the browser: show at once that it is saving (this handler's
         changes are sent when it returns), then save off the event loop (:meth:`_save_edit`)."""
         key, position = event.column, int(event.row)
+        self._edit_arrived(position, key)
         investor_id = int(self.table.value["id"].iloc[position])
         clicked = self._clicked
         version = self._version_for_edit(investor_id, position)
@@ -647,6 +662,15 @@ class GridPage(TableActions, UserPage):
         action = self._save_action(key, investor_id, version, event.value)
         edit = (key, position, investor_id, event.old, title, event.value)
         pn.state.execute(partial(self._save_edit, action, edit))
+
+    def _edit_arrived(self, position: int, key: str) -> None:
+        """The browser's edit of a cell has reached us: from now on its value is ours to
+        redraw (a conflict or a failure puts the stored value back)."""
+        sent = self._sent
+        if sent is not None and key in sent.columns and position < len(sent):
+            current = self.table.value
+            if key in current.columns and position < len(current):
+                sent.iat[position, sent.columns.get_loc(key)] = current[key].iloc[position]
 
     def _typed_value_lost(
         self, clicked: tuple[int, str, int, float] | None, investor_id: int, key: str, event: Any
@@ -680,6 +704,7 @@ class GridPage(TableActions, UserPage):
         """Edit a cell from Python, as the browser would (tests, benchmarks)."""
         old = self.table.value[key].iloc[position]
         self.table.patch({key: [(position, value)]}, as_index=False)
+        self._edit_arrived(position, key)
         investor_id = int(self.table.value["id"].iloc[position])
         version = self._version_for_edit(investor_id, position)
         outcome = self._run(self._save_action(key, investor_id, version, value))

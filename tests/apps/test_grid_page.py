@@ -455,6 +455,27 @@ def test_an_edit_whose_typed_value_a_redraw_put_back_is_refused_not_shown_saved(
     assert audit_rows(runtime) == writes_before  # nothing written, nothing claimed
 
 
+def test_a_redraw_keeps_a_value_typed_in_the_browser_until_its_edit_arrives(
+    runtime: Runtime,
+) -> None:
+    hub = GridHub(runtime.events)
+    alice, bob = grid(runtime, hub=hub), grid(runtime, "bob@fund.example", hub=hub)
+    investor_id = int(bob.table.value["id"].iloc[0])
+    bob._on_cell_click(Click(0, "location"))
+    old = bob.table.value["location"].iloc[0]
+    bob.table.patch({"location": [(0, "Lisbon")]}, as_index=False)  # the browser's new cell
+    alice.edit_cell(0, "notes", "met at the AGM")  # a redraw arrives before Bob's edit event
+    assert bob.table.value["notes"].iloc[0] == "met at the AGM"
+    assert bob.table.value["location"].iloc[0] == "Lisbon"  # not put back
+    bob._on_edit(Edit(0, "location", "Lisbon", old))
+    assert not bob.failed, bob.message
+    ctx = crm_lib.open_crm(settings=runtime.settings, actor="system:test")
+    try:
+        assert services.get_investor(ctx, investor_id)["investor"]["location"] == "Lisbon"
+    finally:
+        ctx.close()
+
+
 def audit_rows(runtime: Runtime) -> int:
     ctx = crm_lib.open_crm(settings=runtime.settings, actor="system:test")
     try:
