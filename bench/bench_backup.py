@@ -187,7 +187,7 @@ def run_backup(data_dir: Path) -> None:
         return wrapper
 
     # take() and verify_backup() look these up in the module at call time
-    for name in ("online_copy", "_fsync", "file_sha256", "integrity", "schema_version"):
+    for name in ("online_copy", "fsync", "file_sha256", "integrity", "schema_version"):
         setattr(files, name, timed(name, getattr(files, name)))
 
     ctx = crm_lib.open_crm(data_dir, actor="system:bench")
@@ -275,7 +275,7 @@ class Window:
 #: What each timed function of ``crm_lib.backups.files`` is called in the report.
 STEP_NAMES = {
     "online_copy": "copy (backup API, SQLite's own sync)",
-    "_fsync": "fsync of the copy",
+    "fsync": "fsync of the copy",
     "file_sha256": "SHA-256",
     "integrity": "integrity_check",
     "schema_version": "schema version",
@@ -294,11 +294,11 @@ def phases(done: dict[str, Any]) -> list[tuple[str, float, float]]:
     copy = [s for s in steps if s[0] == "online_copy"]
     flat = [s for s in steps if s[0] != "online_copy"]
     if copy:
-        fsyncs = [s for s in flat if s[0] == "_fsync" and copy[0][1] <= s[1] <= copy[0][2]]
+        fsyncs = [s for s in flat if s[0] == "fsync" and copy[0][1] <= s[1] <= copy[0][2]]
         api_end = fsyncs[0][1] if fsyncs else copy[0][2]
         flat.append(("online_copy", copy[0][1], api_end))
         if fsyncs:  # the rename between the two fsyncs counts with them
-            flat.append(("_fsync", fsyncs[0][1], copy[0][2]))
+            flat.append(("fsync", fsyncs[0][1], copy[0][2]))
             flat = [s for s in flat if s not in fsyncs]
     named = [
         (STEP_NAMES[name], start, end) for name, start, end in sorted(flat, key=lambda s: s[1])

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import profiles
+from playwright.sync_api import Browser, sync_playwright
 
 import crm_lib
 from crm_lib import services
@@ -83,3 +84,16 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     load_demo_data(context, investors=300, seed=11, as_of=DEMO_AS_OF)
     context.close()
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium through Playwright (flags in tests/browser/conftest.py), one per test
+    process: Playwright's sync API allows one instance per thread, so every directory that
+    drives a browser (tests/browser, tests/deploy) shares this one."""
+    from tests.browser.conftest import CHROMIUM, FLAGS
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield launched
+        launched.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import profiles
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, Response
 
 import crm_lib
 from crm_lib import services
@@ -25,14 +25,6 @@ FLAGS = [
     "--no-first-run",
     "--disable-dev-shm-usage",
 ]
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
