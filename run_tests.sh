@@ -18,6 +18,11 @@ missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
 command -v caddy >/dev/null 2>&1 || missing+=(caddy)
+# the container test builds and runs the Dockerfile with Podman (runc: see
+# tests/deploy/prepare_container.sh) from a base image made with debootstrap
+for tool in podman runc debootstrap; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing Debian's ${missing[*]} for the tests ..."
   sudo_cmd=""

@@ -1,6 +1,6 @@
 """No page of the CRM may be framed by another site (clickjacking): one tornado output transform
 adds ``X-Frame-Options: DENY`` and ``Content-Security-Policy: frame-ancestors 'none'`` to every
-response of the server; another adds ``nosniff`` and, over HTTPS, HSTS.
+response of the server, with ``nosniff`` and, over HTTPS, HSTS.
 
 A transform, rather than headers set handler by handler, because most responses come from
 handlers we do not write (Bokeh's and Panel's document, autoload, static and websocket handlers,
@@ -21,8 +21,19 @@ FRAME_OPTIONS = "DENY"
 FRAME_ANCESTORS = "frame-ancestors 'none'"
 
 
-class NoFraming(tornado.web.OutputTransform):
-    """Adds the anti-framing headers to the first chunk (the headers) of every response."""
+#: a year, as deploy/Caddyfile sends it
+HSTS = "max-age=31536000"
+
+
+class SecurityHeaders(tornado.web.OutputTransform):
+    """Adds to the first chunk (the headers) of every response: the anti-framing headers,
+    ``X-Content-Type-Options: nosniff``, and ``Strict-Transport-Security`` when the browser
+    came over HTTPS (directly, or through a trusted proxy that said so), so a proxy that adds
+    none of them (``tailscale serve``) still leaves a hardened site."""
+
+    def __init__(self, request: tornado.httputil.HTTPServerRequest) -> None:
+        super().__init__(request)
+        self.request = request
 
     def transform_first_chunk(
         self,
@@ -37,29 +48,6 @@ class NoFraming(tornado.web.OutputTransform):
             headers["Content-Security-Policy"] = (
                 f"{policy}; {FRAME_ANCESTORS}" if policy else FRAME_ANCESTORS
             )
-        return status_code, headers, chunk
-
-
-#: a year, as deploy/Caddyfile sends it
-HSTS = "max-age=31536000"
-
-
-class SecurityHeaders(tornado.web.OutputTransform):
-    """``X-Content-Type-Options: nosniff`` on every response, and ``Strict-Transport-Security``
-    on those the browser received over HTTPS (directly, or through a trusted proxy that said
-    so), so a proxy that adds neither (``tailscale serve``) still leaves a hardened site."""
-
-    def __init__(self, request: tornado.httputil.HTTPServerRequest) -> None:
-        super().__init__(request)
-        self.request = request
-
-    def transform_first_chunk(
-        self,
-        status_code: int,
-        headers: tornado.httputil.HTTPHeaders,
-        chunk: bytes,
-        finishing: bool,
-    ) -> tuple[int, tornado.httputil.HTTPHeaders, bytes]:
         headers["X-Content-Type-Options"] = "nosniff"
         if self.request.protocol == "https":
             headers["Strict-Transport-Security"] = HSTS
@@ -94,4 +82,4 @@ def forwarded_client(settings: Settings) -> type[tornado.web.OutputTransform]:
 
 #: Tornado's ``transforms`` for the server. Tornado adds its gzip transform only when no list is
 #: given and ``compress_response`` is on; the server does not compress, so nothing is lost.
-TRANSFORMS: list[type[tornado.web.OutputTransform]] = [NoFraming, SecurityHeaders]
+TRANSFORMS: list[type[tornado.web.OutputTransform]] = [SecurityHeaders]

@@ -3,7 +3,8 @@
 # container test needs from the network, fetched here so the test itself sends nothing off the
 # machine (it builds with --network none).
 #
-#   * Podman, with runc (crun refuses a host with hybrid cgroups) and debootstrap;
+#   * (Podman, runc -- crun refuses a host with hybrid cgroups -- and debootstrap come from
+#     run_tests.sh's Debian packages)
 #   * a Debian bookworm base image with python3 and its venv module, made with debootstrap and
 #     imported as localhost/venture-crm-base:bookworm (the test machine reaches Debian's
 #     mirror, not an image registry); kept between runs;
@@ -14,17 +15,9 @@ cd "$(dirname "$0")/../.."
 BASE=localhost/venture-crm-base:bookworm
 WHEELS=.cache/container-wheels
 
-missing=()
-command -v podman >/dev/null 2>&1 || missing+=(podman)
-command -v runc >/dev/null 2>&1 || missing+=(runc)
-command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "Installing Debian's ${missing[*]} for the container test ..."
-  sudo_cmd=""
-  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
-  $sudo_cmd apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q "${missing[@]}"
-fi
+for tool in podman runc debootstrap; do  # installed by run_tests.sh
+  command -v "$tool" >/dev/null 2>&1 || { echo "prepare_container.sh needs Debian's $tool (run_tests.sh installs it)" >&2; exit 1; }
+done
 
 if ! podman image exists "$BASE"; then
   echo "Making the container test's base image ($BASE) with debootstrap ..."
