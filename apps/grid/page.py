@@ -50,6 +50,7 @@ from crm_lib import limits, services
 from crm_lib.context import Context
 from crm_lib.errors import ConflictError, CRMError, NotAuthenticated, database_failure
 from crm_lib.events import Change
+from crm_lib.grid.change_scope import PageRefresh, page_refresh
 from crm_lib.services.grid import PEOPLE
 from crm_lib.services.pipeline_grid import EXPECTED_PREFIX, STAGE_PREFIX
 
@@ -449,20 +450,57 @@ class GridPage(TableActions, UserPage):
         which closes an open editor, so a change only to bookkeeping (the version, modified
         at/by, as after one's own save) is written into the server's copy without a redraw:
         the next visible change shows it. That keeps Tab moving from cell to cell."""
+        sent = self._sent_matching(current)
+        patch: dict[str, list[tuple[int, Any]]] = {}
+        for column in frame.columns:
+            for position, new in enumerate(frame[column]):
+                self._add_to_patch(patch, current, sent, column, position, new)
+        self._apply_patch(patch)
+
+    def _patch_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Show re-read rows where they are on the page, cell by cell as
+        :meth:`_patch_differences` does (without building the page's frame again)."""
+        current = self.table.value
+        if current.empty or "id" not in current:
+            return
+        sent = self._sent_matching(current)
+        positions = {int(i): p for p, i in enumerate(current["id"])}
+        patch: dict[str, list[tuple[int, Any]]] = {}
+        for row in rows:
+            position = positions.get(row["id"])
+            if position is None:
+                continue
+            for column, new in self.store.cells(row).items():
+                if column in current.columns:
+                    self._add_to_patch(patch, current, sent, column, position, new)
+        self._apply_patch(patch)
+
+    def _sent_matching(self, current: pd.DataFrame) -> pd.DataFrame | None:
+        """The table as last sent to the browser, if it still has the shown table's shape."""
         sent = self._sent
         if sent is not None and (
             sent.shape != current.shape or list(sent.columns) != list(current.columns)
         ):
-            sent = None
-        patch: dict[str, list[tuple[int, Any]]] = {}
-        for column in frame.columns:
-            for position, (old, new) in enumerate(zip(current[column], frame[column], strict=True)):
-                if same_cell(old, new):
-                    continue
-                if sent is not None and not same_cell(old, sent[column].iloc[position]):
-                    continue  # typed in the browser, its edit on its way: its save redraws
-                patch.setdefault(column, []).append((position, new))
-        self._apply_patch(patch)
+            return None
+        return sent
+
+    @staticmethod
+    def _add_to_patch(
+        patch: dict[str, list[tuple[int, Any]]],
+        current: pd.DataFrame,
+        sent: pd.DataFrame | None,
+        column: str,
+        position: int,
+        new: Any,
+    ) -> None:
+        """Add a cell to ``patch`` if it changed, unless the browser changed it since it was
+        sent (typed there, its edit on its way: its save redraws it)."""
+        old = current[column].iloc[position]
+        if same_cell(old, new):
+            return
+        if sent is not None and not same_cell(old, sent[column].iloc[position]):
+            return
+        patch.setdefault(column, []).append((position, new))
 
     def _apply_patch(self, patch: dict[str, list[tuple[int, Any]]]) -> None:
         """Send changed cells to the browser, unless only bookkeeping changed (see above)."""
@@ -789,19 +827,34 @@ class GridPage(TableActions, UserPage):
         self._render_summary()
 
     def on_remote_changes(self, changes: list[Change]) -> None:
-        """Changes committed elsewhere (another session, a job): show them on this page, unless
-        an editor is open here: redrawing would throw away what is being typed, so they wait
-        until that edit is saved (which reloads) or EDIT_GRACE_S has passed."""
+        """Changes committed elsewhere (another session, a job, the API): show them on this
+        page. A change that cannot alter the page's rows, order, count or totals
+        (:mod:`crm_lib.grid.change_scope`) costs nothing unless its row is shown, and then only
+        that row is read again. While an editor is open here nothing is redrawn (it would throw
+        away what is being typed): the changes wait until that edit is saved (which reloads)
+        or EDIT_GRACE_S has passed."""
         structural = any(c.entity in STRUCTURAL for c in changes)
         if not structural and self._already_shown(changes):
             return  # this page's own save, already on screen
+        refresh = PageRefresh(reload=True)
+        if not structural:
+            shown = self.table.value["id"].tolist() if "id" in self.table.value else []
+            refresh = page_refresh(changes, shown, self.store.depends_on())
+            if refresh.nothing:
+                return
         if self._editor_open():
             first = self._pending_remote is None
             self._pending_remote = bool(self._pending_remote) or structural
             if first and self.document is not None:
                 self.document.add_timeout_callback(self._flush_remote, int(EDIT_GRACE_S * 1000))
             return
-        self.reload(columns=structural)
+        if refresh.reload or self._pending_remote is not None:
+            self.reload(columns=structural)
+            return
+        ids = sorted(refresh.rows)
+        rows = self.act(lambda ctx: self.store.refresh_rows(ctx, ids))
+        if rows:
+            self._patch_rows(rows)
 
     def _already_shown(self, changes: list[Change]) -> bool:
         frame = self.table.value

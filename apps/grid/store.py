@@ -28,6 +28,7 @@ from apps.grid.columns import (
 from apps.markup import list_params
 from crm_lib import services
 from crm_lib.context import Context
+from crm_lib.grid.change_scope import view_columns
 from crm_lib.services.grid import PEOPLE, fund_column, pipeline_fund
 from crm_lib.services.pipeline_grid import expected_column, stage_column
 
@@ -182,6 +183,26 @@ class GridStore(param.Parameterized):
             counts=services.count_by_list(ctx),
         )
         return None
+
+    def refresh_rows(self, ctx: Context, ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Re-read the rows ``ids`` of the page in place (others changed them, nothing that
+        moves them: :func:`crm_lib.grid.change_scope.page_refresh`) and return them; a row
+        gone since stays as it was until the page is next read."""
+        rows = services.grid_rows(ctx, ids, archived=self.list_key == "archived")
+        fresh = {row["id"]: row for row in rows}
+        if fresh:
+            self.rows = [fresh.get(row["id"], row) for row in self.rows]
+        return rows
+
+    def depends_on(self) -> frozenset[str] | None:
+        """The stored columns this page's rows, order, count and totals depend on (None: any)."""
+        return view_columns(
+            self.fields,
+            self.view,
+            sorts=self.header_sorts,
+            conditions=self.header_conditions,
+            search=self.search,
+        )
 
     # -- conversions -------------------------------------------------------------------------
     def frame(self, rows: Sequence[Mapping[str, Any]] | None = None) -> pd.DataFrame:

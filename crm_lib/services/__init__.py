@@ -149,6 +149,7 @@ from crm_lib.services.grid import (
     GridPage,
     grid_columns,
     grid_page,
+    grid_rows,
     set_fund_cell,
 )
 from crm_lib.services.imports import get_import, list_import_profiles, list_imports
@@ -368,6 +369,7 @@ __all__ = [
     "grid_columns",
     "grid_page",
     "grid_preset",
+    "grid_rows",
     "grid_snapshot",
     "grid_state",
     "has_admin_login",

@@ -20,6 +20,7 @@ from crm_lib.grid.fields import FieldSpec, load_fields
 from crm_lib.grid.filters import operators_for
 from crm_lib.services.commitments import remove_commitment, set_commitment
 from crm_lib.services.funds import fund_columns
+from crm_lib.services.investors import investors_by_id
 from crm_lib.services.pipeline import list_stages
 from crm_lib.services.pipeline_grid import pipeline_cells
 from crm_lib.services.users import list_users
@@ -106,8 +107,31 @@ def grid_page(
         archived=archived,
         remember_order=True,
     )
-    rows = result.rows
     funds = fund_columns(ctx)
+    rows = _with_grid_cells(ctx, result.rows, funds)
+    return GridPage(
+        rows=rows,
+        total=result.total,
+        page=result.page,
+        page_size=result.page_size,
+        total_invested=result.total_invested,
+        funds=funds,
+    )
+
+
+def grid_rows(ctx: Context, ids: Sequence[int], *, archived: bool = False) -> list[dict[str, Any]]:
+    """The rows ``ids`` as :func:`grid_page` shows them (people, commitments, pipeline cells),
+    in that order, whatever view they are in: what an open page re-reads when others changed
+    rows on it and nothing that decides the page's rows or order (see
+    :mod:`crm_lib.grid.change_scope`). Rows gone since are left out."""
+    return _with_grid_cells(ctx, investors_by_id(ctx, ids, archived=archived), fund_columns(ctx))
+
+
+def _with_grid_cells(
+    ctx: Context, rows: list[dict[str, Any]], funds: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Add to investor rows what the grid shows beside their fields, in three queries for the
+    whole page: people's names, each fund's commitment, the pipeline columns."""
     ids = [row["id"] for row in rows]
     people: dict[int, list[str]] = {i: [] for i in ids}
     amounts: dict[int, dict[str, Any]] = {i: {} for i in ids}
@@ -136,14 +160,7 @@ def grid_page(
         for fund in funds:
             found = amounts[row["id"]].get(fund_column(fund["id"]))
             row[fund_column(fund["id"])] = found["amount"] if found else None
-    return GridPage(
-        rows=rows,
-        total=result.total,
-        page=result.page,
-        page_size=result.page_size,
-        total_invested=result.total_invested,
-        funds=funds,
-    )
+    return rows
 
 
 def set_fund_cell(

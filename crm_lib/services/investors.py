@@ -463,6 +463,27 @@ def list_investors(
     )
 
 
+def investors_by_id(
+    ctx: Context, ids: Sequence[int], *, archived: bool = False
+) -> list[dict[str, Any]]:
+    """The investors ``ids`` as a page of :func:`list_investors` holds them (decoded, with the
+    owner's name), in the order given; ids that are gone (or live, with ``archived``) are left
+    out. What an open grid re-reads when others changed rows it shows (one lookup by id each)."""
+    if not ids:
+        return []
+    fields = load_fields(ctx.db)
+    state = "i.deleted_at IS NOT NULL" if archived else "i.deleted_at IS NULL"
+    rows = query_dicts(
+        ctx.db,
+        f"SELECT i.*, u.name AS owner_name FROM {INVESTORS} i"
+        " LEFT JOIN users u ON u.id = i.owner_id"
+        f" WHERE i.id IN (SELECT value FROM json_each(?)) AND {state}",
+        [json.dumps([int(i) for i in ids])],
+    )
+    found = {row["id"]: row for row in decode_investors(fields, rows)}
+    return [found[i] for i in ids if i in found]
+
+
 def _remembered_page(
     ctx: Context,
     fields: Mapping[str, FieldSpec],

@@ -519,3 +519,61 @@ def test_a_change_burst_reaches_a_busy_grid_as_one_update() -> None:
     assert page.updates == [burst]
     events.publish([burst[0]])  # after the update ran, the next change is queued anew
     assert len(page.document.callbacks) == 2
+
+
+def api_edit(runtime: Runtime, investor_id: int, key: str, value: object) -> None:
+    """Another writer in the server (the REST API, a job) changes one field."""
+    with runtime.context("system:test") as ctx:
+        version = services.get_investor(ctx, investor_id)["investor"]["version"]
+        services.update_field(ctx, investor_id, key, value, expected_version=version)
+
+
+def page_reads(page: GridPage, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the page's reads of its whole page (the store's own method still runs)."""
+    reads: list[int] = []
+    load_page = page.store.load_page
+
+    def counted(ctx: object) -> None:
+        reads.append(1)
+        load_page(ctx)
+
+    monkeypatch.setattr(page.store, "load_page", counted)
+    return reads
+
+
+def test_a_change_that_cannot_move_the_page_re_reads_only_the_changed_row(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Notes are not filtered, sorted or totalled in the default view: a change to a shown row
+    is patched into that row alone, and a change to a row elsewhere costs nothing."""
+    hub = GridHub(runtime.events)
+    bob = grid(runtime, "bob@fund.example", hub=hub)
+    reads = page_reads(bob, monkeypatch)
+    shown = bob.table.value
+    investor_id = int(shown["id"].iloc[3])
+    api_edit(runtime, investor_id, "notes", "Met at the AGM")
+    assert bob.table.value["notes"].iloc[3] == "Met at the AGM"
+    assert bob.table.value is shown and reads == []  # patched, not re-read
+    page_two = grid(runtime, hub=hub)
+    page_two.turn(+1)
+    elsewhere = int(page_two.table.value["id"].iloc[0])
+    assert elsewhere not in set(shown["id"])
+    api_edit(runtime, elsewhere, "notes", "Not on Bob's page")
+    assert reads == [] and "Not on Bob's page" not in set(bob.table.value["notes"])
+
+
+def test_a_change_to_what_the_view_sorts_on_brings_the_row_onto_the_page(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub = GridHub(runtime.events)
+    bob = grid(runtime, "bob@fund.example", hub=hub)
+    bob.apply_view({**bob.store.view, "sorts": [{"field": "location", "direction": "asc"}]})
+    reads = page_reads(bob, monkeypatch)
+    page_two = grid(runtime, hub=hub)
+    page_two.turn(+1)
+    outsider = int(page_two.table.value["id"].iloc[0])
+    assert outsider not in set(bob.table.value["id"])
+    api_edit(runtime, outsider, "location", "Aachen")  # sorts first: now on Bob's first page
+    assert reads == [1]
+    assert int(bob.table.value["id"].iloc[0]) == outsider
+    assert bob.table.value["location"].iloc[0] == "Aachen"
