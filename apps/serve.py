@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 import panel as pn
 from bokeh.settings import settings as bokeh_settings
 
-from apps import theme
+from apps import session_cleanup, theme
 from apps.account.page import AccountPage
 from apps.activity.page import ActivityPage
 from apps.admin.page import AdminPage
@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     # the first page is built
     theme.install()
     pn.extension("tabulator", notifications=True)
+    session_cleanup.install()
     page_access.install()
     print_setup_link(runtime)
     # Everything loaded so far (Panel, Bokeh, pandas, our modules) lives as long as the process:

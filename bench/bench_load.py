@@ -402,6 +402,9 @@ class GridSession:
         self.page: BokehPage | None = None
         self.direction = 1
         self.edits = 0
+        #: the last action got no answer: what the page shows next may be that action's late
+        #: outcome (a "Saved" that would be taken for the next edit's), so it is opened anew
+        self.stale = False
 
     async def run(self, start: float, end: float) -> None:
         loop = asyncio.get_running_loop()
@@ -416,7 +419,7 @@ class GridSession:
                 if loop.time() >= end:
                     break
                 choice = self.rng.random()
-                if self.page is None or self.page.closed or choice < REOPEN_SHARE:
+                if self.page is None or self.page.closed or self.stale or choice < REOPEN_SHARE:
                     await self.step("open grid", self.open_grid(http))
                 elif choice < REOPEN_SHARE + EDIT_SHARE:
                     await self.step("edit", self.edit())
@@ -435,7 +438,9 @@ class GridSession:
         except (OSError, httpx.HTTPError, HTTPClientError, WebSocketError, ValueError) as exc:
             self.tally.error(operation, f"session {self.number}: {type(exc).__name__}: {exc}")
         else:
+            self.stale = False
             return True
+        self.stale = True
         return False
 
     async def log_in(self, http: httpx.AsyncClient) -> None:

@@ -229,6 +229,22 @@ def test_and_after_compaction(
     _assert_same(qdrant, arrays)
 
 
+def test_replacing_the_same_points_again_and_again_keeps_the_arrays_bounded(
+    pair: tuple[SearchIndex, SearchIndex], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edited note replaces its points; the replaced rows must be reclaimed, or a server
+    whose team keeps editing grows without end (bench/bench_load.py: 9 MB a minute)."""
+    monkeypatch.setattr(memory, "COMPACT_MIN", 5)
+    qdrant, arrays = pair
+    for round_ in range(12):
+        for index in pair:
+            index.upsert(_documents(100 + round_, 30))  # the same 30 keys, new texts
+        assert arrays.memory.size - arrays.memory.dead == arrays.count() == qdrant.count()
+        assert arrays.memory.size <= 2 * arrays.count()  # without reclaiming: +30 a round
+        assert len(arrays.memory.alive) <= max(1_024, 4 * arrays.count())
+    _assert_same(qdrant, arrays)
+
+
 def test_a_restart_reloads_the_arrays_from_the_stored_points(
     tmp_path: Path, embedder: WordLlamaEmbedder
 ) -> None:
