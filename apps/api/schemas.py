@@ -188,7 +188,15 @@ INVESTOR_DETAIL = obj(
     extra=False,
 )
 INVESTOR_PAGE = obj(
-    {"rows": list_of(INVESTOR), "total": INT, "page": INT, "page_size": INT}, extra=False
+    {
+        "rows": list_of(INVESTOR),
+        "total": INT,
+        "page": INT,
+        "page_size": INT,
+        "next": {"type": ["string", "null"]},
+        "previous": {"type": ["string", "null"]},
+    },
+    extra=False,
 )
 ERROR = obj(
     {"error": STR, "detail": STR},

@@ -371,14 +371,13 @@ class GridPage(TableActions, UserPage):
 
     def _show_counts(self) -> None:
         store = self.store
-        pages = max(1, -(-store.total // store.page_size))
         archived = store.list_key == "archived"
         self.rows_button.param.update(  # archiving is destructive (and asks first)
             label="Restore selected" if archived else "Archive selected",
             color="default" if archived else "danger",
         )
-        self.prev_button.disabled = store.page <= 1
-        self.next_button.disabled = store.page >= pages
+        self.prev_button.disabled = store.cursors.get("before") is None  # the first row shows
+        self.next_button.disabled = store.cursors.get("after") is None  # the last row shows
         self._render_summary()
         self._show_active_filters()
         self._show_totals()
@@ -532,7 +531,14 @@ class GridPage(TableActions, UserPage):
         self.reload()
 
     def turn(self, step: int) -> None:
-        self.store.page = max(1, self.store.page + step)
+        """◀ / ▶: the page before the first row on screen, or after the last one, wherever
+        those rows now stand (keyset: rows others add or archive meanwhile shift nothing)."""
+        direction = "after" if step > 0 else "before"
+        cursor = self.store.cursors.get(direction)
+        if cursor is not None and abs(step) == 1:
+            self.store.seek = (direction, cursor)
+        else:
+            self.store.page = max(1, self.store.page + step)
         self.reload()
 
     def go_to_page(self, page: int) -> None:

@@ -103,7 +103,7 @@ class GridPlace:
         if investor_id is not None:
             ids = [row["id"] for row in store.rows]
             if investor_id in ids:
-                position = (store.page - 1) * store.page_size + ids.index(investor_id)
+                position = store.first + ids.index(investor_id)
         return cls(
             view_id=store.view.get("id") or None,
             list_key=store.list_key,

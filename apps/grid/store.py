@@ -119,6 +119,11 @@ class GridStore(param.Parameterized):
         self.users: dict[int, str] = {}
         self.names: dict[str, str] = {}  # team members' emails -> names (apps.formatting.person)
         self.funds: list[dict[str, Any]] = []
+        #: keyset cursors of the pages next to the one shown, and the one the next read starts
+        #: from (``("after" | "before", cursor)``: ◀ and ▶ step from the rows on screen)
+        self.cursors: dict[str, str | None] = {"after": None, "before": None}
+        self.seek: tuple[str, str] | None = None
+        self.first = 0  # the position of the page's first row in the view
 
     # -- loading ----------------------------------------------------------------------------
     def load_columns(self, ctx: Context) -> None:
@@ -162,6 +167,7 @@ class GridStore(param.Parameterized):
         archived = self.list_key == "archived"
         if not archived:
             view["list_membership"] = self.list_key
+        seek, self.seek = self.seek, None
         result = services.grid_page(
             ctx,
             view,
@@ -171,12 +177,16 @@ class GridStore(param.Parameterized):
             conditions=self.header_conditions,
             search=self.search or None,
             archived=archived,
+            **({seek[0]: seek[1]} if seek else {}),
         )
         last = max(1, -(-result.total // self.page_size))
-        if self.page > last:  # rows went away (filter, archive): show the last page that exists
+        if self.page > last and not seek:  # rows went away: show the last page that exists
             self.page = last
             return self.load_page(ctx)
+        self.cursors = {"after": result.next_cursor, "before": result.previous_cursor}
+        self.first = result.first
         self.param.update(
+            page=result.page,
             rows=result.rows,
             total=result.total,
             total_invested=result.total_invested,

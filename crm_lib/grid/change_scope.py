@@ -54,10 +54,11 @@ def view_columns(
     sorts: Sequence[Mapping[str, Any]] | None = None,
     conditions: Sequence[tuple[str, str, Any]] = (),
     search: str | None = None,
+    totals: bool = True,
 ) -> frozenset[str] | None:
-    """The stored columns a view's rows, order, count and totals depend on; None when that
-    cannot be told (a field name that no longer resolves, a view on bookkeeping columns): then
-    every change counts."""
+    """The stored columns a view's rows, order, count and (with ``totals``) footer sums depend
+    on; None when that cannot be told (a field name that no longer resolves, a view on
+    bookkeeping columns): then every change counts."""
     names: list[str] = [name for name, _op, _value in conditions]
     names += _tree_fields(view.get("filters"))
     order = sorts if sorts is not None else view.get("sorts") or []
@@ -75,7 +76,8 @@ def view_columns(
     columns.add("name")  # the tiebreak of every order
     if search and search.strip():
         columns |= SEARCHED
-    columns |= {key for key, spec in fields.items() if spec.type in TOTALLED_TYPES}
+    if totals:
+        columns |= {key for key, spec in fields.items() if spec.type in TOTALLED_TYPES}
     if columns & BOOKKEEPING:
         return None
     return frozenset(columns)

@@ -54,6 +54,10 @@ class GridPage:
     page_size: int
     total_invested: float
     funds: list[dict[str, Any]] = field(default_factory=list)
+    #: keyset cursors of the pages after and before this one (see list_investors)
+    next_cursor: str | None = None
+    previous_cursor: str | None = None
+    first: int = 0  # the position of the page's first row in the view (0-based)
 
 
 def grid_columns(ctx: Context) -> GridColumns:
@@ -93,9 +97,12 @@ def grid_page(
     conditions: Sequence[tuple[str, str, Any]] = (),
     search: str | None = None,
     archived: bool = False,
+    after: str | None = None,
+    before: str | None = None,
 ) -> GridPage:
     """A page of a view (saved or being built) as the grid shows it: the view's list and filter
-    tree, AND header ``conditions`` and ``search``, in ``sorts`` (else the view's) order."""
+    tree, AND header ``conditions`` and ``search``, in ``sorts`` (else the view's) order; page
+    ``page``, or the page after or before a keyset cursor (``after``, ``before``)."""
     result = view_page(
         ctx,
         view,
@@ -105,7 +112,8 @@ def grid_page(
         conditions=conditions,
         search=search,
         archived=archived,
-        remember_order=True,
+        after=after,
+        before=before,
     )
     funds = fund_columns(ctx)
     rows = _with_grid_cells(ctx, result.rows, funds)
@@ -116,6 +124,9 @@ def grid_page(
         page_size=result.page_size,
         total_invested=result.total_invested,
         funds=funds,
+        next_cursor=result.next_cursor,
+        previous_cursor=result.previous_cursor,
+        first=result.first,
     )
 
 

@@ -42,13 +42,14 @@ def view_investor_ids(ctx: Context, view_id: int) -> list[int]:
     """The ids of the investors a saved view shows (its list and filters), for the board's
     "view" filter."""
     view = get_view(ctx, view_id)
-    return list(
-        investor_order(
+    return [
+        int(i)
+        for i in investor_order(
             ctx,
             list_membership=view.get("list_membership") or "all",
             filter_tree=view.get("filters"),
         )
-    )
+    ]
 
 
 def pipeline_forecast(

@@ -71,6 +71,32 @@ GRID_TABLES = frozenset(
     }
 )
 
+#: Versions whose changed investors ``grid_changes`` keeps (pruned every so many writes): a
+#: view's remembered ids older than that are read afresh (crm_lib/grid/ordered_ids.py).
+GRID_CHANGES_KEPT = 20_000
+GRID_CHANGES_PRUNE_EVERY = 1_000
+#: Tables whose changes can rewrite any investor's stored values (a field's type change
+#: converts its column): remembered views are read afresh after them.
+RESHAPING_TABLES = frozenset({"grid_fields"})
+
+
+def investor_changes(changes: list[Change]) -> list[Any] | str:
+    """The investors a write touched, for ``grid_changes``: ``[first, last, action, columns]``
+    per change (columns None: the whole row), or "all" after a write that may reshape every row."""
+    if any(change.entity in RESHAPING_TABLES for change in changes):
+        return "all"
+    return [
+        [
+            change.entity_id,
+            change.last_entity_id or change.entity_id,
+            change.action,
+            list(change.fields) if change.action == "update" else None,
+        ]
+        for change in changes
+        if change.entity == "fundraising_investors"
+    ]
+
+
 #: Human names for error messages.
 ENTITY_NAMES = {
     "fundraising_investors": "Investor",
@@ -380,11 +406,20 @@ class WriteTransaction:
         )
 
     def _bump_state(self) -> None:
-        if any(change.entity in GRID_TABLES for change in self.changes):
+        if not any(change.entity in GRID_TABLES for change in self.changes):
+            return
+        version = self.conn.execute(
+            "UPDATE fundraising_state SET version = version + 1, updated_at = ?,"
+            " updated_by = ? WHERE id = 1 RETURNING version",
+            (self.now, self.actor),
+        ).fetchone()[0]
+        self.conn.execute(
+            "INSERT INTO grid_changes (version, txn, investors) VALUES (?, ?, ?)",
+            (version, self.txn, json.dumps(investor_changes(self.changes))),
+        )
+        if version % GRID_CHANGES_PRUNE_EVERY == 0:
             self.conn.execute(
-                "UPDATE fundraising_state SET version = version + 1, updated_at = ?,"
-                " updated_by = ? WHERE id = 1",
-                (self.now, self.actor),
+                "DELETE FROM grid_changes WHERE version <= ?", (version - GRID_CHANGES_KEPT,)
             )
 
 

@@ -112,6 +112,28 @@ def test_list_filters_sorts_and_pages(live: LiveServer) -> None:
     assert unknown.status_code == 422 and "did you mean 'Status'" in unknown.json()["detail"]
 
 
+def test_keyset_cursors_page_on_after_the_last_row_seen(live: LiveServer) -> None:
+    api = session_for(live)
+    url = f"{live.base}/api/fundraising/investors"
+    for n in range(5):
+        api.post(url, json={"fields": {"name": f"Keyset {n}", "location": "Oslo"}})
+    query = {"location": "Oslo", "sort": "name", "page_size": 2}
+    first = api.get(url, params=query).json()
+    assert [r["name"] for r in first["rows"]] == ["Keyset 0", "Keyset 1"] and first["next"]
+    api.post(url, json={"fields": {"name": "Keyset 00 (added ahead)", "location": "Oslo"}})
+    second = api.get(url, params={**query, "after": first["next"]}).json()
+    assert [r["name"] for r in second["rows"]] == ["Keyset 2", "Keyset 3"]  # not shifted
+    last = api.get(url, params={**query, "after": second["next"]}).json()
+    assert [r["name"] for r in last["rows"]] == ["Keyset 4"] and last["next"] is None
+    back = api.get(url, params={**query, "before": last["previous"]}).json()
+    assert [r["name"] for r in back["rows"]] == ["Keyset 2", "Keyset 3"]
+    forged = api.get(url, params={**query, "after": "AAAA"})
+    assert forged.status_code == 422 and forged.json()["field"] == "after"
+    assert "cursor" in forged.json()["detail"]
+    other_sort = api.get(url, params={**query, "sort": "-name", "after": first["next"]})
+    assert other_sort.status_code == 422 and "another sort" in other_sort.json()["detail"]
+
+
 def test_state_round_trip_and_conflict(live: LiveServer) -> None:
     api = session_for(live)
     state = api.get(f"{live.base}/api/fundraising/state").json()

@@ -577,3 +577,24 @@ def test_a_change_to_what_the_view_sorts_on_brings_the_row_onto_the_page(
     assert reads == [1]
     assert int(bob.table.value["id"].iloc[0]) == outsider
     assert bob.table.value["location"].iloc[0] == "Aachen"
+
+
+def test_the_next_page_starts_after_the_last_row_shown_while_others_add_rows(
+    runtime: Runtime,
+) -> None:
+    """▶ steps from the rows on screen (a keyset cursor), not by page number: rows a colleague
+    adds ahead meanwhile (before this page heard of them) do not bring back a row already seen;
+    ◀ returns to the rows before."""
+    bob = grid(runtime, "bob@fund.example")
+    first_page = names(bob)
+    assert bob.prev_button.disabled and not bob.next_button.disabled
+    with runtime.context("system:test") as ctx:
+        for n in range(3):  # sorts before every row of the first page
+            services.create_investor(ctx, {"name": f"Investor 000{n}", "list_membership": "main"})
+    bob.turn(+1)
+    second_page = names(bob)
+    assert second_page[0] == "Investor 101"  # right after the last row shown, as before
+    assert not set(second_page) & set(first_page)
+    assert bob.next_button.disabled and not bob.prev_button.disabled  # the list's last rows
+    bob.turn(-1)
+    assert names(bob)[-1] == first_page[-1]  # the page ending right before Investor 101

@@ -25,6 +25,7 @@ from apps.api.models import (
 from apps.api.registry import API
 from crm_lib import services
 from crm_lib.errors import ValidationError
+from crm_lib.grid import cursors
 from crm_lib.grid.filters import OPERATORS
 from crm_lib.importers import airtable
 from crm_lib.limits import max_length
@@ -34,7 +35,7 @@ TAG = "fundraising"
 GRID = "use_grid"
 XLSX = FORMATS["xlsx"].media_type
 FUNDS = "manage_funds"
-RESERVED = {"list", "sort", "page", "page_size", "q", "format", "view"}
+RESERVED = {"list", "sort", "page", "page_size", "q", "format", "view", "after", "before"}
 LIST_PARAMS = (
     s.param(
         "list",
@@ -52,6 +53,17 @@ LIST_PARAMS = (
         "q",
         {"type": "string", "maxLength": max_length("search")},
         "search name, location and notes",
+    ),
+    s.param(
+        "after",
+        {"type": "string", "maxLength": cursors.MAX_CURSOR},
+        "an earlier page's 'next': the rows right after that page's last row (keyset paging:"
+        " no row is skipped or repeated while others write), instead of 'page'",
+    ),
+    s.param(
+        "before",
+        {"type": "string", "maxLength": cursors.MAX_CURSOR},
+        "an earlier page's 'previous': the page of rows right before that page's first row",
     ),
 )
 ERRS = (401, 403, 404, 409, 422, 429)
@@ -257,8 +269,22 @@ def list_investors(call: Call) -> dict[str, Any]:
         page_size=call.query_int("page_size", 100, low=1, high=1000),
         conditions=_conditions(call.query),
         search=call.query.get("q"),
+        after=call.query.get("after"),
+        before=call.query.get("before"),
     )
-    return {"rows": page.rows, "total": page.total, "page": page.page, "page_size": page.page_size}
+    return page_reply(page)
+
+
+def page_reply(page: services.InvestorPage) -> dict[str, Any]:
+    """A page as the API answers it: its rows, the count, and the cursor of the next page."""
+    return {
+        "rows": page.rows,
+        "total": page.total,
+        "page": page.page,
+        "page_size": page.page_size,
+        "next": page.next_cursor,
+        "previous": page.previous_cursor,
+    }
 
 
 @API.add(

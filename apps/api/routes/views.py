@@ -9,7 +9,7 @@ from apps.api import schemas as s
 from apps.api.calls import Call, Reply
 from apps.api.models import DefaultViewBody, VersionBody, ViewBody, ViewPatchBody, ViewSettings
 from apps.api.registry import API
-from apps.api.routes.fundraising import LIST_PARAMS, _conditions, _sort
+from apps.api.routes.fundraising import LIST_PARAMS, _conditions, _sort, page_reply
 from crm_lib import services
 
 TAG = "views"
@@ -133,8 +133,10 @@ def view_investors(call: Call) -> dict[str, Any]:
         sorts=[{"field": f, "direction": d} for f, d in _sort(sort)] if sort else None,
         conditions=_conditions(call.query),
         search=call.query.get("q"),
+        after=call.query.get("after"),
+        before=call.query.get("before"),
     )
-    return {"rows": page.rows, "total": page.total, "page": page.page, "page_size": page.page_size}
+    return page_reply(page)
 
 
 @API.add(

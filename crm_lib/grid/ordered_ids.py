@@ -1,0 +1,354 @@
+"""A view's matching investor ids in order, remembered and kept exact as the data changes.
+
+Why: a filtered, sorted view of a million investors cannot be read per page. Its WHERE scans
+every row (a text "contains" cannot use an index) and its ORDER BY sorts the matches in a
+temporary B-tree: seconds at a million, for the first page as for page 500, and again for the
+row count. Reading the ordered ids once and cutting every page and the count from them answers
+in microseconds, but a cache dropped by every write (the grid's data version) is read again
+after each of the 50 writes a second a busy team makes, and the first page after a write, which
+every open grid shows, pays the whole scan.
+
+So a remembered list is not dropped: it catches up. Each write logs, in the same transaction,
+the investors it touched (``grid_changes``, one row per grid version; see
+:func:`crm_lib.storage.writes.investor_changes`). At a later version the list re-places just
+those investors: out of the list, and back in (if they still match) at the position a binary
+search finds, comparing sort keys as SQLite's ORDER BY does (``COLLATE NOCASE`` folds ASCII
+only; ``NULLS LAST`` in both directions; numbers before text before blobs; then the id). A
+write that touches none of the columns the view reads (its filters, sorts, list, archived state
+and the summed ``total_invested``) moves nothing. A catch-up reads its changes and every probe
+inside one read transaction, so all of them see the same version.
+
+Read afresh instead (the plain, always-correct path): the first time; after a write that can
+reshape every row (a field's type change: "all"); when more than :data:`REPLACE_LIMIT`
+investors changed (an import); when a version is missing from the log (pruned, a restore, a
+database copied in). One registry per process, shared by every thread's connection, bounded by
+:data:`BUDGET_BYTES` (least recently used out first): 16 bytes an id, 16 MB at a million.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from functools import cmp_to_key
+from typing import Any
+
+import numpy as np
+
+from crm_lib.storage.sql import quote
+
+INVESTORS = "fundraising_investors"
+#: Investors changed since the remembered version beyond which reading afresh is cheaper.
+REPLACE_LIMIT = 2_000
+#: Memory for remembered lists in one process (ids and their total_invested: 16 bytes each).
+BUDGET_BYTES = 256 * 1024 * 1024
+#: SQLite's NOCASE collation folds ASCII letters only.
+_ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+@dataclass(frozen=True)
+class SortTerm:
+    """One ORDER BY term: a stored column, its direction, and whether text compares NOCASE."""
+
+    column: str
+    descending: bool = False
+    nocase: bool = False
+
+    def sql(self, prefix: str = "") -> str:
+        collate = " COLLATE NOCASE" if self.nocase else ""
+        direction = "DESC" if self.descending else "ASC"
+        return f"{prefix}{quote(self.column)}{collate} {direction} NULLS LAST"
+
+
+@dataclass(frozen=True)
+class OrderedQuery:
+    """Which investors (``where`` with ``params``) in which order (``terms``, then the id), and
+    the columns a change must touch to move a row in or out or along (None: any change)."""
+
+    where: str
+    params: tuple[Any, ...]
+    terms: tuple[SortTerm, ...]
+    columns: frozenset[str] | None
+
+    def order_sql(self, prefix: str = "") -> str:
+        return ", ".join([*(t.sql(prefix) for t in self.terms), f"{prefix}id"])
+
+    @property
+    def key(self) -> Hashable:
+        return (self.where, self.params, self.terms)
+
+
+@dataclass
+class _Remembered:
+    """One query's ordered ids at ``version`` (``txn``: the write that made it, None if the log
+    has no row for it), with each id's ``total_invested`` for the summary's sum."""
+
+    ids: np.ndarray
+    amounts: np.ndarray
+    invested: float
+    version: int
+    txn: str | None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.ids.nbytes + self.amounts.nbytes)
+
+
+class OrderedIds:
+    """The process's remembered lists, keyed by database file and query."""
+
+    def __init__(self, budget_bytes: int = BUDGET_BYTES) -> None:
+        self.budget_bytes = budget_bytes
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Hashable, _Remembered] = OrderedDict()
+        #: what was done, for tests and benchmarks: "read", "caught up", "current"
+        self.counts: dict[str, int] = {"read": 0, "caught up": 0, "current": 0}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def read(
+        self,
+        conn: Any,
+        database: str,
+        query: OrderedQuery,
+        cursor: tuple[Sequence[Any], int] | None = None,
+        *,
+        inclusive: bool = False,
+    ) -> tuple[np.ndarray, float, int]:
+        """The ids matching ``query`` in its order, their summed ``total_invested``, and the
+        index of the first row after ``cursor`` (a row's sort keys and id: a keyset cursor; with
+        ``inclusive``, the first row at or after it; 0 without one), exact at the database's
+        current version (inside a write transaction: read, not remembered)."""
+        if conn.in_transaction:
+            ids, invested, _amounts = _read_all(conn, query)
+            return ids, invested, _seek(conn, ids, query, cursor, inclusive)
+        key = (database, query.key)
+        conn.execute("BEGIN")
+        try:
+            version, txn = _current_version(conn)
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is not None:
+                    self._entries.move_to_end(key)
+            if entry is None or entry.version < version:
+                entry = self._refresh(conn, key, query, entry, version, txn)
+            else:
+                self.counts["current"] += 1
+            ids, invested = entry.ids, entry.invested  # one consistent pair, however it moves on
+            return ids, invested, _seek(conn, ids, query, cursor, inclusive)
+        finally:
+            conn.execute("COMMIT")
+
+    def _refresh(
+        self,
+        conn: Any,
+        key: Hashable,
+        query: OrderedQuery,
+        entry: _Remembered | None,
+        version: int,
+        txn: str | None,
+    ) -> _Remembered:
+        if entry is not None:
+            with entry.lock:
+                if entry.version >= version:  # another thread caught up meanwhile
+                    return entry
+                if entry.version < version and _catch_up(conn, query, entry, version, txn):
+                    self.counts["caught up"] += 1
+                    return entry
+        ids, invested, amounts = _read_all(conn, query)
+        fresh = _Remembered(ids, amounts, invested, version, txn)
+        self.counts["read"] += 1
+        with self._lock:
+            self._entries[key] = fresh
+            self._entries.move_to_end(key)
+            total = sum(e.nbytes for e in self._entries.values())
+            while total > self.budget_bytes and len(self._entries) > 1:
+                _, evicted = self._entries.popitem(last=False)
+                total -= evicted.nbytes
+        return fresh
+
+
+#: The process's registry (every connection of every thread shares it).
+REGISTRY = OrderedIds()
+
+
+def _current_version(conn: Any) -> tuple[int, str | None]:
+    version = int(conn.execute("SELECT version FROM fundraising_state").fetchone()[0])
+    row = conn.execute("SELECT txn FROM grid_changes WHERE version = ?", (version,)).fetchone()
+    return version, row[0] if row else None
+
+
+def _read_all(conn: Any, query: OrderedQuery) -> tuple[np.ndarray, float, np.ndarray]:
+    rows = conn.execute(
+        f"SELECT id, total_invested FROM {INVESTORS} WHERE {query.where}"
+        f" ORDER BY {query.order_sql()}",
+        query.params,
+    ).fetchall()
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    amounts = np.fromiter((r[1] or 0.0 for r in rows), dtype=np.float64, count=len(rows))
+    return ids, float(amounts.sum()), amounts
+
+
+def _touched(conn: Any, query: OrderedQuery, entry: _Remembered, version: int) -> set[int] | None:
+    """The investors changed after ``entry.version`` up to ``version`` in a way that can move
+    them in this query; None when the log cannot tell (then the list is read afresh)."""
+    rows = conn.execute(
+        "SELECT version, txn, investors FROM grid_changes WHERE version > ? AND version <= ?"
+        " ORDER BY version",
+        (entry.version, version),
+    ).fetchall()
+    if len(rows) != version - entry.version:
+        return None  # a version without its row: pruned, a restore, a copied-in database
+    if entry.txn is not None:
+        own = conn.execute(
+            "SELECT txn FROM grid_changes WHERE version = ?", (entry.version,)
+        ).fetchone()
+        if own is None or own[0] != entry.txn:
+            return None  # the history the list was read from is not this file's
+    touched: set[int] = set()
+    for _version, _txn, investors in rows:
+        changes = json.loads(investors)
+        if changes == "all":
+            return None
+        for first, last, action, columns in changes:
+            if (
+                action == "update"
+                and columns is not None
+                and query.columns is not None
+                and not query.columns.intersection(columns)
+            ):
+                continue  # nothing the query reads changed: the row stays where it is
+            if last - first >= REPLACE_LIMIT:
+                return None
+            touched.update(range(first, last + 1))
+            if len(touched) > REPLACE_LIMIT:
+                return None
+    return touched
+
+
+def _catch_up(
+    conn: Any, query: OrderedQuery, entry: _Remembered, version: int, txn: str | None
+) -> bool:
+    """Bring ``entry`` to ``version`` by re-placing the investors changed since; False if it
+    must be read afresh instead."""
+    touched = _touched(conn, query, entry, version)
+    if touched is None:
+        return False
+    ids, amounts, invested = entry.ids, entry.amounts, entry.invested
+    if touched:
+        gone = np.isin(ids, np.fromiter(touched, dtype=np.int64, count=len(touched)))
+        if gone.any():
+            invested -= float(amounts[gone].sum())
+            ids, amounts = ids[~gone], amounts[~gone]
+        keys_sql = ", ".join(quote(t.column) for t in query.terms)
+        found = conn.execute(
+            f"SELECT id, total_invested{', ' + keys_sql if keys_sql else ''} FROM {INVESTORS}"
+            f" WHERE id IN (SELECT value FROM json_each(?)) AND ({query.where})",
+            (json.dumps(sorted(touched)), *query.params),
+        ).fetchall()
+        compare = _comparer(query.terms)
+        found.sort(key=cmp_to_key(lambda a, b: compare(a[2:], a[0], b[2:], b[0])))
+        probe_sql = _probe_sql(query)
+        positions = [_position(conn, ids, probe_sql, compare, row[2:], row[0]) for row in found]
+        ids = np.insert(ids, positions, [row[0] for row in found])
+        amounts = np.insert(amounts, positions, [row[1] or 0.0 for row in found])
+        invested += sum(row[1] or 0.0 for row in found)
+    entry.ids, entry.amounts, entry.invested = ids, amounts, invested
+    entry.version, entry.txn = version, txn
+    return True
+
+
+def _seek(
+    conn: Any,
+    ids: np.ndarray,
+    query: OrderedQuery,
+    cursor: tuple[Sequence[Any], int] | None,
+    inclusive: bool,
+) -> int:
+    """The index of the first id whose (sort keys, id) come after ``cursor`` (``inclusive``:
+    at or after it), by binary search, reading each probed row's keys by id."""
+    if cursor is None:
+        return 0
+    keys, after_id = cursor
+    limit = -1 if inclusive else 0
+    compare = _comparer(query.terms)
+    probe_sql = _probe_sql(query)
+    low, high = 0, len(ids)
+    while low < high:
+        middle = (low + high) // 2
+        probe = int(ids[middle])
+        probe_keys = conn.execute(probe_sql, (probe,)).fetchone() if query.terms else ()
+        if compare(probe_keys, probe, keys, after_id) <= limit:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+def row_keys(conn: Any, query: OrderedQuery, investor_id: int) -> tuple[Any, ...] | None:
+    """An investor's stored sort keys for ``query`` (what a cursor after it holds)."""
+    if not query.terms:
+        return ()
+    row = conn.execute(_probe_sql(query), (investor_id,)).fetchone()
+    return tuple(row) if row is not None else None
+
+
+def _probe_sql(query: OrderedQuery) -> str:
+    keys_sql = ", ".join(quote(t.column) for t in query.terms) or "id"
+    return f"SELECT {keys_sql} FROM {INVESTORS} WHERE id = ?"
+
+
+def _position(
+    conn: Any,
+    ids: np.ndarray,
+    probe_sql: str,
+    compare: Any,
+    keys: Sequence[Any],
+    investor_id: int,
+) -> int:
+    """Where a row with sort ``keys`` goes in ``ids`` (binary search, reading each probed row's
+    keys by id)."""
+    low, high = 0, len(ids)
+    while low < high:
+        middle = (low + high) // 2
+        probe = int(ids[middle])
+        probe_keys = conn.execute(probe_sql, (probe,)).fetchone()
+        if compare(probe_keys if keys else (), probe, keys, investor_id) < 0:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+def _comparer(terms: Sequence[SortTerm]) -> Any:
+    """A three-way comparison of (sort keys, id) pairs in SQLite's ORDER BY order."""
+    spec = [(t.descending, t.nocase) for t in terms]
+
+    def compare(a: Sequence[Any], a_id: int, b: Sequence[Any], b_id: int) -> int:
+        for (descending, nocase), left, right in zip(spec, a, b, strict=False):
+            if left is None or right is None:
+                if left is None and right is None:
+                    continue
+                return 1 if left is None else -1  # NULLS LAST, either direction
+            x, y = _ranked(left, nocase), _ranked(right, nocase)
+            if x == y:
+                continue
+            order = -1 if x < y else 1
+            return -order if descending else order
+        return (a_id > b_id) - (a_id < b_id)
+
+    return compare
+
+
+def _ranked(value: Any, nocase: bool) -> tuple[int, Any]:
+    """SQLite's cross-type order: numbers, then text (NOCASE: ASCII folded), then blobs."""
+    if isinstance(value, int | float):
+        return (0, value)
+    if isinstance(value, str):
+        return (1, value.translate(_ASCII_FOLD) if nocase else value)
+    return (2, bytes(value))
