@@ -45,11 +45,20 @@ LONG_WORK = ThreadPoolExecutor(max_workers=4, thread_name_prefix="crm-long")
 #: queued behind password hashing and API exports and showed "Saving…" for over 15 s under load.
 #: A save still waits its turn at the write lock, at most the busy timeout (then DatabaseBusy).
 EDIT_WORK = ThreadPoolExecutor(max_workers=2, thread_name_prefix="crm-edit")
+#: API pages of lists and views run here: one new filter's first read (a scan of every investor)
+#: must not hold up GET one, edits or the Panel pages on the event loop. Reads share WAL's
+#: snapshot isolation, each thread on its own connection, side by side with one writer.
+READ_WORK = ThreadPoolExecutor(max_workers=4, thread_name_prefix="crm-read")
 
 
 async def run_blocking(fn: Callable[..., T], *args: Any) -> T:
     """Run ``fn(*args)`` on a worker thread and await its result."""
     return await IOLoop.current().run_in_executor(SLOW_WORK, fn, *args)
+
+
+async def run_read(fn: Callable[..., T], *args: Any) -> T:
+    """Run ``fn(*args)`` (a page of a list or view) on a read thread and await its result."""
+    return await IOLoop.current().run_in_executor(READ_WORK, fn, *args)
 
 
 async def run_edit(fn: Callable[..., T], *args: Any) -> T:

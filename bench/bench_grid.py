@@ -12,6 +12,9 @@ Prints, for our grid:
   (type ascending, total invested descending), random pages: p50/p95; and the first page of such
   a filter not seen before (its matches are scanned and sorted once, then remembered until the
   grid's data changes);
+* the ▶ button page after page (each page starts after the last row shown: a keyset cursor);
+* the view's first page right after another session's write, of a field it does not read
+  (Notes) and of one it filters on (Status: the row may join or leave the view);
 * edit → saved → dependents recomputed: a number field that 3 formulas read (directly or in a
   chain), edited through the page (service call, version check, formulas, audit, page refresh);
   and the service call alone;
@@ -225,6 +228,30 @@ def bench_ours(runtime: Runtime, rounds: int, sessions: int) -> dict[str, list[f
         fresh.append((time.perf_counter() - started) * 1000)
     results["fresh"] = fresh
     page.apply_view(view)
+    page.go_to_page(1)
+    scrolled = []  # ▶ page after page: each steps from the last row shown (a keyset cursor)
+    for _ in range(min(rounds, pages - 1)):
+        started = time.perf_counter()
+        page.turn(+1)
+        scrolled.append((time.perf_counter() - started) * 1000)
+    results["scroll"] = scrolled
+    # the view's first page right after another session's write: of a field it does not read
+    # (Notes), and of one it filters on (Status): the row may join or leave the view
+    after_notes, after_status = [], []
+    with runtime.context("system:bench") as ctx:
+        ids = [r[0] for r in ctx.db.execute("SELECT id FROM fundraising_investors LIMIT 5000")]
+        for n in range(rounds):
+            investor_id = ids[rng.randrange(len(ids))]
+            for key, value, samples in (
+                ("notes", f"bench {n}", after_notes),
+                ("status", rng.choice(["Meeting", "Passed"]), after_status),
+            ):
+                version = services.get_investor(ctx, investor_id)["investor"]["version"]
+                services.update_field(ctx, investor_id, key, value, expected_version=version)
+                started = time.perf_counter()
+                page.go_to_page(1)
+                samples.append((time.perf_counter() - started) * 1000)
+    results["after_notes"], results["after_status"] = after_notes, after_status
 
     page.apply_view({**view, "filters": {"op": "and", "conditions": []}, "sorts": []})
     edits, service_only = [], []
@@ -314,6 +341,9 @@ def main() -> None:
     print(line("CRM grid: first page, new session (page + Bokeh doc)", ours["first"]))
     print(line("CRM grid: page fetch, 2-group filter, 2 sort keys", ours["page"]))
     print(line("CRM grid: first page of a filter not seen before", ours["fresh"]))
+    print(line("CRM grid: next page with the ▶ button, page after page", ours["scroll"]))
+    print(line("CRM grid: first page after a write of Notes (not read)", ours["after_notes"]))
+    print(line("CRM grid: first page after a write of Status (filtered)", ours["after_status"]))
     print(line("CRM grid: edit -> saved -> 5 formulas -> page shown", ours["edit"]))
     print(line("CRM grid: edit, service call alone", ours["edit_service"]))
     print(line("Stock Tabulator remote: first page, new session", stock["first"]))

@@ -31,7 +31,7 @@ from apps.auth.cookies import (
     read_session_token,
     set_session_cookie,
 )
-from apps.runtime import Runtime, run_blocking
+from apps.runtime import Runtime, run_blocking, run_read
 from crm_lib import services
 from crm_lib.auth.permissions import allowed, denial
 from crm_lib.errors import (
@@ -218,6 +218,8 @@ class APIHandler(JSONHandler):
             # a write behind someone else's long change waits on a worker thread, never on the
             # loop that serves every page and request
             reply = await run_blocking(self._run, route, bearer, session_token, request)
+        elif route.page:
+            reply = await run_read(self._run, route, bearer, session_token, request)
         else:
             # A read or a one-record write takes a millisecond or two: running it on the loop
             # thread saves the hand-over to a worker and back, as the Panel pages' edits do

@@ -52,6 +52,10 @@ class Route:
     alternate_types: tuple[str, ...] = ()
     #: a read that can take long (whole-grid state, exports): run off the event loop
     slow: bool = False
+    #: a page of a list or view: milliseconds once its order is remembered, but the first read
+    #: of a new filter scans every investor (seconds at a million), so it runs on a read thread
+    #: (apps.runtime.READ_WORK), never on the loop that serves every session
+    page: bool = False
 
     @property
     def operation_id(self) -> str:

@@ -44,7 +44,7 @@ from apps.grid.view_builder import ViewBuilder
 from apps.links import grid_link
 from apps.markup import column_titles
 from apps.pipeline.proposal import propose_commitment
-from apps.runtime import Runtime, run_edit
+from apps.runtime import Runtime, run_edit, run_read
 from apps.shell import shell
 from crm_lib import limits, services
 from crm_lib.context import Context
@@ -98,6 +98,7 @@ class GridPage(TableActions, UserPage):
         #: Times the server changed the table's cells (a redraw or a patch), and that count at
         #: the last click: an edit committed after a redraw may have lost its typed value.
         self._redraws = 0
+        self._totals_wanted = 0  # the newest footer totals asked for (older ones are dropped)
         self._redraws_at_click = 0
         #: The table as the server last sent it: a cell that differs from it now was typed in
         #: the browser and its edit event is on its way, so a redraw must not put it back.
@@ -402,14 +403,16 @@ class GridPage(TableActions, UserPage):
         )
 
     def _show_totals(self) -> None:
-        """The footer: the row count now, and the sums over the whole view right after the page
-        is sent (a scan of the view, remembered until the data changes: the page must not wait
-        for it)."""
+        """The footer: the row count now, and the sums over the whole view once they are read
+        (a scan of the view, remembered until the data changes). Served, the scan runs on a read
+        thread (``apps.runtime.READ_WORK``): at a million investors it takes a second, and on the
+        event loop it held up every other session's pages and edits."""
         self._show_count()
+        self._totals_wanted += 1
         if self.document is None:
-            self._compute_totals()
+            self._show_computed_totals(self._totals_wanted, self._run(self._totals_action()))
         else:
-            self.document.add_next_tick_callback(self._compute_totals)
+            pn.state.execute(partial(self._compute_totals_off_loop, self._totals_wanted))
 
     def _show_count(self, _event: Any = None) -> None:
         """The footer's count: the investors in the view, and the rows ticked on this page."""
@@ -417,23 +420,27 @@ class GridPage(TableActions, UserPage):
         count = f"{plural(self.store.total, 'investor')} in this view"
         self.bridge.counts = f"{count} · {ticked:,} ticked" if ticked else count
 
-    def _compute_totals(self) -> None:
+    def _totals_action(self) -> Callable[[Context], Any]:
         store = self.store
         view = {**store.view}
         archived = store.list_key == "archived"
         if not archived:
             view["list_membership"] = store.list_key
-        totals = self.act(
-            lambda ctx: services.view_totals(
-                ctx,
-                view,
-                conditions=store.header_conditions,
-                search=store.search or None,
-                archived=archived,
-            )
+        conditions, search = list(store.header_conditions), store.search or None
+        return lambda ctx: services.view_totals(
+            ctx, view, conditions=conditions, search=search, archived=archived
         )
-        if totals is None:
+
+    async def _compute_totals_off_loop(self, wanted: int) -> None:
+        outcome = await run_read(self._run, self._totals_action())
+        self.on_loop(partial(self._show_computed_totals, wanted, outcome))
+
+    def _show_computed_totals(self, wanted: int, outcome: Outcome) -> None:
+        """Show the totals read for request ``wanted``, unless a newer page asked for its own
+        (a slow scan must not overwrite the footer of the page shown since)."""
+        if wanted != self._totals_wanted or outcome.result is None:
             return
+        store, totals = self.store, outcome.result
         self.bridge.param.update(
             totals=totals_text(store, totals), groups=group_headers(store, totals)
         )

@@ -24,17 +24,20 @@ from typing import Any
 from crm_lib.errors import ValidationError
 from crm_lib.grid.ordered_ids import SortTerm
 
-MAX_CURSOR = 4_000  # characters: keys are field values, each bounded by the field limits
+#: A cursor's length at most: sort keys are names, dates, amounts, owners and statuses; a page
+#: whose last row sorts on a longer value (a long text field) gives no cursor (page by number).
+MAX_CURSOR = 1_000
 
 
 def encode(terms: Sequence[SortTerm], keys: Sequence[Any], investor_id: int) -> str | None:
     """The cursor after the row with these sort ``keys`` and id (None if a key is a blob,
-    which no field stores)."""
+    which no field stores, or the keys make it longer than :data:`MAX_CURSOR`)."""
     if any(isinstance(key, bytes | bytearray | memoryview) for key in keys):
         return None
     body = {"sort": _signature(terms), "keys": list(keys), "id": int(investor_id)}
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    token = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    return token if len(token) <= MAX_CURSOR else None
 
 
 def decode(token: str, terms: Sequence[SortTerm]) -> tuple[list[Any], int]:

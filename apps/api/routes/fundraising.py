@@ -259,6 +259,7 @@ def relational_summary(call: Call) -> dict[str, Any]:
     response=s.INVESTOR_PAGE,
     query=LIST_PARAMS,
     errors=(401, 422),
+    page=True,
 )
 def list_investors(call: Call) -> dict[str, Any]:
     page = services.list_investors(

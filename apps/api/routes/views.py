@@ -121,6 +121,7 @@ def archive_view(call: Call) -> Reply:
     response=s.INVESTOR_PAGE,
     query=LIST_PARAMS[1:],
     errors=(401, 404, 422),
+    page=True,
 )
 def view_investors(call: Call) -> dict[str, Any]:
     view = services.get_view(call.ctx, call.arg("view_id"))
