@@ -31,7 +31,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cmp_to_key
 from typing import Any
 
@@ -80,17 +80,17 @@ class OrderedQuery:
         return (self.where, self.params, self.terms)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Remembered:
     """One query's ordered ids at ``version`` (``txn``: the write that made it, None if the log
-    has no row for it), with each id's ``total_invested`` for the summary's sum."""
+    has no row for it), with each id's ``total_invested`` for the summary's sum. Immutable: a
+    catch-up makes a new one, so a reader always holds a consistent set."""
 
     ids: np.ndarray
     amounts: np.ndarray
     invested: float
     version: int
     txn: str | None
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def nbytes(self) -> int:
@@ -104,12 +104,18 @@ class OrderedIds:
         self.budget_bytes = budget_bytes
         self._lock = threading.Lock()
         self._entries: OrderedDict[Hashable, _Remembered] = OrderedDict()
+        #: one lock per query: a list is caught up or read by one thread while the others
+        #: that need the same list wait for it (eight clients opening a new view scan once)
+        self._updating: dict[Hashable, threading.Lock] = {}
         #: what was done, for tests and benchmarks: "read", "caught up", "current"
         self.counts: dict[str, int] = {"read": 0, "caught up": 0, "current": 0}
 
     def clear(self) -> None:
+        """Forget every list (and the counts of what was done)."""
         with self._lock:
             self._entries.clear()
+            self._updating.clear()
+            self.counts = dict.fromkeys(self.counts, 0)
 
     def read(
         self,
@@ -131,46 +137,53 @@ class OrderedIds:
         conn.execute("BEGIN")
         try:
             version, txn = _current_version(conn)
-            with self._lock:
-                entry = self._entries.get(key)
-                if entry is not None:
-                    self._entries.move_to_end(key)
+            entry = self._get(key)
             if entry is None or entry.version < version:
-                entry = self._refresh(conn, key, query, entry, version, txn)
+                entry = self._refresh(conn, key, query, version, txn)
             else:
                 self.counts["current"] += 1
-            ids, invested = entry.ids, entry.invested  # one consistent pair, however it moves on
-            return ids, invested, _seek(conn, ids, query, cursor, inclusive)
+            return entry.ids, entry.invested, _seek(conn, entry.ids, query, cursor, inclusive)
         finally:
             conn.execute("COMMIT")
 
-    def _refresh(
-        self,
-        conn: Any,
-        key: Hashable,
-        query: OrderedQuery,
-        entry: _Remembered | None,
-        version: int,
-        txn: str | None,
-    ) -> _Remembered:
-        if entry is not None:
-            with entry.lock:
-                if entry.version >= version:  # another thread caught up meanwhile
-                    return entry
-                if entry.version < version and _catch_up(conn, query, entry, version, txn):
-                    self.counts["caught up"] += 1
-                    return entry
-        ids, invested, amounts = _read_all(conn, query)
-        fresh = _Remembered(ids, amounts, invested, version, txn)
-        self.counts["read"] += 1
+    def _get(self, key: Hashable) -> _Remembered | None:
         with self._lock:
-            self._entries[key] = fresh
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def _refresh(
+        self, conn: Any, key: Hashable, query: OrderedQuery, version: int, txn: str | None
+    ) -> _Remembered:
+        with self._lock:
+            updating = self._updating.setdefault(key, threading.Lock())
+        with updating:
+            entry = self._get(key)
+            if entry is not None and entry.version >= version:
+                return entry  # another thread brought it here meanwhile
+            fresh = None
+            if entry is not None:
+                fresh = _caught_up(conn, query, entry, version, txn)
+                if fresh is not None:
+                    self.counts["caught up"] += 1
+            if fresh is None:
+                ids, invested, amounts = _read_all(conn, query)
+                fresh = _Remembered(ids, amounts, invested, version, txn)
+                self.counts["read"] += 1
+            self._store(key, fresh)
+            return fresh
+
+    def _store(self, key: Hashable, entry: _Remembered) -> None:
+        """Keep ``entry``, dropping the least recently used lists past the memory budget."""
+        with self._lock:
+            self._entries[key] = entry
             self._entries.move_to_end(key)
             total = sum(e.nbytes for e in self._entries.values())
             while total > self.budget_bytes and len(self._entries) > 1:
-                _, evicted = self._entries.popitem(last=False)
+                evicted_key, evicted = self._entries.popitem(last=False)
+                self._updating.pop(evicted_key, None)
                 total -= evicted.nbytes
-        return fresh
 
 
 #: The process's registry (every connection of every thread shares it).
@@ -231,14 +244,14 @@ def _touched(conn: Any, query: OrderedQuery, entry: _Remembered, version: int) -
     return touched
 
 
-def _catch_up(
+def _caught_up(
     conn: Any, query: OrderedQuery, entry: _Remembered, version: int, txn: str | None
-) -> bool:
-    """Bring ``entry`` to ``version`` by re-placing the investors changed since; False if it
+) -> _Remembered | None:
+    """``entry`` brought to ``version`` by re-placing the investors changed since; None if it
     must be read afresh instead."""
     touched = _touched(conn, query, entry, version)
     if touched is None:
-        return False
+        return None
     ids, amounts, invested = entry.ids, entry.amounts, entry.invested
     if touched:
         gone = np.isin(ids, np.fromiter(touched, dtype=np.int64, count=len(touched)))
@@ -258,9 +271,7 @@ def _catch_up(
         ids = np.insert(ids, positions, [row[0] for row in found])
         amounts = np.insert(amounts, positions, [row[1] or 0.0 for row in found])
         invested += sum(row[1] or 0.0 for row in found)
-    entry.ids, entry.amounts, entry.invested = ids, amounts, invested
-    entry.version, entry.txn = version, txn
-    return True
+    return _Remembered(ids, amounts, invested, version, txn)
 
 
 def _seek(

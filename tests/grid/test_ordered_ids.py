@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from functools import cmp_to_key
 from pathlib import Path
@@ -357,3 +358,30 @@ def test_a_page_ending_on_a_long_sort_value_pages_by_number(ctx: Context) -> Non
     assert first.next_cursor is None and first.total == 3  # too long to carry in a URL
     second = services.list_investors(ctx, sort=[("notes", "asc")], page_size=1, page=2)
     assert [r["name"] for r in second.rows] == ["LP 1"]
+
+
+def test_readers_of_a_new_view_at_once_share_one_read_and_see_one_answer(
+    ctx: Context, settings: Settings
+) -> None:
+    for n in range(200):
+        services.create_investor(ctx, {"name": f"{NAMES[n % len(NAMES)]} {n}"})
+    expected = reference(ctx, sort=[("name", "desc")])
+    answers: list[list[int]] = []
+    start = threading.Barrier(8)
+
+    def reader() -> None:
+        own = crm_lib.open_crm(settings=settings, actor="system:test")
+        try:
+            start.wait()
+            page = services.list_investors(own, sort=[("name", "desc")], page_size=1000)
+            answers.append([row["id"] for row in page.rows])
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=reader) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert answers == [expected] * 8
+    assert REGISTRY.counts["read"] == 1  # one scan; the other seven waited for it
