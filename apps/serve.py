@@ -189,10 +189,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     # the search index lives in this process (Qdrant's local mode is one process): kept in
     # step with the database every few seconds, built the first time
-    start_search_sync(
-        lambda: open_crm(settings=settings, actor="system:search", events=runtime.events),
-        runtime.search_index,
-    )
+    if settings.search_sync:
+        start_search_sync(
+            lambda: open_crm(settings=settings, actor="system:search", events=runtime.events),
+            runtime.search_index,
+        )
     # `systemctl stop` and `docker stop` send SIGTERM; as PID 1 in a container the process would
     # ignore it and be killed 10 s later. Stop as on Ctrl-C instead (Panel's SIGINT handler ends
     # the loop; the finally below runs).

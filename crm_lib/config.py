@@ -177,6 +177,13 @@ SETTINGS: tuple[Setting, ...] = (
         "'on' or 'off': run the scheduled notebook jobs (nightly backup) inside the server.",
     ),
     Setting(
+        "search_sync",
+        "CRM_SEARCH_SYNC",
+        "on",
+        "'on' or 'off': keep the search index in step inside the server (building it the first "
+        "time); off for a second server on the same data, or a benchmark of other work.",
+    ),
+    Setting(
         "nightly_backup_at",
         "CRM_NIGHTLY_BACKUP_AT",
         "02:00",
@@ -408,6 +415,7 @@ class Settings:
     offbox_keep: tuple[tuple[str, int], ...] = ()
     offbox_timeout_s: int = 3600
     jobs: bool = True
+    search_sync: bool = True
     nightly_backup_at: str = "02:00"
     #: CRM_INTERNAL_DOMAINS, lower case, without "@"
     internal_domains: tuple[str, ...] = ()
@@ -526,6 +534,7 @@ def load_settings(
         offbox_keep=_keep(values, "offbox_keep"),
         offbox_timeout_s=_positive_int(values, "offbox_timeout_s"),
         jobs=_on_off(values, "jobs"),
+        search_sync=_on_off(values, "search_sync"),
         nightly_backup_at=_clock_time(values, "nightly_backup_at"),
         google_service_account_file=(
             Path(values["google_service_account_file"]).expanduser().resolve()
