@@ -45,10 +45,11 @@ LONG_WORK = ThreadPoolExecutor(max_workers=4, thread_name_prefix="crm-long")
 #: queued behind password hashing and API exports and showed "Saving…" for over 15 s under load.
 #: A save still waits its turn at the write lock, at most the busy timeout (then DatabaseBusy).
 EDIT_WORK = ThreadPoolExecutor(max_workers=2, thread_name_prefix="crm-edit")
-#: API pages of lists and views run here: one new filter's first read (a scan of every investor)
-#: must not hold up GET one, edits or the Panel pages on the event loop. Reads share WAL's
-#: snapshot isolation, each thread on its own connection, side by side with one writer.
-READ_WORK = ThreadPoolExecutor(max_workers=4, thread_name_prefix="crm-read")
+#: API pages that need a scan of every investor (a new filter's first read: seconds at a million)
+#: run here, so that they never hold up GET one, edits or the Panel pages on the event loop; two
+#: threads, so one such scan does not queue the next. Remembered pages are answered on the loop
+#: (apps/api/base.py). Each thread reads on its own connection (WAL: beside the one writer).
+READ_WORK = ThreadPoolExecutor(max_workers=2, thread_name_prefix="crm-read")
 
 
 async def run_blocking(fn: Callable[..., T], *args: Any) -> T:

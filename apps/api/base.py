@@ -40,6 +40,7 @@ from crm_lib.errors import (
     RateLimited,
     ValidationError,
 )
+from crm_lib.grid.ordered_ids import ScanNeeded, without_scans
 from crm_lib.limits import MAX_JSON_DEPTH, check_document
 
 log = logging.getLogger(__name__)
@@ -219,7 +220,13 @@ class APIHandler(JSONHandler):
             # loop that serves every page and request
             reply = await run_blocking(self._run, route, bearer, session_token, request)
         elif route.page:
-            reply = await run_read(self._run, route, bearer, session_token, request)
+            # a page cut from a remembered list is answered here; one that needs a scan of
+            # every investor (a new filter) runs on a read thread (crm_lib.grid.ordered_ids)
+            try:
+                with without_scans():
+                    reply = self._run(route, bearer, session_token, request)
+            except ScanNeeded:
+                reply = await run_read(self._run, route, bearer, session_token, request)
         else:
             # A read or a one-record write takes a millisecond or two: running it on the loop
             # thread saves the hand-over to a worker and back, as the Panel pages' edits do

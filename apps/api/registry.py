@@ -52,9 +52,9 @@ class Route:
     alternate_types: tuple[str, ...] = ()
     #: a read that can take long (whole-grid state, exports): run off the event loop
     slow: bool = False
-    #: a page of a list or view: milliseconds once its order is remembered, but the first read
-    #: of a new filter scans every investor (seconds at a million), so it runs on a read thread
-    #: (apps.runtime.READ_WORK), never on the loop that serves every session
+    #: a page of a list or view: milliseconds once its order is remembered (answered on the
+    #: loop), but the first read of a new filter scans every investor (seconds at a million), so
+    #: that read runs on a read thread (apps.runtime.READ_WORK), never on the loop
     page: bool = False
 
     @property

@@ -22,7 +22,7 @@ from crm_lib.config import Settings
 from crm_lib.context import Context
 from crm_lib.errors import ValidationError
 from crm_lib.grid.fields import load_fields
-from crm_lib.grid.ordered_ids import REGISTRY, SortTerm, _comparer
+from crm_lib.grid.ordered_ids import REGISTRY, ScanNeeded, SortTerm, _comparer, without_scans
 from crm_lib.services.investors import _InvestorQuery, _ordered_query
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -385,3 +385,18 @@ def test_readers_of_a_new_view_at_once_share_one_read_and_see_one_answer(
         thread.join(timeout=60)
     assert answers == [expected] * 8
     assert REGISTRY.counts["read"] == 1  # one scan; the other seven waited for it
+
+
+def test_without_scans_a_remembered_page_is_answered_and_a_new_one_is_handed_on(
+    ctx: Context,
+) -> None:
+    for n in range(50):
+        services.create_investor(ctx, {"name": f"LP {n:02d}", "location": PLACES[n % 8]})
+    services.list_investors(ctx, page_size=5)  # remembered
+    services.create_investor(ctx, {"name": "AAA"})  # a small catch-up is still quick
+    with without_scans():
+        page = services.list_investors(ctx, page_size=5)
+        assert page.rows[0]["name"] == "AAA"
+        with pytest.raises(ScanNeeded):  # a sort never read before: a scan of every investor
+            services.list_investors(ctx, sort=[("location", "asc")], page_size=5)
+    assert services.list_investors(ctx, sort=[("location", "asc")], page_size=5).total == 51
