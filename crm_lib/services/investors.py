@@ -386,8 +386,7 @@ def investor_order(
     only_ids: Sequence[int] | None = None,
 ) -> Sequence[int]:
     """The ids of every investor :func:`list_investors` would page through with these
-    arguments, in its order (8 bytes an id; remembered until the grid's data next changes, the
-    same read as :func:`list_investors`'s pages)."""
+    arguments, in its order (a numpy array, 8 bytes an id): the list its pages are cut from."""
     _check_list(list_membership)
     fields = load_fields(ctx.db)
     query = _InvestorQuery.build(
