@@ -303,8 +303,9 @@ def _caught_up(
         ).fetchall()
         compare = _comparer(query.terms)
         found.sort(key=cmp_to_key(lambda a, b: compare(a[2:], a[0], b[2:], b[0])))
-        probe_sql = _probe_sql(query)
-        positions = [_position(conn, ids, probe_sql, compare, row[2:], row[0]) for row in found]
+        positions = [
+            _bisect(conn, ids, query, compare, row[2:], row[0], inclusive=True) for row in found
+        ]
         ids = np.insert(ids, positions, [row[0] for row in found])
         amounts = np.insert(amounts, positions, [row[1] or 0.0 for row in found])
         invested += sum(row[1] or 0.0 for row in found)
@@ -319,19 +320,33 @@ def _seek(
     inclusive: bool,
 ) -> int:
     """The index of the first id whose (sort keys, id) come after ``cursor`` (``inclusive``:
-    at or after it), by binary search, reading each probed row's keys by id."""
+    at or after it); 0 without one."""
     if cursor is None:
         return 0
-    keys, after_id = cursor
-    limit = -1 if inclusive else 0
-    compare = _comparer(query.terms)
+    keys, cursor_id = cursor
+    return _bisect(conn, ids, query, _comparer(query.terms), keys, cursor_id, inclusive)
+
+
+def _bisect(
+    conn: Any,
+    ids: np.ndarray,
+    query: OrderedQuery,
+    compare: Any,
+    keys: Sequence[Any],
+    investor_id: int,
+    inclusive: bool,
+) -> int:
+    """Binary search of ``ids`` (in ``query``'s order) for (``keys``, ``investor_id``): the
+    index of the first row at or after it (``inclusive``, where such a row is inserted), else
+    of the first row after it. Each probed row's keys are read by id."""
     probe_sql = _probe_sql(query)
+    limit = -1 if inclusive else 0
     low, high = 0, len(ids)
     while low < high:
         middle = (low + high) // 2
         probe = int(ids[middle])
         probe_keys = conn.execute(probe_sql, (probe,)).fetchone() if query.terms else ()
-        if compare(probe_keys, probe, keys, after_id) <= limit:
+        if compare(probe_keys, probe, keys, investor_id) <= limit:
             low = middle + 1
         else:
             high = middle
@@ -349,28 +364,6 @@ def row_keys(conn: Any, query: OrderedQuery, investor_id: int) -> tuple[Any, ...
 def _probe_sql(query: OrderedQuery) -> str:
     keys_sql = ", ".join(quote(t.column) for t in query.terms) or "id"
     return f"SELECT {keys_sql} FROM {INVESTORS} WHERE id = ?"
-
-
-def _position(
-    conn: Any,
-    ids: np.ndarray,
-    probe_sql: str,
-    compare: Any,
-    keys: Sequence[Any],
-    investor_id: int,
-) -> int:
-    """Where a row with sort ``keys`` goes in ``ids`` (binary search, reading each probed row's
-    keys by id)."""
-    low, high = 0, len(ids)
-    while low < high:
-        middle = (low + high) // 2
-        probe = int(ids[middle])
-        probe_keys = conn.execute(probe_sql, (probe,)).fetchone()
-        if compare(probe_keys if keys else (), probe, keys, investor_id) < 0:
-            low = middle + 1
-        else:
-            high = middle
-    return low
 
 
 def _comparer(terms: Sequence[SortTerm]) -> Any:
