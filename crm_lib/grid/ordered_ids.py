@@ -159,18 +159,35 @@ class OrderedIds:
         if conn.in_transaction:
             ids, invested, _amounts = _read_all(conn, query)
             return ids, invested, _seek(conn, ids, query, cursor, inclusive)
-        key = (database, query.key)
         conn.execute("BEGIN")
         try:
-            version, txn = _current_version(conn)
-            entry = self._get(key)
-            if entry is None or entry.version < version:
-                entry = self._refresh(conn, key, query, version, txn)
-            else:
-                self.counts["current"] += 1
+            entry = self._current(conn, database, query, _current_version(conn))
             return entry.ids, entry.invested, _seek(conn, entry.ids, query, cursor, inclusive)
         finally:
             conn.execute("COMMIT")
+
+    def lengths(self, conn: Any, database: str, queries: Sequence[OrderedQuery]) -> list[int]:
+        """How many ids each query matches, all at one version in one read transaction (the
+        list tabs' counts, on every page the grid shows)."""
+        if conn.in_transaction:
+            return [len(_read_all(conn, query)[0]) for query in queries]
+        conn.execute("BEGIN")
+        try:
+            version = _current_version(conn)
+            return [len(self._current(conn, database, query, version).ids) for query in queries]
+        finally:
+            conn.execute("COMMIT")
+
+    def _current(
+        self, conn: Any, database: str, query: OrderedQuery, version: tuple[int, str | None]
+    ) -> _Remembered:
+        """``query``'s list at ``version`` (inside the caller's read transaction)."""
+        key = (database, query.key)
+        entry = self._get(key)
+        if entry is None or entry.version < version[0]:
+            return self._refresh(conn, key, query, *version)
+        self.counts["current"] += 1
+        return entry
 
     def _get(self, key: Hashable) -> _Remembered | None:
         with self._lock:

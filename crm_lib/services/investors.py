@@ -600,17 +600,12 @@ def count_by_list(ctx: Context) -> dict[str, int]:
     Each count is the length of that list's remembered ids (:mod:`crm_lib.grid.ordered_ids`,
     in id order), kept exact as writes land: no table scan per write, which at a million
     investors cost every open grid a 100 ms GROUP BY after each of its colleagues' edits."""
-    database = str(ctx.settings.database_path)
-    counts = {}
-    for name in LISTS:
-        query = OrderedQuery(f"{LIVE} AND list_membership = ?", (name,), (), LIST_COLUMNS)
-        counts[name] = len(REGISTRY.read(ctx.db.conn, database, query)[0])
-    archived = OrderedQuery("deleted_at IS NOT NULL", (), (), LIST_COLUMNS)
-    return {
-        "all": sum(counts.values()),
-        **counts,
-        "archived": len(REGISTRY.read(ctx.db.conn, database, archived)[0]),
-    }
+    queries = [
+        OrderedQuery(f"{LIVE} AND list_membership = ?", (name,), (), LIST_COLUMNS) for name in LISTS
+    ]
+    queries.append(OrderedQuery("deleted_at IS NOT NULL", (), (), LIST_COLUMNS))
+    *lists, archived = REGISTRY.lengths(ctx.db.conn, str(ctx.settings.database_path), queries)
+    return {"all": sum(lists), **dict(zip(LISTS, lists, strict=True)), "archived": archived}
 
 
 def _hashable(value: Any) -> Any:
