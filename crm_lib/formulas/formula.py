@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from crm_lib.clock import Clock, SystemClock
 from crm_lib.errors import FormulaError
 from crm_lib.formulas.compiler import Compiler, infer_type, value_type_of
-from crm_lib.formulas.engine import Batch, BudgetExceeded, Column, RecordInfo, Step, cpu_seconds
+from crm_lib.formulas.engine import Batch, BudgetExceeded, Column, RecordInfo, Step
 from crm_lib.formulas.limits import DEFAULT_LIMITS, Limits, active_budget, using_limits
 from crm_lib.formulas.parser import parse
 from crm_lib.formulas.values import ErrorValue, ValueType, parse_number_text
+from crm_lib.formulas.work_clock import work_seconds
 
 T = ValueType
 
@@ -84,7 +85,7 @@ class Formula:
         now = self._clock.now()
         with using_limits(self._limits):
             loader = self._loader(columns, count)
-            started = cpu_seconds()
+            started = work_seconds()
             budget = self._limits.cell_time_budget_s
             batch = Batch(
                 count, loader, records=records, now=now, zone=self._zone,
@@ -99,7 +100,7 @@ class Formula:
             out: list[object] = []
             for index in range(count):
                 single = batch.take([index])
-                single.deadline = cpu_seconds() + budget
+                single.deadline = work_seconds() + budget
                 try:
                     out.append(self._finish(self._root.run(single))[0])
                 except BudgetExceeded:
