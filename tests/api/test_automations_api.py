@@ -15,6 +15,8 @@ def test_rules_over_rest(live: LiveServer) -> None:
     assert refused.status_code == 403
     made = admin.post(f"{base}/rules", json={"template": "follow_up_no_reply"})
     assert made.status_code == 201, made.text
+    spec = member.get(f"{live.base}/api/openapi.json").json()  # the 201 is documented too
+    assert "201" in spec["paths"]["/automations/rules"]["post"]["responses"]
     rule = made.json()
     assert rule["enabled"] is False and rule["sentence"].startswith("When our last email")
     listed = member.get(f"{base}/rules").json()

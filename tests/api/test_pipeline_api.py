@@ -122,7 +122,8 @@ def test_forecast_funnel_and_going_cold(live: LiveServer) -> None:
     assert [(f["name"], f["reached"]) for f in funnel][:2] == [("Prospect", 1), ("Intro", 0)]
     assert member.get(f"{live.base}/api/pipeline/funnel").status_code == 422  # which fund?
     cold = member.get(f"{live.base}/api/pipeline/going-cold", params={"days": 30}).json()
-    assert [(r["name"], r["reason"]) for r in cold["rows"]] == [
+    # the live server is shared by the session's API tests: other tests' investors may be cold too
+    assert [(r["name"], r["reason"]) for r in cold["rows"] if r["id"] == investor["id"]] == [
         ("Forecast LP", "Fund Forecast · Prospect")
     ]
     assert member.get(f"{live.base}/api/pipeline/going-cold", params={"days": 0}).status_code == 422

@@ -82,6 +82,7 @@ def get_rule(call: Call) -> dict[str, Any]:
     tag=TAG,
     body=RuleBody,
     response=RULE,
+    status=201,
     errors=ERRS,
 )
 def create_rule(call: Call) -> Reply:
