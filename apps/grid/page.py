@@ -36,7 +36,10 @@ from apps.grid.store import (
     OPEN,
     PAGE_SIZES,
     GridStore,
+    PageRead,
+    PageRequest,
     column_widths,
+    read_page,
     same_cell,
 )
 from apps.grid.table_actions import TableActions
@@ -51,6 +54,7 @@ from crm_lib.context import Context
 from crm_lib.errors import ConflictError, CRMError, NotAuthenticated, database_failure
 from crm_lib.events import Change
 from crm_lib.grid.change_scope import PageRefresh, page_refresh
+from crm_lib.grid.ordered_ids import ScanNeeded, without_scans
 from crm_lib.services.grid import PEOPLE
 from crm_lib.services.pipeline_grid import EXPECTED_PREFIX, STAGE_PREFIX
 
@@ -99,6 +103,8 @@ class GridPage(TableActions, UserPage):
         #: the last click: an edit committed after a redraw may have lost its typed value.
         self._redraws = 0
         self._totals_wanted = 0  # the newest footer totals asked for (older ones are dropped)
+        self._reads_wanted = 0  # the newest page read asked for (older ones are dropped)
+        self._columns_owed = False  # columns were read: configure the table with the next page
         self._redraws_at_click = 0
         #: The table as the server last sent it: a cell that differs from it now was typed in
         #: the browser and its edit event is on its way, so a redraw must not put it back.
@@ -282,19 +288,64 @@ class GridPage(TableActions, UserPage):
 
     # -- reading -----------------------------------------------------------------------------
     def reload(self, *, columns: bool = False) -> None:
-        """Re-read the page (and the columns, when fields, funds or the view's layout changed)."""
+        """Re-read the page (and the columns, when fields, funds or the view's layout changed).
+
+        Served, a page that needs a scan of every investor (a filter, search or sort not read
+        since the data changed: a second at a million investors) is read on a read thread
+        (``apps.runtime.READ_WORK``) and shown when it arrives, with the table marked loading
+        meanwhile; on the event loop it held up every other session's pages and edits. A
+        remembered page (:mod:`crm_lib.grid.ordered_ids`) is read here, in a millisecond or two.
+        """
         columns = columns or bool(self._pending_remote)
         self._pending_remote = None
+        self._columns_owed = self._columns_owed or columns
+        self._reads_wanted += 1
+        served = self.document is not None
 
-        def load(ctx: Context) -> bool:
+        def load(ctx: Context) -> PageRead | PageRequest:
             if columns or not self.store.columns:
                 self.store.load_columns(ctx)
-            self.store.load_page(ctx)
-            return True
+            request = self.store.page_request()
+            if not served:
+                return read_page(ctx, request)
+            try:
+                with without_scans():
+                    return read_page(ctx, request)
+            except ScanNeeded:
+                return request
 
-        if not self.act(load):
+        read = self.act(load)
+        if read is None:
+            self.table.loading = False
             return
-        configured = columns and self._configure_table()
+        if isinstance(read, PageRequest):
+            self.table.loading = True
+            pn.state.execute(partial(self._read_off_loop, self._reads_wanted, read))
+            return
+        self._show_read(read)
+
+    async def _read_off_loop(self, wanted: int, request: PageRequest) -> None:
+        outcome = await run_read(self._run, lambda ctx: read_page(ctx, request))
+        self.on_loop(partial(self._show_read_off_loop, wanted, outcome))
+
+    def _show_read_off_loop(self, wanted: int, outcome: Outcome) -> None:
+        """Show a page read on a read thread, unless a newer read was asked for since (that
+        one shows its own page; this one would put back rows the person has moved on from)."""
+        if wanted != self._reads_wanted:
+            return
+        if outcome.ended or outcome.error is not None:
+            self.table.loading = False
+            self._report(outcome.error.message if outcome.error else "", failed=True)
+            if outcome.ended and pn.state.location is not None:
+                pn.state.location.reload = True
+            return
+        self._show_read(outcome.result)
+
+    def _show_read(self, read: PageRead) -> None:
+        self.table.loading = False
+        self.store.show(read)
+        configured = self._columns_owed and self._configure_table()
+        self._columns_owed = False
         self._show_page(frame=self.table.value if configured else None)
 
     def _configure_table(self) -> bool:

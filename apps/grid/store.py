@@ -96,6 +96,71 @@ def column_widths(columns: list[Column], saved: dict[str, Any]) -> dict[str, int
     return widths | {key: int(value) for key, value in saved.items()}
 
 
+@dataclass(frozen=True)
+class PageRequest:
+    """A page to read: the view (with the list tab), page, header sorts and filters, search,
+    and the keyset cursor to start from (``("after" | "before", cursor)``), if any."""
+
+    view: dict[str, Any]
+    page: int
+    page_size: int
+    sorts: list[dict[str, Any]] | None
+    conditions: tuple[Any, ...]
+    search: str | None
+    archived: bool
+    seek: tuple[str, str] | None
+
+
+@dataclass(frozen=True)
+class PageRead:
+    """One page as read for a :class:`PageRequest`, with the view's count, its summed total
+    invested, the list tabs' counts and the cursors of the pages next to it."""
+
+    request: PageRequest
+    page: int
+    rows: list[dict[str, Any]]
+    total: int
+    total_invested: float
+    counts: dict[str, int]
+    next_cursor: str | None
+    previous_cursor: str | None
+    first: int
+
+
+def read_page(ctx: Context, request: PageRequest) -> PageRead:
+    """Read ``request``'s page; past the last page (rows went away), the last page. Touches no
+    session state: safe on a read thread."""
+    seek = request.seek
+    page = request.page
+    while True:
+        result = services.grid_page(
+            ctx,
+            request.view,
+            page=page,
+            page_size=request.page_size,
+            sorts=request.sorts,
+            conditions=list(request.conditions),
+            search=request.search,
+            archived=request.archived,
+            **({seek[0]: seek[1]} if seek else {}),
+        )
+        last = max(1, -(-result.total // request.page_size))
+        if page <= last or seek:
+            break
+        page = last
+    return PageRead(
+        request=request,
+        page=result.page,
+        rows=result.rows,
+        total=result.total,
+        total_invested=result.total_invested,
+        counts=services.count_by_list(ctx),
+        next_cursor=result.next_cursor,
+        previous_cursor=result.previous_cursor,
+        first=result.first,
+    )
+
+
 class GridStore(param.Parameterized):
     """One session's grid: the view being looked at, the page shown, and the columns."""
 
@@ -163,36 +228,39 @@ class GridStore(param.Parameterized):
 
     def load_page(self, ctx: Context) -> None:
         """Read the current page of the view (list tab, filters, search, header filters, sorts)."""
+        self.show(read_page(ctx, self.page_request()))
+
+    def page_request(self) -> PageRequest:
+        """What the next read asks for: a snapshot, so it can be read on another thread while
+        this session's store keeps changing."""
         view = {**self.view}
         archived = self.list_key == "archived"
         if not archived:
             view["list_membership"] = self.list_key
-        seek, self.seek = self.seek, None
-        result = services.grid_page(
-            ctx,
-            view,
+        return PageRequest(
+            view=view,
             page=self.page,
             page_size=self.page_size,
-            sorts=self.header_sorts,
-            conditions=self.header_conditions,
+            sorts=copy.deepcopy(self.header_sorts),
+            conditions=tuple(self.header_conditions),
             search=self.search or None,
             archived=archived,
-            **({seek[0]: seek[1]} if seek else {}),
+            seek=self.seek,
         )
-        last = max(1, -(-result.total // self.page_size))
-        if self.page > last and not seek:  # rows went away: show the last page that exists
-            self.page = last
-            return self.load_page(ctx)
-        self.cursors = {"after": result.next_cursor, "before": result.previous_cursor}
-        self.first = result.first
+
+    def show(self, read: PageRead) -> None:
+        """Make ``read`` the page shown (its seek, if any, is used up)."""
+        if read.request.seek == self.seek:
+            self.seek = None
+        self.cursors = {"after": read.next_cursor, "before": read.previous_cursor}
+        self.first = read.first
         self.param.update(
-            page=result.page,
-            rows=result.rows,
-            total=result.total,
-            total_invested=result.total_invested,
-            counts=services.count_by_list(ctx),
+            page=read.page,
+            rows=read.rows,
+            total=read.total,
+            total_invested=read.total_invested,
+            counts=read.counts,
         )
-        return None
 
     def refresh_rows(self, ctx: Context, ids: Sequence[int]) -> list[dict[str, Any]]:
         """Re-read the rows ``ids`` of the page in place (others changed them, nothing that

@@ -21,15 +21,17 @@ from typing import Any
 
 from crm_lib.errors import CRMError
 from crm_lib.events import Change
+from crm_lib.grid.column_values import AVERAGED_TYPES, SUMMED_TYPES
 from crm_lib.grid.fields import FieldSpec, resolve_field
 
 INVESTORS = "fundraising_investors"
-#: Footer figures: summed and averaged field types (crm_lib.services.investors.investor_totals).
-TOTALLED_TYPES = frozenset({"number", "currency", "percent"})
+#: Footer figures: summed and averaged field types (crm_lib.grid.column_values).
+TOTALLED_TYPES = SUMMED_TYPES | AVERAGED_TYPES
 #: Columns every update writes: a view that sorts or filters on them moves with every change.
 BOOKKEEPING = frozenset({"updated_at", "updated_by", "version"})
-#: What the grid's search box matches (crm_lib.services.investors._InvestorQuery).
-SEARCHED = frozenset({"name", "location", "notes"})
+#: What the grid's search box matches, name first (crm_lib.services.investors._InvestorQuery).
+SEARCH_COLUMNS = ("name", "location", "notes")
+SEARCHED = frozenset(SEARCH_COLUMNS)
 #: Always part of a page's shape: which list a row is in, and the rollup behind the summary.
 ALWAYS = frozenset({"list_membership", "deleted_at", "total_invested"})
 

@@ -133,6 +133,7 @@ class OrderedIds:
         #: one lock per query: a list is caught up or read by one thread while the others
         #: that need the same list wait for it (eight clients opening a new view scan once)
         self._updating: dict[Hashable, threading.Lock] = {}
+        self._queries: dict[Hashable, OrderedQuery] = {}  # each remembered list's query
         #: what was done, for tests and benchmarks: "read", "caught up", "current"
         self.counts: dict[str, int] = {"read": 0, "caught up": 0, "current": 0}
 
@@ -141,6 +142,7 @@ class OrderedIds:
         with self._lock:
             self._entries.clear()
             self._updating.clear()
+            self._queries.clear()
             self.counts = dict.fromkeys(self.counts, 0)
 
     def read(
@@ -161,7 +163,7 @@ class OrderedIds:
             return ids, invested, _seek(conn, ids, query, cursor, inclusive)
         conn.execute("BEGIN")
         try:
-            entry = self._current(conn, database, query, _current_version(conn))
+            entry = self._current(conn, database, query, current_version(conn))
             return entry.ids, entry.invested, _seek(conn, entry.ids, query, cursor, inclusive)
         finally:
             conn.execute("COMMIT")
@@ -173,10 +175,24 @@ class OrderedIds:
             return [len(_read_all(conn, query)[0]) for query in queries]
         conn.execute("BEGIN")
         try:
-            version = _current_version(conn)
+            version = current_version(conn)
             return [len(self._current(conn, database, query, version).ids) for query in queries]
         finally:
             conn.execute("COMMIT")
+
+    def ids_in_any_order(
+        self, conn: Any, database: str, query: OrderedQuery, version: tuple[int, str | None]
+    ) -> np.ndarray:
+        """The ids matching ``query`` at ``version`` (inside the caller's read transaction), in
+        whatever order a remembered list of the same rows holds them: sums need the rows, not
+        their order, so the list a page of the view was cut from serves (and is caught up)."""
+        with self._lock:
+            same_rows = [
+                remembered
+                for key, remembered in reversed(self._queries.items())
+                if key[0] == database and key[1][:2] == query.key[:2]  # type: ignore[index]
+            ]
+        return self._current(conn, database, same_rows[0] if same_rows else query, version).ids
 
     def _current(
         self, conn: Any, database: str, query: OrderedQuery, version: tuple[int, str | None]
@@ -201,11 +217,15 @@ class OrderedIds:
     ) -> _Remembered:
         with self._lock:
             updating = self._updating.setdefault(key, threading.Lock())
-        with updating:
+        quick = _NO_SCANS.get()
+        if quick and not updating.acquire(blocking=False):
+            raise ScanNeeded()  # another thread is reading it: waiting would hold the loop
+        if not quick:
+            updating.acquire()
+        try:
             entry = self._get(key)
             if entry is not None and entry.version >= version:
                 return entry  # another thread brought it here meanwhile
-            quick = _NO_SCANS.get()
             fresh = None
             if entry is not None:
                 limit = QUICK_LIMIT if quick else REPLACE_LIMIT
@@ -218,8 +238,12 @@ class OrderedIds:
                 ids, invested, amounts = _read_all(conn, query)
                 fresh = _Remembered(ids, amounts, invested, version, txn)
                 self.counts["read"] += 1
+            with self._lock:
+                self._queries[key] = query
             self._store(key, fresh)
             return fresh
+        finally:
+            updating.release()
 
     def _store(self, key: Hashable, entry: _Remembered) -> None:
         """Keep ``entry``, dropping the least recently used lists past the memory budget."""
@@ -230,6 +254,7 @@ class OrderedIds:
             while total > self.budget_bytes and len(self._entries) > 1:
                 evicted_key, evicted = self._entries.popitem(last=False)
                 self._updating.pop(evicted_key, None)
+                self._queries.pop(evicted_key, None)
                 total -= evicted.nbytes
 
 
@@ -237,7 +262,7 @@ class OrderedIds:
 REGISTRY = OrderedIds()
 
 
-def _current_version(conn: Any) -> tuple[int, str | None]:
+def current_version(conn: Any) -> tuple[int, str | None]:
     version = int(conn.execute("SELECT version FROM fundraising_state").fetchone()[0])
     row = conn.execute("SELECT txn FROM grid_changes WHERE version = ?", (version,)).fetchone()
     return version, row[0] if row else None
@@ -259,32 +284,45 @@ def _touched(
 ) -> set[int] | None:
     """The investors changed after ``entry.version`` up to ``version`` in a way that can move
     them in this query; None when the log cannot tell (then the list is read afresh)."""
+    return changed_investors(conn, query.columns, entry.version, entry.txn, version, limit)
+
+
+def changed_investors(
+    conn: Any,
+    columns: frozenset[str] | None,
+    since: int,
+    since_txn: str | None,
+    version: int,
+    limit: int,
+) -> set[int] | None:
+    """The investors whose ``columns`` (None: any) changed after version ``since`` (written by
+    ``since_txn``) up to ``version``, from the ``grid_changes`` log; None when the log cannot
+    tell (a version missing, another history, a reshaping write) or more than ``limit``
+    changed. Created, archived and restored investors always count."""
     rows = conn.execute(
         "SELECT version, txn, investors FROM grid_changes WHERE version > ? AND version <= ?"
         " ORDER BY version",
-        (entry.version, version),
+        (since, version),
     ).fetchall()
-    if len(rows) != version - entry.version:
+    if len(rows) != version - since:
         return None  # a version without its row: pruned, a restore, a copied-in database
-    if entry.txn is not None:
-        own = conn.execute(
-            "SELECT txn FROM grid_changes WHERE version = ?", (entry.version,)
-        ).fetchone()
-        if own is None or own[0] != entry.txn:
+    if since_txn is not None:
+        own = conn.execute("SELECT txn FROM grid_changes WHERE version = ?", (since,)).fetchone()
+        if own is None or own[0] != since_txn:
             return None  # the history the list was read from is not this file's
     touched: set[int] = set()
     for _version, _txn, investors in rows:
         changes = json.loads(investors)
         if changes == "all":
             return None
-        for first, last, action, columns in changes:
+        for first, last, action, changed in changes:
             if (
                 action == "update"
+                and changed is not None
                 and columns is not None
-                and query.columns is not None
-                and not query.columns.intersection(columns)
+                and not columns.intersection(changed)
             ):
-                continue  # nothing the query reads changed: the row stays where it is
+                continue  # nothing the caller reads changed
             if last - first >= limit:
                 return None
             touched.update(range(first, last + 1))

@@ -15,11 +15,18 @@ from crm_lib.clock import today
 from crm_lib.context import Context
 from crm_lib.errors import NotFound, ValidationError
 from crm_lib.grid import cursors
-from crm_lib.grid.change_scope import view_columns
+from crm_lib.grid.change_scope import SEARCH_COLUMNS, view_columns
+from crm_lib.grid.column_values import AVERAGED_TYPES, COLUMN_VALUES, SUMMED_TYPES
 from crm_lib.grid.field_types import stored_as_is
 from crm_lib.grid.fields import FieldSpec, load_fields, parse_values, resolve_field
 from crm_lib.grid.filters import compile_conditions, compile_tree
-from crm_lib.grid.ordered_ids import REGISTRY, OrderedQuery, SortTerm, row_keys
+from crm_lib.grid.ordered_ids import (
+    REGISTRY,
+    OrderedQuery,
+    SortTerm,
+    current_version,
+    row_keys,
+)
 from crm_lib.grid.records import insert_investor, update_investor_row
 from crm_lib.limits import check_text
 from crm_lib.services.users import require_live_user
@@ -338,11 +345,13 @@ class _InvestorQuery:
                 filter_params.extend(values)
         if search and search.strip():
             check_text(search, "search", field="search", label="Search")
+            first, *others = SEARCH_COLUMNS
             sql, values = compile_conditions(
-                fields, [("name", "contains", search.strip())], today=today(ctx.clock)
+                fields, [(first, "contains", search.strip())], today=today(ctx.clock)
             )
-            filters.append(f"({sql} OR location LIKE ? ESCAPE '\\' OR notes LIKE ? ESCAPE '\\')")
-            filter_params.extend([*values, values[0], values[0]])
+            likes = "".join(f" OR {quote(column)} LIKE ? ESCAPE '\\'" for column in others)
+            filters.append(f"({sql}{likes})")
+            filter_params.extend([*values, *[values[0]] * len(others)])
         return cls(base_where, base_params, filters, filter_params)
 
 
@@ -513,11 +522,6 @@ def investors_by_id(
     return [found[i] for i in ids if i in found]
 
 
-#: Field types a footer sums (percentages are averaged instead: a sum of rates means nothing).
-SUMMED_TYPES = ("number", "currency")
-AVERAGED_TYPES = ("percent",)
-
-
 @dataclass(frozen=True)
 class ViewTotals:
     """The footer's figures for every row a query matches (not just the page shown)."""
@@ -542,8 +546,10 @@ def investor_totals(
     group_by: str | None = None,
 ) -> ViewTotals:
     """Sums of the numeric fields and of each fund's commitments over every investor
-    :func:`list_investors` would page through with these arguments: one scan, remembered until
-    the grid's data next changes (paging, or opening the record panel, costs nothing)."""
+    :func:`list_investors` would page through with these arguments, from the view's remembered
+    ids (:mod:`crm_lib.grid.ordered_ids`) and every investor's footer values
+    (:mod:`crm_lib.grid.column_values`), both caught up by the change log; remembered until the
+    grid's data next changes. A ``group_by`` count is still a scan of the view."""
     _check_list(list_membership)
     fields = load_fields(ctx.db)
     query = _InvestorQuery.build(
@@ -566,7 +572,7 @@ def investor_totals(
         group = quote(resolve_field(fields, group_by).key)
         group_sql = f"SELECT {group}, count(*) FROM {INVESTORS} WHERE {query.where} GROUP BY 1"
 
-    def read() -> ViewTotals:
+    def read_with_sql() -> ViewTotals:
         row = ctx.db.execute(sql, query.params).fetchone()
         groups = dict(ctx.db.execute(group_sql, query.params).fetchall()) if group_sql else {}
         figures = {
@@ -577,17 +583,50 @@ def investor_totals(
             int(fund_id): round(float(amount), 2)
             for fund_id, amount in ctx.db.execute(funds_sql, query.params)
         }
-        return ViewTotals(
-            count=int(row[0]),
-            sums={k: round(figures[k][0], 2) for k in summed},
-            averages={k: figures[k][0] / figures[k][1] for k in averaged if figures[k][1]},
-            filled={k: figures[k][1] for k in figures},
-            fund_sums=fund_sums,
-            groups=groups,
-        )
+        return _view_totals(int(row[0]), figures, fund_sums, groups, summed, averaged)
+
+    ordered = _ordered_query(
+        fields, query, (), conditions=conditions, search=search, filter_tree=filter_tree
+    )
+
+    def read() -> ViewTotals:
+        """From the view's remembered ids and the footer's arrays, both kept current by the
+        change log, at one version: no scan of the investors per write."""
+        conn, database = ctx.db.conn, str(ctx.settings.database_path)
+        if conn.in_transaction:  # inside a write: read what it sees, remember nothing
+            return read_with_sql()
+        conn.execute("BEGIN")
+        try:
+            version = current_version(conn)
+            ids = REGISTRY.ids_in_any_order(conn, database, ordered, version)
+            sums = COLUMN_VALUES.sums(conn, database, [*summed, *averaged], ids, version)
+            groups = dict(conn.execute(group_sql, query.params).fetchall()) if group_sql else {}
+        finally:
+            conn.execute("COMMIT")
+        return _view_totals(len(ids), sums.columns, sums.funds, groups, summed, averaged)
 
     key = ("totals", sql, group_sql, tuple(map(_hashable, query.params)))
     return while_grid_unchanged(ctx.db, key, read)
+
+
+def _view_totals(
+    count: int,
+    figures: Mapping[str, tuple[float, int]],
+    fund_sums: dict[int, float],
+    groups: dict[Any, int],
+    summed: Sequence[str],
+    averaged: Sequence[str],
+) -> ViewTotals:
+    """The footer's totals from each column's (sum, non-blank count)."""
+    return ViewTotals(
+        count=count,
+        sums={k: round(figures[k][0], 2) for k in summed},
+        # to 12 places: sums added in another order (numpy's, SQLite's) differ in the last bits
+        averages={k: round(figures[k][0] / figures[k][1], 12) for k in averaged if figures[k][1]},
+        filled={k: figures[k][1] for k in figures},
+        fund_sums=fund_sums,
+        groups=groups,
+    )
 
 
 #: What moves an investor between the list tabs' counts.

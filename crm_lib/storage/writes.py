@@ -80,12 +80,18 @@ GRID_CHANGES_PRUNE_EVERY = 1_000
 RESHAPING_TABLES = frozenset({"grid_fields"})
 
 
-def investor_changes(changes: list[Change]) -> list[Any] | str:
+#: The pseudo-column a ``grid_changes`` entry names when an investor's commitments changed.
+COMMITMENTS_CHANGED = "commitments"
+
+
+def investor_changes(conn: Any, changes: list[Change]) -> list[Any] | str:
     """The investors a write touched, for ``grid_changes``: ``[first, last, action, columns]``
-    per change (columns None: the whole row), or "all" after a write that may reshape every row."""
+    per change (columns None: the whole row), or "all" after a write that may reshape every row.
+    A commitment's change names its investor with the column :data:`COMMITMENTS_CHANGED` (the
+    footer's per-fund sums, :mod:`crm_lib.grid.column_values`, re-read that investor's)."""
     if any(change.entity in RESHAPING_TABLES for change in changes):
         return "all"
-    return [
+    touched: list[Any] = [
         [
             change.entity_id,
             change.last_entity_id or change.entity_id,
@@ -95,6 +101,15 @@ def investor_changes(changes: list[Change]) -> list[Any] | str:
         for change in changes
         if change.entity == "fundraising_investors"
     ]
+    for change in changes:
+        if change.entity != "fundraising_commitments":
+            continue
+        owners = conn.execute(
+            "SELECT DISTINCT investor_id FROM fundraising_commitments WHERE id BETWEEN ? AND ?",
+            (change.entity_id, change.last_entity_id or change.entity_id),
+        ).fetchall()
+        touched += [[owner, owner, "update", [COMMITMENTS_CHANGED]] for (owner,) in owners]
+    return touched
 
 
 #: Human names for error messages.
@@ -415,7 +430,7 @@ class WriteTransaction:
         ).fetchone()[0]
         self.conn.execute(
             "INSERT INTO grid_changes (version, txn, investors) VALUES (?, ?, ?)",
-            (version, self.txn, json.dumps(investor_changes(self.changes))),
+            (version, self.txn, json.dumps(investor_changes(self.conn, self.changes))),
         )
         if version % GRID_CHANGES_PRUNE_EVERY == 0:
             self.conn.execute(

@@ -4,11 +4,13 @@ filters and sorts, edits with conflicts, live updates between sessions, fields a
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date
 
 import openpyxl
 import pytest
 
+import apps.grid.page as grid_page_module
 import crm_lib
 from apps.contacts.page import ContactsPage
 from apps.grid.live import GridHub
@@ -529,16 +531,82 @@ def api_edit(runtime: Runtime, investor_id: int, key: str, value: object) -> Non
 
 
 def page_reads(page: GridPage, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Count the page's reads of its whole page (the store's own method still runs)."""
+    """Count the page's reads of its whole page (each starts with the store's request)."""
     reads: list[int] = []
-    load_page = page.store.load_page
+    page_request = page.store.page_request
 
-    def counted(ctx: object) -> None:
+    def counted() -> object:
         reads.append(1)
-        load_page(ctx)
+        return page_request()
 
-    monkeypatch.setattr(page.store, "load_page", counted)
+    monkeypatch.setattr(page.store, "page_request", counted)
     return reads
+
+
+class QueuedDocument:
+    """A served page's document as far as the page uses it: callbacks wait until run."""
+
+    session_context = True
+
+    def __init__(self) -> None:
+        self.callbacks: list = []
+
+    def add_next_tick_callback(self, callback: object) -> None:
+        self.callbacks.append(callback)
+
+    def add_timeout_callback(self, callback: object, _ms: int) -> None:
+        self.callbacks.append(callback)
+
+    def run(self) -> None:
+        while self.callbacks:
+            self.callbacks.pop(0)()
+
+
+def served(page: GridPage) -> QueuedDocument:
+    document = QueuedDocument()
+    page.document = page._document = document
+    return document
+
+
+def test_a_page_that_needs_a_scan_is_read_on_a_read_thread_and_shown_when_it_arrives(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search not read since the data changed needs a scan of every investor (a second at a
+    million): served, it is read on a read thread while the table shows it is loading, and the
+    rows arrive with a callback on the page's document. A remembered page is shown at once."""
+    page = grid(runtime)
+    before = names(page)
+    document = served(page)
+    threads: list[str] = []
+    read_page = grid_page_module.read_page
+
+    def where(ctx: object, request: object) -> object:
+        threads.append(threading.current_thread().name)
+        return read_page(ctx, request)
+
+    monkeypatch.setattr(grid_page_module, "read_page", where)
+    page.set_search("Investor 07")
+    assert names(page) == before and page.table.loading  # still the old page, loading
+    assert threads[-1].startswith("crm-read")
+    document.run()
+    assert names(page) == [f"Investor {n:03d}" for n in range(71, 80, 2)]
+    assert not page.table.loading and page.store.total == 5
+    threads.clear()
+    page.go_to_page(1)  # remembered now: read and shown at once, on this thread
+    assert threads == [threading.current_thread().name] and not page.table.loading
+    assert names(page) == [f"Investor {n:03d}" for n in range(71, 80, 2)]
+
+
+def test_a_read_overtaken_by_a_newer_one_is_not_shown(runtime: Runtime) -> None:
+    """Two searches typed one after the other: the first one's rows, arriving later, must not
+    replace the second's (the person has moved on)."""
+    page = grid(runtime)
+    document = served(page)
+    page.set_search("Investor 01")
+    page.set_search("Investor 11")
+    document.run()
+    assert names(page) == [f"Investor {n:03d}" for n in range(111, 120, 2)]
+    assert page.store.search == "Investor 11" and not page.table.loading
 
 
 def test_a_change_that_cannot_move_the_page_re_reads_only_the_changed_row(

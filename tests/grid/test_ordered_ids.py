@@ -24,6 +24,7 @@ from crm_lib.errors import ValidationError
 from crm_lib.grid.fields import load_fields
 from crm_lib.grid.ordered_ids import REGISTRY, ScanNeeded, SortTerm, _comparer, without_scans
 from crm_lib.services.investors import _InvestorQuery, _ordered_query
+from tests.grid.writes import commit, investor_ids, restore
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["acme", "Acme", "ACME Partners", "Zeta", "zeta", "Éclair", "eclair", "_under", "Ωmega"]
@@ -122,16 +123,7 @@ def assert_every_query_exact(ctx: Context) -> None:
 
 def random_writes(ctx: Context, rng: random.Random, fund: dict, owners: list[int], n: int) -> None:
     for _ in range(n):
-        live = [
-            r[0]
-            for r in ctx.db.execute("SELECT id FROM fundraising_investors WHERE deleted_at IS NULL")
-        ]
-        gone = [
-            r[0]
-            for r in ctx.db.execute(
-                "SELECT id FROM fundraising_investors WHERE deleted_at IS NOT NULL"
-            )
-        ]
+        live, gone = investor_ids(ctx)
         action = rng.random()
         if action < 0.2 or not live:
             services.create_investor(
@@ -149,23 +141,9 @@ def random_writes(ctx: Context, rng: random.Random, fund: dict, owners: list[int
         if action < 0.3:
             services.archive_investor(ctx, investor["id"], expected_version=version)
         elif action < 0.35 and gone:
-            restored = services.get_investor(ctx, rng.choice(gone), include_archived=True)
-            services.restore_investor(
-                ctx, restored["investor"]["id"], expected_version=restored["investor"]["version"]
-            )
+            restore(ctx, rng.choice(gone))
         elif action < 0.45:
-            seen = ctx.db.execute(
-                "SELECT version FROM fundraising_commitments WHERE investor_id = ?"
-                " AND fund_id = ? AND deleted_at IS NULL",
-                (investor["id"], fund["id"]),
-            ).fetchone()
-            services.set_commitment(
-                ctx,
-                investor["id"],
-                fund["id"],
-                rng.choice([0, 500, 2500]),
-                expected_version=seen[0] if seen else None,
-            )
+            commit(ctx, investor["id"], fund["id"], rng.choice([0, 500, 2500]))
         else:
             key, value = rng.choice(
                 [
@@ -400,3 +378,44 @@ def test_without_scans_a_remembered_page_is_answered_and_a_new_one_is_handed_on(
         with pytest.raises(ScanNeeded):  # a sort never read before: a scan of every investor
             services.list_investors(ctx, sort=[("location", "asc")], page_size=5)
     assert services.list_investors(ctx, sort=[("location", "asc")], page_size=5).total == 51
+
+
+def test_without_scans_a_list_another_thread_is_bringing_up_to_date_is_handed_on(
+    ctx: Context, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quick reader (the event loop) must not wait for another thread's catch-up or scan of
+    the same list: it is handed on at once (ScanNeeded), and the other thread's answer is exact."""
+    import crm_lib.grid.ordered_ids as ordered_ids
+
+    for n in range(30):
+        services.create_investor(ctx, {"name": f"LP {n:02d}"})
+    services.list_investors(ctx, page_size=5)  # remembered
+    services.create_investor(ctx, {"name": "AAA"})
+    inside, release = threading.Event(), threading.Event()
+    caught_up = ordered_ids._caught_up
+
+    def paused(*args: Any) -> Any:
+        inside.set()
+        release.wait(timeout=30)
+        return caught_up(*args)
+
+    monkeypatch.setattr(ordered_ids, "_caught_up", paused)
+    answers: list[str] = []
+
+    def reader() -> None:
+        own = crm_lib.open_crm(settings=settings, actor="system:test")
+        try:
+            answers.append(services.list_investors(own, page_size=5).rows[0]["name"])
+        finally:
+            own.close()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        assert inside.wait(timeout=30)
+        with without_scans(), pytest.raises(ScanNeeded):
+            services.list_investors(ctx, page_size=5)
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert answers == ["AAA"]
