@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -509,9 +509,16 @@ class GridPage(TableActions, UserPage):
         the next visible change shows it. That keeps Tab moving from cell to cell."""
         sent = self._sent_matching(current)
         patch: dict[str, list[tuple[int, Any]]] = {}
-        for column in frame.columns:
-            for position, new in enumerate(frame[column]):
-                self._add_to_patch(patch, current, sent, column, position, new)
+        # whole tables as object arrays: a cell at a time through pandas cost 40 ms a page
+        # (measured at 100,000 investors), more than reading the page
+        shown = current.to_numpy(dtype=object)
+        last_sent = shown if sent is None else sent.to_numpy(dtype=object)
+        fresh = frame.to_numpy(dtype=object)
+        for index, column in enumerate(frame.columns):
+            at = current.columns.get_loc(column)
+            shown_cells, sent_cells = shown[:, at], last_sent[:, at]
+            for position, new in enumerate(fresh[:, index]):
+                self._add_to_patch(patch, column, position, new, shown_cells, sent_cells)
         self._apply_patch(patch)
 
     def _patch_rows(self, rows: list[dict[str, Any]]) -> None:
@@ -529,7 +536,9 @@ class GridPage(TableActions, UserPage):
                 continue
             for column, new in self.store.cells(row).items():
                 if column in current.columns:
-                    self._add_to_patch(patch, current, sent, column, position, new)
+                    shown = {position: current[column].iloc[position]}
+                    last_sent = shown if sent is None else {position: sent[column].iloc[position]}
+                    self._add_to_patch(patch, column, position, new, shown, last_sent)
         self._apply_patch(patch)
 
     def _sent_matching(self, current: pd.DataFrame) -> pd.DataFrame | None:
@@ -544,18 +553,19 @@ class GridPage(TableActions, UserPage):
     @staticmethod
     def _add_to_patch(
         patch: dict[str, list[tuple[int, Any]]],
-        current: pd.DataFrame,
-        sent: pd.DataFrame | None,
         column: str,
         position: int,
         new: Any,
+        shown: Sequence[Any] | Mapping[int, Any],
+        sent: Sequence[Any] | Mapping[int, Any],
     ) -> None:
-        """Add a cell to ``patch`` if it changed, unless the browser changed it since it was
-        sent (typed there, its edit on its way: its save redraws it)."""
-        old = current[column].iloc[position]
+        """Add a cell to ``patch`` if it changed (``shown``: the column's cells as the table
+        holds them), unless the browser changed it since it was ``sent`` (typed there, its edit
+        on its way: its save redraws it)."""
+        old = shown[position]
         if same_cell(old, new):
             return
-        if sent is not None and not same_cell(old, sent[column].iloc[position]):
+        if not same_cell(old, sent[position]):
             return
         patch.setdefault(column, []).append((position, new))
 
