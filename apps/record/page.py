@@ -29,13 +29,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import panel as pn
 
 from apps.auth.live import OpenPages
-from apps.chrome import UserPage
+from apps.chrome import Attempt, UserPage
 from apps.formatting import (
     browser_zone,
     money,
@@ -55,14 +56,15 @@ from apps.record.emails import EmailTimeline
 from apps.record.fields import LIST_LABELS, FieldEditor, value_html
 from apps.record.history import HistoryList
 from apps.record.keys import RecordKeys
-from apps.record.store import RecordStore
-from apps.runtime import Runtime
+from apps.record.store import NeighboursRead, NeighboursRequest, RecordStore, read_neighbours
+from apps.runtime import Runtime, run_read
 from apps.shell import shell
 from apps.tasks.form import TaskForm
 from crm_lib import limits, services
 from crm_lib.context import Context
 from crm_lib.errors import ConflictError, CRMError, NotAuthenticated
 from crm_lib.events import Change
+from crm_lib.grid.ordered_ids import ScanNeeded, without_scans
 from crm_lib.services.commitments import STATUSES
 
 #: Fields shown under "Lists and tags" rather than among the details.
@@ -130,6 +132,7 @@ class RecordPage(UserPage):
         #: the person / commitment the forms edit, as loaded (id and version), None: adding
         self.editing_person: dict[str, Any] | None = None
         self.editing_commitment: dict[str, Any] | None = None
+        self._neighbours_wanted = 0  # the newest neighbours read asked for (older are dropped)
         self._build()
         self.load()
         info = getattr(pn.state, "browser_info", None)
@@ -359,6 +362,8 @@ class RecordPage(UserPage):
 
         def read(ctx: Context) -> bool:
             self.store.load(ctx)
+            if self.store.found:
+                self._read_neighbours(ctx)
             return True
 
         if self.act(read):  # else the page's alert says what failed
@@ -372,11 +377,40 @@ class RecordPage(UserPage):
         def read(ctx: Context) -> bool:
             self.store.load_record(ctx)
             if self.store.found and (place or self.store.neighbours is None):
-                self.store.load_neighbours(ctx)
+                self._read_neighbours(ctx)
             return True
 
         if self.act(read):
             self.show()
+
+    def _read_neighbours(self, ctx: Context) -> None:
+        """Read the previous and next investors now when the view's order is remembered; when
+        it needs a scan of every investor (a view not read since the data changed: a second at
+        a million), served, on a read thread, shown when it arrives: on the event loop it held
+        up every other session's pages and edits."""
+        request = self.store.neighbours_request()
+        self._neighbours_wanted += 1
+        if self._document is None:
+            self.store.show_neighbours(read_neighbours(ctx, request))
+            return
+        try:
+            with without_scans():
+                read = read_neighbours(ctx, request)
+        except ScanNeeded:
+            pn.state.execute(partial(self._neighbours_off_loop, self._neighbours_wanted, request))
+            return
+        self.store.show_neighbours(read)
+
+    async def _neighbours_off_loop(self, wanted: int, request: NeighboursRequest) -> None:
+        attempt = await run_read(self._attempt, lambda ctx: read_neighbours(ctx, request))
+        self.on_loop(partial(self._show_neighbours_read, wanted, attempt))
+
+    def _show_neighbours_read(self, wanted: int, attempt: Attempt[NeighboursRead]) -> None:
+        """Show neighbours read on a read thread, unless a newer read was asked for since."""
+        if wanted != self._neighbours_wanted or attempt.result is None:
+            return
+        self.store.show_neighbours(attempt.result)
+        self._show_nav()
 
     def _build_editors(self) -> None:
         grid = self.store.grid

@@ -10,6 +10,7 @@ total, the new version).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import param
@@ -25,6 +26,53 @@ from crm_lib.services import Neighbours
 ACTIVITY_LIMIT = 100
 #: Team members who are not people: what the page calls them.
 SYSTEM_ACTORS = {"system:import": "an import", "system:jobs": "a scheduled job"}
+
+
+@dataclass(frozen=True)
+class NeighboursRequest:
+    """Whose neighbours, in which place, near which position (where it stood when last read)."""
+
+    place: GridPlace
+    investor_id: int
+    near: int | None
+
+
+@dataclass(frozen=True)
+class NeighboursRead:
+    """The neighbours read (None: refused, ``problem`` says why), the place's name and view."""
+
+    neighbours: Neighbours | None
+    name: str
+    saved: dict[str, Any] | None
+    problem: str = ""
+
+
+def read_neighbours(ctx: Context, request: NeighboursRequest) -> NeighboursRead:
+    """The previous and next investors of ``request``'s place. Touches no page state: safe on
+    a read thread."""
+    place = request.place
+    saved = None
+    name = "All investors"
+    if place.view_id is not None:
+        try:
+            saved = services.get_view(ctx, place.view_id)
+            name = saved["name"]
+        except NotFound:
+            name = "All investors (the link's view is gone, or not shared with you)"
+    try:
+        neighbours = services.view_neighbours(
+            ctx,
+            place.view_spec(saved),
+            request.investor_id,
+            sorts=place.header_sorts(),
+            conditions=list(place.conditions),
+            search=place.search or None,
+            archived=place.archived,
+            near=request.near,
+        )
+    except CRMError as exc:
+        return NeighboursRead(None, name, saved, exc.message)
+    return NeighboursRead(neighbours, name, saved)
 
 
 class RecordStore(param.Parameterized):
@@ -53,12 +101,10 @@ class RecordStore(param.Parameterized):
 
     # -- reading ---------------------------------------------------------------------------------
     def load(self, ctx: Context) -> None:
-        """Everything the page shows (columns, team names, the record, its neighbours)."""
+        """Everything the page shows but the neighbours (columns, team names, the record)."""
         self.grid.load_columns(ctx)
         self.names = display_names(services.list_users(ctx))
         self.load_record(ctx)
-        if self.found:
-            self.load_neighbours(ctx)
 
     def load_record(self, ctx: Context) -> None:
         """The investor (archived ones too), people, commitments, history and activity."""
@@ -89,33 +135,21 @@ class RecordStore(param.Parameterized):
         """The previous and next investors of the view the page was opened from (all investors
         by name when it was opened from elsewhere). A place the services refuse (a filter on a
         field deleted since, a view no longer shared) leaves previous / next off, saying why."""
-        place = self.place
-        saved = None
-        name = "All investors"
-        if place.view_id is not None:
-            try:
-                saved = services.get_view(ctx, place.view_id)
-                name = saved["name"]
-            except NotFound:
-                name = "All investors (the link's view is gone, or not shared with you)"
-        try:
-            neighbours = services.view_neighbours(
-                ctx,
-                place.view_spec(saved),
-                self.investor_id,
-                sorts=place.header_sorts(),
-                conditions=list(place.conditions),
-                search=place.search or None,
-                archived=place.archived,
-                near=self.neighbours.position
-                if self.neighbours is not None and self.neighbours.position is not None
-                else place.position,
-            )
-        except CRMError as exc:
-            self.param.update(neighbours=None, view_name=name, place_problem=exc.message)
+        self.show_neighbours(read_neighbours(ctx, self.neighbours_request()))
+
+    def neighbours_request(self) -> NeighboursRequest:
+        """What :func:`read_neighbours` needs, taken now: it may run on a read thread."""
+        near = self.neighbours.position if self.neighbours is not None else None
+        return NeighboursRequest(
+            self.place, self.investor_id, self.place.position if near is None else near
+        )
+
+    def show_neighbours(self, read: NeighboursRead) -> None:
+        if read.neighbours is None:
+            self.param.update(neighbours=None, view_name=read.name, place_problem=read.problem)
             return
-        self.saved_view = saved
-        self.param.update(neighbours=neighbours, view_name=name, place_problem="")
+        self.saved_view = read.saved
+        self.param.update(neighbours=read.neighbours, view_name=read.name, place_problem="")
 
     def place_depends_on(self, key: str) -> bool:
         """Whether a change of field ``key`` can move this investor in its view, or out of it

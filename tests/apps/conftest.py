@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from argon2 import profiles
 
@@ -30,3 +32,31 @@ def session_of(runtime: Runtime, email: str) -> PageSession:
     with runtime.context() as ctx:
         login = services.login(ctx, email, PASSWORD, ip="127.0.0.1")
     return PageSession(token=login.token, session=runtime.authenticate(login.token))
+
+
+class QueuedDocument:
+    """A served page's document as far as the page uses it: callbacks wait until run."""
+
+    session_context = True
+
+    def __init__(self) -> None:
+        self.callbacks: list = []
+
+    def add_next_tick_callback(self, callback: object) -> None:
+        self.callbacks.append(callback)
+
+    def add_timeout_callback(self, callback: object, _ms: int) -> None:
+        self.callbacks.append(callback)
+
+    def run(self) -> None:
+        while self.callbacks:
+            self.callbacks.pop(0)()
+
+
+def served(page: Any) -> QueuedDocument:
+    """Make ``page`` act as served: its document queues callbacks (:class:`QueuedDocument`)."""
+    document = QueuedDocument()
+    page._document = document
+    if "document" in vars(page):  # the grid keeps its own; other pages read _document
+        page.document = document
+    return document

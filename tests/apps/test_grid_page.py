@@ -18,7 +18,7 @@ from apps.grid.page import GridPage
 from apps.runtime import Runtime
 from crm_lib import services
 from crm_lib.config import Settings
-from tests.apps.conftest import session_of
+from tests.apps.conftest import served, session_of
 
 
 @pytest.fixture
@@ -541,31 +541,6 @@ def page_reads(page: GridPage, monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(page.store, "page_request", counted)
     return reads
-
-
-class QueuedDocument:
-    """A served page's document as far as the page uses it: callbacks wait until run."""
-
-    session_context = True
-
-    def __init__(self) -> None:
-        self.callbacks: list = []
-
-    def add_next_tick_callback(self, callback: object) -> None:
-        self.callbacks.append(callback)
-
-    def add_timeout_callback(self, callback: object, _ms: int) -> None:
-        self.callbacks.append(callback)
-
-    def run(self) -> None:
-        while self.callbacks:
-            self.callbacks.pop(0)()
-
-
-def served(page: GridPage) -> QueuedDocument:
-    document = QueuedDocument()
-    page.document = page._document = document
-    return document
 
 
 def test_a_page_that_needs_a_scan_is_read_on_a_read_thread_and_shown_when_it_arrives(

@@ -18,7 +18,7 @@ from apps.runtime import Runtime
 from apps.serve import PAGE_ACTIONS
 from crm_lib import services
 from crm_lib.config import Settings
-from tests.apps.conftest import session_of
+from tests.apps.conftest import served, session_of
 
 ALICE, BOB = "alice@fund.example", "bob@fund.example"
 
@@ -476,3 +476,18 @@ def test_the_record_page_follows_changes_made_elsewhere(runtime: Runtime) -> Non
     assert page.editors["notes"].widget.value == "typed, not saved"  # kept while typing
     assert other.store.investor["location"] != "Reykjavik"
     forget()
+
+
+def test_neighbours_that_need_a_scan_are_read_on_a_read_thread(runtime: Runtime) -> None:
+    """Opened in a place whose order is not remembered (a sort not read since the data
+    changed), a served record page shows the record at once and its previous / next when the
+    read thread has them: a scan on the event loop held up every other session."""
+    page = record(runtime, 5, place=GridPlace(list_key="main", position=2))
+    document = served(page)
+    page.store.place = GridPlace(list_key="main", sorts=(("name", "desc"),), position=3)
+    page.reload()
+    assert "3 of 6" in page.nav.object  # still the place as read before
+    document.run()
+    assert "4 of 6" in page.nav.object  # 11, 9, 7, 5: the fourth
+    page.reload()  # remembered now: read at once
+    assert not document.callbacks and "4 of 6" in page.nav.object
