@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+import crm_lib
 from crm_lib import services
 from crm_lib.context import Context
 from crm_lib.grid.column_values import COLUMN_VALUES
@@ -171,3 +172,31 @@ def test_a_commitment_that_leaves_the_investors_total_as_it_was_still_counts(
     services.set_commitment(ctx, investor["id"], funds[1]["id"], 0, expected_version=None)
     assert investor_totals(ctx).fund_sums == {funds[1]["id"]: 0.0} == by_sql(ctx, {}).fund_sums
     assert COLUMN_VALUES.counts["caught up"] == 1
+
+
+def test_a_restore_and_a_pruned_log_are_read_afresh(ctx: Context, funds: list[dict]) -> None:
+    """After a restore (another file's history) or with the log pruned past the arrays'
+    version, the arrays are read again: the footer shows the restored numbers, not ours."""
+    for n in range(1, 11):
+        services.create_investor(ctx, {"name": f"LP {n}", "check_size": n})
+    backup = services.create_backup(ctx)
+    late = services.create_investor(ctx, {"name": "After the backup", "check_size": 1000})
+    services.set_commitment(ctx, late["id"], funds[0]["id"], 70, expected_version=None)
+    assert investor_totals(ctx).sums["check_size"] == 1055
+    services.restore_backup(ctx, backup["id"])
+    reopened = crm_lib.open_crm(settings=ctx.settings, actor="system:test")
+    try:
+        reads = COLUMN_VALUES.counts["read"]
+        totals = investor_totals(reopened)
+        assert totals.sums["check_size"] == 55 and totals.fund_sums == {}
+        assert COLUMN_VALUES.counts["read"] == reads + 1
+        services.create_investor(reopened, {"name": "Caught up", "check_size": 5})
+        assert investor_totals(reopened).sums["check_size"] == 60
+        assert COLUMN_VALUES.counts["read"] == reads + 1
+        reopened.db.execute("DELETE FROM grid_changes")  # pruned past the arrays' version
+        services.create_investor(reopened, {"name": "New", "check_size": 5})
+        assert investor_totals(reopened) == by_sql(reopened, {})
+        assert investor_totals(reopened).sums["check_size"] == 65
+        assert COLUMN_VALUES.counts["read"] == reads + 2
+    finally:
+        reopened.close()
