@@ -39,7 +39,9 @@ def test_header_menu_paste_undo_and_footer(page: Page, team_data: Path, tmp_path
     with served(team_data) as base:
         open_grid(page, base)
         expect(footer(page)).to_contain_text("investors in this view", timeout=10_000)
-        expect(footer(page)).to_contain_text("Totals:")
+        # the totals follow the page (a read thread sums them): under a loaded CI machine 5 s
+        # was once too short
+        expect(footer(page)).to_contain_text("Totals:", timeout=15_000)
         # pills take their colours from the design tokens, inside Tabulator's shadow root too
         pill = page.locator(".tabulator-cell .crm-pill").first
         background = pill.evaluate("(e) => getComputedStyle(e).backgroundColor")
