@@ -23,7 +23,7 @@ from crm_lib.formulas.engine import Batch, BudgetExceeded, Column, RecordInfo, S
 from crm_lib.formulas.limits import DEFAULT_LIMITS, Limits, active_budget, using_limits
 from crm_lib.formulas.parser import parse
 from crm_lib.formulas.values import ErrorValue, ValueType, parse_number_text
-from crm_lib.formulas.work_clock import work_seconds
+from crm_lib.formulas.work_clock import measuring, work_seconds
 
 T = ValueType
 
@@ -83,7 +83,7 @@ class Formula:
         """
         count = n if n is not None else _row_count(columns, records)
         now = self._clock.now()
-        with using_limits(self._limits):
+        with using_limits(self._limits), measuring():
             loader = self._loader(columns, count)
             started = work_seconds()
             budget = self._limits.cell_time_budget_s
