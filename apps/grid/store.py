@@ -114,18 +114,12 @@ class PageRequest:
 
 @dataclass(frozen=True)
 class PageRead:
-    """One page as read for a :class:`PageRequest`, with the view's count, its summed total
-    invested, the list tabs' counts and the cursors of the pages next to it."""
+    """One page as read for a :class:`PageRequest` (the service's page: rows, the view's count,
+    its summed total invested, the cursors of the pages next to it) and the list tabs' counts."""
 
     request: PageRequest
-    page: int
-    rows: list[dict[str, Any]]
-    total: int
-    total_invested: float
+    result: services.GridPage
     counts: dict[str, int]
-    next_cursor: str | None
-    previous_cursor: str | None
-    first: int
 
 
 def read_page(ctx: Context, request: PageRequest) -> PageRead:
@@ -147,19 +141,8 @@ def read_page(ctx: Context, request: PageRequest) -> PageRead:
         )
         last = max(1, -(-result.total // request.page_size))
         if page <= last or seek:
-            break
+            return PageRead(request, result, services.count_by_list(ctx))
         page = last
-    return PageRead(
-        request=request,
-        page=result.page,
-        rows=result.rows,
-        total=result.total,
-        total_invested=result.total_invested,
-        counts=services.count_by_list(ctx),
-        next_cursor=result.next_cursor,
-        previous_cursor=result.previous_cursor,
-        first=result.first,
-    )
 
 
 class GridStore(param.Parameterized):
@@ -253,13 +236,14 @@ class GridStore(param.Parameterized):
         """Make ``read`` the page shown (its seek, if any, is used up)."""
         if read.request.seek == self.seek:
             self.seek = None
-        self.cursors = {"after": read.next_cursor, "before": read.previous_cursor}
-        self.first = read.first
+        result = read.result
+        self.cursors = {"after": result.next_cursor, "before": result.previous_cursor}
+        self.first = result.first
         self.param.update(
-            page=read.page,
-            rows=read.rows,
-            total=read.total,
-            total_invested=read.total_invested,
+            page=result.page,
+            rows=result.rows,
+            total=result.total,
+            total_invested=result.total_invested,
             counts=read.counts,
         )
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,11 +67,11 @@ class Sums:
 
 
 class ColumnValues:
-    """The process's footer arrays, one set per database file and list of columns."""
+    """The process's footer arrays, one set per database file (for its current footer columns)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[Hashable, _Values] = {}
+        self._entries: dict[str, _Values] = {}
         #: what was done, for tests and benchmarks: "read", "caught up", "current"
         self.counts: dict[str, int] = {"read": 0, "caught up": 0, "current": 0}
 
@@ -90,12 +90,13 @@ class ColumnValues:
     ) -> Sums:
         """The totals of ``columns`` and of every fund over the investors ``ids``, at
         ``version`` (inside the caller's read transaction) or later."""
-        key = (database, tuple(columns))
         with self._lock:
-            entry = self._entries.get(key)
+            entry = self._entries.get(database)
+            if entry is not None and list(entry.columns) != list(columns):
+                entry = None  # a footer field added, removed or retyped: one set per file
             if entry is None or entry.version < version[0]:
                 entry = self._refresh(conn, entry, tuple(columns), *version)
-                self._entries[key] = entry
+                self._entries[database] = entry
             else:
                 self.counts["current"] += 1
             return _sum(entry, ids)
@@ -151,11 +152,7 @@ def _read_all(conn: Any, columns: tuple[str, ...], version: int, txn: str | None
                 (_number(r[index]) for r in rows), dtype=np.float64, count=len(rows)
             )
     entry = _Values(version, txn, length, arrays)
-    commitments = conn.execute(
-        f"SELECT investor_id, fund_id, total(amount) FROM {COMMITMENTS}"
-        " WHERE deleted_at IS NULL GROUP BY investor_id, fund_id"
-    ).fetchall()
-    _place_commitments(entry, commitments)
+    _place_commitments(entry, _commitments(conn))
     return entry
 
 
@@ -179,13 +176,17 @@ def _reread(conn: Any, entry: _Values, touched: list[int]) -> None:
         ):
             for index, column in enumerate(columns, start=1):
                 entry.columns[column][row[0]] = _number(row[index])
-    commitments = conn.execute(
+    _place_commitments(entry, _commitments(conn, listed))
+
+
+def _commitments(conn: Any, investors: str | None = None) -> list[tuple[int, int, float]]:
+    """(investor, fund, live amount) of every investor, or of the ``investors`` (a JSON list)."""
+    only = " AND investor_id IN (SELECT value FROM json_each(?))" if investors else ""
+    return conn.execute(
         f"SELECT investor_id, fund_id, total(amount) FROM {COMMITMENTS}"
-        " WHERE deleted_at IS NULL AND investor_id IN (SELECT value FROM json_each(?))"
-        " GROUP BY investor_id, fund_id",
-        (listed,),
+        f" WHERE deleted_at IS NULL{only} GROUP BY investor_id, fund_id",
+        (investors,) if investors else (),
     ).fetchall()
-    _place_commitments(entry, commitments)
 
 
 def _place_commitments(entry: _Values, commitments: list[tuple[int, int, float]]) -> None:
